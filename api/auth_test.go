@@ -1,0 +1,128 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pregon/pregon/dispatcher"
+)
+
+// TestRouteTable pins the API v1 contract: a route added, removed or given
+// another role shows up here.
+func TestRouteTable(t *testing.T) {
+	h := newHarness(t)
+	var got []string
+	for _, rt := range h.srv.routes() {
+		got = append(got, rt.pattern+" "+string(rt.role))
+	}
+	want := []string{
+		"GET /healthz ",
+		"GET /readyz ",
+		"POST /v1/lists coordinator",
+		"GET /v1/lists viewer",
+		"GET /v1/lists/{id} viewer",
+		"POST /v1/lists/{id}/contacts coordinator",
+		"GET /v1/lists/{id}/contacts viewer",
+		"DELETE /v1/lists/{id}/contacts/{email} coordinator",
+		"POST /v1/telegram/channels coordinator",
+		"GET /v1/telegram/channels viewer",
+		"POST /v1/releases coordinator",
+		"GET /v1/releases viewer",
+		"GET /v1/releases/{id} viewer",
+		"POST /v1/releases/{id}/send coordinator",
+		"POST /v1/releases/{id}/cancel coordinator",
+		"POST /v1/releases/{id}/retry coordinator",
+		"GET /v1/releases/{id}/deliveries viewer",
+		"GET /v1/releases/{id}/preview viewer",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("routes (-want +got):\n%s", diff)
+	}
+}
+
+// concrete turns a route pattern into a method and a path that matches it.
+func concrete(pattern string) (method, path string) {
+	method, path, _ = strings.Cut(pattern, " ")
+	path = strings.NewReplacer("{id}", "x1", "{email}", "ana@example.org").Replace(path)
+	return method, path
+}
+
+// TestAuthEveryRoute walks every registered route: without a token, with an
+// unknown or malformed one and with a role too low it must answer 401/403
+// problems; with a role high enough, anything else.
+func TestAuthEveryRoute(t *testing.T) {
+	h := newHarness(t)
+	roles := map[string]dispatcher.Role{
+		oddToken: "guest", viewerToken: dispatcher.RoleViewer,
+		coordToken: dispatcher.RoleCoordinator, adminToken: dispatcher.RoleAdmin,
+	}
+	for _, rt := range h.srv.routes() {
+		method, path := concrete(rt.pattern)
+		t.Run(rt.pattern, func(t *testing.T) {
+			if rt.role == "" {
+				if w := h.do(method, path, "", "", ""); w.Code == 401 || w.Code == 403 {
+					t.Fatalf("public route answered %d", w.Code)
+				}
+				return
+			}
+			for _, c := range []struct{ name, auth string }{
+				{"no header", ""},
+				{"unknown token", "Bearer pgn_nobody"},
+				{"empty bearer", "Bearer "},
+				{"basic scheme", "Basic " + coordToken},
+				{"raw token", adminToken},
+			} {
+				r := newRequest(method, path)
+				if c.auth != "" {
+					r.Header.Set("Authorization", c.auth)
+				}
+				w := h.serve(r)
+				problemOf(t, w, http.StatusUnauthorized)
+				if a := w.Header().Get("WWW-Authenticate"); !strings.HasPrefix(a, "Bearer") {
+					t.Errorf("%s: WWW-Authenticate %q", c.name, a)
+				}
+				checkSecurityHeaders(t, w)
+			}
+			for tok, role := range roles {
+				w := h.do(method, path, tok, "", "")
+				if role.Allows(rt.role) {
+					if w.Code == 401 || w.Code == 403 {
+						t.Errorf("role %s: status %d, want it let through", role, w.Code)
+					}
+					continue
+				}
+				problemOf(t, w, http.StatusForbidden)
+			}
+		})
+	}
+}
+
+func TestAuthNeverLogsToken(t *testing.T) {
+	h := newHarness(t)
+	h.do("GET", "/v1/lists", viewerToken, "", "")
+	h.do("GET", "/v1/lists", "pgn_nobody", "", "")
+	logs := h.logs.String()
+	for _, secret := range []string{viewerToken, "pgn_nobody", "Bearer"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("log holds %q:\n%s", secret, logs)
+		}
+	}
+	if !strings.Contains(logs, `"pattern":"GET /v1/lists"`) || !strings.Contains(logs, `"token":"viewer-token"`) ||
+		!strings.Contains(logs, `"status":401`) {
+		t.Errorf("log lacks pattern, token name or status:\n%s", logs)
+	}
+}
+
+func TestUnmatched(t *testing.T) {
+	h := newHarness(t)
+	problemOf(t, h.do("GET", "/v2/nothing", "", "", ""), http.StatusNotFound)
+	w := h.do("PUT", "/v1/lists", coordToken, "", "")
+	problemOf(t, w, http.StatusMethodNotAllowed)
+	allow := strings.Split(w.Header().Get("Allow"), ", ")
+	if !slices.Contains(allow, "GET") || !slices.Contains(allow, "POST") || slices.Contains(allow, "PUT") {
+		t.Errorf("Allow = %q", allow)
+	}
+}

@@ -1,0 +1,73 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/pregon/pregon/dispatcher"
+)
+
+// chatUsername matches a public chat's "@name".
+var chatUsername = regexp.MustCompile(`^@[A-Za-z0-9_]{5,32}$`)
+
+// validChatID reports whether s is "@name" or a negative numeric chat id
+// (groups and channels, like -1001234567890).
+func validChatID(s string) bool {
+	if chatUsername.MatchString(s) {
+		return true
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return err == nil && n < 0 && s == strconv.FormatInt(n, 10)
+}
+
+type channelInput struct {
+	ChatID   string `json:"chat_id"`
+	Title    string `json:"title"`
+	Language string `json:"language"`
+}
+
+// createChannel handles POST /v1/telegram/channels → 201 channel.
+func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) error {
+	var in channelInput
+	if err := s.readJSON(w, r, &in, false); err != nil {
+		return err
+	}
+	c := &dispatcher.TelegramChannel{
+		ChatID:   strings.TrimSpace(in.ChatID),
+		Title:    strings.TrimSpace(in.Title),
+		Language: strings.TrimSpace(in.Language),
+	}
+	var fe fieldErrors
+	switch {
+	case c.ChatID == "":
+		fe.add("chat_id", "is required")
+	case !validChatID(c.ChatID):
+		fe.add("chat_id", "must be \"@name\" (5 to 32 letters, digits or _) or a negative number like -1001234567890")
+	}
+	checkLine(&fe, "title", c.Title, false, 200)
+	checkLanguage(&fe, "language", c.Language, false)
+	if err := fe.err(); err != nil {
+		return err
+	}
+	err := s.store.CreateChannel(r.Context(), c)
+	if errors.Is(err, dispatcher.ErrConflict) {
+		return &Problem{Status: http.StatusConflict, Detail: "A channel with chat_id " + c.ChatID + " is already registered.",
+			Errors: []FieldError{{Field: "chat_id", Message: "is already registered"}}}
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, c)
+}
+
+// getChannels handles GET /v1/telegram/channels → page of channels.
+func (s *Server) getChannels(w http.ResponseWriter, r *http.Request) error {
+	cs, err := s.store.Channels(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newPage(cs, ""))
+}

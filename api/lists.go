@@ -1,0 +1,62 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pregon/pregon/dispatcher"
+)
+
+type listInput struct {
+	Name        string              `json:"name"`
+	Kind        dispatcher.ListKind `json:"kind"`
+	Description string              `json:"description"`
+}
+
+// createList handles POST /v1/lists → 201 list.
+func (s *Server) createList(w http.ResponseWriter, r *http.Request) error {
+	var in listInput
+	if err := s.readJSON(w, r, &in, false); err != nil {
+		return err
+	}
+	l := &dispatcher.List{
+		Name:        strings.TrimSpace(in.Name),
+		Kind:        in.Kind,
+		Description: strings.TrimSpace(in.Description),
+	}
+	var fe fieldErrors
+	checkLine(&fe, "name", l.Name, true, 200)
+	if !l.Kind.Valid() {
+		fe.add("kind", "must be %q or %q", dispatcher.ListPress, dispatcher.ListSubscribers)
+	}
+	if utf8.RuneCountInString(l.Description) > 2000 {
+		fe.add("description", "must be at most 2000 characters")
+	}
+	if err := fe.err(); err != nil {
+		return err
+	}
+	if err := s.store.CreateList(r.Context(), l); err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/lists/"+l.ID)
+	return writeJSON(w, http.StatusCreated, l)
+}
+
+// getLists handles GET /v1/lists → page of lists, newest first.
+func (s *Server) getLists(w http.ResponseWriter, r *http.Request) error {
+	ls, err := s.store.Lists(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newPage(ls, ""))
+}
+
+// getList handles GET /v1/lists/{id}.
+func (s *Server) getList(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.store.List(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, l)
+}

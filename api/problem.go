@@ -1,0 +1,132 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/pregon/pregon/dispatcher"
+)
+
+// Problem types beyond "about:blank" (whose title is the HTTP status text).
+const (
+	// ProblemInvalid is the type of a 400 response: a body that is not valid
+	// JSON or CSV, or fields that fail validation (listed in Errors).
+	ProblemInvalid = "urn:pregon:problem:invalid-request"
+)
+
+// Problem is an RFC 9457 problem detail, the body of every error response
+// (Content-Type application/problem+json). It is also an error, so that
+// handlers can return it.
+type Problem struct {
+	Type   string       `json:"type"`
+	Title  string       `json:"title"`
+	Status int          `json:"status"`
+	Detail string       `json:"detail"`
+	Errors []FieldError `json:"errors"` // never null; empty but for validation errors
+	// ReleaseID names a release that was created although the request failed
+	// afterwards (POST /v1/releases with send: true).
+	ReleaseID string `json:"release_id,omitempty"`
+}
+
+// FieldError says what is wrong with one field of a request. Field is a path
+// like "title", "translations[0].language" or "audiences.lists[1]".
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (p *Problem) Error() string {
+	if p.Detail != "" {
+		return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail)
+	}
+	return fmt.Sprintf("%d %s", p.Status, p.Title)
+}
+
+// invalid returns a 400 problem.
+func invalid(detail string, errs ...FieldError) *Problem {
+	return &Problem{Type: ProblemInvalid, Title: "Invalid request", Status: http.StatusBadRequest, Detail: detail, Errors: errs}
+}
+
+// fieldErrors collects validation errors.
+type fieldErrors []FieldError
+
+func (fe *fieldErrors) add(field, format string, args ...any) {
+	*fe = append(*fe, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// err returns a 400 problem listing the errors, or nil when there are none.
+func (fe fieldErrors) err() error {
+	switch len(fe) {
+	case 0:
+		return nil
+	case 1:
+		return invalid(fmt.Sprintf("%s: %s.", fe[0].Field, fe[0].Message), fe...)
+	}
+	names := make([]string, len(fe))
+	for i, e := range fe {
+		names[i] = e.Field
+	}
+	return invalid(fmt.Sprintf("%d fields are not valid: %s.", len(fe), strings.Join(names, ", ")), fe...)
+}
+
+// fail writes the problem response for err: a *Problem as it is,
+// dispatcher.ErrNotFound as 404, dispatcher.ErrConflict as 409, an oversized
+// body as 413, anything else as 500 (logged, not shown to the client).
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var p *Problem
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &p):
+	case errors.As(err, &tooBig):
+		p = &Problem{Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("The request body is larger than %d bytes.", tooBig.Limit)}
+	case errors.Is(err, dispatcher.ErrNotFound):
+		p = &Problem{Status: http.StatusNotFound, Detail: "Nothing was found at " + r.URL.Path + "."}
+	case errors.Is(err, dispatcher.ErrConflict):
+		p = &Problem{Status: http.StatusConflict, Detail: err.Error()}
+	default:
+		p = &Problem{Status: http.StatusInternalServerError}
+	}
+	if info := infoFrom(r.Context()); p.Status >= 500 && info.err == nil {
+		info.err = err
+	}
+	writeProblem(w, p)
+}
+
+// writeProblem writes p, filling in the type and title of a bare status.
+func writeProblem(w http.ResponseWriter, p *Problem) {
+	if p.Type == "" {
+		p.Type = "about:blank"
+	}
+	if p.Title == "" {
+		p.Title = http.StatusText(p.Status)
+	}
+	if p.Detail == "" && p.Status == http.StatusInternalServerError {
+		p.Detail = "Something went wrong on the server; it has been logged."
+	}
+	if p.Errors == nil {
+		p.Errors = []FieldError{}
+	}
+	b, err := json.Marshal(p)
+	if err != nil { // cannot happen: Problem holds only strings and ints
+		b = []byte(`{"type":"about:blank","status":500}`)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	w.Write(append(b, '\n'))
+}
+
+// writeJSON writes v as a JSON response with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+	return nil
+}

@@ -1,0 +1,202 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pregon/pregon/dispatcher"
+)
+
+// Limits on releases.
+const (
+	maxTitle     = 300
+	maxSummary   = 2000
+	maxBodyBytes = 100 << 10 // a release body, in bytes
+	maxAudience  = 100       // ids per audience kind
+)
+
+type translationInput struct {
+	Language string `json:"language"`
+	Title    string `json:"title"`
+	Summary  string `json:"summary"`
+	Body     string `json:"body"`
+}
+
+type contactBlockInput struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+}
+
+type audiencesInput struct {
+	Lists            []string `json:"lists"`
+	EarlyLists       []string `json:"early_lists"`
+	TelegramChannels []string `json:"telegram_channels"`
+}
+
+// releaseInput is the body of POST /v1/releases.
+type releaseInput struct {
+	Title        string             `json:"title"`
+	Summary      string             `json:"summary"`
+	Body         string             `json:"body"`
+	Language     string             `json:"language"`
+	Translations []translationInput `json:"translations"`
+	Contact      *contactBlockInput `json:"contact"`
+	SourceURL    string             `json:"source_url"`
+	Audiences    audiencesInput     `json:"audiences"`
+	EmbargoUntil *string            `json:"embargo_until"`
+	Send         bool               `json:"send"`
+}
+
+// release validates in, looking up the lists and channels it names, and
+// returns the release to create or a 400 problem listing every bad field.
+func (s *Server) release(ctx context.Context, in *releaseInput) (*dispatcher.Release, error) {
+	var fe fieldErrors
+	rel := &dispatcher.Release{
+		Title:        strings.TrimSpace(in.Title),
+		Summary:      strings.TrimSpace(in.Summary),
+		Body:         in.Body,
+		Language:     strings.TrimSpace(in.Language),
+		Translations: []dispatcher.Translation{},
+		SourceURL:    strings.TrimSpace(in.SourceURL),
+	}
+	checkText(&fe, "", rel.Title, rel.Summary, rel.Body)
+	checkLanguage(&fe, "language", rel.Language, true)
+
+	seen := map[string]bool{strings.ToLower(rel.Language): true}
+	for i, t := range in.Translations {
+		p := fmt.Sprintf("translations[%d].", i)
+		tr := dispatcher.Translation{Language: strings.TrimSpace(t.Language), Title: strings.TrimSpace(t.Title),
+			Summary: strings.TrimSpace(t.Summary), Body: t.Body}
+		checkLanguage(&fe, p+"language", tr.Language, true)
+		if tr.Language != "" && seen[strings.ToLower(tr.Language)] {
+			if strings.EqualFold(tr.Language, rel.Language) {
+				fe.add(p+"language", "is the release's own language")
+			} else {
+				fe.add(p+"language", "repeats an earlier translation's language")
+			}
+		}
+		seen[strings.ToLower(tr.Language)] = true
+		checkText(&fe, p, tr.Title, tr.Summary, tr.Body)
+		rel.Translations = append(rel.Translations, tr)
+	}
+
+	if c := in.Contact; c != nil {
+		pc := &dispatcher.PressContact{Name: strings.TrimSpace(c.Name), Email: strings.TrimSpace(c.Email), Phone: strings.TrimSpace(c.Phone)}
+		checkLine(&fe, "contact.name", pc.Name, false, maxTextLen)
+		checkLine(&fe, "contact.phone", pc.Phone, false, 50)
+		if _, err := dispatcher.NormalizeEmail(pc.Email); pc.Email != "" && err != nil {
+			fe.add("contact.email", "must be a valid email address")
+		}
+		if *pc != (dispatcher.PressContact{}) {
+			rel.Contact = pc
+		}
+	}
+	if rel.SourceURL != "" {
+		checkURL(&fe, "source_url", rel.SourceURL)
+	}
+	if in.EmbargoUntil != nil && strings.TrimSpace(*in.EmbargoUntil) != "" {
+		if t, err := parseTime(*in.EmbargoUntil); err != nil {
+			fe.add("embargo_until", "%s", err)
+		} else {
+			rel.EmbargoUntil = &t
+		}
+	}
+
+	var err error
+	a := in.Audiences
+	if rel.Audiences.Lists, err = s.checkIDs(ctx, &fe, "audiences.lists", a.Lists, s.listExists); err != nil {
+		return nil, err
+	}
+	if rel.Audiences.EarlyLists, err = s.checkIDs(ctx, &fe, "audiences.early_lists", a.EarlyLists, s.listExists); err != nil {
+		return nil, err
+	}
+	if rel.Audiences.TelegramChannels, err = s.checkIDs(ctx, &fe, "audiences.telegram_channels", a.TelegramChannels, s.channelExists); err != nil {
+		return nil, err
+	}
+	if len(a.Lists)+len(a.EarlyLists)+len(a.TelegramChannels) == 0 {
+		fe.add("audiences", "a release needs at least one list or Telegram channel")
+	}
+	return rel, fe.err()
+}
+
+// checkText validates a title, summary and body, in the fields prefix+name.
+func checkText(fe *fieldErrors, prefix, title, summary, body string) {
+	checkLine(fe, prefix+"title", title, true, maxTitle)
+	if utf8.RuneCountInString(summary) > maxSummary {
+		fe.add(prefix+"summary", "must be at most %d characters", maxSummary)
+	}
+	switch {
+	case strings.TrimSpace(body) == "":
+		fe.add(prefix+"body", "is required")
+	case len(body) > maxBodyBytes:
+		fe.add(prefix+"body", "must be at most %d KB", maxBodyBytes>>10)
+	}
+}
+
+// parseTime parses an RFC 3339 time, with an error that shows the format.
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}, errors.New("must be an RFC 3339 time like 2025-06-01T09:00:00-06:00")
+	}
+	return t, nil
+}
+
+// checkIDs checks that each id names something that exists and returns the
+// ids without repeats. Only a store failure is returned as an error.
+func (s *Server) checkIDs(ctx context.Context, fe *fieldErrors, field string, ids []string,
+	exists func(context.Context, string) (bool, error)) ([]string, error) {
+	out := []string{}
+	if len(ids) > maxAudience {
+		fe.add(field, "must name at most %d ids", maxAudience)
+		return out, nil
+	}
+	seen := map[string]bool{}
+	for i, id := range ids {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if strings.TrimSpace(id) == "" {
+			fe.add(f, "must not be empty")
+			continue
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		ok, err := exists(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			what := "list"
+			if field == "audiences.telegram_channels" {
+				what = "Telegram channel"
+			}
+			fe.add(f, "unknown %s id %q", what, id)
+			continue
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+func (s *Server) listExists(ctx context.Context, id string) (bool, error) {
+	_, err := s.store.List(ctx, id)
+	return found(err)
+}
+
+func (s *Server) channelExists(ctx context.Context, id string) (bool, error) {
+	_, err := s.store.Channel(ctx, id)
+	return found(err)
+}
+
+func found(err error) (bool, error) {
+	if errors.Is(err, dispatcher.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -1,0 +1,200 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pregon/pregon/dispatcher"
+)
+
+// releaseStatuses are the values of GET /v1/releases?status=.
+var releaseStatuses = []dispatcher.ReleaseStatus{
+	dispatcher.ReleaseDraft, dispatcher.ReleaseScheduled, dispatcher.ReleaseSending,
+	dispatcher.ReleaseSent, dispatcher.ReleaseSentWithFailures, dispatcher.ReleaseCancelled,
+}
+
+// present returns a copy of r fit for a response: counts (zeros when nothing
+// was sent), translations and audiences are never null.
+func present(r *dispatcher.Release) *dispatcher.Release {
+	out := *r
+	if out.Counts == nil {
+		out.Counts = dispatcher.NewCounts()
+	}
+	if out.Translations == nil {
+		out.Translations = []dispatcher.Translation{}
+	}
+	for _, ids := range []*[]string{&out.Audiences.Lists, &out.Audiences.EarlyLists, &out.Audiences.TelegramChannels} {
+		if *ids == nil {
+			*ids = []string{}
+		}
+	}
+	return &out
+}
+
+// createRelease handles POST /v1/releases → 201 release. Nothing is written
+// unless the whole request is valid. With "send": true the new release is
+// sent at once (or at its embargo) and returned as Send left it.
+func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
+	var in releaseInput
+	if err := s.readJSON(w, r, &in, false); err != nil {
+		return err
+	}
+	rel, err := s.release(r.Context(), &in)
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateRelease(r.Context(), rel); err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/releases/"+rel.ID)
+	if in.Send {
+		sent, err := s.sender.Send(r.Context(), rel.ID, nil)
+		if err != nil {
+			p := &Problem{Status: http.StatusInternalServerError, ReleaseID: rel.ID,
+				Detail: "The release " + rel.ID + " was saved as a draft but could not be sent; send it again with POST /v1/releases/" + rel.ID + "/send."}
+			if errors.Is(err, dispatcher.ErrConflict) {
+				p.Status = http.StatusConflict
+			}
+			infoFrom(r.Context()).err = err
+			return p
+		}
+		rel = sent
+	}
+	return writeJSON(w, http.StatusCreated, present(rel))
+}
+
+// getReleases handles GET /v1/releases?status=&cursor=&limit= → page of
+// releases, newest first.
+func (s *Server) getReleases(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	var fe fieldErrors
+	cursor, limit := pageParams(q, &fe)
+	status := dispatcher.ReleaseStatus(q.Get("status"))
+	if status != "" && !oneOf(status, releaseStatuses) {
+		fe.add("status", "must be one of %s", list(releaseStatuses))
+	}
+	if err := fe.err(); err != nil {
+		return err
+	}
+	rels, next, err := s.store.Releases(r.Context(), status, cursor, limit)
+	if err != nil {
+		return err
+	}
+	items := make([]*dispatcher.Release, len(rels))
+	for i, rel := range rels {
+		items[i] = present(rel)
+	}
+	return writeJSON(w, http.StatusOK, newPage(items, next))
+}
+
+// getRelease handles GET /v1/releases/{id}.
+func (s *Server) getRelease(w http.ResponseWriter, r *http.Request) error {
+	rel, err := s.store.Release(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, present(rel))
+}
+
+type sendInput struct {
+	At *string `json:"at"`
+}
+
+// sendRelease handles POST /v1/releases/{id}/send {at?} → 202 release. It is
+// idempotent: a release already on its way is returned as it is.
+func (s *Server) sendRelease(w http.ResponseWriter, r *http.Request) error {
+	var in sendInput
+	if err := s.readJSON(w, r, &in, true); err != nil {
+		return err
+	}
+	var at *time.Time
+	if in.At != nil && *in.At != "" {
+		t, err := parseTime(*in.At)
+		if err != nil {
+			return fieldErrors{{Field: "at", Message: err.Error()}}.err()
+		}
+		at = &t
+	}
+	rel, err := s.sender.Send(r.Context(), r.PathValue("id"), at)
+	if errors.Is(err, dispatcher.ErrConflict) {
+		return &Problem{Status: http.StatusConflict, Detail: "The release was cancelled; it cannot be sent."}
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, present(rel))
+}
+
+// cancelRelease handles POST /v1/releases/{id}/cancel → 200 release.
+func (s *Server) cancelRelease(w http.ResponseWriter, r *http.Request) error {
+	rel, err := s.sender.Cancel(r.Context(), r.PathValue("id"))
+	if errors.Is(err, dispatcher.ErrConflict) {
+		return &Problem{Status: http.StatusConflict, Detail: "The release was already sent; it cannot be cancelled."}
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, present(rel))
+}
+
+// retryRelease handles POST /v1/releases/{id}/retry → 202 {"requeued": n}.
+func (s *Server) retryRelease(w http.ResponseWriter, r *http.Request) error {
+	n, err := s.sender.Retry(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, map[string]int{"requeued": n})
+}
+
+// getDeliveries handles GET /v1/releases/{id}/deliveries?status=&channel=&cursor=&limit=.
+func (s *Server) getDeliveries(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	var fe fieldErrors
+	cursor, limit := pageParams(q, &fe)
+	f := DeliveryFilter{Status: dispatcher.DeliveryStatus(q.Get("status")), Channel: dispatcher.ChannelKind(q.Get("channel"))}
+	if f.Status != "" && !f.Status.Valid() {
+		fe.add("status", "must be one of %s", list(dispatcher.DeliveryStatuses))
+	}
+	if f.Channel != "" && !f.Channel.Valid() {
+		fe.add("channel", "must be %q or %q", dispatcher.ChannelEmail, dispatcher.ChannelTelegram)
+	}
+	if err := fe.err(); err != nil {
+		return err
+	}
+	ds, next, err := s.store.Deliveries(r.Context(), r.PathValue("id"), f, cursor, limit)
+	if err != nil {
+		return err
+	}
+	items := make([]*dispatcher.Delivery, len(ds))
+	for i, d := range ds {
+		c := *d
+		if c.MessageIDs == nil {
+			c.MessageIDs = []string{}
+		}
+		items[i] = &c
+	}
+	return writeJSON(w, http.StatusOK, newPage(items, next))
+}
+
+// list formats values as "a, b or c".
+func list[T ~string](vs []T) string {
+	ss := make([]string, len(vs))
+	for i, v := range vs {
+		ss[i] = string(v)
+	}
+	if len(ss) < 2 {
+		return strings.Join(ss, "")
+	}
+	return strings.Join(ss[:len(ss)-1], ", ") + " or " + ss[len(ss)-1]
+}
+
+func oneOf[T comparable](v T, set []T) bool {
+	for _, x := range set {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,188 @@
+// Package api serves Pregón's HTTP API v1: JSON handlers for lists, contacts,
+// Telegram channels and releases, bearer-token authentication with roles,
+// RFC 9457 problem+json errors and request-size limits.
+//
+// It depends only on the domain package and the standard library; the
+// persistence, the sender and the renderer it needs are the small interfaces
+// Store, Sender and Previewer, implemented elsewhere.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/pregon/pregon/dispatcher"
+)
+
+// Store is the persistence the API needs.
+type Store interface {
+	// CreateList stores a new list and sets l.ID and l.CreatedAt.
+	CreateList(ctx context.Context, l *dispatcher.List) error
+	// List returns a list, or dispatcher.ErrNotFound.
+	List(ctx context.Context, id string) (*dispatcher.List, error)
+	// Lists returns every list, newest first.
+	Lists(ctx context.Context) ([]*dispatcher.List, error)
+	// UpsertContacts adds contacts to a list, or overwrites the fields of those
+	// already on it, atomically. The emails in cs are normalised and unique.
+	// added counts contacts that were not members of the list before; updated
+	// those that were. It returns dispatcher.ErrNotFound for an unknown list.
+	UpsertContacts(ctx context.Context, listID string, cs []dispatcher.Contact) (added, updated int, err error)
+	// Contacts returns a page of a list's members ordered by email, and the
+	// cursor of the next page ("" on the last page); dispatcher.ErrNotFound
+	// for an unknown list.
+	Contacts(ctx context.Context, listID, cursor string, limit int) ([]dispatcher.Contact, string, error)
+	// RemoveContact takes a contact off a list; dispatcher.ErrNotFound if the
+	// list does not exist or the contact is not a member.
+	RemoveContact(ctx context.Context, listID, email string) error
+	// CreateChannel stores a new channel and sets its ID, CreatedAt and Status
+	// "active"; dispatcher.ErrConflict if its chat id is already registered.
+	CreateChannel(ctx context.Context, c *dispatcher.TelegramChannel) error
+	// Channel returns a channel, or dispatcher.ErrNotFound.
+	Channel(ctx context.Context, id string) (*dispatcher.TelegramChannel, error)
+	// Channels returns every channel.
+	Channels(ctx context.Context) ([]*dispatcher.TelegramChannel, error)
+	// CreateRelease stores a new release and sets its ID, CreatedAt, UpdatedAt
+	// and Status draft.
+	CreateRelease(ctx context.Context, r *dispatcher.Release) error
+	// Release returns a release with its Counts, or dispatcher.ErrNotFound.
+	Release(ctx context.Context, id string) (*dispatcher.Release, error)
+	// Releases returns a page of releases, newest first, in one status ("" for
+	// all), and the cursor of the next page ("" on the last page).
+	Releases(ctx context.Context, status dispatcher.ReleaseStatus, cursor string, limit int) ([]*dispatcher.Release, string, error)
+	// Deliveries returns a page of a release's deliveries that match f, and
+	// the cursor of the next page ("" on the last page); dispatcher.ErrNotFound
+	// for an unknown release.
+	Deliveries(ctx context.Context, releaseID string, f DeliveryFilter, cursor string, limit int) ([]*dispatcher.Delivery, string, error)
+	// Token returns the token stored under a hash (see dispatcher.HashToken),
+	// or dispatcher.ErrNotFound.
+	Token(ctx context.Context, hash string) (*dispatcher.Token, error)
+	// Ping reports whether the store can serve requests.
+	Ping(ctx context.Context) error
+}
+
+// DeliveryFilter selects deliveries; a zero field matches all.
+type DeliveryFilter = dispatcher.DeliveryFilter
+
+// Sender starts, stops and retries releases.
+type Sender interface {
+	// Send schedules a release for at (nil: now). It is idempotent: for a
+	// release already scheduled, sending or sent it returns the release as it
+	// is. It returns dispatcher.ErrNotFound, or dispatcher.ErrConflict for a
+	// cancelled release.
+	Send(ctx context.Context, id string, at *time.Time) (*dispatcher.Release, error)
+	// Cancel stops a release; dispatcher.ErrConflict if it was already sent.
+	Cancel(ctx context.Context, id string) (*dispatcher.Release, error)
+	// Retry re-enqueues a release's failed deliveries and returns how many.
+	Retry(ctx context.Context, id string) (int, error)
+}
+
+// Previewer renders a release as a channel would send it.
+type Previewer interface {
+	// Email renders the version of rel in lang for email.
+	Email(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error)
+	// Telegram renders the version of rel in lang as Telegram messages.
+	Telegram(rel *dispatcher.Release, lang string) ([]string, error)
+}
+
+// Default limits.
+const (
+	DefaultMaxBodyBytes   = 1 << 20  // JSON request bodies
+	DefaultMaxUploadBytes = 10 << 20 // contact uploads (CSV or JSON)
+)
+
+// Config configures a Server. Store, Sender and Previewer are required; the
+// other fields have defaults.
+type Config struct {
+	Store     Store
+	Sender    Sender
+	Previewer Previewer
+	// Logger receives one line per request; nil discards them.
+	Logger *slog.Logger
+	// MaxBodyBytes caps JSON request bodies; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxUploadBytes caps contact uploads; 0 means DefaultMaxUploadBytes.
+	MaxUploadBytes int64
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the API v1 HTTP handler.
+type Server struct {
+	store     Store
+	sender    Sender
+	previewer Previewer
+	log       *slog.Logger
+	maxBody   int64
+	maxUpload int64
+	now       func() time.Time
+	handler   http.Handler
+}
+
+// New returns the API handler, or an error when a required Config field is missing.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("api: Config.Store is required")
+	case cfg.Sender == nil:
+		return nil, errors.New("api: Config.Sender is required")
+	case cfg.Previewer == nil:
+		return nil, errors.New("api: Config.Previewer is required")
+	}
+	s := &Server{
+		store: cfg.Store, sender: cfg.Sender, previewer: cfg.Previewer,
+		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, maxUpload: cfg.MaxUploadBytes, now: cfg.Now,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.maxUpload <= 0 {
+		s.maxUpload = DefaultMaxUploadBytes
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, s.endpoint(rt))
+	}
+	mux.Handle("/", s.endpoint(route{pattern: "/", handle: s.unmatched(mux)}))
+	s.handler = s.observe(secureHeaders(mux))
+	return s, nil
+}
+
+// ServeHTTP serves one API request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// NewHTTPServer returns an http.Server for h on addr with timeouts that bound
+// slow clients.
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.ErrorContext(ctx, "readiness check failed", "error", err)
+		return &Problem{Type: "about:blank", Status: http.StatusServiceUnavailable, Detail: "The store is not reachable."}
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

@@ -1,0 +1,146 @@
+package email
+
+import (
+	"errors"
+	"fmt"
+	netmail "net/mail"
+	"strings"
+	"time"
+
+	"github.com/wneessen/go-mail"
+
+	"github.com/pregon/pregon/dispatcher"
+)
+
+// ErrInvalidMessage is returned (wrapped) by BuildMessage for a message that
+// cannot be built: no content, a bad address, message id or header.
+var ErrInvalidMessage = errors.New("invalid email message")
+
+// reservedHeaders are set by BuildMessage itself and may not come from
+// EmailMessage.Headers (keys are lower case).
+var reservedHeaders = map[string]bool{
+	"from": true, "sender": true, "to": true, "cc": true, "bcc": true, "reply-to": true,
+	"subject": true, "message-id": true, "date": true, "mime-version": true,
+	"content-type": true, "content-transfer-encoding": true, "return-path": true,
+}
+
+// BuildMessage builds the MIME message for m, sent from from: one recipient
+// in To (never Cc or Bcc), Reply-To when m has one, the subject encoded as
+// RFC 2047 words when it is not ASCII, Message-ID <m.MessageID>, the Date of
+// now, and a multipart/alternative body with text/plain then text/html (UTF-8,
+// quoted-printable; a single part when one of them is empty). m.Headers are
+// added as plain-text headers. CR and LF are removed from every header value,
+// so a value cannot start another header.
+//
+// When m.MessageID is empty go-mail makes one when the message is written. It
+// returns an error wrapping ErrInvalidMessage when m has no content, an
+// address does not parse, the message id is malformed, or a header name is
+// invalid or one BuildMessage sets itself.
+func BuildMessage(from dispatcher.Address, m *dispatcher.EmailMessage) (*mail.Msg, error) {
+	if m == nil || m.Content == nil {
+		return nil, fmt.Errorf("%w: no content", ErrInvalidMessage)
+	}
+	if m.Content.Text == "" && m.Content.HTML == "" {
+		return nil, fmt.Errorf("%w: empty body", ErrInvalidMessage)
+	}
+	fromAddr, err := address(from)
+	if err != nil {
+		return nil, fmt.Errorf("%w: from: %v", ErrInvalidMessage, err)
+	}
+	toAddr, err := address(m.To)
+	if err != nil {
+		return nil, fmt.Errorf("%w: to: %v", ErrInvalidMessage, err)
+	}
+
+	msg := mail.NewMsg(mail.WithCharset(mail.CharsetUTF8), mail.WithEncoding(mail.EncodingQP),
+		mail.WithNoDefaultUserAgent())
+	msg.FromMailAddress(fromAddr)
+	msg.ToMailAddress(toAddr)
+	if m.ReplyTo != nil && m.ReplyTo.Email != "" {
+		replyTo, err := address(*m.ReplyTo)
+		if err != nil {
+			return nil, fmt.Errorf("%w: reply-to: %v", ErrInvalidMessage, err)
+		}
+		msg.ReplyToMailAddress(replyTo)
+	}
+	msg.Subject(headerValue(m.Content.Subject))
+	if m.MessageID != "" {
+		id := strings.TrimSuffix(strings.TrimPrefix(m.MessageID, "<"), ">")
+		if id == "" || strings.ContainsAny(id, "<> \t\r\n\"()[],;:\\") || !strings.Contains(id, "@") ||
+			!isPrintableASCII(id) {
+			return nil, fmt.Errorf("%w: message id %q", ErrInvalidMessage, m.MessageID)
+		}
+		msg.SetMessageIDWithValue(id)
+	}
+	msg.SetDateWithValue(time.Now())
+
+	for name, value := range m.Headers {
+		if !validHeaderName(name) {
+			return nil, fmt.Errorf("%w: header name %q", ErrInvalidMessage, name)
+		}
+		if reservedHeaders[strings.ToLower(name)] {
+			return nil, fmt.Errorf("%w: header %q is set by the email channel", ErrInvalidMessage, name)
+		}
+		msg.SetGenHeader(mail.Header(name), headerValue(value))
+	}
+
+	switch {
+	case m.Content.HTML == "":
+		msg.SetBodyString(mail.TypeTextPlain, m.Content.Text)
+	case m.Content.Text == "":
+		msg.SetBodyString(mail.TypeTextHTML, m.Content.HTML)
+	default:
+		msg.SetBodyString(mail.TypeTextPlain, m.Content.Text)
+		msg.AddAlternativeString(mail.TypeTextHTML, m.Content.HTML)
+	}
+	return msg, nil
+}
+
+// address checks a and returns it for go-mail, with CR and LF removed from the name.
+func address(a dispatcher.Address) (*netmail.Address, error) {
+	if a.Email == "" {
+		return nil, errors.New("no address")
+	}
+	if strings.ContainsAny(a.Email, " \t\r\n<>,;\"") {
+		return nil, fmt.Errorf("bad address %q", a.Email)
+	}
+	p, err := netmail.ParseAddress(a.Email)
+	if err != nil || p.Name != "" {
+		return nil, fmt.Errorf("bad address %q", a.Email)
+	}
+	return &netmail.Address{Name: headerValue(a.Name), Address: p.Address}, nil
+}
+
+// headerValue makes s a single-line header value: each run of CR and LF
+// becomes one space, and surrounding space is trimmed.
+func headerValue(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return strings.TrimSpace(s)
+	}
+	return strings.TrimSpace(strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return r == '\r' || r == '\n'
+	}), " "))
+}
+
+// validHeaderName reports whether name is an RFC 5322 field name: printable
+// ASCII without spaces or colons.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 33 || c > 126 || c == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 33 || s[i] > 126 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,189 @@
+// Package outbox stands in for the email and Telegram channels when they are
+// not configured: it writes what would have been sent into a folder, so that a
+// new user can see the whole pipeline work on a fresh machine.
+//
+// Emails go to DIR/email/<delivery-id>.eml as the full MIME message that
+// channels/email would send; Telegram posts go to DIR/telegram/<delivery-id>.html.
+// Sending the same delivery again overwrites its file.
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pregon/pregon/channels/email"
+	"github.com/pregon/pregon/dispatcher"
+)
+
+// File and folder permissions.
+const (
+	dirMode  = 0o750
+	fileMode = 0o640
+)
+
+// ErrBadDeliveryID is returned (wrapped, as a permanent error) for a delivery
+// id that cannot be a file name.
+var ErrBadDeliveryID = errors.New("delivery id cannot name a file")
+
+// Outbox writes messages to files. It is safe for concurrent use.
+type Outbox struct {
+	dir    string
+	from   dispatcher.Address
+	logger *slog.Logger
+}
+
+var (
+	_ dispatcher.EmailSender    = (*Outbox)(nil)
+	_ dispatcher.TelegramSender = (*Outbox)(nil)
+)
+
+// Option changes an Outbox made by New.
+type Option func(*Outbox)
+
+// From makes the outbox's emails show from as their sender, as the email
+// channel would with the same From. Without it the sender is
+// "Pregón outbox <outbox@pregon.invalid>".
+func From(from dispatcher.Address) Option { return func(o *Outbox) { o.from = from } }
+
+// New returns an Outbox that writes under dir, creating it and its email and
+// telegram folders (0o750). It logs a warning that the outbox is in use and
+// where. A nil logger discards logs. It returns an error when a folder cannot
+// be created.
+func New(dir string, logger *slog.Logger, opts ...Option) (*Outbox, error) {
+	if dir == "" {
+		return nil, errors.New("outbox: no folder given")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	for _, d := range []string{abs, filepath.Join(abs, "email"), filepath.Join(abs, "telegram")} {
+		if err := os.MkdirAll(d, dirMode); err != nil {
+			return nil, fmt.Errorf("outbox: %w", err)
+		}
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	o := &Outbox{
+		dir:    abs,
+		from:   dispatcher.Address{Name: "Pregón outbox", Email: "outbox@pregon.invalid"},
+		logger: logger,
+	}
+	for _, opt := range opts {
+		opt(o)
+	}
+	logger.Warn("OUTBOX IN USE: nothing is really sent; messages are written to files instead",
+		"outbox", abs)
+	return o, nil
+}
+
+// Dir returns the outbox folder, as an absolute path.
+func (o *Outbox) Dir() string { return o.dir }
+
+// SendEmail writes m to DIR/email/<delivery-id>.eml, built exactly as the
+// email channel builds it, and returns its Message-ID with angle brackets. It
+// returns a permanent *dispatcher.SendError when the message cannot be built
+// or the delivery id cannot be a file name, and a transient one when the file
+// cannot be written.
+func (o *Outbox) SendEmail(ctx context.Context, m *dispatcher.EmailMessage) (string, error) {
+	if m == nil {
+		return "", dispatcher.Permanent(errors.New("outbox: no message"))
+	}
+	if err := checkID(m.DeliveryID); err != nil {
+		return "", dispatcher.Permanent(fmt.Errorf("outbox email to %s: %w", m.To.Email, err))
+	}
+	msg, err := email.BuildMessage(o.from, m)
+	if err != nil {
+		return "", dispatcher.Permanent(fmt.Errorf("outbox email to %s: %w", m.To.Email, err))
+	}
+	var buf bytes.Buffer
+	if _, err := msg.WriteTo(&buf); err != nil {
+		return "", dispatcher.Permanent(fmt.Errorf("outbox email to %s: %w", m.To.Email, err))
+	}
+	path := filepath.Join(o.dir, "email", m.DeliveryID+".eml")
+	if err := writeFile(ctx, path, buf.Bytes()); err != nil {
+		return "", dispatcher.Transient(fmt.Errorf("outbox email to %s: %w", m.To.Email, err), 0)
+	}
+	o.logger.Info("outbox: email written", "channel", "email", "delivery_id", m.DeliveryID, "path", path)
+	return msg.GetMessageID(), nil
+}
+
+// SendTelegram writes the post's parts to DIR/telegram/<delivery-id>.html,
+// each after a line "----- message N/M -----", and returns the ids
+// "outbox-1" to "outbox-M". Its errors are classified as SendEmail's.
+func (o *Outbox) SendTelegram(ctx context.Context, p *dispatcher.TelegramPost) ([]string, error) {
+	if p == nil {
+		return nil, dispatcher.Permanent(errors.New("outbox: no post"))
+	}
+	if err := checkID(p.DeliveryID); err != nil {
+		return nil, dispatcher.Permanent(fmt.Errorf("outbox telegram to %s: %w", p.ChatID, err))
+	}
+	var buf bytes.Buffer
+	ids := make([]string, len(p.Parts))
+	for i, part := range p.Parts {
+		fmt.Fprintf(&buf, "----- message %d/%d -----\n", i+1, len(p.Parts))
+		buf.WriteString(part)
+		if !strings.HasSuffix(part, "\n") {
+			buf.WriteByte('\n')
+		}
+		ids[i] = "outbox-" + strconv.Itoa(i+1)
+	}
+	path := filepath.Join(o.dir, "telegram", p.DeliveryID+".html")
+	if err := writeFile(ctx, path, buf.Bytes()); err != nil {
+		return nil, dispatcher.Transient(fmt.Errorf("outbox telegram to %s: %w", p.ChatID, err), 0)
+	}
+	o.logger.Info("outbox: telegram post written", "channel", "telegram", "delivery_id", p.DeliveryID, "path", path)
+	return ids, nil
+}
+
+// checkID accepts delivery ids made of letters, digits, '-' and '_'.
+func checkID(id string) error {
+	if id == "" || len(id) > 128 {
+		return fmt.Errorf("%w: %q", ErrBadDeliveryID, id)
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return fmt.Errorf("%w: %q", ErrBadDeliveryID, id)
+		}
+	}
+	return nil
+}
+
+// writeFile writes data to path atomically: into a temporary file in the same
+// folder, synced, then renamed over path.
+func writeFile(ctx context.Context, path string, data []byte) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if err = f.Chmod(fileMode); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -1,0 +1,317 @@
+// Command pregon-bench measures Pregón's whole pipeline on this machine, end
+// to end, and reports; it never asserts a time.
+//
+// It builds bin/pregon and bin/smtpsink, starts its own redis-server
+// (appendonly, fsync every second, like production), a discarding SMTP
+// server (bin/smtpsink) and the fake Telegram Bot API (in process, with
+// Telegram's limits). For each N it starts `pregon serve`, imports N contacts
+// through the API's CSV import, sends one ~5 KB release to them and waits
+// until every delivery is final; then the same with `pregon api` and two
+// `pregon worker` processes; then a Telegram run. It prints one Markdown table
+// and writes it, with pprof profiles and the processes' logs, to -out.
+//
+// Run it from the module's root: make bench, or go run ./cmd/pregon-bench.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pregon/pregon/internal/telegramtest"
+	"github.com/redis/go-redis/v9"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// options are the command line's flags.
+type options struct {
+	sizes       []int
+	concurrency int
+	telegram    bool
+	channels    int
+	scaleout    bool
+	out         string
+	chunk       int
+	timeout     time.Duration
+	profile     time.Duration
+	env         []string
+	verbose     bool
+}
+
+const maxChunk = 50000
+
+const usage = `usage: go run ./cmd/pregon-bench [flags]   (or: make bench BENCH_FLAGS="...")
+
+Measures Pregón end to end on this machine: for each N, N contacts imported
+through the API, one ~5 KB release sent to them through a discarding SMTP
+server on loopback; the same with one api and two worker processes; and 1,000
+Telegram channels against a fake Bot API limited to 30 messages per second.
+Prints one Markdown table and writes it to OUT/results.md, with CPU, allocs and
+heap profiles (OUT/cpu-N.pprof, ...) and every process's log. Run it inside
+Pregón's module; nothing else should run on the machine meanwhile.
+
+Flags:
+`
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("pregon-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	sizes := fs.String("n", "10000,100000", "recipients of each email run, comma-separated")
+	million := fs.Bool("million", false, "add a run with 1,000,000 recipients")
+	fs.IntVar(&o.concurrency, "concurrency", 0, "PREGON_CONCURRENCY of each pregon process (0: pregon's default)")
+	fs.BoolVar(&o.telegram, "telegram", true, "run the Telegram benchmark")
+	fs.IntVar(&o.channels, "channels", 1000, "Telegram channels of the Telegram run, one post each")
+	fs.BoolVar(&o.scaleout, "scaleout", true, "also run \"pregon api\" + 2 \"pregon worker\" at the largest N, at most 100,000")
+	fs.StringVar(&o.out, "out", "bench-out", "folder for results.md, profiles and logs")
+	fs.IntVar(&o.chunk, "chunk", maxChunk, "contacts per CSV upload (at most 50,000)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "longest wait for one release to finish (0: 2m + 0.6 ms per recipient)")
+	fs.DurationVar(&o.profile, "profile", 10*time.Second, "length of the CPU profile taken from the start of each send (0: no profiles)")
+	fs.Func("env", "`KEY=VALUE` added to every pregon process's environment, e.g. PREGON_BATCH_SIZE=500 (repeatable)", func(v string) error {
+		if k, _, ok := strings.Cut(v, "="); !ok || !strings.HasPrefix(k, "PREGON_") {
+			return errors.New("want PREGON_NAME=VALUE")
+		}
+		o.env = append(o.env, v)
+		return nil
+	})
+	fs.BoolVar(&o.verbose, "v", false, "log more")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for s := range strings.SplitSeq(*sizes, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-n: want positive numbers separated by commas, got %q", s)
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	if *million {
+		o.sizes = append(o.sizes, 1_000_000)
+	}
+	slices.Sort(o.sizes)
+	o.sizes = slices.Compact(o.sizes)
+	switch {
+	case len(o.sizes) == 0 && !o.telegram:
+		return nil, errors.New("nothing to run: give -n or -telegram")
+	case o.chunk < 1 || o.chunk > maxChunk:
+		return nil, fmt.Errorf("-chunk: want 1 to %d, got %d", maxChunk, o.chunk)
+	case o.concurrency < 0 || o.concurrency > 1000:
+		return nil, fmt.Errorf("-concurrency: want 0 to 1000, got %d", o.concurrency)
+	case o.channels < 1 && o.telegram:
+		return nil, fmt.Errorf("-channels: want at least 1, got %d", o.channels)
+	case o.timeout < 0 || o.profile < 0:
+		return nil, errors.New("-timeout and -profile must not be negative")
+	}
+	return o, nil
+}
+
+// bench is one benchmark session: its options and the servers it started.
+type bench struct {
+	opts        *options
+	loadAtStart string
+	log         *slog.Logger
+	procs       *procs
+	cleanups    []func()
+
+	redis     *proc
+	redisAddr string
+	rdb       *redis.Client
+	tg        *telegramtest.Server
+}
+
+func (b *bench) outPath(name string) string { return filepath.Join(b.opts.out, name) }
+
+// run runs the benchmark and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	opts, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "pregon-bench:", err)
+		return 2
+	}
+	level := slog.LevelInfo
+	if opts.verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	b := &bench{opts: opts, log: log, procs: newProcs(log)}
+	defer func() {
+		b.procs.stopAll(15 * time.Second)
+		for _, f := range slices.Backward(b.cleanups) {
+			f()
+		}
+	}()
+	if err := b.run(ctx, stdout); err != nil {
+		log.Error("benchmark failed", "error", err)
+		return 1
+	}
+	return 0
+}
+
+func (b *bench) run(ctx context.Context, stdout io.Writer) error {
+	out, err := filepath.Abs(b.opts.out)
+	if err != nil {
+		return err
+	}
+	b.opts.out = out
+	if err := chdirModuleRoot(ctx); err != nil {
+		return err
+	}
+	if err := b.cleanOut(); err != nil {
+		return err
+	}
+	if err := b.build(ctx); err != nil {
+		return err
+	}
+	if err := b.startRedis(ctx); err != nil {
+		return err
+	}
+	b.cleanups = append(b.cleanups, func() { b.rdb.Close() })
+	b.tg = telegramtest.New(telegramToken)
+	b.cleanups = append(b.cleanups, b.tg.Close)
+
+	started := time.Now()
+	b.loadAtStart = loadAverage()
+	var results []*result
+	for _, n := range b.opts.sizes {
+		r, err := b.runEmail(ctx, n, false)
+		if err != nil {
+			return fmt.Errorf("run N=%d: %w", n, err)
+		}
+		results = append(results, r)
+	}
+	if b.opts.scaleout && len(b.opts.sizes) > 0 {
+		n := min(slices.Max(b.opts.sizes), 100_000)
+		r, err := b.runEmail(ctx, n, true)
+		if err != nil {
+			return fmt.Errorf("scale-out run N=%d: %w", n, err)
+		}
+		results = append(results, r)
+	}
+	var tg *tgResult
+	if b.opts.telegram {
+		var err error
+		if tg, err = b.runTelegram(ctx); err != nil {
+			return fmt.Errorf("telegram run: %w", err)
+		}
+	}
+	report := b.report(ctx, started, results, tg)
+	fmt.Fprint(stdout, report)
+	if err := os.WriteFile(b.outPath("results.md"), []byte(report), 0o644); err != nil {
+		return err
+	}
+	b.log.Info("wrote " + b.outPath("results.md"))
+	return nil
+}
+
+// report renders the whole report as Markdown.
+func (b *bench) report(ctx context.Context, started time.Time, results []*result, tg *tgResult) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "## Pregón benchmark, %s\n\n", started.Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&s, "```\n%s\nload average at start: %s\nflags: %s\n```\n\n", machine(ctx), b.loadAtStart, b.describeFlags())
+	if len(results) > 0 {
+		rows := make([][]string, len(results))
+		for i, r := range results {
+			rows[i] = r.row()
+		}
+		s.WriteString(table(rows))
+		s.WriteString("\n")
+	}
+	if tg != nil {
+		s.WriteString(tg.String() + "\n\n")
+	}
+	if len(results) > 0 {
+		s.WriteString("Notes (wall = from just before POST /v1/releases with send: true to the last message the SMTP sink accepted; " +
+			"CPU and Redis memory are deltas over the send; peak RSS is VmHWM, reset after the import; * = incomplete run):\n\n")
+		for _, r := range results {
+			for _, n := range r.notes() {
+				s.WriteString("- " + strings.ReplaceAll(n, "\n", "\n  ") + "\n")
+			}
+		}
+		s.WriteString("\n")
+	}
+	var largest *result
+	for _, r := range results {
+		if r.cpuProfile != "" && (largest == nil || r.n > largest.n) {
+			largest = r
+		}
+	}
+	if largest != nil {
+		fmt.Fprintf(&s, "CPU profile of pregon serve, N=%s, first %s of the send (go tool pprof -top -nodecount=15 bin/pregon %s):\n\n```\n%s\n```\n",
+			thousands(largest.n), b.opts.profile, largest.cpuProfile, pprofTop(ctx, largest.cpuProfile))
+	}
+	return s.String()
+}
+
+func (b *bench) describeFlags() string {
+	conc := "default"
+	if b.opts.concurrency > 0 {
+		conc = strconv.Itoa(b.opts.concurrency)
+	}
+	out := fmt.Sprintf("-n %s -concurrency %s -scaleout=%t -telegram=%t -channels %d",
+		strings.Trim(strings.Join(strings.Fields(fmt.Sprint(b.opts.sizes)), ","), "[]"), conc,
+		b.opts.scaleout, b.opts.telegram, b.opts.channels)
+	for _, e := range b.opts.env {
+		out += " -env " + e
+	}
+	return out
+}
+
+// chdirModuleRoot moves to the root of the module the bench is run in.
+func chdirModuleRoot(ctx context.Context) error {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return errors.New("run pregon-bench inside Pregón's module (make bench)")
+	}
+	return os.Chdir(filepath.Dir(gomod))
+}
+
+// cleanOut creates the output folder and removes what an earlier run left in it.
+func (b *bench) cleanOut() error {
+	if err := os.MkdirAll(b.opts.out, 0o755); err != nil {
+		return err
+	}
+	for _, pat := range []string{"*.pprof", "pregon-*.log", "smtpsink-*.log", "redis.log", "results.md"} {
+		old, _ := filepath.Glob(b.outPath(pat))
+		for _, f := range old {
+			if err := os.Remove(f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// telegramToken is the bot token of the fake Telegram Bot API.
+const telegramToken = "123456:bench-token"
+
+// telegramRate is Telegram's global limit, in messages per second per bot.
+const telegramRate = 30
+
+// tgResult is what the Telegram run measured.
+type tgResult struct {
+	channels      int
+	releases      int
+	perRelease    int // channels per release
+	first, last   time.Duration
+	accepted      int64
+	requests      int64
+	violations    int64
+	doneAfter     time.Duration
+	status        map[string]int // releases by status
+	sent, failed  int64
+	other         []string
+	failure       string
+	pending       []string
+	log           logSummary
+	chunkedReason string
+}
+
+// theoretical is the shortest time Telegram's 30 messages per second allow.
+func (r *tgResult) theoretical() time.Duration {
+	return time.Duration(float64(r.channels) / telegramRate * float64(time.Second))
+}
+
+// runTelegram registers b.opts.channels channels, in the fake and in Pregón,
+// sends them one short post each, and measures how long it takes.
+func (b *bench) runTelegram(ctx context.Context) (*tgResult, error) {
+	res := &tgResult{channels: b.opts.channels, status: map[string]int{}}
+	log := b.log.With("run", "telegram", "channels", res.channels)
+	if err := b.rdb.FlushAll(ctx).Err(); err != nil {
+		return nil, fmt.Errorf("redis FLUSHALL: %w", err)
+	}
+	sk, err := b.startSink(ctx, "telegram")
+	if err != nil {
+		return nil, err
+	}
+	defer b.procs.stop(sk.proc, 5*time.Second)
+	pg, err := b.startPregon(ctx, "serve", "telegram", sk)
+	if err != nil {
+		return nil, err
+	}
+	defer b.procs.stop(pg.proc, 30*time.Second)
+	tok, err := b.createToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := newClient(pg.httpAddr, tok)
+
+	chats := make([]string, res.channels)
+	ids := make([]string, res.channels)
+	for i := range chats {
+		chats[i] = fmt.Sprintf("@bench_chan_%05d", i)
+		b.tg.AddChat(chats[i])
+		if ids[i], err = c.createChannel(ctx, chats[i], fmt.Sprintf("Bench %d", i), "es"); err != nil {
+			return nil, fmt.Errorf("register channel %s: %w", chats[i], err)
+		}
+	}
+	accepted0, requests0, violations0 := b.tg.Total(), b.tg.Requests(), b.tg.Violations()
+
+	in := func(ids []string) *releaseInput {
+		return &releaseInput{
+			Title:    "Aviso breve del banco de pruebas",
+			Body:     "Las comunidades de la laguna convocan a una asamblea abierta el domingo a las 10:00 en la explanada del mercado. «Todas y todos están invitados».",
+			Language: "es", Audiences: audiencesInput{TelegramChannels: ids}, Send: true,
+		}
+	}
+	log.Info("sending")
+	var rels []string
+	t0 := time.Now()
+	rel, err := c.createRelease(ctx, in(ids))
+	res.perRelease = len(ids)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.status == http.StatusBadRequest && strings.Contains(ae.body, "audiences.telegram_channels") {
+		// The API caps the channels of one release: send several at once.
+		res.chunkedReason = problemSummary(ae.body)
+		res.perRelease = 100
+		t0 = time.Now()
+		for from := 0; from < len(ids); from += res.perRelease {
+			r, err := c.createRelease(ctx, in(ids[from:min(from+res.perRelease, len(ids))]))
+			if err != nil {
+				return nil, fmt.Errorf("create release: %w", err)
+			}
+			rels = append(rels, r.ID)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("create release: %w", err)
+	} else {
+		rels = append(rels, rel.ID)
+	}
+	res.releases = len(rels)
+
+	finals := map[string]*release{}
+	timeout := 2*time.Minute + 3*res.theoretical()
+	err = waitFor(ctx, "the Telegram releases to finish", timeout, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+		if done, err := pg.exited(); done {
+			return false, fmt.Errorf("pregon %w: see %s", err, pg.logPath)
+		}
+		for _, id := range rels {
+			if finals[id] != nil {
+				continue
+			}
+			r, err := c.release(ctx, id)
+			if err != nil {
+				return false, transient(err)
+			}
+			if !r.final() {
+				return false, nil
+			}
+			finals[id] = r
+		}
+		return true, nil
+	})
+	res.doneAfter = time.Since(t0)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		res.failure = err.Error()
+		for _, id := range rels {
+			if finals[id] == nil {
+				res.pending = append(res.pending, c.pending(context.WithoutCancel(ctx), id, 3)...)
+			}
+		}
+	}
+	for _, id := range rels {
+		r := finals[id]
+		if r == nil {
+			if r, err = c.release(ctx, id); err != nil {
+				return nil, err
+			}
+		}
+		res.status[r.Status]++
+		cs := r.counts()
+		res.sent += cs["sent"]
+		res.failed += cs["failed"]
+		for k, v := range cs {
+			if v != 0 && k != "total" && k != "sent" && k != "failed" {
+				res.other = append(res.other, fmt.Sprintf("%s %d", k, v))
+			}
+		}
+	}
+	res.accepted = b.tg.Total() - accepted0
+	res.requests = b.tg.Requests() - requests0
+	res.violations = b.tg.Violations() - violations0
+	var first, last time.Time
+	for _, chat := range chats {
+		for _, m := range b.tg.Messages(chat) {
+			if first.IsZero() || m.Date.Before(first) {
+				first = m.Date
+			}
+			if m.Date.After(last) {
+				last = m.Date
+			}
+		}
+	}
+	if !last.IsZero() {
+		res.first, res.last = first.Sub(t0), last.Sub(t0)
+	}
+	res.log = scanLog(pg.logPath)
+	log.Info("done", "last", res.last.Round(time.Millisecond), "violations", res.violations)
+	return res, nil
+}
+
+// String is the Telegram line of the report.
+func (r *tgResult) String() string {
+	th := r.theoretical()
+	var b strings.Builder
+	fmt.Fprintf(&b, "Telegram: %d channels, %d posts accepted by the fake Bot API; send to last post %.2f s "+
+		"(theoretical %d/%d = %.2f s at %d/s; %+.1f %%), first post after %.2f s; %d rate-limit violations (429s); "+
+		"%d sendMessage requests; deliveries sent %d / failed %d",
+		r.channels, r.accepted, r.last.Seconds(), r.channels, telegramRate, th.Seconds(), telegramRate,
+		(r.last.Seconds()/th.Seconds()-1)*100, r.first.Seconds(), r.violations, r.requests, r.sent, r.failed)
+	if len(r.other) > 0 {
+		fmt.Fprintf(&b, " (other: %s)", strings.Join(r.other, ", "))
+	}
+	var st []string
+	for s, n := range r.status {
+		st = append(st, fmt.Sprintf("%d %s", n, s))
+	}
+	fmt.Fprintf(&b, "; releases: %s, final after %.2f s", strings.Join(st, ", "), r.doneAfter.Seconds())
+	if r.chunkedReason != "" {
+		fmt.Fprintf(&b, "\n  (sent as %d releases of at most %d channels each, created back to back: the API refused one release to all: %s)",
+			r.releases, r.perRelease, r.chunkedReason)
+	}
+	if r.failure != "" {
+		fmt.Fprintf(&b, "\n  FAILED: %s", r.failure)
+		for _, p := range r.pending {
+			fmt.Fprintf(&b, "\n  still pending: %s", p)
+		}
+	}
+	fmt.Fprintf(&b, "\n  %s", r.log)
+	return b.String()
+}
+
+// problemSummary returns the field errors of a problem+json body, or its start.
+func problemSummary(body string) string {
+	var p struct {
+		Errors []struct{ Field, Message string } `json:"errors"`
+	}
+	if json.Unmarshal([]byte(body), &p) == nil && len(p.Errors) > 0 {
+		var out []string
+		for _, e := range p.Errors {
+			out = append(out, e.Field+" "+e.Message)
+		}
+		return strings.Join(out, "; ")
+	}
+	return body[:min(len(body), 200)]
+}

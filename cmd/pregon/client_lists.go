@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+)
+
+// The API's shapes that the list and channel commands read.
+type (
+	apiList struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+		Kind string `json:"kind"`
+	}
+	apiContact struct {
+		Email    string   `json:"email"`
+		Name     string   `json:"name"`
+		Outlet   string   `json:"outlet"`
+		Language string   `json:"language"`
+		Tags     []string `json:"tags"`
+	}
+	apiChannel struct {
+		ID       string `json:"id"`
+		ChatID   string `json:"chat_id"`
+		Title    string `json:"title"`
+		Language string `json:"language"`
+		Status   string `json:"status"`
+	}
+	importReport struct {
+		Added         int `json:"added"`
+		Updated       int `json:"updated"`
+		Skipped       int `json:"skipped"`
+		ErrorsOmitted int `json:"errors_omitted"`
+		Errors        []struct {
+			Row     int    `json:"row"`
+			Email   string `json:"email"`
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+)
+
+func (c *cli) listCreate(ctx context.Context, args []string) error {
+	cm := c.flags("list create", "list create --name N --kind press|subscribers [--description D]")
+	name := cm.fs.String("name", "", "the list's name (required)")
+	kind := cm.fs.String("kind", "", "press (curated by coordinators) or subscribers (public, double opt-in)")
+	desc := cm.fs.String("description", "", "what the list is for")
+	if _, err := cm.parse(args, 0, ""); err != nil {
+		return err
+	}
+	switch {
+	case strings.TrimSpace(*name) == "":
+		return usageErr("list create: --name is required", cm.usage)
+	case *kind != "press" && *kind != "subscribers":
+		return usageErr(fmt.Sprintf("list create: --kind must be press or subscribers, got %q", *kind), cm.usage)
+	}
+	a, err := c.api(cm)
+	if err != nil {
+		return err
+	}
+	in := map[string]string{"name": *name, "kind": *kind}
+	if *desc != "" {
+		in["description"] = *desc
+	}
+	var l apiList
+	if err := a.post(ctx, "/v1/lists", in, &l); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, l.ID)
+	return nil
+}
+
+func (c *cli) listImport(ctx context.Context, args []string) error {
+	cm := c.flags("list import", "list import LIST_ID FILE.csv|FILE.json")
+	pos, err := cm.parse(args, 2, "LIST_ID and FILE")
+	if err != nil {
+		return err
+	}
+	id, file := pos[0], pos[1]
+	var ct string
+	switch strings.ToLower(filepath.Ext(file)) {
+	case ".csv":
+		ct = "text/csv; charset=utf-8"
+	case ".json":
+		ct = "application/json"
+	default:
+		return usageErr(fmt.Sprintf("list import: %s: want a .csv file (header: email,name,outlet,language,tags) or a .json array of contacts", file), cm.usage)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	a, err := c.api(cm)
+	if err != nil {
+		return err
+	}
+	var rep importReport
+	if err := a.do(ctx, http.MethodPost, "/v1/lists/"+pathID(id)+"/contacts", nil, ct, data, &rep); err != nil {
+		return err
+	}
+	nerr := len(rep.Errors) + rep.ErrorsOmitted
+	fmt.Fprintf(c.stdout, "%s: %d added, %d updated, %d skipped (repeated in the file), %d %s\n",
+		file, rep.Added, rep.Updated, rep.Skipped, nerr, plural(nerr, "error", "errors"))
+	for _, e := range rep.Errors {
+		email := e.Email
+		if email == "" {
+			email = "(no email)"
+		}
+		fmt.Fprintf(c.stdout, "row %d %s: %s\n", e.Row, email, e.Message)
+	}
+	if rep.ErrorsOmitted > 0 {
+		fmt.Fprintf(c.stdout, "... and %d more %s not shown\n", rep.ErrorsOmitted, plural(rep.ErrorsOmitted, "error", "errors"))
+	}
+	return nil
+}
+
+func (c *cli) listContacts(ctx context.Context, args []string) error {
+	cm := c.flags("list contacts", "list contacts LIST_ID")
+	pos, err := cm.parse(args, 1, "LIST_ID")
+	if err != nil {
+		return err
+	}
+	a, err := c.api(cm)
+	if err != nil {
+		return err
+	}
+	tw := newTable(c.stdout, "EMAIL", "NAME", "OUTLET", "LANGUAGE", "TAGS")
+	n := 0
+	err = allPages(ctx, a, "/v1/lists/"+pathID(pos[0])+"/contacts", nil, func(cs []apiContact) error {
+		for _, ct := range cs {
+			row(tw, ct.Email, ct.Name, ct.Outlet, ct.Language, strings.Join(ct.Tags, ";"))
+		}
+		n += len(cs)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "%d %s\n", n, plural(n, "contact", "contacts"))
+	return nil
+}
+
+func (c *cli) channelAdd(ctx context.Context, args []string) error {
+	cm := c.flags("channel add", "channel add --chat @name|-100... [--title T] [--language es] [--exists-ok]")
+	chat := cm.fs.String("chat", "", "the chat: @name of a public channel or its numeric id like -1001234567890 (required)")
+	title := cm.fs.String("title", "", "a title to show in listings")
+	lang := cm.fs.String("language", "", "the channel's language: releases are posted in it when they have that translation")
+	existsOK := cm.fs.Bool("exists-ok", false, "when the chat is already registered, print the existing channel's id instead of failing")
+	if _, err := cm.parse(args, 0, ""); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*chat) == "" {
+		return usageErr("channel add: --chat is required", cm.usage)
+	}
+	a, err := c.api(cm)
+	if err != nil {
+		return err
+	}
+	in := map[string]string{"chat_id": strings.TrimSpace(*chat)}
+	if *title != "" {
+		in["title"] = *title
+	}
+	if *lang != "" {
+		in["language"] = *lang
+	}
+	var ch apiChannel
+	err = a.post(ctx, "/v1/telegram/channels", in, &ch)
+	if err != nil && *existsOK && isStatus(err, http.StatusConflict) {
+		id, ferr := c.findChannel(ctx, a, in["chat_id"])
+		if ferr != nil {
+			return ferr
+		}
+		if id == "" {
+			return err
+		}
+		fmt.Fprintf(c.stderr, "channel %s is already registered\n", in["chat_id"])
+		ch.ID, err = id, nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, ch.ID)
+	return nil
+}
+
+// findChannel returns the id of the channel registered for chatID, "" if none is.
+func (c *cli) findChannel(ctx context.Context, a *apiClient, chatID string) (string, error) {
+	id := ""
+	err := allPages(ctx, a, "/v1/telegram/channels", nil, func(chs []apiChannel) error {
+		for _, ch := range chs {
+			if ch.ChatID == chatID || (strings.HasPrefix(chatID, "@") && strings.EqualFold(ch.ChatID, chatID)) {
+				id = ch.ID
+			}
+		}
+		return nil
+	})
+	return id, err
+}
+
+func (c *cli) channelList(ctx context.Context, args []string) error {
+	cm := c.flags("channel list", "channel list")
+	if _, err := cm.parse(args, 0, ""); err != nil {
+		return err
+	}
+	a, err := c.api(cm)
+	if err != nil {
+		return err
+	}
+	tw := newTable(c.stdout, "ID", "CHAT", "TITLE", "LANGUAGE", "STATUS")
+	err = allPages(ctx, a, "/v1/telegram/channels", nil, func(chs []apiChannel) error {
+		for _, ch := range chs {
+			row(tw, ch.ID, ch.ChatID, ch.Title, ch.Language, ch.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return tw.Flush()
+}
+
+// newTable returns a tabwriter with the header row written.
+func newTable(w io.Writer, header ...string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row(tw, header...)
+	return tw
+}
+
+// row writes one table row; empty cells show as "-" and line breaks and tabs
+// as spaces, so that every row stays one line.
+func row(tw *tabwriter.Writer, cells ...string) {
+	clean := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ")
+	for i, c := range cells {
+		c = strings.TrimSpace(clean.Replace(c))
+		if c == "" {
+			c = "-"
+		}
+		cells[i] = c
+	}
+	fmt.Fprintln(tw, strings.Join(cells, "\t"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

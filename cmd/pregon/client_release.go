@@ -1,0 +1,405 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The API's shapes that the release commands write and read.
+type (
+	releaseText struct {
+		Language string `json:"language"`
+		Title    string `json:"title"`
+		Summary  string `json:"summary,omitempty"`
+		Body     string `json:"body"`
+	}
+	releaseContact struct {
+		Name  string `json:"name,omitempty"`
+		Email string `json:"email,omitempty"`
+		Phone string `json:"phone,omitempty"`
+	}
+	releaseAudiences struct {
+		Lists            []string `json:"lists"`
+		TelegramChannels []string `json:"telegram_channels"`
+	}
+	// releaseRequest is the body of POST /v1/releases.
+	releaseRequest struct {
+		Title        string           `json:"title"`
+		Summary      string           `json:"summary,omitempty"`
+		Body         string           `json:"body"`
+		Language     string           `json:"language"`
+		Translations []releaseText    `json:"translations,omitempty"`
+		Contact      *releaseContact  `json:"contact,omitempty"`
+		SourceURL    string           `json:"source_url,omitempty"`
+		Audiences    releaseAudiences `json:"audiences"`
+		EmbargoUntil string           `json:"embargo_until,omitempty"`
+		Send         bool             `json:"send"`
+	}
+	apiRelease struct {
+		ID           string        `json:"id"`
+		Status       string        `json:"status"`
+		Title        string        `json:"title"`
+		Language     string        `json:"language"`
+		Translations []releaseText `json:"translations"`
+		EmbargoUntil *time.Time    `json:"embargo_until"`
+		CreatedAt    time.Time     `json:"created_at"`
+		UpdatedAt    time.Time     `json:"updated_at"`
+		Counts       counts        `json:"counts"`
+	}
+	apiDelivery struct {
+		Channel    string   `json:"channel"`
+		Recipient  string   `json:"recipient"`
+		Language   string   `json:"language"`
+		Status     string   `json:"status"`
+		Attempts   int      `json:"attempts"`
+		LastError  string   `json:"last_error"`
+		MessageIDs []string `json:"message_ids"`
+	}
+)
+
+// finalRelease reports whether a release in status s will change no more.
+func finalRelease(s string) bool {
+	return s == "sent" || s == "sent_with_failures" || s == "cancelled"
+}
+
+func (c *cli) releaseSend(ctx context.Context, args []string) error {
+	cm := c.flags("release send", "release send FILE.md [--list ID]... [--channel ID]... [--translation FILE.md]...\n"+
+		"                           [--embargo RFC3339] [--draft] [--wait [--timeout 2m]]")
+	var lists, channels, translations stringsFlag
+	cm.fs.Var(&lists, "list", "send to this list's members (repeat for more lists)")
+	cm.fs.Var(&channels, "channel", "post in this Telegram channel, by the id \"channel add\" printed (repeat for more)")
+	cm.fs.Var(&translations, "translation", "a translation file with its own front matter (repeat for more languages)")
+	embargo := cm.fs.String("embargo", "", "send at this time, RFC 3339 like 2026-06-01T09:00:00-06:00 (default: now)")
+	draft := cm.fs.Bool("draft", false, "create the release without sending it")
+	wait := cm.fs.Bool("wait", false, "wait until every delivery is done, printing progress on stderr")
+	timeout := cm.fs.Duration("timeout", defaultWait, "with --wait, how long to wait at most")
+	pos, err := cm.parse(args, 1, "FILE.md")
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(lists)+len(channels) == 0:
+		return usageErr("release send: name at least one audience with --list or --channel", cm.usage)
+	case *draft && *wait:
+		return usageErr("release send: --wait waits for a sending release; it cannot go with --draft", cm.usage)
+	case *timeout <= 0:
+		return usageErr("release send: --timeout must be positive", cm.usage)
+	}
+	if *embargo != "" {
+		if _, err := time.Parse(time.RFC3339, *embargo); err != nil {
+			return usageErr(fmt.Sprintf("release send: --embargo %q is not an RFC 3339 time like 2026-06-01T09:00:00-06:00", *embargo), cm.usage)
+		}
+	}
+	req, err := c.readRelease(pos[0], translations)
+	if err != nil {
+		return err
+	}
+	req.Audiences = releaseAudiences{Lists: nonNil(lists), TelegramChannels: nonNil(channels)}
+	req.EmbargoUntil = *embargo
+	req.Send = !*draft
+
+	a, err := c.api(cm)
+	if err != nil {
+		return err
+	}
+	var rel apiRelease
+	if err := a.post(ctx, "/v1/releases", req, &rel); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, rel.ID)
+	if !*wait {
+		return nil
+	}
+	return c.wait(ctx, a, &rel, *timeout)
+}
+
+// readRelease reads a release file and its translations into a request.
+func (c *cli) readRelease(file string, translations []string) (*releaseRequest, error) {
+	f, err := readReleaseFile(file)
+	if err != nil {
+		return nil, err
+	}
+	req := &releaseRequest{Title: f.Title, Summary: f.Summary, Body: f.Body, Language: f.Language, SourceURL: f.SourceURL}
+	if pc := (releaseContact{Name: f.ContactName, Email: f.ContactEmail, Phone: f.ContactPhone}); pc != (releaseContact{}) {
+		req.Contact = &pc
+	}
+	for _, name := range translations {
+		t, err := readReleaseFile(name)
+		if err != nil {
+			return nil, err
+		}
+		if t.ContactName != "" || t.ContactEmail != "" || t.ContactPhone != "" || t.SourceURL != "" {
+			fmt.Fprintf(c.stderr, "note: %s: the press contact and source_url come from %s; those in a translation are not used\n", name, file)
+		}
+		req.Translations = append(req.Translations, releaseText{Language: t.Language, Title: t.Title, Summary: t.Summary, Body: t.Body})
+	}
+	return req, nil
+}
+
+func readReleaseFile(name string) (*releaseFile, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return parseReleaseFile(name, string(data))
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// wait polls the release every c.poll until it is final or timeout passes,
+// printing a line on stderr whenever its progress changes. It returns an
+// error unless the release ends sent.
+func (c *cli) wait(ctx context.Context, a *apiClient, rel *apiRelease, timeout time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(c.poll)
+	defer tick.Stop()
+	last := ""
+	for {
+		if line := progress(rel); line != last {
+			fmt.Fprintln(c.stderr, line)
+			last = line
+		}
+		if finalRelease(rel.Status) {
+			break
+		}
+		select {
+		case <-wctx.Done():
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("release %s is still %s after %s; follow it with: pregon release status %s", rel.ID, rel.Status, timeout, rel.ID)
+		case <-tick.C:
+		}
+		var next apiRelease
+		if err := a.get(wctx, "/v1/releases/"+pathID(rel.ID), nil, &next); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				continue // the timeout is reported above
+			}
+			return err
+		}
+		rel = &next
+	}
+	if rel.Status != "sent" {
+		return fmt.Errorf("release %s ended %s; see: pregon release deliveries %s --status failed", rel.ID, rel.Status, rel.ID)
+	}
+	return nil
+}
+
+// progress describes a release's status and counts in one line.
+func progress(rel *apiRelease) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "release %s: %s", rel.ID, rel.Status)
+	if rel.Status == "scheduled" && rel.EmbargoUntil != nil {
+		fmt.Fprintf(&b, " for %s", rel.EmbargoUntil.Format(time.RFC3339))
+	}
+	cs := rel.Counts
+	if cs.Total == 0 {
+		return b.String()
+	}
+	pending := cs.ByStatus["queued"] + cs.ByStatus["retrying"] + cs.ByStatus["sending"]
+	fmt.Fprintf(&b, ", %d of %d done", cs.Total-pending, cs.Total)
+	var parts []string
+	for _, s := range cs.statuses() {
+		if n := cs.ByStatus[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", s, n))
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
+	}
+	return b.String()
+}
+
+func (c *cli) releaseStatus(ctx context.Context, args []string) error {
+	cm := c.flags("release status", "release status ID")
+	pos, err := cm.parse(args, 1, "the release ID")
+	if err != nil {
+		return err
+	}
+	a, err := c.api(cm)
+	if err != nil {
+		return err
+	}
+	var rel apiRelease
+	if err := a.get(ctx, "/v1/releases/"+pathID(pos[0]), nil, &rel); err != nil {
+		return err
+	}
+	langs := rel.Language
+	for _, t := range rel.Translations {
+		langs += ", " + t.Language
+	}
+	embargo := "none"
+	if rel.EmbargoUntil != nil {
+		embargo = rel.EmbargoUntil.Format(time.RFC3339)
+	}
+	tw := newTable(c.stdout, "release:", rel.ID)
+	row(tw, "title:", rel.Title)
+	row(tw, "status:", rel.Status)
+	row(tw, "languages:", langs)
+	row(tw, "embargo:", embargo)
+	row(tw, "updated:", rel.UpdatedAt.Format(time.RFC3339))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout)
+	return c.countsTable(rel.Counts)
+}
+
+// countsTable prints the counts per channel: total, the usual statuses, and
+// any other status that some delivery is in.
+func (c *cli) countsTable(cs counts) error {
+	cols := []string{"queued", "retrying", "sent", "failed"}
+	for _, s := range cs.statuses() {
+		if cs.ByStatus[s] > 0 && !slices.Contains(cols, s) {
+			cols = append(cols, s)
+		}
+	}
+	header := []string{"CHANNEL", "TOTAL"}
+	for _, s := range cols {
+		header = append(header, strings.ToUpper(s))
+	}
+	tw := newTable(c.stdout, header...)
+	line := func(name string, total int64, by map[string]int64) {
+		cells := []string{name, fmt.Sprint(total)}
+		for _, s := range cols {
+			cells = append(cells, fmt.Sprint(by[s]))
+		}
+		row(tw, cells...)
+	}
+	for _, ch := range slices.Sorted(maps.Keys(cs.ByChannel)) {
+		by := cs.ByChannel[ch]
+		total, ok := by["total"]
+		if !ok {
+			for _, n := range by {
+				total += n
+			}
+		}
+		line(ch, total, by)
+	}
+	line("all", cs.Total, cs.ByStatus)
+	return tw.Flush()
+}
+
+func (c *cli) releaseDeliveries(ctx context.Context, args []string) error {
+	cm := c.flags("release deliveries", "release deliveries ID [--status S] [--channel email|telegram]")
+	status := cm.fs.String("status", "", "only deliveries in this status (queued, retrying, sent, failed, suppressed, skipped, uncertain, cancelled)")
+	channel := cm.fs.String("channel", "", "only deliveries through this channel: email or telegram")
+	pos, err := cm.parse(args, 1, "the release ID")
+	if err != nil {
+		return err
+	}
+	a, err := c.api(cm)
+	if err != nil {
+		return err
+	}
+	q := url.Values{}
+	if *status != "" {
+		q.Set("status", *status)
+	}
+	if *channel != "" {
+		q.Set("channel", *channel)
+	}
+	tw := newTable(c.stdout, "RECIPIENT", "CHANNEL", "LANGUAGE", "STATUS", "ATTEMPTS", "LAST_ERROR", "MESSAGE_IDS")
+	n := 0
+	err = allPages(ctx, a, "/v1/releases/"+pathID(pos[0])+"/deliveries", q, func(ds []apiDelivery) error {
+		for _, d := range ds {
+			row(tw, d.Recipient, d.Channel, d.Language, d.Status, fmt.Sprint(d.Attempts), d.LastError, strings.Join(d.MessageIDs, " "))
+		}
+		n += len(ds)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "%d %s\n", n, plural(n, "delivery", "deliveries"))
+	return nil
+}
+
+func (c *cli) releasePreview(ctx context.Context, args []string) error {
+	cm := c.flags("release preview", "release preview ID [--channel email|telegram] [--language L]")
+	channel := cm.fs.String("channel", "email", "email or telegram")
+	lang := cm.fs.String("language", "", "the language to preview (default: the release's own)")
+	pos, err := cm.parse(args, 1, "the release ID")
+	if err != nil {
+		return err
+	}
+	a, err := c.api(cm)
+	if err != nil {
+		return err
+	}
+	q := url.Values{"channel": {*channel}}
+	if *lang != "" {
+		q.Set("language", *lang)
+	}
+	var p struct {
+		Language string   `json:"language"`
+		Subject  string   `json:"subject"`
+		Text     string   `json:"text"`
+		Messages []string `json:"messages"`
+	}
+	if err := a.get(ctx, "/v1/releases/"+pathID(pos[0])+"/preview", q, &p); err != nil {
+		return err
+	}
+	if *channel == "telegram" {
+		for i, m := range p.Messages {
+			fmt.Fprintf(c.stdout, "--- message %d of %d (%s, %d characters) ---\n%s\n", i+1, len(p.Messages), p.Language, len([]rune(m)), m)
+		}
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "Subject: %s\nLanguage: %s\n\n%s\n", p.Subject, p.Language, strings.TrimRight(p.Text, "\n"))
+	return nil
+}
+
+func (c *cli) releaseCancel(ctx context.Context, args []string) error {
+	cm := c.flags("release cancel", "release cancel ID")
+	pos, err := cm.parse(args, 1, "the release ID")
+	if err != nil {
+		return err
+	}
+	a, err := c.api(cm)
+	if err != nil {
+		return err
+	}
+	var rel apiRelease
+	if err := a.post(ctx, "/v1/releases/"+pathID(pos[0])+"/cancel", nil, &rel); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, progress(&rel))
+	return nil
+}
+
+func (c *cli) releaseRetry(ctx context.Context, args []string) error {
+	cm := c.flags("release retry", "release retry ID")
+	pos, err := cm.parse(args, 1, "the release ID")
+	if err != nil {
+		return err
+	}
+	a, err := c.api(cm)
+	if err != nil {
+		return err
+	}
+	var res struct {
+		Requeued int `json:"requeued"`
+	}
+	if err := a.post(ctx, "/v1/releases/"+pathID(pos[0])+"/retry", nil, &res); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "release %s: %d %s queued again\n", pos[0], res.Requeued, plural(res.Requeued, "delivery", "deliveries"))
+	return nil
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is Pregón's configuration, read from PREGON_* environment variables.
+type config struct {
+	RedisURL       string
+	HTTPAddr       string
+	PublicURL      string
+	Secret         string
+	SMTPURL        string
+	From           *mail.Address
+	TelegramToken  string
+	TelegramAPIURL string
+	Concurrency    int
+	OutboxDir      string
+	MaxAttempts    int
+	RetryBase      time.Duration
+	BatchSize      int
+	LogLevel       string
+	PprofAddr      string
+	// Rates shared by all workers; 0 means no limit.
+	EmailRate        int // emails per second
+	TelegramRate     int // Telegram messages per second, in all
+	TelegramChatRate int // Telegram messages per minute to one chat
+}
+
+// loadConfig reads the configuration from getenv. A bad value gives an error
+// that names the variable.
+func loadConfig(getenv func(string) string) (*config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &config{
+		RedisURL:       get("PREGON_REDIS_URL", "redis://127.0.0.1:6379/0"),
+		HTTPAddr:       get("PREGON_HTTP_ADDR", "127.0.0.1:8080"),
+		PublicURL:      get("PREGON_PUBLIC_URL", ""),
+		Secret:         get("PREGON_SECRET", ""),
+		SMTPURL:        get("PREGON_SMTP_URL", ""),
+		TelegramToken:  get("PREGON_TELEGRAM_TOKEN", ""),
+		TelegramAPIURL: get("PREGON_TELEGRAM_API_URL", "https://api.telegram.org"),
+		OutboxDir:      get("PREGON_OUTBOX_DIR", "outbox"),
+		LogLevel:       get("PREGON_LOG_LEVEL", "info"),
+		PprofAddr:      get("PREGON_PPROF_ADDR", ""),
+	}
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		bad("PREGON_REDIS_URL", "want redis://[user:password@]host:port/db or rediss://..., got %q", redact(c.RedisURL))
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		bad("PREGON_HTTP_ADDR", "want host:port, got %q", c.HTTPAddr)
+	}
+	if c.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
+			bad("PREGON_PPROF_ADDR", "want host:port, got %q", c.PprofAddr)
+		}
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.HTTPAddr
+	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("PREGON_PUBLIC_URL", "want an absolute http(s) URL, got %q", c.PublicURL)
+	}
+	if c.Secret != "" && len(c.Secret) < 16 {
+		bad("PREGON_SECRET", "must be at least 16 characters")
+	}
+	if c.SMTPURL != "" {
+		u, err := url.Parse(c.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			bad("PREGON_SMTP_URL", "want smtp://user:pass@host:port or smtps://..., got %q", redact(c.SMTPURL))
+		}
+	}
+	from := get("PREGON_FROM", "Pregón <pregon@localhost>")
+	if a, err := mail.ParseAddress(from); err != nil {
+		bad("PREGON_FROM", "want \"Name <address>\", got %q: %v", from, err)
+	} else {
+		c.From = a
+	}
+	if u, err := url.Parse(c.TelegramAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("PREGON_TELEGRAM_API_URL", "want an absolute http(s) URL, got %q", c.TelegramAPIURL)
+	}
+	if c.TelegramToken != "" && !strings.Contains(c.TelegramToken, ":") {
+		bad("PREGON_TELEGRAM_TOKEN", "does not look like a bot token (123456:ABC...)")
+	}
+	intVar := func(name string, def, lo, hi int) int {
+		v := get(name, "")
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			bad(name, "want a whole number from %d to %d, got %q", lo, hi, v)
+		}
+		return n
+	}
+	c.Concurrency = intVar("PREGON_CONCURRENCY", 20, 1, 1000)
+	c.MaxAttempts = intVar("PREGON_MAX_ATTEMPTS", 5, 1, 100)
+	c.BatchSize = intVar("PREGON_BATCH_SIZE", 100, 1, 10000)
+	c.EmailRate = intVar("PREGON_EMAIL_RATE", 0, 0, 1000000)
+	c.TelegramRate = intVar("PREGON_TELEGRAM_RATE", 30, 0, 10000)
+	c.TelegramChatRate = intVar("PREGON_TELEGRAM_CHAT_RATE", 20, 0, 10000)
+	c.RetryBase = 30 * time.Second
+	if v := get("PREGON_RETRY_BASE", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > 24*time.Hour {
+			bad("PREGON_RETRY_BASE", "want a duration such as 30s or 500ms, got %q", v)
+		}
+		c.RetryBase = d
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("PREGON_LOG_LEVEL", "want debug, info, warn or error, got %q", c.LogLevel)
+	}
+	return c, errors.Join(errs...)
+}
+
+// redact hides the password in a URL, for error messages and logs.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}

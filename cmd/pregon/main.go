@@ -1,0 +1,77 @@
+// Command pregon is Pregón's one binary: the service (serve, api, worker)
+// and its admin commands (token create).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: pregon <command> [flags]
+
+Commands:
+  serve                 run the HTTP API and the workers in one process (the default)
+  api                   run the HTTP API only
+  worker                run the workers only (run many, on many machines, against one Redis)
+  token create --name N --role admin|coordinator|viewer
+                        create an API token; prints it once on stdout and stores only its hash
+  list create|import|contacts ...
+  channel add|list ...
+  release send|status|deliveries|cancel|retry ...
+                        client commands: talk to a running Pregón's HTTP API
+                        (PREGON_API_URL, PREGON_TOKEN); run "pregon release help"
+  version               print the version
+
+Configuration comes from PREGON_* environment variables; see README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// run runs pregon with args and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, args, stderr, getenv, roleAPI|roleWorker)
+	case "api":
+		err = serve(ctx, args, stderr, getenv, roleAPI)
+	case "worker":
+		err = serve(ctx, args, stderr, getenv, roleWorker)
+	case "token":
+		err = tokenCmd(ctx, args, stdout, stderr, getenv)
+	case "list", "channel", "release":
+		err = clientCmd(ctx, cmd, args, stdout, stderr, getenv)
+	case "version":
+		fmt.Fprintln(stdout, "pregon", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "pregon: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 2
+		}
+		fmt.Fprintln(stderr, "pregon:", err)
+		return 1
+	}
+	return 0
+}
+
+const version = "0.1.0"

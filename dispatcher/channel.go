@@ -1,0 +1,49 @@
+package dispatcher
+
+import "context"
+
+// Address is a named email address.
+type Address struct {
+	Name  string
+	Email string
+}
+
+// EmailContent is one language version of a release rendered for email. It is
+// rendered once per release and language and shared by all its recipients.
+type EmailContent struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// EmailMessage is one email to one recipient.
+type EmailMessage struct {
+	DeliveryID string
+	To         Address
+	ReplyTo    *Address
+	MessageID  string // without angle brackets, e.g. "abc@example.org"
+	Content    *EmailContent
+	// Headers are extra headers (e.g. List-Unsubscribe); values are plain text.
+	Headers map[string]string
+}
+
+// EmailSender sends one email. On failure it returns a *SendError that says
+// whether to retry. It must be safe for concurrent use.
+type EmailSender interface {
+	SendEmail(ctx context.Context, msg *EmailMessage) (messageID string, err error)
+}
+
+// TelegramPost is one release posted to one Telegram chat, as one or more
+// messages in Telegram's HTML parse mode, each valid on its own.
+type TelegramPost struct {
+	DeliveryID string
+	ChatID     string
+	Parts      []string
+}
+
+// TelegramSender posts messages to a Telegram chat. It returns the ids of the
+// messages it sent, in order, even when it fails part way; on failure the error
+// is a *SendError that says whether to retry. It must be safe for concurrent use.
+type TelegramSender interface {
+	SendTelegram(ctx context.Context, post *TelegramPost) (messageIDs []string, err error)
+}

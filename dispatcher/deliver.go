@@ -1,0 +1,178 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Deliver sends one batch of deliveries, one at a time. It claims each
+// delivery just before sending it (so that a task run twice, or two tasks
+// holding the same delivery, never send it twice, and a crash leaves at most
+// the deliveries in flight unrecorded), sends it through its channel, and
+// records the outcome together with the next claim, in one round trip. A
+// delivery that fails transiently is retried on its own, after the
+// provider's retry-after or an exponential backoff; one that fails
+// permanently, or runs out of attempts, fails. Deliveries that another worker
+// holds are checked again once their claim could have gone stale.
+//
+// It returns an error only when the batch could not be handled at all (e.g.
+// Redis is unreachable); the task is then retried, and deliveries already
+// recorded are not sent again.
+func (s *Service) Deliver(ctx context.Context, b Batch) error {
+	if b.NotBefore > 0 {
+		if wait := time.UnixMilli(b.NotBefore).Sub(s.cfg.Now()); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			}
+		}
+	}
+	rel, err := s.cfg.Store.Release(ctx, b.ReleaseID)
+	if err != nil {
+		return err
+	}
+	// Record with a context that outlives a shutdown's cancel: a message
+	// that has gone must not lose its record.
+	rec := context.WithoutCancel(ctx)
+	retries := map[time.Duration][]string{}
+	var busy []string
+	var outs []Outcome
+	for i := 0; i <= len(b.IDs); i++ {
+		var next []string
+		if i < len(b.IDs) && ctx.Err() == nil {
+			next = b.IDs[i : i+1]
+		}
+		if len(outs) == 0 && len(next) == 0 {
+			break
+		}
+		claimed, held, err := s.cfg.Store.FinishAndClaim(rec, b.ReleaseID, outs, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
+		if err != nil {
+			return err
+		}
+		outs = outs[:0]
+		for _, h := range held {
+			busy = append(busy, h.ID)
+		}
+		for _, c := range claimed {
+			out, delay := s.deliverOne(ctx, rel, c)
+			outs = append(outs, out)
+			if out.Status == DeliveryRetrying {
+				retries[delay] = append(retries[delay], c.ID)
+			}
+		}
+	}
+	if len(busy) > 0 {
+		retries[s.cfg.ClaimTimeout+time.Second] = append(retries[s.cfg.ClaimTimeout+time.Second], busy...)
+	}
+	for delay, ids := range retries {
+		bs := []Batch{{ReleaseID: b.ReleaseID, Channel: b.Channel, IDs: ids}}
+		if err := s.cfg.Queue.EnqueueBatches(rec, bs, delay); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		// Stopped part way (shutdown): the task is retried, and the
+		// deliveries not yet claimed go out then.
+		return err
+	}
+	return nil
+}
+
+// deliverOne sends one claimed delivery and returns its outcome, and for a
+// retry, the delay before it.
+func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Outcome, time.Duration) {
+	log := s.log.With("release_id", rel.ID, "delivery_id", c.ID, "channel", c.Channel, "attempt", c.Attempts)
+	var ids []string
+	var err error
+	switch c.Channel {
+	case ChannelEmail:
+		var id string
+		id, err = s.sendEmail(ctx, rel, c)
+		if err == nil {
+			ids = []string{id}
+		}
+	case ChannelTelegram:
+		ids, err = s.sendTelegram(ctx, rel, c)
+	default:
+		err = Permanent(fmt.Errorf("unknown channel %q", c.Channel))
+	}
+	out := Outcome{ID: c.ID, Status: DeliverySent, MessageIDs: ids}
+	if err == nil {
+		log.Debug("delivered")
+		return out, 0
+	}
+	out.Error = err.Error()
+	switch {
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		// Stopped while sending (shutdown): hand the delivery back untried.
+		out.Status = DeliveryRetrying
+		log.Info("delivery handed back", "error", err)
+		return out, 0
+	case IsPermanent(err):
+		out.Status = DeliveryFailed
+	case IsUncertain(err):
+		out.Status = DeliveryUncertain
+	case c.RoundAttempts >= s.cfg.MaxAttempts:
+		out.Status = DeliveryFailed
+		out.Error = fmt.Sprintf("gave up after %d attempts: %s", c.RoundAttempts, err)
+	default:
+		out.Status = DeliveryRetrying
+		delay, ok := RetryAfter(err)
+		if !ok {
+			delay = s.cfg.Backoff(s.cfg.RetryBase, c.RoundAttempts)
+		}
+		log.Warn("delivery will be retried", "error", err, "delay", delay)
+		return out, delay
+	}
+	log.Log(ctx, levelFor(out.Status), "delivery "+string(out.Status), "error", out.Error)
+	return out, 0
+}
+
+func levelFor(s DeliveryStatus) slog.Level {
+	if s == DeliveryFailed || s == DeliveryUncertain {
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}
+
+func (s *Service) sendEmail(ctx context.Context, rel *Release, c *Claimed) (string, error) {
+	if s.cfg.Email == nil || s.cfg.Renderer == nil {
+		return "", Permanent(errors.New("no email channel configured"))
+	}
+	content, err := s.content.email(rel, c.Language, s.cfg.Renderer)
+	if err != nil {
+		return "", Permanent(fmt.Errorf("render email: %w", err))
+	}
+	msg := &EmailMessage{
+		DeliveryID: c.ID,
+		To:         Address{Name: c.Name, Email: c.Recipient},
+		MessageID:  c.ID + "." + rel.ID + "@" + s.cfg.MessageIDDomain,
+		Content:    content,
+	}
+	if rel.Contact != nil && rel.Contact.Email != "" {
+		msg.ReplyTo = &Address{Name: rel.Contact.Name, Email: rel.Contact.Email}
+	}
+	return s.cfg.Email.SendEmail(ctx, msg)
+}
+
+func (s *Service) sendTelegram(ctx context.Context, rel *Release, c *Claimed) ([]string, error) {
+	if s.cfg.Telegram == nil || s.cfg.Renderer == nil {
+		return nil, Permanent(errors.New("no telegram channel configured"))
+	}
+	parts, err := s.content.telegram(rel, c.Language, s.cfg.Renderer)
+	if err != nil {
+		return nil, Permanent(fmt.Errorf("render telegram: %w", err))
+	}
+	sent := c.MessageIDs
+	if len(sent) >= len(parts) {
+		return sent, nil
+	}
+	ids, err := s.cfg.Telegram.SendTelegram(ctx, &TelegramPost{DeliveryID: c.ID, ChatID: c.Recipient, Parts: parts[len(sent):]})
+	return append(append([]string(nil), sent...), ids...), err
+}

@@ -1,0 +1,236 @@
+// Package dispatcher holds Pregón's domain: lists, contacts, Telegram channels,
+// releases and deliveries, the classification of send errors, and the services
+// that plan a release into deliveries and deliver one batch of them.
+//
+// It imports none of Pregón's other packages; they all import it.
+package dispatcher
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// ListKind tells how members join a list.
+type ListKind string
+
+// The kinds of list.
+const (
+	// ListPress is curated by coordinators (single opt-in, imported).
+	ListPress ListKind = "press"
+	// ListSubscribers is public and double opt-in.
+	ListSubscribers ListKind = "subscribers"
+)
+
+// Valid reports whether k is a known kind.
+func (k ListKind) Valid() bool { return k == ListPress || k == ListSubscribers }
+
+// List is a named set of contacts.
+type List struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Kind        ListKind  `json:"kind"`
+	Description string    `json:"description,omitempty"`
+	Members     int64     `json:"members"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Contact is a person, identified by a normalised email address.
+type Contact struct {
+	Email      string            `json:"email"`
+	Name       string            `json:"name,omitempty"`
+	Outlet     string            `json:"outlet,omitempty"`
+	Language   string            `json:"language,omitempty"`
+	Tags       []string          `json:"tags,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// TelegramChannel is a Telegram chat the organisation's bot posts to.
+type TelegramChannel struct {
+	ID        string    `json:"id"`
+	ChatID    string    `json:"chat_id"`
+	Title     string    `json:"title,omitempty"`
+	Language  string    `json:"language,omitempty"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// PressContact is the block that tells journalists whom to call.
+type PressContact struct {
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
+}
+
+// Translation is one language version of a release's text.
+type Translation struct {
+	Language string `json:"language"`
+	Title    string `json:"title"`
+	Summary  string `json:"summary,omitempty"`
+	Body     string `json:"body"`
+}
+
+// Audiences names who receives a release.
+type Audiences struct {
+	Lists            []string `json:"lists"`
+	EarlyLists       []string `json:"early_lists"`
+	TelegramChannels []string `json:"telegram_channels"`
+}
+
+// ReleaseStatus is where a release is in its life.
+type ReleaseStatus string
+
+// Release statuses: draft → scheduled → sending → sent | sent_with_failures | cancelled.
+const (
+	ReleaseDraft            ReleaseStatus = "draft"
+	ReleaseScheduled        ReleaseStatus = "scheduled"
+	ReleaseSending          ReleaseStatus = "sending"
+	ReleaseSent             ReleaseStatus = "sent"
+	ReleaseSentWithFailures ReleaseStatus = "sent_with_failures"
+	ReleaseCancelled        ReleaseStatus = "cancelled"
+)
+
+// Release is one statement and the audiences it goes to.
+type Release struct {
+	ID           string        `json:"id"`
+	Status       ReleaseStatus `json:"status"`
+	Title        string        `json:"title"`
+	Summary      string        `json:"summary"`
+	Body         string        `json:"body"`
+	Language     string        `json:"language"`
+	Translations []Translation `json:"translations"`
+	Contact      *PressContact `json:"contact"`
+	SourceURL    string        `json:"source_url"`
+	Audiences    Audiences     `json:"audiences"`
+	EmbargoUntil *time.Time    `json:"embargo_until"`
+	CreatedAt    time.Time     `json:"created_at"`
+	UpdatedAt    time.Time     `json:"updated_at"`
+	Counts       *Counts       `json:"counts,omitempty"`
+}
+
+// Version returns the release's text in lang when it has a translation in
+// that language, and the original otherwise.
+func (r *Release) Version(lang string) Translation {
+	if lang != "" && !strings.EqualFold(lang, r.Language) {
+		for _, t := range r.Translations {
+			if strings.EqualFold(t.Language, lang) {
+				return t
+			}
+		}
+	}
+	return Translation{Language: r.Language, Title: r.Title, Summary: r.Summary, Body: r.Body}
+}
+
+// Languages returns the release's original language followed by those of its translations.
+func (r *Release) Languages() []string {
+	out := []string{r.Language}
+	for _, t := range r.Translations {
+		out = append(out, t.Language)
+	}
+	return out
+}
+
+// ChannelKind names a delivery channel.
+type ChannelKind string
+
+// The delivery channels.
+const (
+	ChannelEmail    ChannelKind = "email"
+	ChannelTelegram ChannelKind = "telegram"
+)
+
+// Valid reports whether c is a known channel.
+func (c ChannelKind) Valid() bool { return c == ChannelEmail || c == ChannelTelegram }
+
+// DeliveryStatus is where one delivery is.
+type DeliveryStatus string
+
+// Delivery statuses. Queued, retrying and sending are pending; the rest are final.
+const (
+	DeliveryQueued     DeliveryStatus = "queued"
+	DeliveryRetrying   DeliveryStatus = "retrying"
+	DeliverySending    DeliveryStatus = "sending"
+	DeliverySent       DeliveryStatus = "sent"
+	DeliveryFailed     DeliveryStatus = "failed"
+	DeliverySuppressed DeliveryStatus = "suppressed"
+	DeliverySkipped    DeliveryStatus = "skipped"
+	DeliveryUncertain  DeliveryStatus = "uncertain"
+	DeliveryCancelled  DeliveryStatus = "cancelled"
+)
+
+// DeliveryStatuses lists every delivery status, pending ones first.
+var DeliveryStatuses = []DeliveryStatus{
+	DeliveryQueued, DeliveryRetrying, DeliverySending, DeliverySent, DeliveryFailed,
+	DeliverySuppressed, DeliverySkipped, DeliveryUncertain, DeliveryCancelled,
+}
+
+// Valid reports whether s is a known status.
+func (s DeliveryStatus) Valid() bool {
+	for _, v := range DeliveryStatuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Final reports whether nothing more will happen to a delivery in status s.
+func (s DeliveryStatus) Final() bool {
+	return s != DeliveryQueued && s != DeliveryRetrying && s != DeliverySending
+}
+
+// Delivery is one release going to one destination through one channel.
+type Delivery struct {
+	ID         string         `json:"id"`
+	ReleaseID  string         `json:"release_id"`
+	Channel    ChannelKind    `json:"channel"`
+	Recipient  string         `json:"recipient"`
+	Name       string         `json:"name,omitempty"`
+	Language   string         `json:"language"`
+	Status     DeliveryStatus `json:"status"`
+	Attempts   int            `json:"attempts"`
+	LastError  string         `json:"last_error"`
+	MessageIDs []string       `json:"message_ids"`
+	CreatedAt  time.Time      `json:"created_at"`
+	UpdatedAt  time.Time      `json:"updated_at"`
+}
+
+// DeliveryID returns the deterministic id of the delivery of a release to a
+// destination through a channel: the same inputs always give the same id.
+func DeliveryID(releaseID string, channel ChannelKind, recipient string) string {
+	h := sha256.New()
+	h.Write([]byte(releaseID))
+	h.Write([]byte{0})
+	h.Write([]byte(channel))
+	h.Write([]byte{0})
+	h.Write([]byte(recipient))
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// Counts tallies a release's deliveries by status, in total and per channel.
+type Counts struct {
+	Total     int64                                    `json:"total"`
+	ByStatus  map[DeliveryStatus]int64                 `json:"-"`
+	ByChannel map[ChannelKind]map[DeliveryStatus]int64 `json:"by_channel"`
+}
+
+// NormalizeEmail checks an address and returns it in the form Pregón keys
+// contacts by: the bare address, trimmed and lower-cased. It returns
+// ErrInvalidEmail when s is not one plain address.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>,;\"") {
+		return "", ErrInvalidEmail
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return "", ErrInvalidEmail
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 || !strings.Contains(s[at+1:], ".") {
+		return "", ErrInvalidEmail
+	}
+	return strings.ToLower(s), nil
+}

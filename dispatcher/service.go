@@ -1,0 +1,228 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Store is the persistence the dispatcher needs.
+type Store interface {
+	Release(ctx context.Context, id string) (*Release, error)
+	Channel(ctx context.Context, id string) (*TelegramChannel, error)
+	ScheduleSend(ctx context.Context, id string, at time.Time) (*Release, bool, error)
+	SendAt(ctx context.Context, id string) (time.Time, error)
+	SetReleaseStatus(ctx context.Context, id string, to ReleaseStatus, from ...ReleaseStatus) (ReleaseStatus, error)
+	SnapshotComplete(ctx context.Context, id string) (bool, error)
+	SnapshotDone(ctx context.Context, id string) (ReleaseStatus, error)
+	Members(ctx context.Context, listID, cursor string, limit int) ([]Member, string, error)
+	Suppressed(ctx context.Context, emails []string) ([]bool, error)
+	CreateDeliveries(ctx context.Context, rid string, ds []*Delivery) ([]string, error)
+	DeliveryIDs(ctx context.Context, rid, cursor string, limit int) ([]string, string, error)
+	FinishAndClaim(ctx context.Context, rid string, outs []Outcome, ids []string, staleBefore time.Time) ([]*Claimed, []Busy, error)
+	Transition(ctx context.Context, rid string, ids []string, to DeliveryStatus, from ...DeliveryStatus) ([]string, error)
+}
+
+// Queue enqueues the dispatcher's tasks.
+type Queue interface {
+	// EnqueueDispatch enqueues a release's dispatch at at; idempotent.
+	EnqueueDispatch(ctx context.Context, releaseID string, at time.Time) error
+	// EnqueueBatches enqueues one delivery task per batch, to run after delay.
+	EnqueueBatches(ctx context.Context, bs []Batch, delay time.Duration) error
+}
+
+// Renderer renders a release for each channel.
+type Renderer interface {
+	Email(rel *Release, lang string) (*EmailContent, error)
+	Telegram(rel *Release, lang string) ([]string, error)
+}
+
+// Config sets up a Service. Zero values get the defaults documented here.
+type Config struct {
+	Store    Store
+	Queue    Queue
+	Renderer Renderer
+	Email    EmailSender
+	Telegram TelegramSender
+	Logger   *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// MaxAttempts is how many times a delivery is tried before it fails (default 5).
+	MaxAttempts int
+	// RetryBase is the delay before a delivery's first retry (default 30s);
+	// later ones double, with jitter.
+	RetryBase time.Duration
+	// Backoff computes the delay before attempt n+1 (default: RetryBase·2^(n-1)).
+	Backoff func(base time.Duration, n int) time.Duration
+	// BatchSize is how many email deliveries one task carries (default 100).
+	BatchSize int
+	// ClaimTimeout is how long a delivery may stay "sending" before another
+	// worker may take it, on the grounds that its worker died (default 2m).
+	// It must be longer than one send can take.
+	ClaimTimeout time.Duration
+	// MessageIDDomain is the right-hand side of generated Message-IDs (default "pregon.local").
+	MessageIDDomain string
+}
+
+// Service plans releases into deliveries and delivers them.
+type Service struct {
+	cfg     Config
+	log     *slog.Logger
+	content *contentCache
+}
+
+// NewService returns a Service, or an error when a required part is missing.
+func NewService(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Queue == nil {
+		return nil, errors.New("dispatcher: Store and Queue are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 5
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = 30 * time.Second
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = func(base time.Duration, n int) time.Duration { return base << min(n-1, 16) }
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 100
+	}
+	if cfg.ClaimTimeout <= 0 {
+		cfg.ClaimTimeout = 2 * time.Minute
+	}
+	if cfg.MessageIDDomain == "" {
+		cfg.MessageIDDomain = "pregon.local"
+	}
+	return &Service{cfg: cfg, log: cfg.Logger, content: newContentCache(64)}, nil
+}
+
+// Send schedules a draft release for dispatch at at (now when at is nil or
+// in the past; the release's embargo when it has one and at is nil). It is
+// idempotent: a release already scheduled, sending or sent is returned as it
+// is, and nothing is sent again. A cancelled release gives ErrConflict.
+func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release, error) {
+	rel, err := s.cfg.Store.Release(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if rel.Status == ReleaseCancelled {
+		return nil, fmt.Errorf("release %s is cancelled: %w", id, ErrConflict)
+	}
+	when := s.cfg.Now()
+	switch {
+	case at != nil:
+		when = *at
+	case rel.EmbargoUntil != nil:
+		when = *rel.EmbargoUntil
+	}
+	rel, _, err = s.cfg.Store.ScheduleSend(ctx, id, when)
+	if err != nil {
+		return nil, err
+	}
+	if rel.Status != ReleaseScheduled {
+		return rel, nil
+	}
+	// Scheduled, by this call or an earlier one whose enqueue may have been
+	// lost: enqueue again. The queue drops a second copy of a waiting dispatch.
+	if when, err = s.cfg.Store.SendAt(ctx, id); err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Queue.EnqueueDispatch(ctx, id, when); err != nil {
+		return nil, err
+	}
+	s.log.Info("release scheduled", "release_id", id, "at", when)
+	return rel, nil
+}
+
+// Cancel stops a release: a scheduled one is never dispatched, and a sending
+// one sends nothing more (deliveries already handed to a provider finish).
+// It returns ErrConflict for a release that has been sent.
+func (s *Service) Cancel(ctx context.Context, id string) (*Release, error) {
+	st, err := s.cfg.Store.SetReleaseStatus(ctx, id, ReleaseCancelled, ReleaseDraft, ReleaseScheduled, ReleaseSending)
+	if err != nil {
+		return nil, err
+	}
+	if st != ReleaseCancelled {
+		return nil, fmt.Errorf("release %s is %s: %w", id, st, ErrConflict)
+	}
+	n := 0
+	err = s.eachDeliveryPage(ctx, id, func(ids []string) error {
+		moved, err := s.cfg.Store.Transition(ctx, id, ids, DeliveryCancelled, DeliveryQueued, DeliveryRetrying)
+		n += len(moved)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("release cancelled", "release_id", id, "deliveries_cancelled", n)
+	return s.cfg.Store.Release(ctx, id)
+}
+
+// Retry queues the failed deliveries of a release again and returns how many.
+func (s *Service) Retry(ctx context.Context, id string) (int, error) {
+	rel, err := s.cfg.Store.Release(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if rel.Status == ReleaseCancelled || rel.Status == ReleaseDraft || rel.Status == ReleaseScheduled {
+		return 0, fmt.Errorf("release %s is %s: %w", id, rel.Status, ErrConflict)
+	}
+	if rel.Counts == nil || rel.Counts.ByStatus[DeliveryFailed] == 0 {
+		return 0, nil
+	}
+	if _, err := s.cfg.Store.SetReleaseStatus(ctx, id, ReleaseSending, ReleaseSent, ReleaseSentWithFailures); err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.eachDeliveryPage(ctx, id, func(ids []string) error {
+		moved, err := s.cfg.Store.Transition(ctx, id, ids, DeliveryQueued, DeliveryFailed)
+		if err != nil {
+			return err
+		}
+		n += len(moved)
+		return s.enqueueIDs(ctx, id, moved)
+	})
+	if err != nil {
+		return n, err
+	}
+	s.log.Info("failed deliveries requeued", "release_id", id, "count", n)
+	return n, nil
+}
+
+func (s *Service) eachDeliveryPage(ctx context.Context, rid string, fn func(ids []string) error) error {
+	cursor := ""
+	for {
+		ids, next, err := s.cfg.Store.DeliveryIDs(ctx, rid, cursor, 1000)
+		if err != nil {
+			return err
+		}
+		if err := fn(ids); err != nil {
+			return err
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// enqueueIDs enqueues deliveries of a release in batches, whatever their
+// channel: a delivery task sends each delivery through its own channel, and
+// skips those that are no longer pending.
+func (s *Service) enqueueIDs(ctx context.Context, rid string, ids []string) error {
+	var bs []Batch
+	for start := 0; start < len(ids); start += s.cfg.BatchSize {
+		end := min(start+s.cfg.BatchSize, len(ids))
+		bs = append(bs, Batch{ReleaseID: rid, Channel: ChannelEmail, IDs: ids[start:end]})
+	}
+	return s.cfg.Queue.EnqueueBatches(ctx, bs, 0)
+}

@@ -1,0 +1,152 @@
+// Package redistest starts a real redis-server for tests, on a free port with
+// a temporary directory, and stops it when the test ends.
+package redistest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Server is a running redis-server.
+type Server struct {
+	Addr string
+	Dir  string
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
+	args []string
+}
+
+// URL returns the server's redis:// URL for database 0.
+func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
+
+// Client returns a go-redis client for the server, closed when the test ends.
+func (s *Server) Client(tb testing.TB) *redis.Client {
+	tb.Helper()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Options change how the server runs.
+type Options struct {
+	// AppendOnly turns on AOF persistence (appendfsync everysec).
+	AppendOnly bool
+}
+
+// Start starts redis-server and stops it when tb ends. It skips nothing: a
+// missing redis-server fails the test, since the suite needs a real one.
+func Start(tb testing.TB) *Server { return StartWith(tb, Options{}) }
+
+// StartWith starts redis-server with opts.
+func StartWith(tb testing.TB, opts Options) *Server {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		tb.Fatalf("redis-server not found (install the redis-server package): %v", err)
+	}
+	s := &Server{Dir: tb.TempDir()}
+	port, err := freePort()
+	if err != nil {
+		tb.Fatalf("free port: %v", err)
+	}
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	s.args = []string{
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", s.Dir,
+		"--save", "", "--protected-mode", "no", "--daemonize", "no", "--loglevel", "warning",
+	}
+	if opts.AppendOnly {
+		s.args = append(s.args, "--appendonly", "yes", "--appendfsync", "everysec")
+	}
+	s.cmd = exec.Command(bin, s.args...)
+	if err := s.start(tb); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Stop() })
+	return s
+}
+
+func (s *Server) start(tb testing.TB) error {
+	logPath := filepath.Join(s.Dir, "redis.log")
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	s.cmd.Stdout, s.cmd.Stderr = f, f
+	if err := s.cmd.Start(); err != nil {
+		f.Close()
+		return fmt.Errorf("start redis-server: %w", err)
+	}
+	done := make(chan struct{})
+	s.done = done
+	cmd := s.cmd
+	go func() { cmd.Wait(); f.Close(); close(done) }()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err = c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("redis-server on %s did not answer: %v\n%s", s.Addr, err, tail(logPath))
+}
+
+// Stop kills the server (SIGKILL) and waits for it to exit.
+func (s *Server) Stop() {
+	if s.cmd != nil && s.cmd.Process != nil && s.done != nil {
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// Restart starts the server again on the same port and directory, e.g. after
+// Stop, so that a test can see a Redis outage end.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	s.Stop()
+	s.cmd = exec.Command(s.cmd.Path, s.args...)
+	if err := s.start(tb); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func tail(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > 20 {
+			lines = lines[1:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,267 @@
+package telegramtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// apiResponse is the envelope of every Bot API answer.
+type apiResponse struct {
+	OK          bool           `json:"ok"`
+	Result      any            `json:"result,omitempty"`
+	ErrorCode   int            `json:"error_code,omitempty"`
+	Description string         `json:"description,omitempty"`
+	Parameters  *apiParameters `json:"parameters,omitempty"`
+}
+
+type apiParameters struct {
+	RetryAfter int `json:"retry_after,omitempty"`
+}
+
+type apiChat struct {
+	ID       int64  `json:"id"`
+	Type     string `json:"type"`
+	Title    string `json:"title,omitempty"`
+	Username string `json:"username,omitempty"`
+}
+
+type apiMessage struct {
+	MessageID  int64   `json:"message_id"`
+	SenderChat apiChat `json:"sender_chat"`
+	Date       int64   `json:"date"`
+	Chat       apiChat `json:"chat"`
+	Text       string  `json:"text"`
+}
+
+type apiUser struct {
+	ID                      int64  `json:"id"`
+	IsBot                   bool   `json:"is_bot"`
+	FirstName               string `json:"first_name"`
+	Username                string `json:"username"`
+	CanJoinGroups           bool   `json:"can_join_groups"`
+	CanReadAllGroupMessages bool   `json:"can_read_all_group_messages"`
+	SupportsInlineQueries   bool   `json:"supports_inline_queries"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v apiResponse) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, description string) {
+	writeJSON(w, status, apiResponse{ErrorCode: status, Description: description})
+}
+
+func writeTooMany(w http.ResponseWriter, retryAfter int) {
+	writeJSON(w, http.StatusTooManyRequests, apiResponse{
+		ErrorCode:   http.StatusTooManyRequests,
+		Description: fmt.Sprintf("Too Many Requests: retry after %d", retryAfter),
+		Parameters:  &apiParameters{RetryAfter: retryAfter},
+	})
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
+	if !ok {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	token, method, ok := strings.Cut(rest, "/")
+	if !ok {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	if token != s.token {
+		writeError(w, http.StatusUnauthorized, "Unauthorized")
+		return
+	}
+	switch strings.ToLower(method) {
+	case "getme":
+		id, _ := strconv.ParseInt(strings.SplitN(s.token, ":", 2)[0], 10, 64)
+		writeJSON(w, http.StatusOK, apiResponse{OK: true, Result: apiUser{
+			ID: id, IsBot: true, FirstName: "Pregón Test", Username: "pregon_test_bot", CanJoinGroups: true,
+		}})
+	case "sendmessage":
+		params, err := readParams(r)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "Bad Request: "+err.Error())
+			return
+		}
+		s.sendMessage(w, r, params)
+	default:
+		writeError(w, http.StatusNotFound, "Not Found")
+	}
+}
+
+// readParams reads a method's parameters from the query string and a
+// multipart, url-encoded or JSON body, and reads the body to its end.
+func readParams(r *http.Request) (map[string]string, error) {
+	params := make(map[string]string)
+	for k, v := range r.URL.Query() {
+		params[k] = v[0]
+	}
+	defer io.Copy(io.Discard, r.Body) // reach EOF, so a client that gives up cancels r.Context()
+	ctype, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ctype {
+	case "multipart/form-data":
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			return nil, fmt.Errorf("can't parse multipart body: %v", err)
+		}
+		for k, v := range r.MultipartForm.Value {
+			params[k] = v[0]
+		}
+	case "application/x-www-form-urlencoded":
+		if err := r.ParseForm(); err != nil {
+			return nil, fmt.Errorf("can't parse form body: %v", err)
+		}
+		for k, v := range r.PostForm {
+			params[k] = v[0]
+		}
+	case "application/json":
+		var body map[string]json.RawMessage
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			return nil, fmt.Errorf("can't parse JSON body: %v", err)
+		}
+		for k, raw := range body {
+			var str string
+			if json.Unmarshal(raw, &str) == nil {
+				params[k] = str
+			} else {
+				params[k] = string(raw)
+			}
+		}
+	}
+	return params, nil
+}
+
+func linkPreviewDisabled(params map[string]string) bool {
+	if v, ok := params["link_preview_options"]; ok {
+		var o struct {
+			IsDisabled bool `json:"is_disabled"`
+		}
+		if json.Unmarshal([]byte(v), &o) == nil && o.IsDisabled {
+			return true
+		}
+	}
+	b, _ := strconv.ParseBool(params["disable_web_page_preview"])
+	return b
+}
+
+func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, params map[string]string) {
+	chatID, text, mode := params["chat_id"], params["text"], params["parse_mode"]
+	if chatID == "" {
+		writeError(w, http.StatusBadRequest, "Bad Request: chat_id is empty")
+		return
+	}
+
+	s.mu.Lock()
+	s.requests++
+	s.notifyLocked()
+	var fail *Failure
+	key := s.failKeyLocked(chatID)
+	if q := s.fails[key]; len(q) > 0 {
+		fail = q[0]
+		s.fails[key] = q[1:]
+	}
+	c := s.resolveLocked(chatID)
+	kicked := c != nil && c.kicked
+	if fail != nil && c != nil && fail.Status == http.StatusTooManyRequests && fail.RetryAfter > 0 {
+		c.blockedUntil = s.now().Add(time.Duration(fail.RetryAfter) * time.Second)
+	}
+	s.mu.Unlock()
+
+	if fail != nil && !fail.AfterDelivery {
+		s.fail(w, r, *fail)
+		return
+	}
+	switch {
+	case c == nil:
+		writeError(w, http.StatusBadRequest, "Bad Request: chat not found")
+		return
+	case kicked:
+		writeError(w, http.StatusForbidden, "Forbidden: bot was kicked from the channel chat")
+		return
+	}
+	plain, problem := checkText(text, mode)
+	if problem != "" {
+		writeError(w, http.StatusBadRequest, problem)
+		return
+	}
+
+	s.mu.Lock()
+	now := s.now()
+	if wait := max(s.globalWin.wait(now), c.win.wait(now), c.blockedUntil.Sub(now)); wait > 0 {
+		s.violations++
+		s.mu.Unlock()
+		writeTooMany(w, retryAfter(wait))
+		return
+	}
+	s.globalWin.add(now)
+	c.win.add(now)
+	c.lastID++
+	m := Message{
+		ID: c.lastID, ChatID: c.key, Text: text, ParseMode: mode, PlainText: plain,
+		LinkPreviewDisabled: linkPreviewDisabled(params), Date: now,
+	}
+	c.messages = append(c.messages, m)
+	s.total++
+	s.notifyLocked()
+	ac := apiChat{ID: c.id, Type: "channel", Title: c.title, Username: c.username}
+	s.mu.Unlock()
+
+	if fail != nil {
+		s.fail(w, r, *fail)
+		return
+	}
+	writeJSON(w, http.StatusOK, apiResponse{OK: true, Result: apiMessage{
+		MessageID: m.ID, SenderChat: ac, Date: now.Unix(), Chat: ac, Text: plain,
+	}})
+}
+
+// fail answers with an injected failure.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, f Failure) {
+	status := f.Status
+	if status == 0 {
+		status = http.StatusBadGateway
+	}
+	switch {
+	case f.Hang:
+		select {
+		case <-r.Context().Done():
+		case <-s.closed:
+		}
+	case f.Reset:
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	case f.HTMLPage:
+		text := fmt.Sprintf("%d %s", status, http.StatusText(status))
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "<html>\r\n<head><title>%s</title></head>\r\n<body>\r\n<center><h1>%s</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n", text, text)
+	default:
+		desc := f.Description
+		if desc == "" {
+			desc = http.StatusText(status)
+			if status == http.StatusTooManyRequests {
+				desc = fmt.Sprintf("Too Many Requests: retry after %d", f.RetryAfter)
+			}
+		}
+		resp := apiResponse{ErrorCode: status, Description: desc}
+		if f.RetryAfter > 0 {
+			resp.Parameters = &apiParameters{RetryAfter: f.RetryAfter}
+		}
+		writeJSON(w, status, resp)
+	}
+}

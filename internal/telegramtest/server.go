@@ -1,0 +1,315 @@
+// Package telegramtest is a fake Telegram Bot API served over HTTP, for tests
+// and benchmarks. It answers sendMessage and getMe with Telegram's response
+// shapes and enforces Telegram's limits: the HTML parse mode, 4096 UTF-16
+// code units per message, 30 messages per second per bot and 20 per minute
+// per chat (answered 429 with retry_after), unknown chats and kicked bots.
+// Failures can be injected per chat.
+package telegramtest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Message is a message the fake accepted.
+type Message struct {
+	ID     int64
+	ChatID string // the chat as given to AddChat
+	// Text is the text as sent: raw HTML when ParseMode is "HTML".
+	Text      string
+	ParseMode string
+	// PlainText is the text a reader sees, after entity parsing and trimming.
+	PlainText string
+	// LinkPreviewDisabled reports whether the request turned link previews
+	// off (link_preview_options.is_disabled or disable_web_page_preview).
+	LinkPreviewDisabled bool
+	Date                time.Time
+}
+
+// Failure is an injected failure, set with FailNext.
+type Failure struct {
+	// Status is the HTTP status and error_code to answer with (default 502).
+	Status int
+	// RetryAfter, when positive, is sent as parameters.retry_after.
+	RetryAfter int
+	// Description replaces the default description (e.g. "Bad Gateway").
+	Description string
+	// HTMLPage answers with an nginx-style HTML error page instead of JSON.
+	HTMLPage bool
+	// Hang never answers: the handler returns when the request's context
+	// ends (the client gave up) or the server closes.
+	Hang bool
+	// Reset closes the connection without answering.
+	Reset bool
+	// AfterDelivery accepts and records the message first, then fails: the
+	// client sees an error for a message that was posted.
+	AfterDelivery bool
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// PerChatPerMinute sets how many messages a chat accepts in any 60 seconds
+// (default 20). New panics if n < 1.
+func PerChatPerMinute(n int) Option { return func(s *Server) { s.perChat = n } }
+
+// GlobalPerSecond sets how many messages the bot may send in any second,
+// over all chats (default 30). New panics if n < 1.
+func GlobalPerSecond(n int) Option { return func(s *Server) { s.global = n } }
+
+// NoRateLimits turns both rate limits off.
+func NoRateLimits() Option { return func(s *Server) { s.noLimits = true } }
+
+// Clock sets the clock the rate limits and message dates use (default time.Now).
+func Clock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// Server is a running fake Bot API. It is safe for concurrent use.
+type Server struct {
+	token    string
+	now      func() time.Time
+	perChat  int
+	global   int
+	noLimits bool
+
+	srv       *httptest.Server
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	mu         sync.Mutex
+	chats      map[string]*chat // by the key given to AddChat
+	byID       map[int64]*chat
+	byUsername map[string]*chat      // lower-case, without "@"
+	fails      map[string][]*Failure // nil: let the request through
+	nextChatID int64
+	globalWin  window
+	total      int64
+	requests   int64
+	violations int64
+	changed    chan struct{} // closed and replaced when a request arrives or a message is accepted
+}
+
+type chat struct {
+	key      string
+	id       int64
+	username string
+	title    string
+	kicked   bool
+	win      window
+	// blockedUntil is when a 429 injected with RetryAfter ends: a request
+	// before then is a violation, as it would be on Telegram.
+	blockedUntil time.Time
+	lastID       int64
+	messages     []Message
+}
+
+// New starts a fake Bot API for the bot with token. Close it when done.
+func New(token string, opts ...Option) *Server {
+	s := &Server{
+		token:      token,
+		now:        time.Now,
+		perChat:    20,
+		global:     30,
+		closed:     make(chan struct{}),
+		chats:      make(map[string]*chat),
+		byID:       make(map[int64]*chat),
+		byUsername: make(map[string]*chat),
+		fails:      make(map[string][]*Failure),
+		nextChatID: -1001000000000,
+		changed:    make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.perChat < 1 || s.global < 1 {
+		panic("telegramtest: rate limits must be at least 1 (use NoRateLimits to turn them off)")
+	}
+	if !s.noLimits {
+		s.globalWin = window{limit: s.global, size: time.Second}
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	return s
+}
+
+// Start starts a fake Bot API that closes when tb's test ends.
+func Start(tb testing.TB, token string, opts ...Option) *Server {
+	tb.Helper()
+	s := New(token, opts...)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// URL returns the base URL of the fake, for bot.WithServerURL.
+func (s *Server) URL() string { return s.srv.URL }
+
+// Close ends hanging requests and shuts the server down. It is safe to call
+// more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.srv.Close()
+	})
+}
+
+// AddChat adds a channel where the bot is an admin: "@name" or a numeric id
+// such as "-1001234567890". Messages to any other chat fail with 400
+// "Bad Request: chat not found". A channel added by name also answers to the
+// numeric id the fake gives it (see ChatNumericID).
+func (s *Server) AddChat(chatID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addChatLocked(chatID)
+}
+
+func (s *Server) addChatLocked(key string) *chat {
+	if c := s.resolveLocked(key); c != nil {
+		return c
+	}
+	c := &chat{key: key}
+	if name, ok := strings.CutPrefix(key, "@"); ok {
+		s.nextChatID--
+		c.id, c.username, c.title = s.nextChatID, name, name
+		s.byUsername[strings.ToLower(name)] = c
+	} else {
+		id, err := strconv.ParseInt(key, 10, 64)
+		if err != nil {
+			panic("telegramtest: chat id must be @name or a number: " + key)
+		}
+		c.id, c.title = id, "Channel "+key
+	}
+	if !s.noLimits {
+		c.win = window{limit: s.perChat, size: time.Minute}
+	}
+	s.byID[c.id] = c
+	s.chats[key] = c
+	return c
+}
+
+// resolveLocked finds a chat by its key, "@username" or numeric id.
+func (s *Server) resolveLocked(chatID string) *chat {
+	if c, ok := s.chats[chatID]; ok {
+		return c
+	}
+	if name, ok := strings.CutPrefix(chatID, "@"); ok {
+		return s.byUsername[strings.ToLower(name)]
+	}
+	if id, err := strconv.ParseInt(chatID, 10, 64); err == nil {
+		return s.byID[id]
+	}
+	return nil
+}
+
+// ChatNumericID returns the numeric id of a chat added with AddChat, or 0.
+func (s *Server) ChatNumericID(chatID string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.resolveLocked(chatID); c != nil {
+		return c.id
+	}
+	return 0
+}
+
+// Kick removes the bot from the chat (adding the chat if it is unknown):
+// messages to it fail with 403 "Forbidden: bot was kicked from the channel chat".
+func (s *Server) Kick(chatID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addChatLocked(chatID).kicked = true
+}
+
+// FailNext makes the next n sendMessage requests to chatID fail with f,
+// before any other check (after the token check). Calls queue up in order.
+func (s *Server) FailNext(chatID string, n int, f Failure) { s.FailAfter(chatID, 0, n, f) }
+
+// FailAfter lets the next ok sendMessage requests to chatID through, then
+// makes the n after them fail with f. Calls queue up in order.
+func (s *Server) FailAfter(chatID string, ok, n int, f Failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := s.failKeyLocked(chatID)
+	for range ok {
+		s.fails[key] = append(s.fails[key], nil)
+	}
+	for range n {
+		s.fails[key] = append(s.fails[key], &f)
+	}
+}
+
+func (s *Server) failKeyLocked(chatID string) string {
+	if c := s.resolveLocked(chatID); c != nil {
+		return c.key
+	}
+	return chatID
+}
+
+// Messages returns a copy of the messages the chat accepted, in order.
+func (s *Server) Messages(chatID string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.resolveLocked(chatID); c != nil {
+		return append([]Message(nil), c.messages...)
+	}
+	return nil
+}
+
+// Total returns the number of messages accepted, over all chats.
+func (s *Server) Total() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.total
+}
+
+// Requests returns the number of sendMessage requests received with the
+// right token, whatever their outcome.
+func (s *Server) Requests() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests
+}
+
+// Violations returns the number of requests refused with 429 because they
+// broke a rate limit (injected 429 failures are not counted).
+func (s *Server) Violations() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.violations
+}
+
+// WaitFor waits until chatID has accepted at least n messages and returns
+// them all. It fails tb after timeout. Call it from the test's goroutine.
+func (s *Server) WaitFor(tb testing.TB, chatID string, n int, timeout time.Duration) []Message {
+	tb.Helper()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		var got []Message
+		if c := s.resolveLocked(chatID); c != nil {
+			got = append(got, c.messages...)
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			tb.Fatalf("telegramtest: waited %s for %d messages in %s, got %d", timeout, n, chatID, len(got))
+			return got
+		case <-s.closed:
+			tb.Fatalf("telegramtest: server closed while waiting for %d messages in %s, got %d", n, chatID, len(got))
+			return got
+		}
+	}
+}
+
+// notifyLocked wakes the goroutines waiting for a change.
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}

@@ -1,0 +1,99 @@
+// Package queue carries Pregón's work through asynq on Redis: the task types
+// and their payloads, a client that enqueues them, and a server that runs
+// them with Pregón's retry policy.
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/pregon/pregon/dispatcher"
+	"github.com/redis/go-redis/v9"
+)
+
+// Task types.
+const (
+	TypeDispatch = "release:dispatch"
+	TypeEmail    = "delivery:email"
+	TypeTelegram = "delivery:telegram"
+)
+
+// Queue names, with their weights in Server.
+const (
+	QueueDispatch = "dispatch"
+	QueueEmail    = "email"
+	QueueTelegram = "telegram"
+)
+
+// maxTaskRetries bounds asynq's own retries of a task whose handler failed as
+// a whole (e.g. Redis unreachable). Per-delivery retries are counted on the
+// delivery, not here.
+const maxTaskRetries = 25
+
+// Client enqueues Pregón's tasks. It implements dispatcher.Queue.
+type Client struct {
+	c *asynq.Client
+}
+
+var _ dispatcher.Queue = (*Client)(nil)
+
+// NewClient returns a Client on an open Redis client.
+func NewClient(rdb redis.UniversalClient) *Client {
+	return &Client{c: asynq.NewClientFromRedisClient(rdb)}
+}
+
+// EnqueueDispatch enqueues the dispatch of a release to run at at. It is
+// idempotent: while a dispatch of the release is waiting or running, another
+// is not added.
+func (c *Client) EnqueueDispatch(ctx context.Context, releaseID string, at time.Time) error {
+	payload, _ := json.Marshal(dispatchPayload{ReleaseID: releaseID})
+	_, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeDispatch, payload),
+		asynq.Queue(QueueDispatch), asynq.TaskID("dispatch:"+releaseID),
+		asynq.ProcessAt(at), asynq.MaxRetry(maxTaskRetries))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue dispatch of %s: %w", releaseID, err)
+	}
+	return nil
+}
+
+// EnqueueBatches enqueues one delivery task per batch, to run after delay.
+// asynq schedules to the second, so each batch also carries the exact time
+// before which it must not be sent, and the handler waits out the rest.
+func (c *Client) EnqueueBatches(ctx context.Context, bs []dispatcher.Batch, delay time.Duration) error {
+	var at time.Time
+	if delay > 0 {
+		at = time.Now().Add(delay)
+	}
+	for _, b := range bs {
+		typ, q := TypeEmail, QueueEmail
+		if b.Channel == dispatcher.ChannelTelegram {
+			typ, q = TypeTelegram, QueueTelegram
+		}
+		if !at.IsZero() {
+			b.NotBefore = at.UnixMilli()
+		}
+		payload, err := json.Marshal(b)
+		if err != nil {
+			return fmt.Errorf("enqueue batch of %s: %w", b.ReleaseID, err)
+		}
+		opts := []asynq.Option{asynq.Queue(q), asynq.MaxRetry(maxTaskRetries)}
+		if !at.IsZero() {
+			opts = append(opts, asynq.ProcessAt(at))
+		}
+		if _, err := c.c.EnqueueContext(ctx, asynq.NewTask(typ, payload), opts...); err != nil {
+			return fmt.Errorf("enqueue %s batch of %s: %w", b.Channel, b.ReleaseID, err)
+		}
+	}
+	return nil
+}
+
+// Close closes the client (not the Redis client it was given).
+func (c *Client) Close() error { return nil }
+
+type dispatchPayload struct {
+	ReleaseID string `json:"release_id"`
+}

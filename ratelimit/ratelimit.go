@@ -1,0 +1,111 @@
+// Package ratelimit paces sends across every Pregón process that shares one
+// Redis, with go-redis/redis_rate's GCRA limiter.
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/pregon/pregon/dispatcher"
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrRateLimited is the cause of the transient error Wait returns when the
+// wait would be longer than the limiter's MaxWait.
+var ErrRateLimited = errors.New("rate limited")
+
+// Rule is one limit on one key: at most Rate events per Period, evenly spaced
+// (no bursts, so that no window of length Period ever holds more than Rate).
+type Rule struct {
+	Key    string
+	Rate   int
+	Period time.Duration
+}
+
+// Limiter waits for a turn under a set of rules.
+type Limiter struct {
+	l *redis_rate.Limiter
+	// MaxWait is the longest Wait blocks; a longer wait is returned as a
+	// transient error carrying the time to retry after, so that a worker is
+	// not held (default 5s).
+	MaxWait time.Duration
+	sleep   func(context.Context, time.Duration) error
+}
+
+// New returns a Limiter on rdb.
+func New(rdb redis.UniversalClient) *Limiter {
+	return &Limiter{l: redis_rate.NewLimiter(rdb), MaxWait: 5 * time.Second, sleep: sleepCtx}
+}
+
+// Wait takes one turn under every rule, in order, waiting as needed. When a
+// turn is further away than MaxWait it returns a dispatcher.Transient error
+// with that delay, wrapping ErrRateLimited. Turns already taken under earlier
+// rules are not given back: rules are cheap when ordered from the most to the
+// least likely to wait long.
+func (l *Limiter) Wait(ctx context.Context, rules ...Rule) error {
+	for _, r := range rules {
+		if r.Rate <= 0 {
+			continue
+		}
+		lim := redis_rate.Limit{Rate: r.Rate, Period: r.Period, Burst: 1}
+		for {
+			res, err := l.l.Allow(ctx, prefix+r.Key, lim)
+			if err != nil {
+				return dispatcher.Transient(fmt.Errorf("rate limit %s: %w", r.Key, err), 0)
+			}
+			if res.Allowed > 0 {
+				break
+			}
+			if res.RetryAfter > l.MaxWait {
+				return dispatcher.Transient(fmt.Errorf("%s: %w", r.Key, ErrRateLimited), res.RetryAfter)
+			}
+			if err := l.sleep(ctx, res.RetryAfter); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+const prefix = "pregon:rate:"
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Telegram paces a bot's messages within Telegram's limits: at most
+// PerSecond messages a second in all (Telegram: 30), and PerChatPerMinute a
+// minute to any one chat (Telegram: 20 for groups).
+type Telegram struct {
+	L                *Limiter
+	PerSecond        int
+	PerChatPerMinute int
+}
+
+// Wait waits for a turn to send one message to chatID.
+func (t *Telegram) Wait(ctx context.Context, chatID string) error {
+	return t.L.Wait(ctx,
+		Rule{Key: "telegram:chat:" + chatID, Rate: t.PerChatPerMinute, Period: time.Minute},
+		Rule{Key: "telegram:bot", Rate: t.PerSecond, Period: time.Second})
+}
+
+// Email paces emails: at most PerSecond a second in all (0: no limit).
+type Email struct {
+	L         *Limiter
+	PerSecond int
+}
+
+// Wait waits for a turn to send one email.
+func (e *Email) Wait(ctx context.Context) error {
+	return e.L.Wait(ctx, Rule{Key: "email", Rate: e.PerSecond, Period: time.Second})
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# test.sh (make test): every check a change must pass, in order: go vet,
+# gofmt, the tests with the race detector, a short fuzzing of each fuzz
+# target, and the demo (scripts/run.sh) as a smoke test on free ports.
+#
+# Environment (all optional):
+#   FUZZTIME   how long to fuzz each target (10s)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+FUZZTIME=${FUZZTIME:-10s}
+passed=0
+current=
+smoke=
+finish() {
+	local code=$?
+	if [ -n "$smoke" ]; then rm -rf "$smoke"; fi
+	if [ "$code" -ne 0 ]; then
+		echo
+		echo "test.sh: FAILED at: $current"
+		echo "checks: $passed passed, 1 failed"
+	fi
+}
+trap finish EXIT
+
+step() {
+	current=$1
+	printf '\n==> %s\n' "$1"
+}
+ok() { passed=$((passed + 1)); }
+
+command -v go >/dev/null 2>&1 || {
+	current="looking for Go"
+	echo "test.sh: Go is not installed (Pregón needs Go 1.26)" >&2
+	exit 1
+}
+
+step "ensure redis-server and curl (the tests start their own Redis)"
+scripts/ensure-redis.sh
+ok
+
+step "go vet ./..."
+go vet ./...
+ok
+
+step "gofmt -l"
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	echo "these files need gofmt -w:"
+	echo "$unformatted"
+	exit 1
+fi
+ok
+
+step "go test -race -shuffle=on -count=1 -timeout 20m ./..."
+go test -race -shuffle=on -count=1 -timeout 20m ./...
+ok
+
+step "fuzzing each fuzz target for $FUZZTIME"
+# go test -list prints each test's name, then "ok  <package> <time>".
+targets=()
+names=()
+while read -r first second _; do
+	case $first in
+	Fuzz*) names+=("$first") ;;
+	ok)
+		for n in "${names[@]}"; do targets+=("$second $n"); done
+		names=()
+		;;
+	*) names=() ;;
+	esac
+done < <(go test -list '^Fuzz' ./...)
+if [ "${#targets[@]}" -eq 0 ]; then
+	echo "no fuzz targets"
+fi
+for t in "${targets[@]}"; do
+	pkg=${t% *}
+	name=${t#* }
+	echo "--- $name in $pkg"
+	go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "$pkg"
+done
+ok
+
+step "smoke test: the demo (scripts/run.sh) on free ports, with PREGON_DEMO_EXIT=1"
+port_free() { ! (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+	local p
+	for _ in $(seq 1 100); do
+		p=$((20000 + RANDOM % 20000))
+		if port_free "$p" && [ "$p" != "${1:-}" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	echo "test.sh: found no free port" >&2
+	return 1
+}
+http_port=$(free_port)
+redis_port=$(free_port "$http_port")
+smoke=$(mktemp -d)
+PREGON_DEMO_EXIT=1 PREGON_HTTP_ADDR=127.0.0.1:$http_port PREGON_DEMO_REDIS_PORT=$redis_port \
+	PREGON_DEMO_DATA_DIR="$smoke/data" PREGON_OUTBOX_DIR="$smoke/outbox" \
+	PREGON_SMTP_URL='' PREGON_TELEGRAM_TOKEN='' PREGON_API_URL='' PREGON_TOKEN='' \
+	scripts/run.sh
+ok
+
+current=
+echo
+echo "test.sh: all checks passed (go vet, gofmt, go test -race, ${#targets[@]} fuzz targets, the demo)"
+echo "checks: $passed passed, 0 failed"

@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/pregon/pregon/dispatcher"
+	"github.com/redis/go-redis/v9"
+)
+
+// CreateList stores a new list, setting its ID and CreatedAt.
+func (s *Store) CreateList(ctx context.Context, l *dispatcher.List) error {
+	now := s.now().UTC()
+	l.ID, l.CreatedAt = newID("lst", now), now.Truncate(1e6)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, listKey(l.ID), "id", l.ID, "name", l.Name, "kind", string(l.Kind),
+			"description", l.Description, "created_at", fmtTime(now))
+		p.ZAdd(ctx, listsKey, redis.Z{Member: l.ID})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("create list: %w", err)
+	}
+	return nil
+}
+
+// List returns the list with id, or dispatcher.ErrNotFound.
+func (s *Store) List(ctx context.Context, id string) (*dispatcher.List, error) {
+	if !validID("lst", id) {
+		return nil, fmt.Errorf("list %q: %w", id, dispatcher.ErrNotFound)
+	}
+	ls, err := s.lists(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if len(ls) == 0 {
+		return nil, fmt.Errorf("list %q: %w", id, dispatcher.ErrNotFound)
+	}
+	return ls[0], nil
+}
+
+// Lists returns all lists, newest first.
+func (s *Store) Lists(ctx context.Context) ([]*dispatcher.List, error) {
+	ids, err := s.rdb.ZRevRangeByLex(ctx, listsKey, &redis.ZRangeBy{Min: "-", Max: "+"}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("lists: %w", err)
+	}
+	return s.lists(ctx, ids)
+}
+
+func (s *Store) lists(ctx context.Context, ids []string) ([]*dispatcher.List, error) {
+	p := s.rdb.Pipeline()
+	hs := make([]*redis.MapStringStringCmd, len(ids))
+	ns := make([]*redis.IntCmd, len(ids))
+	for i, id := range ids {
+		hs[i] = p.HGetAll(ctx, listKey(id))
+		ns[i] = p.ZCard(ctx, membersKey(id))
+	}
+	if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+		return nil, fmt.Errorf("get lists: %w", err)
+	}
+	out := make([]*dispatcher.List, 0, len(ids))
+	for i := range ids {
+		h := hs[i].Val()
+		if h["id"] == "" {
+			continue
+		}
+		out = append(out, &dispatcher.List{
+			ID: h["id"], Name: h["name"], Kind: dispatcher.ListKind(h["kind"]),
+			Description: h["description"], Members: ns[i].Val(), CreatedAt: parseTime(h["created_at"]),
+		})
+	}
+	return out, nil
+}
+
+// UpsertContacts stores contacts and makes them confirmed members of a list,
+// atomically. Emails must be normalised and unique in cs. Empty fields do not
+// overwrite stored ones. It returns how many were new to the list and how many
+// were already members, or dispatcher.ErrNotFound for an unknown list.
+func (s *Store) UpsertContacts(ctx context.Context, listID string, cs []dispatcher.Contact) (added, updated int, err error) {
+	if _, err := s.List(ctx, listID); err != nil {
+		return 0, 0, err
+	}
+	if len(cs) == 0 {
+		return 0, 0, nil
+	}
+	zadds := make([]*redis.IntCmd, len(cs))
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for i, c := range cs {
+			fields := []any{"email", c.Email}
+			for _, f := range [][2]string{{"name", c.Name}, {"outlet", c.Outlet}, {"language", c.Language}} {
+				if f[1] != "" {
+					fields = append(fields, f[0], f[1])
+				}
+			}
+			if len(c.Tags) > 0 {
+				b, _ := json.Marshal(c.Tags)
+				fields = append(fields, "tags", string(b))
+			}
+			if len(c.Attributes) > 0 {
+				b, _ := json.Marshal(c.Attributes)
+				fields = append(fields, "attrs", string(b))
+			}
+			p.HSet(ctx, contactKey(c.Email), fields...)
+			zadds[i] = p.ZAdd(ctx, membersKey(listID), redis.Z{Member: c.Email})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("upsert contacts into %s: %w", listID, err)
+	}
+	for _, z := range zadds {
+		added += int(z.Val())
+	}
+	return added, len(cs) - added, nil
+}
+
+// Contacts returns a page of a list's members ordered by email, and the
+// cursor of the next page ("" on the last).
+func (s *Store) Contacts(ctx context.Context, listID, cursor string, limit int) ([]dispatcher.Contact, string, error) {
+	if _, err := s.List(ctx, listID); err != nil {
+		return nil, "", err
+	}
+	emails, next, err := s.pageLex(ctx, membersKey(listID), cursor, limit, false)
+	if err != nil {
+		return nil, "", err
+	}
+	p := s.rdb.Pipeline()
+	hs := make([]*redis.MapStringStringCmd, len(emails))
+	for i, e := range emails {
+		hs[i] = p.HGetAll(ctx, contactKey(e))
+	}
+	if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+		return nil, "", fmt.Errorf("get contacts: %w", err)
+	}
+	out := make([]dispatcher.Contact, 0, len(emails))
+	for i, e := range emails {
+		out = append(out, contactFrom(e, hs[i].Val()))
+	}
+	return out, next, nil
+}
+
+func contactFrom(email string, h map[string]string) dispatcher.Contact {
+	c := dispatcher.Contact{Email: email, Name: h["name"], Outlet: h["outlet"], Language: h["language"]}
+	if t := h["tags"]; t != "" {
+		_ = json.Unmarshal([]byte(t), &c.Tags)
+	}
+	if a := h["attrs"]; a != "" {
+		_ = json.Unmarshal([]byte(a), &c.Attributes)
+	}
+	return c
+}
+
+// RemoveContact removes email from a list. It returns dispatcher.ErrNotFound
+// when the list does not exist or email is not a member.
+func (s *Store) RemoveContact(ctx context.Context, listID, email string) error {
+	if _, err := s.List(ctx, listID); err != nil {
+		return err
+	}
+	n, err := s.rdb.ZRem(ctx, membersKey(listID), email).Result()
+	if err != nil {
+		return fmt.Errorf("remove %s from %s: %w", email, listID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("contact %q in list %s: %w", email, listID, dispatcher.ErrNotFound)
+	}
+	return nil
+}
+
+// Members returns a page of a list's members with the fields a delivery
+// needs, in email order, and the next cursor ("" on the last page).
+func (s *Store) Members(ctx context.Context, listID, cursor string, limit int) ([]dispatcher.Member, string, error) {
+	emails, next, err := s.pageLex(ctx, membersKey(listID), cursor, limit, false)
+	if err != nil {
+		return nil, "", err
+	}
+	p := s.rdb.Pipeline()
+	vs := make([]*redis.SliceCmd, len(emails))
+	for i, e := range emails {
+		vs[i] = p.HMGet(ctx, contactKey(e), "name", "language")
+	}
+	if len(emails) > 0 {
+		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+			return nil, "", fmt.Errorf("members of %s: %w", listID, err)
+		}
+	}
+	out := make([]dispatcher.Member, len(emails))
+	for i, e := range emails {
+		v := vs[i].Val()
+		out[i] = dispatcher.Member{Email: e, Name: str(v, 0), Language: str(v, 1)}
+	}
+	return out, next, nil
+}
+
+func str(v []any, i int) string {
+	if i < len(v) {
+		if s, ok := v[i].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// Suppress records that email must never be mailed again, and why.
+func (s *Store) Suppress(ctx context.Context, email, reason string) error {
+	if err := s.rdb.HSet(ctx, suppressedKey, email, reason).Err(); err != nil {
+		return fmt.Errorf("suppress %s: %w", email, err)
+	}
+	return nil
+}
+
+// Suppressed reports, for each email, whether it is suppressed.
+func (s *Store) Suppressed(ctx context.Context, emails []string) ([]bool, error) {
+	out := make([]bool, len(emails))
+	if len(emails) == 0 {
+		return out, nil
+	}
+	v, err := s.rdb.HMGet(ctx, suppressedKey, emails...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("suppressed: %w", err)
+	}
+	for i := range v {
+		out[i] = v[i] != nil
+	}
+	return out, nil
+}

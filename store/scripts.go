@@ -1,0 +1,152 @@
+package store
+
+import "github.com/redis/go-redis/v9"
+
+// finalizeLua ends a release whose deliveries are all final: sent, or
+// sent_with_failures when any failed or is uncertain. KEYS[1] is the release
+// hash and KEYS[2] its counts.
+const finalizeLua = `
+local function finalize(now)
+  if redis.call('HGET', KEYS[1], 'status') ~= 'sending' then return end
+  if redis.call('HGET', KEYS[1], 'snap') ~= '1' then return end
+  if tonumber(redis.call('HGET', KEYS[2], 'pending') or '0') > 0 then return end
+  local bad = 0
+  for _, ch in ipairs({'email', 'telegram'}) do
+    for _, st in ipairs({'failed', 'uncertain'}) do
+      bad = bad + tonumber(redis.call('HGET', KEYS[2], ch .. ':' .. st) or '0')
+    end
+  end
+  local st = 'sent'
+  if bad > 0 then st = 'sent_with_failures' end
+  redis.call('HSET', KEYS[1], 'status', st, 'ut', now)
+end
+local function move(ch, from, to)
+  redis.call('HINCRBY', KEYS[2], ch .. ':' .. from, -1)
+  redis.call('HINCRBY', KEYS[2], ch .. ':' .. to, 1)
+end
+`
+
+// createDeliveriesScript creates the deliveries that do not exist yet.
+// KEYS: release, counts, index. ARGV: delivery key prefix, now, then groups
+// of (id, channel, recipient, name, language, status). Returns the ids of the
+// queued deliveries it created.
+var createDeliveriesScript = redis.NewScript(finalizeLua + `
+local created = {}
+for i = 3, #ARGV, 6 do
+  local id, ch, st = ARGV[i], ARGV[i+1], ARGV[i+5]
+  local key = ARGV[1] .. id
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('HSET', key, 'c', ch, 'to', ARGV[i+2], 'n', ARGV[i+3], 'l', ARGV[i+4], 's', st,
+      'a', 0, 'ra', 0, 'ct', ARGV[2], 'ut', ARGV[2])
+    redis.call('ZADD', KEYS[3], 0, id)
+    redis.call('HINCRBY', KEYS[2], ch .. ':' .. st, 1)
+    if st == 'queued' then
+      redis.call('HINCRBY', KEYS[2], 'pending', 1)
+      created[#created + 1] = id
+    end
+  end
+end
+return created
+`)
+
+// claimScript takes deliveries for sending: queued or retrying ones, and
+// sending ones whose claim is older than staleBefore (their worker died).
+// Pending deliveries of a cancelled release become cancelled.
+// KEYS: release, counts. ARGV: delivery key prefix, now, staleBefore, ids...
+// Returns one {id, channel, recipient, name, language, attempts, round attempts, message ids} per claimed delivery,
+// and one {id, claimed at} per delivery that another worker holds (sending, not stale).
+var claimScript = redis.NewScript(finalizeLua + `
+local relst = redis.call('HGET', KEYS[1], 'status')
+local out = {}
+for i = 4, #ARGV do
+  local key = ARGV[1] .. ARGV[i]
+  local f = redis.call('HMGET', key, 's', 'c', 'k')
+  local st, ch = f[1], f[2]
+  if st then
+    local pending = st == 'queued' or st == 'retrying'
+    if relst == 'cancelled' then
+      if pending then
+        redis.call('HSET', key, 's', 'cancelled', 'ut', ARGV[2])
+        move(ch, st, 'cancelled')
+        redis.call('HINCRBY', KEYS[2], 'pending', -1)
+      end
+    elseif pending or (st == 'sending' and tonumber(f[3] or '0') < tonumber(ARGV[3])) then
+      local a = redis.call('HINCRBY', key, 'a', 1)
+      local ra = redis.call('HINCRBY', key, 'ra', 1)
+      redis.call('HSET', key, 's', 'sending', 'k', ARGV[2], 'ut', ARGV[2])
+      if st ~= 'sending' then move(ch, st, 'sending') end
+      local d = redis.call('HMGET', key, 'to', 'n', 'l', 'm')
+      out[#out + 1] = {ARGV[i], ch, d[1], d[2] or '', d[3] or '', a, ra, d[4] or ''}
+    elseif st == 'sending' then
+      out[#out + 1] = {ARGV[i], f[3] or '0'}
+    end
+  end
+end
+return out
+`)
+
+// finishScript records the outcome of a claimed delivery. It does nothing
+// unless the delivery is still sending. KEYS: release, counts. ARGV: delivery
+// key, status, error, message ids, now. Returns 1 when it recorded.
+var finishScript = redis.NewScript(finalizeLua + `
+local f = redis.call('HMGET', ARGV[1], 's', 'c')
+if f[1] ~= 'sending' then return 0 end
+local st = ARGV[2]
+redis.call('HSET', ARGV[1], 's', st, 'e', ARGV[3], 'm', ARGV[4], 'ut', ARGV[5])
+redis.call('HDEL', ARGV[1], 'k')
+move(f[2], 'sending', st)
+if st ~= 'retrying' and st ~= 'queued' then
+  redis.call('HINCRBY', KEYS[2], 'pending', -1)
+  finalize(ARGV[5])
+end
+return 1
+`)
+
+// snapshotDoneScript marks a release's recipients as all planned, and ends
+// it when nothing is pending. KEYS: release, counts. ARGV: now.
+var snapshotDoneScript = redis.NewScript(finalizeLua + `
+redis.call('HSET', KEYS[1], 'snap', '1')
+finalize(ARGV[1])
+return redis.call('HGET', KEYS[1], 'status')
+`)
+
+// transitionScript moves deliveries from one status to another, for cancel
+// (queued|retrying → cancelled) and retry (failed → queued). KEYS: release,
+// counts. ARGV: delivery key prefix, now, to, from statuses joined by ",", ids...
+// Returns the ids it moved.
+var transitionScript = redis.NewScript(finalizeLua + `
+local from = {}
+for s in string.gmatch(ARGV[4], '[^,]+') do from[s] = true end
+local to = ARGV[3]
+local out = {}
+for i = 5, #ARGV do
+  local key = ARGV[1] .. ARGV[i]
+  local f = redis.call('HMGET', key, 's', 'c')
+  if f[1] and from[f[1]] then
+    local wasPending = f[1] == 'queued' or f[1] == 'retrying'
+    local nowPending = to == 'queued' or to == 'retrying'
+    redis.call('HSET', key, 's', to, 'ut', ARGV[2])
+    if nowPending then redis.call('HSET', key, 'ra', 0, 'e', '') end
+    move(f[2], f[1], to)
+    if wasPending and not nowPending then redis.call('HINCRBY', KEYS[2], 'pending', -1) end
+    if nowPending and not wasPending then redis.call('HINCRBY', KEYS[2], 'pending', 1) end
+    out[#out + 1] = ARGV[i]
+  end
+end
+return out
+`)
+
+// setStatusScript changes a release's status when it is one of the given
+// ones. KEYS: release. ARGV: to, now, from statuses... Returns the status
+// after the call (false when the release does not exist).
+var setStatusScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return false end
+for i = 3, #ARGV do
+  if cur == ARGV[i] then
+    redis.call('HSET', KEYS[1], 'status', ARGV[1], 'ut', ARGV[2])
+    return ARGV[1]
+  end
+end
+return cur
+`)

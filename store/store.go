@@ -1,0 +1,174 @@
+// Package store keeps Pregón's data in Redis through go-redis.
+//
+// Key layout (all keys start with "pregon:"; the release id in braces is a
+// Redis Cluster hash tag, so that one release's keys live in one slot):
+//
+//	pregon:lists                      ZSET  list ids (score 0, lexically ordered = creation order)
+//	pregon:list:<id>                  HASH  id, name, kind, description, created_at
+//	pregon:list:<id>:members          ZSET  member emails (score 0, lexical order for paging)
+//	pregon:contact:<email>            HASH  email, name, outlet, language, tags (JSON), attrs (JSON)
+//	pregon:suppressed                 HASH  email → reason (never mailed again)
+//	pregon:tgchannels                 ZSET  Telegram channel ids
+//	pregon:tgchannel:<id>             HASH  id, chat_id, title, language, status, created_at
+//	pregon:tgchat:<chat_id>           STRING channel id (one channel per chat)
+//	pregon:releases                   ZSET  release ids
+//	pregon:{<rid>}:release            HASH  data (JSON), status, at (send time), snap, ut
+//	pregon:{<rid>}:counts             HASH  "<channel>:<status>" → n, "pending" → n
+//	pregon:{<rid>}:deliveries         ZSET  delivery ids (score 0, lexical order for paging)
+//	pregon:{<rid>}:d:<delivery id>    HASH  c, to, n, l, s, a, ra, e, m, ct, ut, k
+//	pregon:token:<sha256 of token>    HASH  name, role, created_at
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Store is Pregón's persistence on Redis. It is safe for concurrent use.
+type Store struct {
+	rdb redis.UniversalClient
+	now func() time.Time
+}
+
+// New returns a Store on an open client. now may be nil (time.Now).
+func New(rdb redis.UniversalClient, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{rdb: rdb, now: now}
+}
+
+// Client returns the underlying Redis client.
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+// Warnings returns what is unsafe in the Redis server's configuration for
+// Pregón: no persistence, or an eviction policy that may drop queued tasks.
+func (s *Store) Warnings(ctx context.Context) ([]string, error) {
+	var out []string
+	pol, err := s.rdb.ConfigGet(ctx, "maxmemory-policy").Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis config get: %w", err)
+	}
+	if p := pol["maxmemory-policy"]; p != "" && p != "noeviction" {
+		out = append(out, fmt.Sprintf("redis maxmemory-policy is %q: Redis may evict queued tasks and delivery records; set it to noeviction", p))
+	}
+	aof, err := s.rdb.ConfigGet(ctx, "appendonly").Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis config get: %w", err)
+	}
+	save, err := s.rdb.ConfigGet(ctx, "save").Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis config get: %w", err)
+	}
+	if aof["appendonly"] != "yes" && strings.TrimSpace(save["save"]) == "" {
+		out = append(out, "redis has no persistence (appendonly no, no save points): a restart loses queued deliveries; run it with --appendonly yes")
+	}
+	return out, nil
+}
+
+const prefix = "pregon:"
+
+func listKey(id string) string        { return prefix + "list:" + id }
+func membersKey(id string) string     { return prefix + "list:" + id + ":members" }
+func contactKey(email string) string  { return prefix + "contact:" + email }
+func channelKey(id string) string     { return prefix + "tgchannel:" + id }
+func chatKey(chatID string) string    { return prefix + "tgchat:" + chatID }
+func tokenKey(hash string) string     { return prefix + "token:" + hash }
+func releaseKey(rid string) string    { return prefix + "{" + rid + "}:release" }
+func countsKey(rid string) string     { return prefix + "{" + rid + "}:counts" }
+func deliveriesKey(rid string) string { return prefix + "{" + rid + "}:deliveries" }
+func deliveryPrefix(rid string) string {
+	return prefix + "{" + rid + "}:d:"
+}
+
+const (
+	listsKey      = prefix + "lists"
+	channelsKey   = prefix + "tgchannels"
+	releasesKey   = prefix + "releases"
+	suppressedKey = prefix + "suppressed"
+)
+
+var b32 = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+
+// newID returns a new id: kind, then 48 bits of milliseconds and 80 random
+// bits in lower-case Crockford base32, so that ids sort by creation time.
+func newID(kind string, now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	if _, err := rand.Read(b[6:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return kind + "_" + b32.EncodeToString(b[:])
+}
+
+// validID reports whether id could be one of ours, so that user input never
+// builds an odd key.
+func validID(kind, id string) bool {
+	if !strings.HasPrefix(id, kind+"_") || len(id) != len(kind)+1+26 {
+		return false
+	}
+	for _, r := range id[len(kind)+1:] {
+		if !strings.ContainsRune("0123456789abcdefghjkmnpqrstvwxyz", r) {
+			return false
+		}
+	}
+	return true
+}
+
+func fmtTime(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+func parseTime(s string) time.Time {
+	ms, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+func isNil(err error) bool { return errors.Is(err, redis.Nil) }
+
+// pageLex returns up to limit members of a lexically ordered ZSET after
+// cursor (exclusive), in ascending or descending order, and the next cursor.
+func (s *Store) pageLex(ctx context.Context, key, cursor string, limit int, desc bool) ([]string, string, error) {
+	var res []string
+	var err error
+	if desc {
+		max := "+"
+		if cursor != "" {
+			max = "(" + cursor
+		}
+		res, err = s.rdb.ZRevRangeByLex(ctx, key, &redis.ZRangeBy{Max: max, Min: "-", Count: int64(limit + 1)}).Result()
+	} else {
+		min := "-"
+		if cursor != "" {
+			min = "(" + cursor
+		}
+		res, err = s.rdb.ZRangeByLex(ctx, key, &redis.ZRangeBy{Min: min, Max: "+", Count: int64(limit + 1)}).Result()
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("page %s: %w", key, err)
+	}
+	next := ""
+	if len(res) > limit {
+		res = res[:limit]
+		next = res[limit-1]
+	}
+	return res, next, nil
+}

@@ -1,0 +1,244 @@
+package templates
+
+import (
+	"html"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pregon/pregon/dispatcher"
+)
+
+func TestEmailPicksVersion(t *testing.T) {
+	r := newRenderer(t)
+	rel := fixture(t)
+	tests := []struct {
+		lang, subject, embargo, body string
+	}{
+		{"es", rel.Title, "EMBARGO HASTA 2 ene 2027 15:04 UTC", "Firman este comunicado:"},
+		{"en", rel.Translations[0].Title, "EMBARGOED UNTIL 2 Jan 2027 15:04 UTC", "Signed by:"},
+		{"EN", rel.Translations[0].Title, "EMBARGOED UNTIL 2 Jan 2027 15:04 UTC", "Signed by:"},
+		{"fr", rel.Title, "EMBARGO HASTA 2 ene 2027 15:04 UTC", "Firman este comunicado:"},
+		{"", rel.Title, "EMBARGO HASTA 2 ene 2027 15:04 UTC", "Firman este comunicado:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			got, err := r.Email(rel, tt.lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Subject != tt.subject {
+				t.Errorf("Subject = %q, want %q", got.Subject, tt.subject)
+			}
+			for _, part := range []string{got.Text, html.UnescapeString(got.HTML)} {
+				for _, want := range []string{tt.subject, tt.embargo, tt.body} {
+					if !strings.Contains(part, want) {
+						t.Errorf("missing %q in\n%s", want, part)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestEmailSanitises(t *testing.T) {
+	r := newRenderer(t)
+	tests := []struct{ name, body string }{
+		{"script block", "Antes\n\n<script>alert(1)</script>\n\nDespués"},
+		{"inline script", "Texto <script>alert(1)</script> y más"},
+		{"onerror", `<img src="x" onerror="alert(1)">`},
+		{"inline onerror", `Foto: <img src=x onerror=alert(1)> fin`},
+		{"svg onload", `<svg onload=alert(1)></svg>`},
+		{"javascript link", "[pulse aquí](javascript:alert(1))"},
+		{"javascript upper case", "[pulse aquí](JavaScript:alert(1))"},
+		{"javascript entity", "[pulse aquí](java&#115;cript:alert(1))"},
+		{"javascript raw link", `<a href="javascript:alert(1)">pulse</a>`},
+		{"javascript image", "![foto](javascript:alert(1))"},
+		{"javascript reference", "[pulse][x]\n\n[x]: javascript:alert(1)"},
+		{"iframe", `<iframe src="https://evil.example/"></iframe>`},
+		{"style", `<style>body{display:none}</style>`},
+		{"nested", "<<script>script>alert(1)<</script>/script>"},
+		{"data URL", "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rel := release("Título", tt.body)
+			got, err := r.Email(rel, "es")
+			if err != nil {
+				t.Fatal(err)
+			}
+			lower := strings.ToLower(got.HTML)
+			for _, bad := range []string{"<script", "javascript:", "onerror", "onload", "<iframe", "<style>body", "data:text"} {
+				if strings.Contains(lower, bad) {
+					t.Errorf("HTML contains %q:\n%s", bad, got.HTML)
+				}
+			}
+			if strings.Contains(strings.ToLower(got.Text), "javascript:") {
+				t.Errorf("text contains a javascript: URL:\n%s", got.Text)
+			}
+		})
+	}
+}
+
+func TestEmailTemplateSyntaxIsText(t *testing.T) {
+	r := newRenderer(t)
+	rel := &dispatcher.Release{
+		Title:    "{{.Secret}} en el título",
+		Summary:  `{{printf "%s" .Title}}`,
+		Body:     "Hola {{.Secret}} y {{template \"x\"}}\n\n- {{range .}}{{end}}",
+		Language: "es",
+		Contact:  &dispatcher.PressContact{Name: "{{.Labels}}", Phone: "{{.Contact.Phone}}"},
+	}
+	got, err := r.Email(rel, "es")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"{{.Secret}} en el título", `{{printf "%s" .Title}}`, "Hola {{.Secret}} y {{template \"x\"}}", "{{range .}}{{end}}", "{{.Labels}}", "{{.Contact.Phone}}"} {
+		if !strings.Contains(got.Text, want) {
+			t.Errorf("text lacks %q:\n%s", want, got.Text)
+		}
+		if !strings.Contains(html.UnescapeString(got.HTML), want) {
+			t.Errorf("HTML lacks %q:\n%s", want, got.HTML)
+		}
+	}
+	if got.Subject != "{{.Secret}} en el título" {
+		t.Errorf("Subject = %q", got.Subject)
+	}
+}
+
+func TestEmailSubjectIsOneLine(t *testing.T) {
+	r := newRenderer(t)
+	tests := []struct{ title, want string }{
+		{"Comunicado", "Comunicado"},
+		{"  Comunicado\r\nBcc: victima@example.org  ", "Comunicado Bcc: victima@example.org"},
+		{"Uno\rDos\nTres\tCuatro", "Uno Dos Tres Cuatro"},
+		{"Línea\u2028separada\u0085aquí", "Línea separada aquí"},
+		{"Con\u00a0espacio duro", "Con\u00a0espacio duro"},
+		{"\n\n", ""},
+	}
+	for _, tt := range tests {
+		got, err := r.Email(release(tt.title, "Cuerpo."), "es")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Subject != tt.want {
+			t.Errorf("title %q: Subject = %q, want %q", tt.title, got.Subject, tt.want)
+		}
+		if first, _, _ := strings.Cut(got.Text, "\n"); first != tt.want {
+			t.Errorf("title %q: text starts with %q", tt.title, first)
+		}
+	}
+}
+
+func TestEmailPlainText(t *testing.T) {
+	r := newRenderer(t)
+	tests := []struct{ name, body, want string }{
+		{"emphasis", "Un *poco* de **énfasis** y ~~tachado~~ y `código`.", "Un poco de énfasis y tachado y código."},
+		{"soft break", "una línea\nsigue aquí", "una línea sigue aquí"},
+		{"hard break", "una línea  \notra línea", "una línea\notra línea"},
+		{"curly quotes kept", `“comillas” y «angulares» y "rectas" -- y ...`, `“comillas” y «angulares» y "rectas" -- y ...`},
+		{"escapes and entities", `\*no\* &amp; AT&T &copy; &#241;`, `*no* & AT&T © ñ`},
+		{"link", "[el informe](https://example.org/informe?a=1&b=2)", "el informe (https://example.org/informe?a=1&b=2)"},
+		{"link same as text", "[https://example.org](https://example.org)", "https://example.org"},
+		{"mailto link", "[Escríbenos](mailto:prensa@example.org)", "Escríbenos (prensa@example.org)"},
+		{"relative link", "[aquí](/informe)", "aquí"},
+		{"autolink", "Ver https://example.org/x y <prensa@example.org>", "Ver https://example.org/x y prensa@example.org"},
+		{"image", "![Asamblea](https://example.org/foto.jpg)", "Asamblea (https://example.org/foto.jpg)"},
+		{"raw HTML dropped", "Antes <b>negrita</b> después\n\n<div>\nbloque\n</div>\n\nFin", "Antes negrita después\n\nFin"},
+		{"unordered list", "- uno\n- dos\n  - dos.uno\n- tres", "- uno\n- dos\n  - dos.uno\n- tres"},
+		{"ordered list", "3. tres\n4. cuatro", "3. tres\n4. cuatro"},
+		{"loose list", "- uno\n\n  más\n\n- dos", "- uno\n\n  más\n\n- dos"},
+		{"quote", "> “Cita”\n> sigue\n>\n> otro párrafo", "> “Cita” sigue\n>\n> otro párrafo"},
+		{"heading", "# Título\n\n## Sección\n\nTexto", "Título\n======\n\nSección\n-------\n\nTexto"},
+		{"code block", "```\nfunc main() {}\n```", "    func main() {}"},
+		{"table", "| a | b |\n|---|---|\n| 1 | 2 |", "a | b\n1 | 2"},
+		{"task list", "- [x] hecho\n- [ ] pendiente", "- [x] hecho\n- [ ] pendiente"},
+		{"rule", "uno\n\n---\n\ndos", "uno\n\n----------\n\ndos"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := r.Email(release("T", tt.body), "es")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "T\n=\n\n" + tt.want + "\n"
+			if diff := cmp.Diff(want, got.Text); diff != "" {
+				t.Errorf("text (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEmailOptionalBlocks(t *testing.T) {
+	r := newRenderer(t)
+	at := time.Date(2027, 3, 9, 8, 5, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		rel       *dispatcher.Release
+		lang      string
+		want, not []string
+	}{
+		{
+			name: "none",
+			rel:  release("T", "Cuerpo"),
+			not:  []string{"EMBARGO", "Contacto de prensa", "Publicado originalmente"},
+		},
+		{
+			name: "embargo es",
+			rel:  &dispatcher.Release{Title: "T", Body: "B", Language: "es-MX", EmbargoUntil: &at},
+			want: []string{"EMBARGO HASTA 9 mar 2027 08:05 UTC"},
+		},
+		{
+			name: "embargo en",
+			rel:  &dispatcher.Release{Title: "T", Body: "B", Language: "en", EmbargoUntil: &at},
+			want: []string{"EMBARGOED UNTIL 9 Mar 2027 08:05 UTC"},
+		},
+		{
+			name: "contact with a bad address",
+			rel:  &dispatcher.Release{Title: "T", Body: "B", Language: "en", Contact: &dispatcher.PressContact{Name: "Ana", Email: "not an address"}},
+			want: []string{"Press contact", "Ana", "not an address"},
+			not:  []string{"mailto:"},
+		},
+		{
+			name: "empty contact",
+			rel:  &dispatcher.Release{Title: "T", Body: "B", Language: "en", Contact: &dispatcher.PressContact{}},
+			not:  []string{"Press contact"},
+		},
+		{
+			name: "unsafe source",
+			rel:  &dispatcher.Release{Title: "T", Body: "B", Language: "en", SourceURL: "javascript:alert(1)"},
+			not:  []string{"First published", "javascript"},
+		},
+		{
+			name: "source",
+			rel:  &dispatcher.Release{Title: "T", Body: "B", Language: "en", SourceURL: " https://example.org/a?b=1&c=2 "},
+			want: []string{"First published at", "https://example.org/a?b=1&c=2"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := r.Email(tt.rel, tt.lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts, err := r.Telegram(tt.rel, tt.lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tg := checkParts(t, parts, telegramLimit)
+			for _, out := range []string{got.Text, html.UnescapeString(got.HTML), tg} {
+				for _, w := range tt.want {
+					if !strings.Contains(out, w) {
+						t.Errorf("missing %q in\n%s", w, out)
+					}
+				}
+				for _, n := range tt.not {
+					if strings.Contains(out, n) {
+						t.Errorf("unexpected %q in\n%s", n, out)
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,55 @@
+package templates
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// labels are the fixed words a rendering adds around the release's text.
+type labels struct {
+	Embargo string // followed by the embargo time
+	Contact string // heading of the press-contact block
+	Source  string // followed by the source URL
+	months  [12]string
+}
+
+// labelsFor returns the labels for a language tag such as "es" or "es-MX":
+// Spanish for Spanish, English for everything else.
+func labelsFor(lang string) labels {
+	switch baseLanguage(lang) {
+	case "es":
+		return labels{
+			Embargo: "EMBARGO HASTA",
+			Contact: "Contacto de prensa",
+			Source:  "Publicado originalmente en",
+			months:  [12]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"},
+		}
+	default:
+		return labels{
+			Embargo: "EMBARGOED UNTIL",
+			Contact: "Press contact",
+			Source:  "First published at",
+			months:  [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
+		}
+	}
+}
+
+// embargo returns the embargo line for t, e.g. "EMBARGOED UNTIL 2 Jan 2027
+// 15:04 UTC", or "" when t is nil.
+func (l labels) embargo(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	u := t.UTC()
+	return fmt.Sprintf("%s %d %s %d %02d:%02d UTC", l.Embargo, u.Day(), l.months[u.Month()-1], u.Year(), u.Hour(), u.Minute())
+}
+
+// baseLanguage returns the primary subtag of a language tag, lower-cased.
+func baseLanguage(lang string) string {
+	lang = strings.ToLower(strings.TrimSpace(lang))
+	if i := strings.IndexAny(lang, "-_"); i >= 0 {
+		lang = lang[:i]
+	}
+	return lang
+}

@@ -1,0 +1,74 @@
+package templates
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pregon/pregon/dispatcher"
+)
+
+// telegramLimit is the most text a Telegram message may hold, in UTF-16
+// code units after entity parsing.
+const telegramLimit = 4096
+
+// errNoText is returned for a release with nothing to post.
+var errNoText = errors.New("templates: release has no text to post")
+
+// Telegram renders rel in lang as one or more Telegram messages in HTML
+// parse mode, each valid on its own and at most 4096 characters as Telegram
+// counts them (UTF-16 code units of the text after entity parsing). A message
+// is the title in bold, the summary in italics, the embargo line, the body,
+// the press contact and the source link; when that is too long it is split
+// between blocks, or inside a block that is longer than a message. It fails
+// only when the release has no text at all.
+func (r *Renderer) Telegram(rel *dispatcher.Release, lang string) ([]string, error) {
+	return r.telegram(rel, lang, telegramLimit)
+}
+
+// telegram is Telegram with messages of at most limit code units; limit must
+// be at least 4.
+func (r *Renderer) telegram(rel *dispatcher.Release, lang string, limit int) ([]string, error) {
+	v := newView(rel, lang)
+	var blocks []*tgBlock
+	add := func(b *tgBuilder) {
+		if blk := b.done(); blk != nil {
+			blocks = append(blocks, blk)
+		}
+	}
+
+	var title, summary, embargo tgBuilder
+	title.wrapped(tagBold, v.Title)
+	add(&title)
+	summary.wrapped(tagItalic, v.Summary)
+	add(&summary)
+	embargo.wrapped(tagBold, v.Embargo)
+	add(&embargo)
+
+	blocks = append(blocks, tgWalker{src: v.body}.document(parse(r.md, v.body))...)
+
+	if c := v.Contact; c != nil {
+		var b tgBuilder
+		b.wrapped(tagBold, v.Labels.Contact)
+		for _, s := range []string{c.Name, c.Email, c.Phone} {
+			b.separate("\n")
+			b.write(s)
+		}
+		add(&b)
+	}
+	if v.Source != "" {
+		var b tgBuilder
+		b.write(v.Labels.Source + " ")
+		ok := b.open(tagLink, v.Source)
+		b.write(v.Source)
+		if ok {
+			b.close()
+		}
+		add(&b)
+	}
+
+	parts := pack(blocks, limit)
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("render release %q for Telegram: %w", rel.ID, errNoText)
+	}
+	return parts, nil
+}
