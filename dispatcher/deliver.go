@@ -51,7 +51,7 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 		if len(outs) == 0 && len(next) == 0 {
 			break
 		}
-		claimed, held, err := s.cfg.Store.FinishAndClaim(rec, b.ReleaseID, outs, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
+		claimed, held, err := s.finishAndClaim(ctx, b.ReleaseID, outs, next)
 		if err != nil {
 			return err
 		}
@@ -82,6 +82,39 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 		return err
 	}
 	return nil
+}
+
+// recordTries and recordBackoff bound how long a worker keeps trying to
+// record outcomes while Redis is unreachable: a message that has gone must
+// not be left "sending", or it is sent again once its claim goes stale.
+const (
+	recordTries   = 8
+	recordBackoff = 250 * time.Millisecond
+)
+
+// finishAndClaim records outs and claims next. While there are outcomes to
+// record it retries through a Redis outage (about a minute in all), even
+// after ctx ends; the claim is then dropped, so nothing new is started.
+func (s *Service) finishAndClaim(ctx context.Context, rid string, outs []Outcome, next []string) ([]*Claimed, []Busy, error) {
+	rec := context.WithoutCancel(ctx)
+	claimed, held, err := s.cfg.Store.FinishAndClaim(rec, rid, outs, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
+	if err == nil || len(outs) == 0 {
+		return claimed, held, err
+	}
+	wait := recordBackoff
+	for try := 2; try <= recordTries; try++ {
+		s.log.Warn("cannot record outcomes; trying again", "release_id", rid, "error", err, "attempt", try)
+		time.Sleep(wait)
+		wait = min(wait*2, 15*time.Second)
+		if _, _, err = s.cfg.Store.FinishAndClaim(rec, rid, outs, nil, time.Time{}); err == nil {
+			// Recorded; now the claim, unless the task is stopping.
+			if len(next) == 0 || ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
+			return s.cfg.Store.FinishAndClaim(ctx, rid, nil, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
+		}
+	}
+	return nil, nil, err
 }
 
 // deliverOne sends one claimed delivery and returns its outcome, and for a
@@ -157,6 +190,13 @@ func (s *Service) sendEmail(ctx context.Context, rel *Release, c *Claimed) (stri
 	}
 	if rel.Contact != nil && rel.Contact.Email != "" {
 		msg.ReplyTo = &Address{Name: rel.Contact.Name, Email: rel.Contact.Email}
+	}
+	if s.cfg.Links != nil {
+		u := s.cfg.Links.UnsubscribeURL(c.Recipient, rel.ID)
+		msg.Headers = map[string]string{
+			"List-Unsubscribe":      "<" + u + ">",
+			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		}
 	}
 	return s.cfg.Email.SendEmail(ctx, msg)
 }

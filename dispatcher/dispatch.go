@@ -40,6 +40,9 @@ func (s *Service) Dispatch(ctx context.Context, id string) error {
 		log.Info("dispatch skipped", "status", rel.Status)
 		return nil
 	}
+	if err := s.cfg.Store.MarkActive(ctx, id); err != nil {
+		return err
+	}
 	if done, err := s.cfg.Store.SnapshotComplete(ctx, id); err != nil {
 		return err
 	} else if done {

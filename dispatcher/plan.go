@@ -47,3 +47,11 @@ type Batch struct {
 	// the batch must not be sent (e.g. a provider's retry-after).
 	NotBefore int64 `json:"nb,omitempty"`
 }
+
+// Activity is what the sweeper needs to know of a release.
+type Activity struct {
+	Status   ReleaseStatus
+	Last     time.Time // when its deliveries last changed
+	Snapshot bool      // whether its recipients were all planned
+	Pending  int64
+}

@@ -23,6 +23,12 @@ type Store interface {
 	DeliveryIDs(ctx context.Context, rid, cursor string, limit int) ([]string, string, error)
 	FinishAndClaim(ctx context.Context, rid string, outs []Outcome, ids []string, staleBefore time.Time) ([]*Claimed, []Busy, error)
 	Transition(ctx context.Context, rid string, ids []string, to DeliveryStatus, from ...DeliveryStatus) ([]string, error)
+	MarkActive(ctx context.Context, rid string) error
+	UnmarkActive(ctx context.Context, rid string) error
+	ActiveReleases(ctx context.Context) ([]string, error)
+	Activity(ctx context.Context, rid string) (Activity, error)
+	Stalled(ctx context.Context, rid, cursor string, limit int, staleBefore, retryStaleBefore time.Time) ([]string, string, error)
+	TryLock(ctx context.Context, name string, ttl time.Duration) (bool, error)
 }
 
 // Queue enqueues the dispatcher's tasks.
@@ -64,6 +70,16 @@ type Config struct {
 	ClaimTimeout time.Duration
 	// MessageIDDomain is the right-hand side of generated Message-IDs (default "pregon.local").
 	MessageIDDomain string
+	// Links, when set, makes the one-click unsubscribe link of each email
+	// (List-Unsubscribe and List-Unsubscribe-Post headers, RFC 8058).
+	Links Links
+}
+
+// Links makes signed links to Pregón's public pages.
+type Links interface {
+	// UnsubscribeURL returns the link that unsubscribes email from
+	// everything Pregón sends, for a message of release releaseID.
+	UnsubscribeURL(email, releaseID string) string
 }
 
 // Service plans releases into deliveries and delivers them.
@@ -180,6 +196,9 @@ func (s *Service) Retry(ctx context.Context, id string) (int, error) {
 		return 0, nil
 	}
 	if _, err := s.cfg.Store.SetReleaseStatus(ctx, id, ReleaseSending, ReleaseSent, ReleaseSentWithFailures); err != nil {
+		return 0, err
+	}
+	if err := s.cfg.Store.MarkActive(ctx, id); err != nil {
 		return 0, err
 	}
 	n := 0

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/hibiken/asynq"
 	"github.com/pregon/pregon/channels/email"
 	"github.com/pregon/pregon/channels/telegram"
 	"github.com/pregon/pregon/dispatcher"
@@ -19,6 +20,7 @@ import (
 	"github.com/pregon/pregon/queue"
 	"github.com/pregon/pregon/store"
 	"github.com/pregon/pregon/templates"
+	"github.com/redis/go-redis/v9"
 )
 
 const botToken = "123456:TEST"
@@ -31,9 +33,20 @@ type harness struct {
 	smtp  *smtptest.Server
 	tg    *telegramtest.Server
 	queue *queue.Client
+	rdb   *redis.Client
+	log   *slog.Logger
 }
 
 func newHarness(t *testing.T) *harness {
+	t.Helper()
+	h := newIdleHarness(t, dispatcher.Config{})
+	h.startWorkers(t)
+	return h
+}
+
+// newIdleHarness is a harness whose workers are not started yet; cfg's
+// non-zero fields override the harness's dispatcher settings.
+func newIdleHarness(t *testing.T, over dispatcher.Config) *harness {
 	t.Helper()
 	rs := redistest.Start(t)
 	rdb := rs.Client(t)
@@ -41,7 +54,7 @@ func newHarness(t *testing.T) *harness {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	h := &harness{store: store.New(rdb, nil), smtp: smtptest.Start(t), tg: telegramtest.Start(t, botToken)}
+	h := &harness{store: store.New(rdb, nil), smtp: smtptest.Start(t), tg: telegramtest.Start(t, botToken), rdb: rdb, log: log}
 	h.tg.AddChat("@canal")
 	mail, err := email.New(email.Config{URL: "smtp://" + h.smtp.Addr + "?tls=none", From: dispatcher.Address{Name: "Coalición", Email: "prensa@coalicion.example"}, PoolSize: 4, Logger: log})
 	if err != nil {
@@ -59,17 +72,21 @@ func newHarness(t *testing.T) *harness {
 	h.queue = queue.NewClient(rdb)
 	h.svc, err = dispatcher.NewService(dispatcher.Config{
 		Store: h.store, Queue: h.queue, Renderer: r, Email: mail, Telegram: tgc, Logger: log,
-		MaxAttempts: 3, RetryBase: 50 * time.Millisecond, BatchSize: 7,
+		MaxAttempts: 3, RetryBase: 50 * time.Millisecond, BatchSize: 7, ClaimTimeout: over.ClaimTimeout,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := queue.NewServer(rdb, queue.Config{Concurrency: 4, RetryBase: 50 * time.Millisecond, PollInterval: 20 * time.Millisecond, ShutdownTimeout: time.Second, Logger: log}, h.svc)
+	return h
+}
+
+func (h *harness) startWorkers(t *testing.T) {
+	t.Helper()
+	w := queue.NewServer(h.rdb, queue.Config{Concurrency: 4, RetryBase: 50 * time.Millisecond, PollInterval: 20 * time.Millisecond, ShutdownTimeout: time.Second, Logger: h.log}, h.svc)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Shutdown)
-	return h
 }
 
 type testWriter struct{ t *testing.T }
@@ -275,5 +292,68 @@ func TestSuppressedAddressIsRecordedNotMailed(t *testing.T) {
 		if m.To[0] == "quit@example.org" {
 			t.Fatalf("a suppressed address was mailed")
 		}
+	}
+}
+
+// TestSweeperRecoversLostTasksAndDeadClaims simulates a worker that died
+// holding two deliveries, and delivery tasks lost from Redis: the sweeper
+// sets the release going again, and everyone gets exactly one email.
+func TestSweeperRecoversLostTasksAndDeadClaims(t *testing.T) {
+	h := newIdleHarness(t, dispatcher.Config{ClaimTimeout: 300 * time.Millisecond})
+	ctx := context.Background()
+	var emails []string
+	for i := range 12 {
+		emails = append(emails, fmt.Sprintf("s%02d@example.org", i))
+	}
+	rid := h.release(t, dispatcher.Audiences{Lists: []string{h.list(t, emails...)}})
+	if _, err := h.svc.Send(ctx, rid, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.svc.Dispatch(ctx, rid); err != nil { // planned and enqueued, but no worker runs yet
+		t.Fatal(err)
+	}
+	// The delivery tasks are lost, and a dead worker holds two deliveries.
+	if _, err := asynq.NewInspectorFromRedisClient(h.rdb).DeleteAllPendingTasks(queue.QueueEmail); err != nil {
+		t.Fatal(err)
+	}
+	held := []string{dispatcher.DeliveryID(rid, dispatcher.ChannelEmail, emails[0]), dispatcher.DeliveryID(rid, dispatcher.ChannelEmail, emails[1])}
+	if c, _, err := h.store.ClaimDeliveries(ctx, rid, held, time.Now().Add(-time.Minute)); err != nil || len(c) != 2 {
+		t.Fatalf("claim = %v, %v", c, err)
+	}
+	h.startWorkers(t)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		rel, err := h.store.Release(ctx, rid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rel.Status == dispatcher.ReleaseSent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("release still %s: %v", rel.Status, rel.Counts.ByStatus)
+		}
+		if _, err := h.svc.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	got := map[string]int{}
+	for _, m := range h.smtp.Messages() {
+		got[m.To[0]]++
+	}
+	for _, e := range emails {
+		if got[e] != 1 {
+			t.Errorf("%s got %d emails, want 1", e, got[e])
+		}
+	}
+	if ids, _ := h.store.ActiveReleases(ctx); len(ids) != 1 {
+		t.Fatalf("active releases = %v", ids)
+	}
+	if _, err := h.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := h.store.ActiveReleases(ctx); len(ids) != 0 {
+		t.Errorf("a sent release is still watched by the sweeper: %v", ids)
 	}
 }

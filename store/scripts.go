@@ -31,6 +31,7 @@ end
 // of (id, channel, recipient, name, language, status). Returns the ids of the
 // queued deliveries it created.
 var createDeliveriesScript = redis.NewScript(finalizeLua + `
+redis.call('HSET', KEYS[1], 'act', ARGV[2])
 local created = {}
 for i = 3, #ARGV, 6 do
   local id, ch, st = ARGV[i], ARGV[i+1], ARGV[i+5]
@@ -57,6 +58,7 @@ return created
 // and one {id, claimed at} per delivery that another worker holds (sending, not stale).
 var claimScript = redis.NewScript(finalizeLua + `
 local relst = redis.call('HGET', KEYS[1], 'status')
+redis.call('HSET', KEYS[1], 'act', ARGV[2])
 local out = {}
 for i = 4, #ARGV do
   local key = ARGV[1] .. ARGV[i]
@@ -91,6 +93,7 @@ return out
 var finishScript = redis.NewScript(finalizeLua + `
 local f = redis.call('HMGET', ARGV[1], 's', 'c')
 if f[1] ~= 'sending' then return 0 end
+redis.call('HSET', KEYS[1], 'act', ARGV[5])
 local st = ARGV[2]
 redis.call('HSET', ARGV[1], 's', st, 'e', ARGV[3], 'm', ARGV[4], 'ut', ARGV[5])
 redis.call('HDEL', ARGV[1], 'k')

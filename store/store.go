@@ -12,7 +12,8 @@
 //	pregon:tgchannel:<id>             HASH  id, chat_id, title, language, status, created_at
 //	pregon:tgchat:<chat_id>           STRING channel id (one channel per chat)
 //	pregon:releases                   ZSET  release ids
-//	pregon:{<rid>}:release            HASH  data (JSON), status, at (send time), snap, ut
+//	pregon:{<rid>}:release            HASH  data (JSON), status, at (send time), snap, ut, act (last activity)
+//	pregon:active                     SET   ids of releases that are sending, for the sweeper
 //	pregon:{<rid>}:counts             HASH  "<channel>:<status>" → n, "pending" → n
 //	pregon:{<rid>}:deliveries         ZSET  delivery ids (score 0, lexical order for paging)
 //	pregon:{<rid>}:d:<delivery id>    HASH  c, to, n, l, s, a, ra, e, m, ct, ut, k
@@ -103,6 +104,7 @@ const (
 	channelsKey   = prefix + "tgchannels"
 	releasesKey   = prefix + "releases"
 	suppressedKey = prefix + "suppressed"
+	activeKey     = prefix + "active"
 )
 
 var b32 = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)

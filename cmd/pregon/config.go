@@ -25,6 +25,7 @@ type config struct {
 	OutboxDir      string
 	MaxAttempts    int
 	RetryBase      time.Duration
+	ClaimTimeout   time.Duration
 	BatchSize      int
 	LogLevel       string
 	PprofAddr      string
@@ -120,6 +121,14 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			bad("PREGON_RETRY_BASE", "want a duration such as 30s or 500ms, got %q", v)
 		}
 		c.RetryBase = d
+	}
+	c.ClaimTimeout = 2 * time.Minute
+	if v := get("PREGON_CLAIM_TIMEOUT", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > 24*time.Hour {
+			bad("PREGON_CLAIM_TIMEOUT", "want a duration from 1s to 24h such as 2m, got %q", v)
+		}
+		c.ClaimTimeout = d
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

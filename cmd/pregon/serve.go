@@ -83,7 +83,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	dcfg := dispatcher.Config{
 		Store: st, Queue: qc, Renderer: renderer, Logger: log,
 		MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase, Backoff: queue.Backoff,
-		BatchSize: cfg.BatchSize, MessageIDDomain: domainOf(cfg.From.Address),
+		BatchSize: cfg.BatchSize, MessageIDDomain: domainOf(cfg.From.Address), ClaimTimeout: cfg.ClaimTimeout,
 	}
 	if roles&roleWorker != 0 {
 		closeChannels, err := openChannels(cfg, log, ratelimit.New(rdb), &dcfg)
@@ -133,6 +133,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 			return err
 		}
 		log.Info("workers started", "concurrency", cfg.Concurrency)
+		go svc.RunSweeper(ctx, min(max(cfg.ClaimTimeout/4, time.Second), 30*time.Second))
 	}
 
 	select {

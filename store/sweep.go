@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/pregon/pregon/dispatcher"
+	"github.com/redis/go-redis/v9"
+)
+
+// MarkActive records that a release is sending, so that the sweeper watches it.
+func (s *Store) MarkActive(ctx context.Context, rid string) error {
+	if err := s.rdb.SAdd(ctx, activeKey, rid).Err(); err != nil {
+		return fmt.Errorf("mark %s active: %w", rid, err)
+	}
+	return nil
+}
+
+// UnmarkActive stops the sweeper watching a release.
+func (s *Store) UnmarkActive(ctx context.Context, rid string) error {
+	if err := s.rdb.SRem(ctx, activeKey, rid).Err(); err != nil {
+		return fmt.Errorf("unmark %s active: %w", rid, err)
+	}
+	return nil
+}
+
+// ActiveReleases returns the ids of the releases marked active.
+func (s *Store) ActiveReleases(ctx context.Context) ([]string, error) {
+	ids, err := s.rdb.SMembers(ctx, activeKey).Result()
+	if err != nil {
+		return nil, fmt.Errorf("active releases: %w", err)
+	}
+	return ids, nil
+}
+
+// Activity returns a release's status, when its deliveries last changed,
+// whether its recipients were all planned, and how many deliveries are pending.
+func (s *Store) Activity(ctx context.Context, rid string) (dispatcher.Activity, error) {
+	p := s.rdb.Pipeline()
+	h := p.HMGet(ctx, releaseKey(rid), "status", "act", "snap", "ut")
+	n := p.HGet(ctx, countsKey(rid), "pending")
+	if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+		return dispatcher.Activity{}, fmt.Errorf("activity of %s: %w", rid, err)
+	}
+	v := h.Val()
+	a := dispatcher.Activity{Status: dispatcher.ReleaseStatus(str(v, 0)), Snapshot: str(v, 2) == "1"}
+	a.Last = parseTime(str(v, 1))
+	if ut := parseTime(str(v, 3)); ut.After(a.Last) {
+		a.Last = ut
+	}
+	a.Pending, _ = strconv.ParseInt(n.Val(), 10, 64)
+	return a, nil
+}
+
+// Stalled returns a page of a release's deliveries that no task will move on
+// by itself any more: queued ones, sending ones claimed before staleBefore,
+// and retrying ones last changed before retryStaleBefore. It returns the
+// next cursor ("" on the last page).
+func (s *Store) Stalled(ctx context.Context, rid, cursor string, limit int, staleBefore, retryStaleBefore time.Time) ([]string, string, error) {
+	ids, next, err := s.pageLex(ctx, deliveriesKey(rid), cursor, limit, false)
+	if err != nil {
+		return nil, "", err
+	}
+	p := s.rdb.Pipeline()
+	vs := make([]*redis.SliceCmd, len(ids))
+	for i, id := range ids {
+		vs[i] = p.HMGet(ctx, deliveryPrefix(rid)+id, "s", "k", "ut")
+	}
+	if len(ids) > 0 {
+		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+			return nil, "", fmt.Errorf("stalled deliveries of %s: %w", rid, err)
+		}
+	}
+	var out []string
+	for i, id := range ids {
+		v := vs[i].Val()
+		switch dispatcher.DeliveryStatus(str(v, 0)) {
+		case dispatcher.DeliveryQueued:
+			out = append(out, id)
+		case dispatcher.DeliverySending:
+			if parseTime(str(v, 1)).Before(staleBefore) {
+				out = append(out, id)
+			}
+		case dispatcher.DeliveryRetrying:
+			if parseTime(str(v, 2)).Before(retryStaleBefore) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out, next, nil
+}
+
+// TryLock takes a named lock for ttl unless someone holds it, and reports
+// whether it did.
+func (s *Store) TryLock(ctx context.Context, name string, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, prefix+"lock:"+name, "1", ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("lock %s: %w", name, err)
+	}
+	return ok, nil
+}
