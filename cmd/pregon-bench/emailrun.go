@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"time"
 )
@@ -40,8 +39,10 @@ func (b *bench) emailTimeout(n int) time.Duration {
 // the figures so far and its failure set; other errors end the run.
 func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, error) {
 	label, res := strconv.Itoa(n), &result{run: "serve", n: n}
+	roles := [][2]string{{"serve", label}}
 	if scaleout {
 		label, res.run = "scaleout", "api + 2 workers"
+		roles = [][2]string{{"api", label + "-api"}, {"worker", label + "-worker1"}, {"worker", label + "-worker2"}}
 	}
 	log := b.log.With("run", res.run, "n", n)
 	if err := b.rdb.FlushAll(ctx).Err(); err != nil {
@@ -52,17 +53,12 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 		return nil, err
 	}
 	defer b.procs.stop(sk.proc, 5*time.Second)
-
 	var pgs []*pregon
 	defer func() {
 		for _, p := range pgs {
 			b.procs.stop(p.proc, 30*time.Second)
 		}
 	}()
-	roles := [][2]string{{"serve", label}}
-	if scaleout {
-		roles = [][2]string{{"api", label + "-api"}, {"worker", label + "-worker1"}, {"worker", label + "-worker2"}}
-	}
 	for _, r := range roles {
 		p, err := b.startPregon(ctx, r[0], r[1], sk)
 		if err != nil {
@@ -76,29 +72,14 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 		return nil, err
 	}
 	c := newClient(api.httpAddr, tok)
-
 	listID, err := c.createList(ctx, "Bench "+label)
 	if err != nil {
 		return nil, err
 	}
 	log.Info("importing contacts", "chunk", b.opts.chunk)
-	start := time.Now()
-	for from := 0; from < n; from += b.opts.chunk {
-		to := min(from+b.opts.chunk, n)
-		rep, err := c.importCSV(ctx, listID, contactsCSV(from, to))
-		if err != nil {
-			return nil, fmt.Errorf("import contacts %d-%d: %w", from, to-1, err)
-		}
-		if rep.Added != to-from || rep.Updated != 0 || rep.Skipped != 0 || len(rep.Errors) > 0 {
-			first := ""
-			if len(rep.Errors) > 0 {
-				first = fmt.Sprintf(" (first: row %d %s: %s)", rep.Errors[0].Row, rep.Errors[0].Email, rep.Errors[0].Message)
-			}
-			return nil, fmt.Errorf("import contacts %d-%d: added %d, updated %d, skipped %d, %d errors%s; want %d added",
-				from, to-1, rep.Added, rep.Updated, rep.Skipped, len(rep.Errors)+rep.ErrorsOmitted, first, to-from)
-		}
+	if res.importTime, err = b.importContacts(ctx, c, listID, n); err != nil {
+		return nil, err
 	}
-	res.importTime = time.Since(start)
 	memImport, err := usedMemory(ctx, b.rdb)
 	if err != nil {
 		return nil, err
@@ -122,36 +103,20 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 	log.Info("sending", "import", res.importTime.Round(time.Millisecond))
 	cpu0 := readCPU(pids...)
 	busy0, busyErr := machineBusy()
-	t0 := time.Now()
+	res.t0 = time.Now()
 	rel, err := c.createRelease(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("create release: %w", err)
 	}
 	prof := make(chan error, 1)
-	if !scaleout && b.opts.profile > 0 {
-		go func() {
-			url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", api.pprofAddr, int(b.opts.profile.Seconds()))
-			prof <- fetch(ctx, url, b.outPath("cpu-"+label+".pprof"), b.opts.profile+time.Minute)
-		}()
-	} else {
+	if scaleout || b.opts.profile == 0 {
 		close(prof)
+	} else {
+		go func() { prof <- b.cpuProfile(ctx, api, "cpu-"+label+".pprof") }()
 	}
 
-	var last *release
-	err = waitFor(ctx, "release "+rel.ID+" to finish", b.emailTimeout(n), 100*time.Millisecond, func(ctx context.Context) (bool, error) {
-		for _, p := range pgs {
-			if done, err := p.exited(); done {
-				return false, fmt.Errorf("pregon %s %w: see %s", p.role, err, p.logPath)
-			}
-		}
-		r, err := c.release(ctx, rel.ID)
-		if err != nil {
-			return false, transient(err)
-		}
-		last = r
-		return r.final(), nil
-	})
-	res.doneAfter = time.Since(t0)
+	last, err := b.waitRelease(ctx, c, rel.ID, pgs, b.emailTimeout(n))
+	res.doneAfter = time.Since(res.t0)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, err
@@ -163,16 +128,19 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 		res.pending = c.pending(context.WithoutCancel(ctx), rel.ID, 5)
 		log.Error("release did not finish", "error", err, "pending", res.pending)
 	}
+	if last != nil {
+		res.status, res.counts = last.Status, last.counts()
+	}
+
 	cpu1 := readCPU(pids...)
-	busy1, err := machineBusy()
-	if err == nil && busyErr == nil {
+	if busy1, err := machineBusy(); err == nil && busyErr == nil {
 		// What the machine did beyond the bench, its servers and pregon.
 		res.otherCPU = busy1 - busy0
 		for _, pid := range pids {
 			res.otherCPU -= cpu1.since(cpu0, pid)
 		}
 		res.otherCPU = max(res.otherCPU, 0)
-		if share := res.otherCPU.Seconds() / (time.Since(t0).Seconds() * float64(runtime.NumCPU())); share > 0.05 {
+		if share := res.otherShare(); share > 0.05 {
 			log.Warn("other processes were busy during the send: the figures are not reliable",
 				"other_cpu", res.otherCPU.Round(10*time.Millisecond), "machine_share", fmt.Sprintf("%.0f%%", share*100))
 		}
@@ -186,16 +154,14 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 	if res.sink, err = sk.stats(ctx); err != nil {
 		return nil, err
 	}
-	res.t0 = t0
-	if last != nil {
-		res.status, res.counts = last.Status, last.counts()
-	}
 	if memDone, err := usedMemory(ctx, b.rdb); err == nil {
 		res.redisPerDelivery = float64(memDone-memImport) / float64(n)
 	}
 
 	if err := <-prof; err != nil {
 		log.Warn("CPU profile failed", "error", err)
+	} else if !scaleout && b.opts.profile > 0 {
+		res.cpuProfile = b.outPath("cpu-" + label + ".pprof")
 	}
 	if !scaleout && b.opts.profile > 0 {
 		for _, kind := range []string{"allocs", "heap"} {
@@ -204,13 +170,61 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 				log.Warn("profile failed", "profile", kind, "error", err)
 			}
 		}
-		res.cpuProfile = b.outPath("cpu-" + label + ".pprof")
 	}
 	for _, p := range pgs {
 		res.logs = append(res.logs, scanLog(p.logPath))
 	}
 	log.Info("done", "status", res.status, "wall", res.wall().Round(time.Millisecond), "sink", res.sink.Messages)
 	return res, nil
+}
+
+// importContacts uploads n generated contacts to the list in CSV chunks and
+// checks that each chunk was imported whole. It returns the time it took.
+func (b *bench) importContacts(ctx context.Context, c *client, listID string, n int) (time.Duration, error) {
+	start := time.Now()
+	for from := 0; from < n; from += b.opts.chunk {
+		to := min(from+b.opts.chunk, n)
+		rep, err := c.importCSV(ctx, listID, contactsCSV(from, to))
+		if err != nil {
+			return 0, fmt.Errorf("import contacts %d-%d: %w", from, to-1, err)
+		}
+		if rep.Added != to-from || rep.Updated != 0 || rep.Skipped != 0 || len(rep.Errors) > 0 {
+			first := ""
+			if len(rep.Errors) > 0 {
+				first = fmt.Sprintf(" (first: row %d %s: %s)", rep.Errors[0].Row, rep.Errors[0].Email, rep.Errors[0].Message)
+			}
+			return 0, fmt.Errorf("import contacts %d-%d: added %d, updated %d, skipped %d, %d errors%s; want %d added",
+				from, to-1, rep.Added, rep.Updated, rep.Skipped, len(rep.Errors)+rep.ErrorsOmitted, first, to-from)
+		}
+	}
+	return time.Since(start), nil
+}
+
+// waitRelease polls the release every 100 ms until it is final, a pregon
+// process exits, or timeout passes. It returns the release as last seen.
+func (b *bench) waitRelease(ctx context.Context, c *client, id string, pgs []*pregon, timeout time.Duration) (*release, error) {
+	var last *release
+	err := waitFor(ctx, "release "+id+" to finish", timeout, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+		for _, p := range pgs {
+			if done, err := p.exited(); done {
+				return false, fmt.Errorf("pregon %s %w: see %s", p.role, err, p.logPath)
+			}
+		}
+		r, err := c.release(ctx, id)
+		if err != nil {
+			return false, transient(err)
+		}
+		last = r
+		return r.final(), nil
+	})
+	return last, err
+}
+
+// cpuProfile takes a CPU profile of -profile length from p into the file name.
+func (b *bench) cpuProfile(ctx context.Context, p *pregon, name string) error {
+	secs := max(1, int(b.opts.profile.Round(time.Second).Seconds()))
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprofAddr, secs)
+	return fetch(ctx, url, b.outPath(name), time.Duration(secs)*time.Second+time.Minute)
 }
 
 // resetPeakRSS resets the process's peak RSS (VmHWM) to its current RSS.

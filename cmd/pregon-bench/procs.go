@@ -88,9 +88,9 @@ func (p *proc) exited() (bool, error) {
 	select {
 	case <-p.done:
 		if p.err == nil {
-			return true, errors.New("exited")
+			return true, errors.New("exited with status 0 (as it does on SIGTERM or SIGINT: did something else signal it?)")
 		}
-		return true, p.err
+		return true, fmt.Errorf("exited: %w", p.err)
 	default:
 		return false, nil
 	}

@@ -63,6 +63,12 @@ func (r *result) complete() bool {
 		r.sink.Messages == int64(r.n) && r.counts["sent"] == int64(r.n)
 }
 
+// otherShare is the share of the machine's CPUs that other processes used
+// during the send.
+func (r *result) otherShare() float64 {
+	return r.otherCPU.Seconds() / (r.doneAfter.Seconds() * float64(runtime.NumCPU()))
+}
+
 const mb = 1 << 20
 
 var header = []string{"run", "N", "wall s", "emails/s", "first email ms", "pregon peak RSS MB",
@@ -81,7 +87,7 @@ func (r *result) row() []string {
 	var rss []string
 	var cpu time.Duration
 	for i := range r.sendRSS {
-		rss = append(rss, fmt.Sprintf("%.0f", float64(max(r.importRSS[i], r.sendRSS[i]))/mb))
+		rss = append(rss, megabytes(max(r.importRSS[i], r.sendRSS[i])))
 		cpu += r.pregonCPU[i]
 	}
 	per1k := func(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()/float64(r.n)*1000) }
@@ -121,14 +127,13 @@ func (r *result) notes() []string {
 	}
 	var rss, cpu []string
 	for i := range r.sendRSS {
-		rss = append(rss, fmt.Sprintf("%.0f/%.0f", float64(r.importRSS[i])/mb, float64(r.sendRSS[i])/mb))
+		rss = append(rss, megabytes(r.importRSS[i])+"/"+megabytes(r.sendRSS[i]))
 		cpu = append(cpu, fmt.Sprintf("%.2f s", r.pregonCPU[i].Seconds()))
 	}
 	add("peak RSS MB import/send %s; pregon CPU %s; sink CPU %.2f s; Redis CPU %.2f s (%.3f s/1k); "+
 		"other processes on the machine %.2f CPU s (%.0f %% of %d CPUs over the send)",
 		strings.Join(rss, ", "), strings.Join(cpu, " + "), r.sinkCPU.Seconds(), r.redisCPU.Seconds(),
-		r.redisCPU.Seconds()/float64(r.n)*1000, r.otherCPU.Seconds(),
-		r.otherCPU.Seconds()/(r.doneAfter.Seconds()*float64(runtime.NumCPU()))*100, runtime.NumCPU())
+		r.redisCPU.Seconds()/float64(r.n)*1000, r.otherCPU.Seconds(), r.otherShare()*100, runtime.NumCPU())
 	if r.failure != "" {
 		add("FAILED: %s", r.failure)
 		for _, p := range r.pending {
@@ -228,6 +233,14 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// megabytes writes n bytes in MiB, "?" for a negative n (unknown).
+func megabytes(n int64) string {
+	if n < 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.0f", float64(n)/mb)
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.2f", d.Seconds()) }
