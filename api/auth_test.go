@@ -19,8 +19,10 @@ func TestRouteTable(t *testing.T) {
 		got = append(got, rt.pattern+" "+string(rt.role))
 	}
 	want := []string{
-		"GET /healthz ",
-		"GET /readyz ",
+		"GET /healthz probe",
+		"GET /readyz probe",
+		"GET /u/{token} public",
+		"POST /u/{token} public",
 		"POST /v1/lists coordinator",
 		"GET /v1/lists viewer",
 		"GET /v1/lists/{id} viewer",
@@ -46,27 +48,50 @@ func TestRouteTable(t *testing.T) {
 // concrete turns a route pattern into a method and a path that matches it.
 func concrete(pattern string) (method, path string) {
 	method, path, _ = strings.Cut(pattern, " ")
-	path = strings.NewReplacer("{id}", "x1", "{email}", "ana@example.org").Replace(path)
+	path = strings.NewReplacer("{id}", "x1", "{email}", "ana@example.org", "{token}", "not-a-token").Replace(path)
 	return method, path
+}
+
+// deliberatelyPublic are the only routes that take no token, each with why.
+// A route added with rolePublic or roleProbe fails TestAuthEveryRoute until
+// it is listed here.
+var deliberatelyPublic = map[string]string{
+	"GET /healthz":    "liveness probe for orchestrators; says nothing",
+	"GET /readyz":     "readiness probe; says only whether Redis answers",
+	"GET /u/{token}":  "unsubscribe page; the signed token is the credential",
+	"POST /u/{token}": "one-click unsubscribe (RFC 8058); the signed token is the credential",
 }
 
 // TestAuthEveryRoute walks every registered route: without a token, with an
 // unknown or malformed one and with a role too low it must answer 401/403
-// problems; with a role high enough, anything else.
+// problems; with a role high enough, anything else. The only routes without
+// a token are those in deliberatelyPublic, none under /v1, and each is
+// rate-limited.
 func TestAuthEveryRoute(t *testing.T) {
 	h := newHarness(t)
 	roles := map[string]dispatcher.Role{
 		oddToken: "guest", viewerToken: dispatcher.RoleViewer,
 		coordToken: dispatcher.RoleCoordinator, adminToken: dispatcher.RoleAdmin,
 	}
+	public := map[string]bool{}
 	for _, rt := range h.srv.routes() {
 		method, path := concrete(rt.pattern)
 		t.Run(rt.pattern, func(t *testing.T) {
-			if rt.role == "" {
+			if rt.role == rolePublic || rt.role == roleProbe {
+				public[rt.pattern] = true
+				if _, ok := deliberatelyPublic[rt.pattern]; !ok {
+					t.Fatalf("route %s takes no token but is not in deliberatelyPublic", rt.pattern)
+				}
+				if strings.HasPrefix(path, "/v1/") {
+					t.Fatalf("route %s under /v1 takes no token", rt.pattern)
+				}
 				if w := h.do(method, path, "", "", ""); w.Code == 401 || w.Code == 403 {
 					t.Fatalf("public route answered %d", w.Code)
 				}
 				return
+			}
+			if !rt.role.Valid() {
+				t.Fatalf("route %s has role %q, which is neither a token role nor public", rt.pattern, rt.role)
 			}
 			for _, c := range []struct{ name, auth string }{
 				{"no header", ""},
@@ -97,6 +122,11 @@ func TestAuthEveryRoute(t *testing.T) {
 				problemOf(t, w, http.StatusForbidden)
 			}
 		})
+	}
+	for p := range deliberatelyPublic {
+		if !public[p] {
+			t.Errorf("deliberatelyPublic lists %s, which is not a public route", p)
+		}
 	}
 }
 

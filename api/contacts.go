@@ -161,12 +161,21 @@ func parseJSONContacts(data []byte, im *importer) error {
 	return nil
 }
 
-// getContacts handles GET /v1/lists/{id}/contacts?cursor=&limit=.
+// getContacts handles GET /v1/lists/{id}/contacts?cursor=&limit=, a page
+// of members as JSON, and ?format=csv, the whole list as CSV.
 func (s *Server) getContacts(w http.ResponseWriter, r *http.Request) error {
 	var fe fieldErrors
-	cursor, limit := pageParams(r.URL.Query(), &fe)
+	q := r.URL.Query()
+	cursor, limit := pageParams(q, &fe)
+	format := q.Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		fe.add("format", "must be json or csv")
+	}
 	if err := fe.err(); err != nil {
 		return err
+	}
+	if format == "csv" {
+		return s.exportContacts(w, r)
 	}
 	cs, next, err := s.store.Contacts(r.Context(), r.PathValue("id"), cursor, limit)
 	if err != nil {

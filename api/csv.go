@@ -53,7 +53,7 @@ func parseCSV(data []byte, im *importer) error {
 		}
 		cell := func(name string) string {
 			if i, ok := cols[name]; ok && i < len(rec) {
-				return rec[i]
+				return csvValue(rec[i])
 			}
 			return ""
 		}

@@ -23,6 +23,7 @@ type memStore struct {
 	releases    []*dispatcher.Release // oldest first
 	deliveries  map[string][]*dispatcher.Delivery
 	tokens      map[string]*dispatcher.Token
+	suppressed  map[string]string // email → reason
 	pingErr     error
 	panicLists  bool
 	listsErr    error // returned by Lists
@@ -34,7 +35,7 @@ var _ Store = (*memStore)(nil)
 
 func newMemStore(now func() time.Time) *memStore {
 	return &memStore{now: now, members: map[string]map[string]dispatcher.Contact{},
-		deliveries: map[string][]*dispatcher.Delivery{}, tokens: map[string]*dispatcher.Token{}}
+		deliveries: map[string][]*dispatcher.Delivery{}, tokens: map[string]*dispatcher.Token{}, suppressed: map[string]string{}}
 }
 
 func (m *memStore) id(prefix string) string {
@@ -268,6 +269,14 @@ func (m *memStore) Token(ctx context.Context, hash string) (*dispatcher.Token, e
 
 func (m *memStore) Ping(ctx context.Context) error { return m.pingErr }
 
+func (m *memStore) Suppress(ctx context.Context, email, reason string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.suppressed[email] = reason
+	m.writes++
+	return nil
+}
+
 // fakeSender moves releases' statuses in a memStore.
 type fakeSender struct {
 	store   *memStore
@@ -283,17 +292,20 @@ type sendCall struct {
 
 var _ Sender = (*fakeSender)(nil)
 
+// Send records a call for a release that exists (a send that did something).
 func (f *fakeSender) Send(ctx context.Context, id string, at *time.Time) (*dispatcher.Release, error) {
-	f.mu.Lock()
-	f.sends = append(f.sends, sendCall{id, at})
-	f.mu.Unlock()
-	if f.sendErr != nil {
-		return nil, f.sendErr
-	}
 	m := f.store
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r := m.release(id)
+	if r != nil {
+		f.mu.Lock()
+		f.sends = append(f.sends, sendCall{id, at})
+		f.mu.Unlock()
+	}
+	if f.sendErr != nil {
+		return nil, f.sendErr
+	}
 	switch {
 	case r == nil:
 		return nil, dispatcher.ErrNotFound

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/links"
 )
 
 // Tokens the harness's store knows.
@@ -25,12 +26,35 @@ const (
 
 var t0 = time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
 
+// linksSecret is the secret of the harness's links signer (PREGON_SECRET).
+const linksSecret = "pregon-links-test-secret-4f1c9a"
+
 type harness struct {
 	t      *testing.T
 	srv    *Server
 	store  *memStore
 	sender *fakeSender
 	logs   *syncBuffer
+	links  *links.Signer
+	clock  *testClock // the links signer's clock
+}
+
+// testClock is a clock a test can move.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 type syncBuffer struct {
@@ -59,8 +83,13 @@ func newHarness(t *testing.T, mod ...func(*Config)) *harness {
 	st.addToken(coordToken, dispatcher.RoleCoordinator)
 	st.addToken(viewerToken, dispatcher.RoleViewer)
 	st.addToken(oddToken, "guest")
-	h := &harness{t: t, store: st, sender: &fakeSender{store: st}, logs: &syncBuffer{}}
-	cfg := Config{Store: st, Sender: h.sender, Previewer: fakePreviewer{}, Now: now,
+	h := &harness{t: t, store: st, sender: &fakeSender{store: st}, logs: &syncBuffer{}, clock: &testClock{t: t0}}
+	signer, err := links.New([]byte(linksSecret), "https://prensa.example.org", h.clock.now, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.links = signer
+	cfg := Config{Store: st, Sender: h.sender, Previewer: fakePreviewer{}, Now: now, Links: signer,
 		Logger: slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	for _, m := range mod {
 		m(&cfg)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/templates"
 )
 
 type emailPreview struct {
@@ -20,6 +21,10 @@ type telegramPreview struct {
 	Language string                 `json:"language"`
 	Messages []string               `json:"messages"`
 }
+
+// previewRecipient is the address the unsubscribe link of an email preview
+// is made for (.invalid: no one can receive mail there).
+const previewRecipient = "preview@example.invalid"
 
 // previewRelease handles GET /v1/releases/{id}/preview?channel=&language=:
 // the release as a recipient in that language would get it (the original
@@ -49,6 +54,13 @@ func (s *Server) previewRelease(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		// Each recipient's email ends with their own unsubscribe link; the
+		// preview shows one made for an address that does not exist.
+		link := ""
+		if s.links != nil {
+			link = s.links.UnsubscribeURL(previewRecipient, rel.ID)
+		}
+		c = templates.WithUnsubscribe(c, link)
 		return writeJSON(w, http.StatusOK, emailPreview{Channel: ch, Language: lang, Subject: c.Subject, Text: c.Text, HTML: c.HTML})
 	}
 	msgs, err := s.previewer.Telegram(rel, lang)

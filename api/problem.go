@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/pregon/pregon/dispatcher"
@@ -29,6 +30,8 @@ type Problem struct {
 	// ReleaseID names a release that was created although the request failed
 	// afterwards (POST /v1/releases with send: true).
 	ReleaseID string `json:"release_id,omitempty"`
+	// retryAfter, in seconds, is sent as a Retry-After header (429).
+	retryAfter int
 }
 
 // FieldError says what is wrong with one field of a request. Field is a path
@@ -115,6 +118,9 @@ func writeProblem(w http.ResponseWriter, p *Problem) {
 		b = []byte(`{"type":"about:blank","status":500}`)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if p.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(p.retryAfter))
+	}
 	w.WriteHeader(p.Status)
 	w.Write(append(b, '\n'))
 }

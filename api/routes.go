@@ -14,64 +14,96 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // route is one endpoint of the API and the least role that may call it.
 type route struct {
 	pattern string          // http.ServeMux pattern: "METHOD /path/{wildcard}"
-	role    dispatcher.Role // "" for public endpoints that take no token
+	role    dispatcher.Role // a token's role, or rolePublic or roleProbe
 	handle  handlerFunc
+	page    bool // answers HTML pages for people, errors included
 }
+
+// Access to the endpoints that take no token. A route must name one of
+// these or a token role: New refuses a route without one (or with a role
+// that does not exist, which any token would pass), so that no endpoint is
+// public by mistake.
+const (
+	// rolePublic is a public page, for anyone on the internet: no token,
+	// and at most Config.PublicRate requests a minute from one client.
+	rolePublic dispatcher.Role = "public"
+	// roleProbe is a health check for load balancers and orchestrators: no
+	// token, at most Config.ProbeRate requests a minute from one client.
+	roleProbe dispatcher.Role = "probe"
+	// roleNone is only for the fallback that answers 404 and 405.
+	roleNone dispatcher.Role = "none"
+)
 
 // routes is the API's route table: every endpoint is registered from it, and
 // the tests walk it to check authentication on every one. Reading needs a
 // viewer token, changing anything a coordinator's; admin-only routes (token
-// management) go here too, with dispatcher.RoleAdmin.
+// management) go here too, with dispatcher.RoleAdmin. Endpoints without a
+// token say so with rolePublic or roleProbe, and are rate-limited.
 func (s *Server) routes() []route {
 	const (
 		viewer      = dispatcher.RoleViewer
 		coordinator = dispatcher.RoleCoordinator
 	)
 	return []route{
-		{"GET /healthz", "", s.healthz},
-		{"GET /readyz", "", s.readyz},
+		{"GET /healthz", roleProbe, s.healthz, false},
+		{"GET /readyz", roleProbe, s.readyz, false},
 
-		{"POST /v1/lists", coordinator, s.createList},
-		{"GET /v1/lists", viewer, s.getLists},
-		{"GET /v1/lists/{id}", viewer, s.getList},
-		{"POST /v1/lists/{id}/contacts", coordinator, s.importContacts},
-		{"GET /v1/lists/{id}/contacts", viewer, s.getContacts},
-		{"DELETE /v1/lists/{id}/contacts/{email}", coordinator, s.removeContact},
+		{"GET /u/{token}", rolePublic, s.unsubscribePage, true},
+		{"POST /u/{token}", rolePublic, s.unsubscribe, true},
 
-		{"POST /v1/telegram/channels", coordinator, s.createChannel},
-		{"GET /v1/telegram/channels", viewer, s.getChannels},
+		{"POST /v1/lists", coordinator, s.createList, false},
+		{"GET /v1/lists", viewer, s.getLists, false},
+		{"GET /v1/lists/{id}", viewer, s.getList, false},
+		{"POST /v1/lists/{id}/contacts", coordinator, s.importContacts, false},
+		{"GET /v1/lists/{id}/contacts", viewer, s.getContacts, false},
+		{"DELETE /v1/lists/{id}/contacts/{email}", coordinator, s.removeContact, false},
 
-		{"POST /v1/releases", coordinator, s.createRelease},
-		{"GET /v1/releases", viewer, s.getReleases},
-		{"GET /v1/releases/{id}", viewer, s.getRelease},
-		{"POST /v1/releases/{id}/send", coordinator, s.sendRelease},
-		{"POST /v1/releases/{id}/cancel", coordinator, s.cancelRelease},
-		{"POST /v1/releases/{id}/retry", coordinator, s.retryRelease},
-		{"GET /v1/releases/{id}/deliveries", viewer, s.getDeliveries},
-		{"GET /v1/releases/{id}/preview", viewer, s.previewRelease},
+		{"POST /v1/telegram/channels", coordinator, s.createChannel, false},
+		{"GET /v1/telegram/channels", viewer, s.getChannels, false},
+
+		{"POST /v1/releases", coordinator, s.createRelease, false},
+		{"GET /v1/releases", viewer, s.getReleases, false},
+		{"GET /v1/releases/{id}", viewer, s.getRelease, false},
+		{"POST /v1/releases/{id}/send", coordinator, s.sendRelease, false},
+		{"POST /v1/releases/{id}/cancel", coordinator, s.cancelRelease, false},
+		{"POST /v1/releases/{id}/retry", coordinator, s.retryRelease, false},
+		{"GET /v1/releases/{id}/deliveries", viewer, s.getDeliveries, false},
+		{"GET /v1/releases/{id}/preview", viewer, s.previewRelease, false},
 	}
 }
 
-// endpoint wraps a route with authentication, authorisation and error handling.
+// endpoint wraps a route with authentication and authorisation (or, for an
+// endpoint without a token, the rate limit) and error handling.
 func (s *Server) endpoint(rt route) http.Handler {
+	fail := s.fail
+	if rt.page {
+		fail = s.failPage
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoFrom(r.Context())
 		info.pattern = rt.pattern
-		if rt.role != "" {
+		switch rt.role {
+		case roleNone:
+		case rolePublic, roleProbe:
+			if err := s.limit(r, rt); err != nil {
+				fail(w, r, err)
+				return
+			}
+		default:
 			tok, err := s.authenticate(w, r)
 			if err != nil {
-				s.fail(w, r, err)
+				fail(w, r, err)
 				return
 			}
 			info.token = tok.Name
 			if !tok.Role.Allows(rt.role) {
-				s.fail(w, r, &Problem{Status: http.StatusForbidden,
+				fail(w, r, &Problem{Status: http.StatusForbidden,
 					Detail: "This token's role (" + string(tok.Role) + ") may not do this; it needs " + string(rt.role) + "."})
 				return
 			}
 		}
 		if err := rt.handle(w, r); err != nil {
-			s.fail(w, r, err)
+			fail(w, r, err)
 		}
 	})
 }

@@ -2,19 +2,27 @@
 // Telegram channels and releases, bearer-token authentication with roles,
 // RFC 9457 problem+json errors and request-size limits.
 //
-// It depends only on the domain package and the standard library; the
-// persistence, the sender and the renderer it needs are the small interfaces
-// Store, Sender and Previewer, implemented elsewhere.
+// It also serves the public pages that take no token (the one-click
+// unsubscribe page of signed links, GET and POST /u/{token}), each
+// rate-limited per client address.
+//
+// The persistence, the sender, the renderer, the links checker and the rate
+// limiter it needs are the small interfaces Store, Sender, Previewer, Links
+// and RateLimiter, implemented elsewhere (NewRedisLimiter is the one on
+// Redis).
 package api
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/links"
 )
 
 // Store is the persistence the API needs.
@@ -59,6 +67,9 @@ type Store interface {
 	// Token returns the token stored under a hash (see dispatcher.HashToken),
 	// or dispatcher.ErrNotFound.
 	Token(ctx context.Context, hash string) (*dispatcher.Token, error)
+	// Suppress records that email must never be mailed again, and why. It
+	// succeeds whether or not the address is on any list.
+	Suppress(ctx context.Context, email, reason string) error
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
 }
@@ -87,10 +98,24 @@ type Previewer interface {
 	Telegram(rel *dispatcher.Release, lang string) ([]string, error)
 }
 
+// Links checks the signed links of the public pages and makes them.
+// *links.Signer implements it.
+type Links interface {
+	// Verify returns the claims of a token made for purpose, or an error
+	// wrapping links.ErrMalformed, links.ErrBadSignature, links.ErrExpired or
+	// links.ErrWrongPurpose.
+	Verify(token, purpose string) (links.Claims, error)
+	// UnsubscribeURL returns the unsubscribe link for email in a message of
+	// release releaseID.
+	UnsubscribeURL(email, releaseID string) string
+}
+
 // Default limits.
 const (
 	DefaultMaxBodyBytes   = 1 << 20  // JSON request bodies
 	DefaultMaxUploadBytes = 10 << 20 // contact uploads (CSV or JSON)
+	DefaultPublicRate     = 30       // requests a minute from one client to one public page
+	DefaultProbeRate      = 600      // requests a minute from one client to /healthz or /readyz
 )
 
 // Config configures a Server. Store, Sender and Previewer are required; the
@@ -107,6 +132,22 @@ type Config struct {
 	MaxUploadBytes int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Links checks the tokens of the unsubscribe page; nil means that page
+	// answers 404, and previews leave out the unsubscribe line.
+	Links Links
+	// Limiter limits the endpoints that take no token, per client address;
+	// nil means no limit (tests only: a public server needs one).
+	Limiter RateLimiter
+	// PublicRate is how many requests a minute one client may make to one
+	// public page (0: DefaultPublicRate); ProbeRate the same for the health
+	// checks (0: DefaultProbeRate). A client may make a few at once
+	// (see NewRedisLimiter), then one per interval.
+	PublicRate, ProbeRate int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// is believed when they connect: the client is then the address the
+	// nearest untrusted hop connected from. Empty: the client is the
+	// connection's address.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the API v1 HTTP handler.
@@ -118,6 +159,11 @@ type Server struct {
 	maxBody   int64
 	maxUpload int64
 	now       func() time.Time
+	links     Links
+	limiter   RateLimiter
+	rates     map[dispatcher.Role]int // per minute, for rolePublic and roleProbe
+	proxies   []netip.Prefix
+	pages     *pages
 	handler   http.Handler
 }
 
@@ -134,7 +180,20 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		store: cfg.Store, sender: cfg.Sender, previewer: cfg.Previewer,
 		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, maxUpload: cfg.MaxUploadBytes, now: cfg.Now,
+		links: cfg.Links, limiter: cfg.Limiter, proxies: cfg.TrustedProxies,
+		rates: map[dispatcher.Role]int{rolePublic: cfg.PublicRate, roleProbe: cfg.ProbeRate},
 	}
+	if s.rates[rolePublic] <= 0 {
+		s.rates[rolePublic] = DefaultPublicRate
+	}
+	if s.rates[roleProbe] <= 0 {
+		s.rates[roleProbe] = DefaultProbeRate
+	}
+	pg, err := newPages()
+	if err != nil {
+		return nil, err
+	}
+	s.pages = pg
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -149,9 +208,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
+		if rt.role != rolePublic && rt.role != roleProbe && !rt.role.Valid() {
+			return nil, fmt.Errorf("api: route %q has role %q: want a token role, or rolePublic for a deliberately public one", rt.pattern, rt.role)
+		}
 		mux.Handle(rt.pattern, s.endpoint(rt))
 	}
-	mux.Handle("/", s.endpoint(route{pattern: "/", handle: s.unmatched(mux)}))
+	mux.Handle("/", s.endpoint(route{pattern: "/", role: roleNone, handle: s.unmatched(mux)}))
 	s.handler = s.observe(secureHeaders(mux))
 	return s, nil
 }

@@ -25,6 +25,10 @@ type EmailMessage struct {
 	Content    *EmailContent
 	// Headers are extra headers (e.g. List-Unsubscribe); values are plain text.
 	Headers map[string]string
+	// UnsubscribeURL is the recipient's own unsubscribe link, which the
+	// channel writes into the footer line Content keeps for it ("": the line
+	// is left out).
+	UnsubscribeURL string
 }
 
 // EmailSender sends one email. On failure it returns a *SendError that says

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -22,6 +23,8 @@ import (
 // Redis is unreachable); the task is then retried, and deliveries already
 // recorded are not sent again.
 func (s *Service) Deliver(ctx context.Context, b Batch) error {
+	s.inflight.Add(1)
+	defer s.inflight.Done()
 	if b.NotBefore > 0 {
 		if wait := time.UnixMilli(b.NotBefore).Sub(s.cfg.Now()); wait > 0 {
 			t := time.NewTimer(wait)
@@ -121,6 +124,8 @@ func (s *Service) finishAndClaim(ctx context.Context, rid string, outs []Outcome
 // retry, the delay before it.
 func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Outcome, time.Duration) {
 	log := s.log.With("release_id", rel.ID, "delivery_id", c.ID, "channel", c.Channel, "attempt", c.Attempts)
+	stop := s.keepClaim(ctx, rel.ID, c)
+	defer stop()
 	var ids []string
 	var err error
 	switch c.Channel {
@@ -142,15 +147,18 @@ func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Out
 	}
 	out.Error = err.Error()
 	switch {
+	case IsUncertain(err):
+		// Checked first: a send cut after its data went out (even by a
+		// shutdown) may have been delivered, and is not repeated.
+		out.Status = DeliveryUncertain
+	case IsPermanent(err):
+		out.Status = DeliveryFailed
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		// Stopped while sending (shutdown): hand the delivery back untried.
+		// Stopped before the message went out (shutdown): hand the
+		// delivery back untried.
 		out.Status = DeliveryRetrying
 		log.Info("delivery handed back", "error", err)
 		return out, 0
-	case IsPermanent(err):
-		out.Status = DeliveryFailed
-	case IsUncertain(err):
-		out.Status = DeliveryUncertain
 	case c.RoundAttempts >= s.cfg.MaxAttempts:
 		out.Status = DeliveryFailed
 		out.Error = fmt.Sprintf("gave up after %d attempts: %s", c.RoundAttempts, err)
@@ -165,6 +173,57 @@ func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Out
 	}
 	log.Log(ctx, levelFor(out.Status), "delivery "+string(out.Status), "error", out.Error)
 	return out, 0
+}
+
+// keepClaim renews c's claim while it is being sent, every third of the
+// claim timeout, so that a slow send is not taken for a dead worker's and
+// sent again. It returns a func that stops the renewals. A send quicker than
+// a third of the claim timeout costs one timer and no Redis call.
+func (s *Service) keepClaim(ctx context.Context, rid string, c *Claimed) (stop func()) {
+	var mu sync.Mutex
+	stopped := false
+	claimedAt := c.ClaimedAt
+	every := s.cfg.ClaimTimeout / 3
+	var t *time.Timer
+	mu.Lock() // the first run waits until t is set
+	defer mu.Unlock()
+	t = time.AfterFunc(every, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		at, ok, err := s.cfg.Store.RenewClaim(context.WithoutCancel(ctx), rid, c.ID, claimedAt)
+		switch {
+		case err != nil:
+			s.log.Warn("cannot renew claim", "release_id", rid, "delivery_id", c.ID, "error", err)
+		case !ok:
+			return
+		default:
+			claimedAt = at
+		}
+		t.Reset(every)
+	})
+	return func() {
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+		t.Stop()
+	}
+}
+
+// Drain waits until the Deliver calls running have returned, or timeout
+// passes, and reports whether they all returned. Call it after the queue
+// server's shutdown, so that outcomes are recorded before the process exits.
+func (s *Service) Drain(timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() { s.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
 }
 
 func levelFor(s DeliveryStatus) slog.Level {
@@ -193,6 +252,7 @@ func (s *Service) sendEmail(ctx context.Context, rel *Release, c *Claimed) (stri
 	}
 	if s.cfg.Links != nil {
 		u := s.cfg.Links.UnsubscribeURL(c.Recipient, rel.ID)
+		msg.UnsubscribeURL = u
 		msg.Headers = map[string]string{
 			"List-Unsubscribe":      "<" + u + ">",
 			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

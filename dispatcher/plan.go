@@ -14,6 +14,8 @@ type Claimed struct {
 	Delivery
 	// RoundAttempts counts attempts since the delivery was last (re)queued.
 	RoundAttempts int
+	// ClaimedAt is the time of this claim, which identifies it.
+	ClaimedAt time.Time
 }
 
 // Busy is a delivery that another worker holds: it is sending, and its claim

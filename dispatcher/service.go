@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -22,6 +23,7 @@ type Store interface {
 	CreateDeliveries(ctx context.Context, rid string, ds []*Delivery) ([]string, error)
 	DeliveryIDs(ctx context.Context, rid, cursor string, limit int) ([]string, string, error)
 	FinishAndClaim(ctx context.Context, rid string, outs []Outcome, ids []string, staleBefore time.Time) ([]*Claimed, []Busy, error)
+	RenewClaim(ctx context.Context, rid, id string, claimedAt time.Time) (time.Time, bool, error)
 	Transition(ctx context.Context, rid string, ids []string, to DeliveryStatus, from ...DeliveryStatus) ([]string, error)
 	MarkActive(ctx context.Context, rid string) error
 	UnmarkActive(ctx context.Context, rid string) error
@@ -84,9 +86,10 @@ type Links interface {
 
 // Service plans releases into deliveries and delivers them.
 type Service struct {
-	cfg     Config
-	log     *slog.Logger
-	content *contentCache
+	cfg      Config
+	log      *slog.Logger
+	content  *contentCache
+	inflight sync.WaitGroup // Deliver calls running
 }
 
 // NewService returns a Service, or an error when a required part is missing.

@@ -5,17 +5,26 @@
 #
 # Environment (all optional):
 #   FUZZTIME   how long to fuzz each target (10s)
+#
+# govulncheck runs after the fuzzing: the one on PATH, or the pinned version
+# below installed into a temporary folder. It needs the Go module proxy (to
+# install) and https://vuln.go.dev (its database); when either is out of
+# reach the step says SKIPPED and why, and does not fail the run.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 FUZZTIME=${FUZZTIME:-10s}
+GOVULNCHECK_VERSION=v1.9.0
 passed=0
+skipped=()
 current=
 smoke=
+vulnbin=
 finish() {
 	local code=$?
 	if [ -n "$smoke" ]; then rm -rf "$smoke"; fi
+	if [ -n "$vulnbin" ]; then rm -rf "$vulnbin"; fi
 	if [ "$code" -ne 0 ]; then
 		echo
 		echo "test.sh: FAILED at: $current"
@@ -82,6 +91,35 @@ for t in "${targets[@]}"; do
 done
 ok
 
+step "govulncheck ./... (known vulnerabilities in the code's dependencies and Go)"
+vulncheck=$(command -v govulncheck || true)
+if [ -z "$vulncheck" ]; then
+	vulnbin=$(mktemp -d)
+	echo "installing golang.org/x/vuln/cmd/govulncheck@$GOVULNCHECK_VERSION into a temporary folder"
+	if GOBIN="$vulnbin" go install "golang.org/x/vuln/cmd/govulncheck@$GOVULNCHECK_VERSION" >"$vulnbin/install.log" 2>&1; then
+		vulncheck=$vulnbin/govulncheck
+	else
+		sed 's/^/    /' "$vulnbin/install.log"
+		echo "govulncheck: SKIPPED: it could not be installed (is the Go module proxy reachable?)"
+		skipped+=("govulncheck (not installable)")
+	fi
+fi
+if [ -n "$vulncheck" ]; then
+	set +e
+	vulnout=$("$vulncheck" ./... 2>&1)
+	vulnrc=$?
+	set -e
+	echo "$vulnout"
+	if [ "$vulnrc" -eq 0 ]; then
+		ok
+	elif grep -q "fetching vulnerabilities" <<<"$vulnout"; then
+		echo "govulncheck: SKIPPED: its vulnerability database (https://vuln.go.dev) is not reachable from here"
+		skipped+=("govulncheck (vulnerability database not reachable)")
+	else
+		exit 1
+	fi
+fi
+
 step "smoke test: the demo (scripts/run.sh) on free ports, with PREGON_DEMO_EXIT=1"
 port_free() { ! (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
@@ -107,5 +145,6 @@ ok
 
 current=
 echo
-echo "test.sh: all checks passed (go vet, gofmt, go test -race, ${#targets[@]} fuzz targets, the demo)"
+echo "test.sh: all checks passed (go vet, gofmt, go test -race, ${#targets[@]} fuzz targets, govulncheck, the demo)"
+for s in "${skipped[@]}"; do echo "skipped: $s"; done
 echo "checks: $passed passed, 0 failed"

@@ -76,14 +76,14 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 		case ok && len(f) == 2:
 			busy = append(busy, dispatcher.Busy{ID: f[0].(string), ClaimedAt: parseTime(f[1].(string))})
 			continue
-		case !ok || len(f) != 8:
+		case !ok || len(f) != 9:
 			return nil, nil, fmt.Errorf("claim deliveries of %s: unexpected reply %v", rid, r)
 		}
 		c := &dispatcher.Claimed{Delivery: dispatcher.Delivery{
 			ID: f[0].(string), ReleaseID: rid, Channel: dispatcher.ChannelKind(f[1].(string)),
 			Recipient: f[2].(string), Name: f[3].(string), Language: f[4].(string),
 			Status: dispatcher.DeliverySending, Attempts: int(f[5].(int64)),
-		}, RoundAttempts: int(f[6].(int64))}
+		}, RoundAttempts: int(f[6].(int64)), ClaimedAt: parseTime(f[8].(string))}
 		if m := f[7].(string); m != "" {
 			c.MessageIDs = strings.Fields(m)
 		}
@@ -122,6 +122,18 @@ func (s *Store) pipelineScripts(ctx context.Context, fill func(p redis.Pipeliner
 		}
 	}
 	return cmds, nil
+}
+
+// RenewClaim moves the claim of a delivery this worker is sending from
+// claimedAt to now, and returns the new claim time; it returns ok false when
+// the delivery is no longer this claim's (finished, or taken by another).
+func (s *Store) RenewClaim(ctx context.Context, rid, id string, claimedAt time.Time) (time.Time, bool, error) {
+	now := s.now()
+	n, err := renewScript.Run(ctx, s.rdb, []string{deliveryPrefix(rid) + id}, deliveryPrefix(rid)+id, fmtTime(claimedAt), fmtTime(now)).Int()
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("renew claim of %s: %w", id, err)
+	}
+	return now.Truncate(time.Millisecond), n == 1, nil
 }
 
 // FinishDeliveries records outcomes of claimed deliveries in one round trip.

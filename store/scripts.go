@@ -54,7 +54,7 @@ return created
 // sending ones whose claim is older than staleBefore (their worker died).
 // Pending deliveries of a cancelled release become cancelled.
 // KEYS: release, counts. ARGV: delivery key prefix, now, staleBefore, ids...
-// Returns one {id, channel, recipient, name, language, attempts, round attempts, message ids} per claimed delivery,
+// Returns one {id, channel, recipient, name, language, attempts, round attempts, message ids, claim time} per claimed delivery,
 // and one {id, claimed at} per delivery that another worker holds (sending, not stale).
 var claimScript = redis.NewScript(finalizeLua + `
 local relst = redis.call('HGET', KEYS[1], 'status')
@@ -78,7 +78,7 @@ for i = 4, #ARGV do
       redis.call('HSET', key, 's', 'sending', 'k', ARGV[2], 'ut', ARGV[2])
       if st ~= 'sending' then move(ch, st, 'sending') end
       local d = redis.call('HMGET', key, 'to', 'n', 'l', 'm')
-      out[#out + 1] = {ARGV[i], ch, d[1], d[2] or '', d[3] or '', a, ra, d[4] or ''}
+      out[#out + 1] = {ARGV[i], ch, d[1], d[2] or '', d[3] or '', a, ra, d[4] or '', ARGV[2]}
     elseif st == 'sending' then
       out[#out + 1] = {ARGV[i], f[3] or '0'}
     end
@@ -152,4 +152,14 @@ for i = 3, #ARGV do
   end
 end
 return cur
+`)
+
+// renewScript moves a sending delivery's claim time to now, so that a long
+// send is not taken for a dead worker's. KEYS: none. ARGV: delivery key,
+// claim time it must still hold, now. Returns 1 when it renewed.
+var renewScript = redis.NewScript(`
+local f = redis.call('HMGET', ARGV[1], 's', 'k')
+if f[1] ~= 'sending' or f[2] ~= ARGV[2] then return 0 end
+redis.call('HSET', ARGV[1], 'k', ARGV[3])
+return 1
 `)

@@ -105,6 +105,25 @@ func FuzzEmail(f *testing.F) {
 		if err := checkEmailHTML(got.HTML); err != nil {
 			t.Fatalf("%v\n%s", err, got.HTML)
 		}
+		// One unsubscribe line each, made by the templates, whatever the
+		// user typed; filled in, it holds the link once and leaves no marker.
+		for _, s := range []string{got.Text, got.HTML} {
+			if n := strings.Count(s, unsubscribeMarker); n != 1 {
+				t.Fatalf("%d unsubscribe markers, want 1:\n%q", n, s)
+			}
+		}
+		const link = "https://prensa.example.org/u/fuzz-token"
+		for _, filled := range []*dispatcher.EmailContent{WithUnsubscribe(got, link), WithUnsubscribe(got, "")} {
+			if strings.Contains(filled.Text+filled.HTML, "\x00") {
+				t.Fatalf("a NUL byte is left after WithUnsubscribe:\n%q\n%q", filled.Text, filled.HTML)
+			}
+			if err := checkEmailHTML(filled.HTML); err != nil {
+				t.Fatalf("%v\n%s", err, filled.HTML)
+			}
+		}
+		if filled := WithUnsubscribe(got, link); strings.Count(filled.Text, link) != 1+strings.Count(got.Text, link) {
+			t.Fatalf("the link is not in the text once:\n%s", filled.Text)
+		}
 	})
 }
 

@@ -11,7 +11,13 @@ type labels struct {
 	Embargo string // followed by the embargo time
 	Contact string // heading of the press-contact block
 	Source  string // followed by the source URL
-	months  [12]string
+	// Unsubscribe is the email's last line in plain text, followed by the
+	// recipient's unsubscribe link; in HTML, UnsubscribeQuestion is
+	// followed by a link that says UnsubscribeLink.
+	Unsubscribe         string
+	UnsubscribeQuestion string
+	UnsubscribeLink     string
+	months              [12]string
 }
 
 // labelsFor returns the labels for a language tag such as "es" or "es-MX":
@@ -20,17 +26,23 @@ func labelsFor(lang string) labels {
 	switch baseLanguage(lang) {
 	case "es":
 		return labels{
-			Embargo: "EMBARGO HASTA",
-			Contact: "Contacto de prensa",
-			Source:  "Publicado originalmente en",
-			months:  [12]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"},
+			Embargo:             "EMBARGO HASTA",
+			Contact:             "Contacto de prensa",
+			Source:              "Publicado originalmente en",
+			Unsubscribe:         "Para dejar de recibir estos comunicados:",
+			UnsubscribeQuestion: "¿Prefiere no recibir más comunicados?",
+			UnsubscribeLink:     "Darse de baja",
+			months:              [12]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"},
 		}
 	default:
 		return labels{
-			Embargo: "EMBARGOED UNTIL",
-			Contact: "Press contact",
-			Source:  "First published at",
-			months:  [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
+			Embargo:             "EMBARGOED UNTIL",
+			Contact:             "Press contact",
+			Source:              "First published at",
+			Unsubscribe:         "To stop receiving these statements:",
+			UnsubscribeQuestion: "Rather not receive these statements?",
+			UnsubscribeLink:     "Unsubscribe",
+			months:              [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
 		}
 	}
 }

@@ -25,11 +25,11 @@ type Renderer struct {
 // New returns a Renderer using the embedded default templates. It fails only
 // when those templates do not parse.
 func New() (*Renderer, error) {
-	h, err := htmltemplate.ParseFS(defaultFS, "default/email.html.tmpl")
+	h, err := htmltemplate.New("email.html.tmpl").Funcs(templateFuncs()).ParseFS(defaultFS, "default/email.html.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("templates: parse email HTML template: %w", err)
 	}
-	t, err := texttemplate.ParseFS(defaultFS, "default/email.txt.tmpl")
+	t, err := texttemplate.New("email.txt.tmpl").Funcs(templateFuncs()).ParseFS(defaultFS, "default/email.txt.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("templates: parse email text template: %w", err)
 	}

@@ -73,6 +73,7 @@ type Channel struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	limiter  Limiter
+	bodies   *bodyCache
 	slots    chan struct{} // one token per connection that may be open
 
 	mu     sync.Mutex
@@ -109,6 +110,7 @@ func New(cfg Config) (*Channel, error) {
 		logger:   cfg.Logger,
 		now:      cfg.Now,
 		limiter:  cfg.Limiter,
+		bodies:   newBodyCache(32),
 	}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
@@ -179,7 +181,7 @@ func (c *Channel) SendEmail(ctx context.Context, m *dispatcher.EmailMessage) (st
 	if m != nil {
 		to = m.To.Email
 	}
-	msg, err := BuildMessage(c.from, m)
+	msg, err := buildMessage(c.from, m, c.bodies)
 	if err != nil {
 		return "", dispatcher.Permanent(fmt.Errorf("send to %s: %w", to, err))
 	}

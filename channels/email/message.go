@@ -3,13 +3,16 @@ package email
 import (
 	"errors"
 	"fmt"
+	"io"
 	netmail "net/mail"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/wneessen/go-mail"
 
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/templates"
 )
 
 // ErrInvalidMessage is returned (wrapped) by BuildMessage for a message that
@@ -28,20 +31,38 @@ var reservedHeaders = map[string]bool{
 // in To (never Cc or Bcc), Reply-To when m has one, the subject encoded as
 // RFC 2047 words when it is not ASCII, Message-ID <m.MessageID>, the Date of
 // now, and a multipart/alternative body with text/plain then text/html (UTF-8,
-// quoted-printable; a single part when one of them is empty). m.Headers are
+// quoted-printable; a single part when one of them is empty), with the
+// footer's unsubscribe line filled in with m.UnsubscribeURL, or left out
+// when it is "" (see templates.WithUnsubscribe). m.Headers are
 // added as plain-text headers. CR and LF are removed from every header value,
 // so a value cannot start another header.
 //
 // When m.MessageID is empty go-mail makes one when the message is written. It
 // returns an error wrapping ErrInvalidMessage when m has no content, an
-// address does not parse, the message id is malformed, or a header name is
-// invalid or one BuildMessage sets itself.
+// address does not parse, the message id is malformed, the unsubscribe URL
+// is not a plain http(s) URL, or a header name is invalid or one
+// BuildMessage sets itself.
 func BuildMessage(from dispatcher.Address, m *dispatcher.EmailMessage) (*mail.Msg, error) {
+	return buildMessage(from, m, nil)
+}
+
+// buildMessage is BuildMessage, with the body taken from encoded when it is
+// not nil: the same MIME body, encoded once for all the recipients of m.Content.
+func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, encoded *bodyCache) (*mail.Msg, error) {
 	if m == nil || m.Content == nil {
 		return nil, fmt.Errorf("%w: no content", ErrInvalidMessage)
 	}
 	if m.Content.Text == "" && m.Content.HTML == "" {
 		return nil, fmt.Errorf("%w: empty body", ErrInvalidMessage)
+	}
+	if m.UnsubscribeURL != "" && !webLink(m.UnsubscribeURL) {
+		return nil, fmt.Errorf("%w: unsubscribe URL %q", ErrInvalidMessage, m.UnsubscribeURL)
+	}
+	// The content is shared by every recipient; the footer's unsubscribe
+	// line is each one's own.
+	content := m.Content
+	if encoded == nil {
+		content = templates.WithUnsubscribe(m.Content, m.UnsubscribeURL)
 	}
 	fromAddr, err := address(from)
 	if err != nil {
@@ -63,7 +84,7 @@ func BuildMessage(from dispatcher.Address, m *dispatcher.EmailMessage) (*mail.Ms
 		}
 		msg.ReplyToMailAddress(replyTo)
 	}
-	msg.Subject(headerValue(m.Content.Subject))
+	msg.Subject(headerValue(content.Subject))
 	if m.MessageID != "" {
 		id := strings.TrimSuffix(strings.TrimPrefix(m.MessageID, "<"), ">")
 		if id == "" || strings.ContainsAny(id, "<> \t\r\n\"()[],;:\\") || !strings.Contains(id, "@") ||
@@ -85,15 +106,32 @@ func BuildMessage(from dispatcher.Address, m *dispatcher.EmailMessage) (*mail.Ms
 	}
 
 	switch {
-	case m.Content.HTML == "":
-		msg.SetBodyString(mail.TypeTextPlain, m.Content.Text)
-	case m.Content.Text == "":
-		msg.SetBodyString(mail.TypeTextHTML, m.Content.HTML)
+	case encoded != nil:
+		b := encoded.get(m.Content)
+		link := m.UnsubscribeURL
+		msg.SetBodyWriter(mail.ContentType(b.contentType), func(w io.Writer) (int64, error) { return b.write(w, link) },
+			mail.WithPartEncoding(mail.NoEncoding))
+	case content.HTML == "":
+		msg.SetBodyString(mail.TypeTextPlain, content.Text)
+	case content.Text == "":
+		msg.SetBodyString(mail.TypeTextHTML, content.HTML)
 	default:
-		msg.SetBodyString(mail.TypeTextPlain, m.Content.Text)
-		msg.AddAlternativeString(mail.TypeTextHTML, m.Content.HTML)
+		msg.SetBodyString(mail.TypeTextPlain, content.Text)
+		msg.AddAlternativeString(mail.TypeTextHTML, content.HTML)
 	}
 	return msg, nil
+}
+
+// webLink reports whether s is an absolute http or https URL with nothing
+// that would need quoting in a header, a text line or an HTML attribute.
+func webLink(s string) bool {
+	if strings.ContainsFunc(s, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || r == '"' || r == '<' || r == '>' || r == '\\' || r > 0x7e
+	}) {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // address checks a and returns it for go-mail, with CR and LF removed from the name.

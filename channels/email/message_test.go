@@ -8,6 +8,7 @@ import (
 
 	"github.com/pregon/pregon/channels/email"
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/templates"
 )
 
 func TestBuildMessageSinglePart(t *testing.T) {
@@ -81,5 +82,61 @@ func TestBuildMessageErrors(t *testing.T) {
 	m.MessageID = "no-at-sign"
 	if _, err := email.BuildMessage(from, m); !errors.Is(err, email.ErrInvalidMessage) {
 		t.Errorf("message id without @: %v", err)
+	}
+}
+
+// TestBuildMessageUnsubscribeLine checks that the footer line the templates
+// keep for the unsubscribe link gets the recipient's link, escaped in HTML,
+// or disappears without one; and that a link that could break a line or an
+// attribute is refused.
+func TestBuildMessageUnsubscribeLine(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, err := r.Email(&dispatcher.Release{Title: "T", Body: "Cuerpo", Language: "en"}, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(link string) (*dispatcher.EmailMessage, []byte, error) {
+		m := statement("ana@example.org")
+		m.Content, m.UnsubscribeURL = content, link
+		msg, err := email.BuildMessage(from, m)
+		if err != nil {
+			return m, nil, err
+		}
+		var buf bytes.Buffer
+		if _, err := msg.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		return m, buf.Bytes(), nil
+	}
+	link := "https://prensa.example.org/u/AZCd_9Q?a=1&b=2"
+	m, data, err := build(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Content = templates.WithUnsubscribe(content, link)
+	checkMessage(t, data, m)
+	if !strings.Contains(m.Content.Text, "To stop receiving these statements: "+link+"\n") ||
+		!strings.Contains(m.Content.HTML, `href="https://prensa.example.org/u/AZCd_9Q?a=1&amp;b=2"`) {
+		t.Errorf("the link is not in the footer:\n%s\n%s", m.Content.Text, m.Content.HTML)
+	}
+
+	m, data, err = build("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Content = templates.WithUnsubscribe(content, "")
+	checkMessage(t, data, m)
+	if strings.Contains(string(data), "To stop receiving") || strings.Contains(string(data), "Rather not") || strings.Contains(string(data), "UNSUBSCRIBE") || strings.Contains(string(data), "=00") {
+		t.Errorf("the unsubscribe line is left without a link:\n%s", data)
+	}
+
+	for _, bad := range []string{"javascript:alert(1)", "https://x.example/u/a\r\nBcc: evil@example.org", `https://x.example/"onclick="x`,
+		"/u/relative", "https://x.example/u/<b>", "https://x.example/u/ñ"} {
+		if _, _, err := build(bad); !errors.Is(err, email.ErrInvalidMessage) {
+			t.Errorf("link %q: err = %v, want ErrInvalidMessage", bad, err)
+		}
 	}
 }

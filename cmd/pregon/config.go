@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pregon/pregon/api"
 )
 
 // config is Pregón's configuration, read from PREGON_* environment variables.
@@ -29,6 +32,9 @@ type config struct {
 	BatchSize      int
 	LogLevel       string
 	PprofAddr      string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed, for the per-client rate limits of public pages.
+	TrustedProxies []netip.Prefix
 	// Rates shared by all workers; 0 means no limit.
 	EmailRate        int // emails per second
 	TelegramRate     int // Telegram messages per second, in all
@@ -78,6 +84,13 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.Secret != "" && len(c.Secret) < 16 {
 		bad("PREGON_SECRET", "must be at least 16 characters")
+	}
+	if v := get("PREGON_TRUSTED_PROXIES", ""); v != "" {
+		ps, err := api.ParseProxies(v)
+		if err != nil {
+			bad("PREGON_TRUSTED_PROXIES", "want IP addresses or CIDR prefixes separated by commas: %v", err)
+		}
+		c.TrustedProxies = ps
 	}
 	if c.SMTPURL != "" {
 		u, err := url.Parse(c.SMTPURL)

@@ -16,6 +16,7 @@ import (
 	"github.com/pregon/pregon/channels/outbox"
 	"github.com/pregon/pregon/channels/telegram"
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/links"
 	"github.com/pregon/pregon/queue"
 	"github.com/pregon/pregon/ratelimit"
 	"github.com/pregon/pregon/store"
@@ -79,11 +80,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if err != nil {
 		return err
 	}
+	signer, err := openLinks(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
 	qc := queue.NewClient(rdb)
 	dcfg := dispatcher.Config{
 		Store: st, Queue: qc, Renderer: renderer, Logger: log,
 		MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase, Backoff: queue.Backoff,
 		BatchSize: cfg.BatchSize, MessageIDDomain: domainOf(cfg.From.Address), ClaimTimeout: cfg.ClaimTimeout,
+		Links: signer,
 	}
 	if roles&roleWorker != 0 {
 		closeChannels, err := openChannels(cfg, log, ratelimit.New(rdb), &dcfg)
@@ -110,7 +116,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	}
 	var httpSrv *http.Server
 	if roles&roleAPI != 0 {
-		h, err := api.New(api.Config{Store: st, Sender: svc, Previewer: renderer, Logger: log})
+		h, err := api.New(api.Config{Store: st, Sender: svc, Previewer: renderer, Logger: log,
+			Links: signer, Limiter: api.NewRedisLimiter(rdb), TrustedProxies: cfg.TrustedProxies})
 		if err != nil {
 			return err
 		}
@@ -148,6 +155,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	}
 	if workers != nil {
 		workers.Shutdown()
+		// asynq hands back the tasks still running at its shutdown timeout;
+		// give their handlers a moment to record what they sent.
+		if !svc.Drain(5 * time.Second) {
+			log.Warn("some deliveries were still running at exit; their claims go stale and the sweeper resends them")
+		}
 	}
 	log.Info("stopped")
 	return err
@@ -210,6 +222,24 @@ func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, dcfg *d
 			c()
 		}
 	}, nil
+}
+
+// openLinks returns the signer of the links in messages (one-click
+// unsubscribe), keyed with PREGON_SECRET, or when it is not set with a
+// random secret shared through Redis, with a warning: links then work only
+// as long as that Redis key does.
+func openLinks(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger) (*links.Signer, error) {
+	secret := []byte(cfg.Secret)
+	if len(secret) == 0 {
+		s, created, err := st.SharedSecret(ctx)
+		if err != nil {
+			return nil, err
+		}
+		secret = s
+		log.Warn("PREGON_SECRET is not set: unsubscribe links are signed with a random secret kept in Redis under pregon:secret, "+
+			"and stop working if that key is lost; set PREGON_SECRET to keep them valid", "created", created)
+	}
+	return links.New(secret, cfg.PublicURL, nil, 0)
 }
 
 func domainOf(addr string) string {

@@ -1,0 +1,155 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+)
+
+// RateLimiter limits how often one client may call an endpoint that takes
+// no token. It must be safe for concurrent use.
+type RateLimiter interface {
+	// Allow takes one turn for key under a limit of rate requests a minute.
+	// It returns 0 when the request may go ahead, or how long until it may.
+	Allow(ctx context.Context, key string, rate int) (retryAfter time.Duration, err error)
+}
+
+// limiterTimeout bounds the rate limiter's answer: past it the request goes
+// ahead, so that an unreachable Redis does not stall the health checks.
+const limiterTimeout = time.Second
+
+// publicBurst is how many requests a client may make at once before the
+// rate applies: enough to open a page, press its button and press it again.
+const publicBurst = 10
+
+// NewRedisLimiter returns a RateLimiter on Redis, shared by every API
+// process on rdb: GCRA (go-redis/redis_rate, as the ratelimit package uses
+// for sending) with a burst of 10, so that a person who opens a page and
+// presses its button twice is not refused, while a client that keeps asking
+// gets one request per 60s/rate.
+func NewRedisLimiter(rdb redis.UniversalClient) RateLimiter {
+	return redisLimiter{redis_rate.NewLimiter(rdb)}
+}
+
+type redisLimiter struct{ l *redis_rate.Limiter }
+
+func (r redisLimiter) Allow(ctx context.Context, key string, rate int) (time.Duration, error) {
+	res, err := r.l.Allow(ctx, "pregon:rate:api:"+key, redis_rate.Limit{Rate: rate, Period: time.Minute, Burst: publicBurst})
+	if err != nil {
+		return 0, fmt.Errorf("rate limit: %w", err)
+	}
+	if res.Allowed > 0 {
+		return 0, nil
+	}
+	return max(res.RetryAfter, time.Millisecond), nil
+}
+
+// limit takes a turn for the request's client under the route's rate, or
+// returns a 429 problem with a Retry-After. When the limiter fails (Redis is
+// down) the request goes ahead, logged: a health check must still answer
+// then, and a public page fails on its own without Redis.
+func (s *Server) limit(r *http.Request, rt route) error {
+	if s.limiter == nil {
+		return nil
+	}
+	key := rateKey(rt.pattern) + ":" + clientKey(r, s.proxies)
+	ctx, cancel := context.WithTimeout(r.Context(), limiterTimeout)
+	defer cancel()
+	wait, err := s.limiter.Allow(ctx, key, s.rates[rt.role])
+	if err != nil {
+		s.log.WarnContext(r.Context(), "rate limiter unavailable; request let through", "pattern", rt.pattern, "error", err)
+		return nil
+	}
+	if wait <= 0 {
+		return nil
+	}
+	secs := int((wait + time.Second - 1) / time.Second)
+	return &Problem{Status: http.StatusTooManyRequests, retryAfter: secs,
+		Detail: "Too many requests from this address; try again in " + strconv.Itoa(secs) + " s."}
+}
+
+// rateKey turns a route pattern into part of a Redis key: no spaces, and no
+// braces, which Redis Cluster would read as a hash tag.
+func rateKey(pattern string) string {
+	return strings.NewReplacer(" ", "_", "{", "", "}", "").Replace(pattern)
+}
+
+// clientKey names the client of r for rate limits: its IP address, or its
+// /64 network for IPv6 (one host usually has a whole /64). When the
+// connection comes from a trusted proxy, the client is the nearest address
+// in X-Forwarded-For that is not a trusted proxy.
+func clientKey(r *http.Request, trusted []netip.Prefix) string {
+	addr, ok := parseAddr(r.RemoteAddr)
+	if !ok {
+		return "unknown"
+	}
+	if isTrusted(addr, trusted) {
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, ok := parseAddr(strings.TrimSpace(hops[i]))
+			if !ok {
+				break
+			}
+			addr = hop
+			if !isTrusted(hop, trusted) {
+				break
+			}
+		}
+	}
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+// parseAddr reads "ip", "ip:port" or "[ip]:port", unmapping IPv4-in-IPv6.
+func parseAddr(s string) (netip.Addr, bool) {
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		s = host
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap().WithZone(""), true
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseProxies reads a comma-separated list of IP addresses and CIDR
+// prefixes (PREGON_TRUSTED_PROXIES), or returns an error naming the bad one.
+func ParseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or a CIDR prefix", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
