@@ -136,6 +136,11 @@ func New(cfg Config) (*Channel, error) {
 
 // newClient returns the go-mail client whose settings every connection uses.
 func newClient(ep Endpoint, timeout time.Duration) (*mail.Client, error) {
+	tlsConfig := &tls.Config{
+		ServerName:         ep.Host,
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: ep.Insecure, //nolint:gosec // opt-in, for tests
+	}
 	opts := []mail.Option{
 		mail.WithPort(ep.Port),
 		mail.WithTimeout(timeout),
@@ -146,11 +151,8 @@ func newClient(ep Endpoint, timeout time.Duration) (*mail.Client, error) {
 		// which send retries on a new connection.
 		mail.WithoutNoop(),
 		mail.WithoutRset(),
-		mail.WithTLSConfig(&tls.Config{
-			ServerName:         ep.Host,
-			MinVersion:         tls.VersionTLS12,
-			InsecureSkipVerify: ep.Insecure, //nolint:gosec // opt-in, for tests
-		}),
+		mail.WithTLSConfig(tlsConfig),
+		mail.WithDialContextFunc(dialer(ep, tlsConfig)),
 	}
 	switch ep.TLS {
 	case TLSImplicit:
