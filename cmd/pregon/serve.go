@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -38,11 +39,10 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 }
 
 func openStore(ctx context.Context, cfg *config) (*store.Store, func(), error) {
-	opt, err := redis.ParseURL(cfg.RedisURL)
+	rdb, err := redisClient(cfg.RedisURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("PREGON_REDIS_URL: %w", err)
 	}
-	rdb := redis.NewClient(opt)
 	st := store.New(rdb, nil)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -51,6 +51,29 @@ func openStore(ctx context.Context, cfg *config) (*store.Store, func(), error) {
 		return nil, nil, fmt.Errorf("cannot reach Redis at %s: %w", redact(cfg.RedisURL), err)
 	}
 	return st, func() { rdb.Close() }, nil
+}
+
+// redisClient returns a client for a redis:// or rediss:// URL: one Redis,
+// or, when the URL names a master_name, the master that Redis Sentinel
+// reports (the URL's host, and each addr=host:port, are the sentinels), so
+// that a failover is followed without a restart.
+func redisClient(raw string) (redis.UniversalClient, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if u.Query().Has("master_name") {
+		opt, err := redis.ParseFailoverURL(raw)
+		if err != nil {
+			return nil, err
+		}
+		return redis.NewFailoverClient(opt), nil
+	}
+	opt, err := redis.ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	return redis.NewClient(opt), nil
 }
 
 // serve runs the API, the workers, or both, until ctx ends.
