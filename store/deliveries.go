@@ -182,7 +182,10 @@ func (s *Store) Deliveries(ctx context.Context, rid string, f dispatcher.Deliver
 		return nil, "", err
 	}
 	var out []*dispatcher.Delivery
-	scanned, chunk := 0, max(limit, 200)
+	scanned, chunk := 0, limit
+	if f != (dispatcher.DeliveryFilter{}) {
+		chunk = max(limit, 200) // a filter may skip many: read more at a time
+	}
 	for {
 		ids, next, err := s.pageLex(ctx, deliveriesKey(rid), cursor, chunk, false)
 		if err != nil {

@@ -7,8 +7,11 @@
 // Telegram's limits). For each N it starts `pregon serve`, imports N contacts
 // through the API's CSV import, sends one ~5 KB release to them and waits
 // until every delivery is final; then the same with `pregon api` and two
-// `pregon worker` processes; then a Telegram run. It prints one Markdown table
-// and writes it, with pprof profiles and the processes' logs, to -out.
+// `pregon worker` processes; then the API under load (load.go: a second
+// process, `pregon-bench loadgen`, runs concurrent clients against `pregon
+// serve` while a release is being sent); then a Telegram run. It prints one
+// Markdown table and writes it, with pprof profiles and the processes' logs,
+// to -out.
 //
 // Run it from the module's root: make bench, or go run ./cmd/pregon-bench.
 package main
@@ -36,7 +39,13 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var code int
+	if len(os.Args) > 1 && os.Args[1] == "loadgen" {
+		// Hidden: the load run's second process (loadgen.go).
+		code = runLoadgen(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	} else {
+		code = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	}
 	stop()
 	os.Exit(code)
 }
@@ -54,6 +63,11 @@ type options struct {
 	profile     time.Duration
 	env         []string
 	verbose     bool
+
+	load         bool
+	loadClients  int
+	loadDuration time.Duration
+	loadN        int
 }
 
 const maxChunk = 50000
@@ -62,7 +76,8 @@ const usage = `usage: go run ./cmd/pregon-bench [flags]   (or: make bench BENCH_
 
 Measures Pregón end to end on this machine: for each N, N contacts imported
 through the API, one ~5 KB release sent to them through a discarding SMTP
-server on loopback; the same with one api and two worker processes; and 1,000
+server on loopback; the same with one api and two worker processes; the API
+under load from a second process while a release is being sent; and 1,000
 Telegram channels against a fake Bot API limited to 30 messages per second.
 Prints one Markdown table and writes it to OUT/results.md, with CPU, allocs and
 heap profiles (OUT/cpu-N.pprof, ...) and every process's log. Run it inside
@@ -96,6 +111,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.env = append(o.env, v)
 		return nil
 	})
+	fs.BoolVar(&o.load, "load", true, "run the API under load while a release is being sent")
+	fs.IntVar(&o.loadClients, "load-clients", 50, "concurrent API clients of the load run")
+	fs.DurationVar(&o.loadDuration, "load-duration", 20*time.Second, "length of the load")
+	fs.IntVar(&o.loadN, "load-n", 10000, "recipients of the release sent during the load")
 	fs.BoolVar(&o.verbose, "v", false, "log more")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -119,8 +138,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	slices.Sort(o.sizes)
 	o.sizes = slices.Compact(o.sizes)
 	switch {
-	case len(o.sizes) == 0 && !o.telegram:
-		return nil, errors.New("nothing to run: give -n or -telegram")
+	case len(o.sizes) == 0 && !o.telegram && !o.load:
+		return nil, errors.New("nothing to run: give -n, -load or -telegram")
 	case o.chunk < 1 || o.chunk > maxChunk:
 		return nil, fmt.Errorf("-chunk: want 1 to %d, got %d", maxChunk, o.chunk)
 	case o.concurrency < 0 || o.concurrency > 1000:
@@ -129,6 +148,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-channels: want at least 1, got %d", o.channels)
 	case o.timeout < 0 || o.profile < 0:
 		return nil, errors.New("-timeout and -profile must not be negative")
+	case o.load && (o.loadClients < 1 || o.loadClients > 1000):
+		return nil, fmt.Errorf("-load-clients: want 1 to 1000, got %d", o.loadClients)
+	case o.load && (o.loadDuration < time.Second || o.loadDuration > 10*time.Minute):
+		return nil, fmt.Errorf("-load-duration: want 1s to 10m, got %s", o.loadDuration)
+	case o.load && o.loadN < 1:
+		return nil, fmt.Errorf("-load-n: want at least 1, got %d", o.loadN)
 	}
 	return o, nil
 }
@@ -218,6 +243,13 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 		}
 		results = append(results, r)
 	}
+	var load *loadResult
+	if b.opts.load {
+		var err error
+		if load, err = b.runLoad(ctx); err != nil {
+			return fmt.Errorf("load run: %w", err)
+		}
+	}
 	var tg *tgResult
 	if b.opts.telegram {
 		var err error
@@ -225,7 +257,7 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 			return fmt.Errorf("telegram run: %w", err)
 		}
 	}
-	report := b.report(ctx, started, results, tg)
+	report := b.report(ctx, started, results, load, tg)
 	fmt.Fprint(stdout, report)
 	if err := os.WriteFile(b.outPath("results.md"), []byte(report), 0o644); err != nil {
 		return err
@@ -235,7 +267,7 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 }
 
 // report renders the whole report as Markdown.
-func (b *bench) report(ctx context.Context, started time.Time, results []*result, tg *tgResult) string {
+func (b *bench) report(ctx context.Context, started time.Time, results []*result, load *loadResult, tg *tgResult) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "## Pregón benchmark, %s\n\n", started.Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&s, "```\n%s\nload average at start: %s\nflags: %s\n```\n\n", machine(ctx), b.loadAtStart, b.describeFlags())
@@ -244,7 +276,7 @@ func (b *bench) report(ctx context.Context, started time.Time, results []*result
 		for i, r := range results {
 			rows[i] = r.row()
 		}
-		s.WriteString(table(rows))
+		s.WriteString(table(header, rows))
 		s.WriteString("\n")
 	}
 	if tg != nil {
@@ -259,6 +291,15 @@ func (b *bench) report(ctx context.Context, started time.Time, results []*result
 			}
 		}
 		s.WriteString("\n")
+	}
+	if load != nil {
+		var serve *result
+		for _, r := range results {
+			if r.run == "serve" && r.n == load.n && r.complete() {
+				serve = r
+			}
+		}
+		s.WriteString(load.String(serve) + "\n")
 	}
 	var largest *result
 	for _, r := range results {
@@ -281,6 +322,11 @@ func (b *bench) describeFlags() string {
 	out := fmt.Sprintf("-n %s -concurrency %s -scaleout=%t -telegram=%t -channels %d",
 		strings.Trim(strings.Join(strings.Fields(fmt.Sprint(b.opts.sizes)), ","), "[]"), conc,
 		b.opts.scaleout, b.opts.telegram, b.opts.channels)
+	if b.opts.load {
+		out += fmt.Sprintf(" -load-clients %d -load-duration %s -load-n %d", b.opts.loadClients, b.opts.loadDuration, b.opts.loadN)
+	} else {
+		out += " -load=false"
+	}
 	for _, e := range b.opts.env {
 		out += " -env " + e
 	}
@@ -305,7 +351,7 @@ func (b *bench) cleanOut() error {
 	if err := os.MkdirAll(b.opts.out, 0o755); err != nil {
 		return err
 	}
-	for _, pat := range []string{"*.pprof", "pregon-*.log", "smtpsink-*.log", "redis.log", "results.md"} {
+	for _, pat := range []string{"*.pprof", "pregon-*.log", "smtpsink-*.log", "redis.log", "results.md", "loadgen.log", "load-samples.csv"} {
 		old, _ := filepath.Glob(b.outPath(pat))
 		for _, f := range old {
 			if err := os.Remove(f); err != nil {

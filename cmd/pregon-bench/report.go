@@ -146,8 +146,9 @@ func (r *result) notes() []string {
 	return out
 }
 
-// table renders rows as a Markdown table with aligned columns.
-func table(rows [][]string) string {
+// table renders rows under header as a Markdown table with aligned columns:
+// the first two to the left, the others to the right.
+func table(header []string, rows [][]string) string {
 	width := make([]int, len(header))
 	for _, r := range append([][]string{header}, rows...) {
 		for i, c := range r {

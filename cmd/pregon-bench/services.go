@@ -196,6 +196,7 @@ func (b *bench) pregonEnv(set map[string]string) []string {
 		"PREGON_TELEGRAM_TOKEN="+telegramToken,
 		"PREGON_TELEGRAM_API_URL="+b.tg.URL(),
 		"PREGON_LOG_LEVEL=warn",
+		"PREGON_SECRET=pregon-bench-secret-0123456789abcdef",
 		"PREGON_OUTBOX_DIR="+b.outPath("outbox"),
 	)
 	if b.opts.concurrency > 0 {
