@@ -16,7 +16,7 @@ const (
 	maxTitle     = 300
 	maxSummary   = 2000
 	maxBodyBytes = 100 << 10 // a release body, in bytes
-	maxAudience  = 100       // ids per audience kind
+	maxAudience  = 1000      // ids per audience kind
 )
 
 type translationInput struct {

@@ -43,7 +43,6 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 	// Record with a context that outlives a shutdown's cancel: a message
 	// that has gone must not lose its record.
 	rec := context.WithoutCancel(ctx)
-	retries := map[time.Duration][]string{}
 	var busy []string
 	var outs []Outcome
 	for i := 0; i <= len(b.IDs); i++ {
@@ -58,24 +57,31 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 		if err != nil {
 			return err
 		}
+		// A retry is enqueued as soon as it is recorded, so that a worker
+		// that dies later in the batch does not take it along.
+		for _, o := range outs {
+			if o.Status == DeliveryRetrying {
+				bs := []Batch{{ReleaseID: b.ReleaseID, Channel: b.Channel, IDs: []string{o.ID}}}
+				if err := s.cfg.Queue.EnqueueBatches(rec, bs, max(time.Until(o.RetryAt), 0)); err != nil {
+					return err
+				}
+			}
+		}
 		outs = outs[:0]
 		for _, h := range held {
 			busy = append(busy, h.ID)
 		}
 		for _, c := range claimed {
 			out, delay := s.deliverOne(ctx, rel, c)
-			outs = append(outs, out)
 			if out.Status == DeliveryRetrying {
-				retries[delay] = append(retries[delay], c.ID)
+				out.RetryAt = s.cfg.Now().Add(delay)
 			}
+			outs = append(outs, out)
 		}
 	}
 	if len(busy) > 0 {
-		retries[s.cfg.ClaimTimeout+time.Second] = append(retries[s.cfg.ClaimTimeout+time.Second], busy...)
-	}
-	for delay, ids := range retries {
-		bs := []Batch{{ReleaseID: b.ReleaseID, Channel: b.Channel, IDs: ids}}
-		if err := s.cfg.Queue.EnqueueBatches(rec, bs, delay); err != nil {
+		bs := []Batch{{ReleaseID: b.ReleaseID, Channel: b.Channel, IDs: busy}}
+		if err := s.cfg.Queue.EnqueueBatches(rec, bs, s.cfg.ClaimTimeout+time.Second); err != nil {
 			return err
 		}
 	}
@@ -87,25 +93,25 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 	return nil
 }
 
-// recordTries and recordBackoff bound how long a worker keeps trying to
-// record outcomes while Redis is unreachable: a message that has gone must
-// not be left "sending", or it is sent again once its claim goes stale.
-const (
-	recordTries   = 8
-	recordBackoff = 250 * time.Millisecond
-)
+// recordBackoff is the first wait before trying again to record outcomes
+// while Redis is unreachable; the waits double, up to 15s.
+const recordBackoff = 250 * time.Millisecond
 
 // finishAndClaim records outs and claims next. While there are outcomes to
-// record it retries through a Redis outage (about a minute in all), even
-// after ctx ends; the claim is then dropped, so nothing new is started.
+// record it retries through a Redis outage (for up to the claim timeout),
+// even after ctx ends.
 func (s *Service) finishAndClaim(ctx context.Context, rid string, outs []Outcome, next []string) ([]*Claimed, []Busy, error) {
 	rec := context.WithoutCancel(ctx)
 	claimed, held, err := s.cfg.Store.FinishAndClaim(rec, rid, outs, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
 	if err == nil || len(outs) == 0 {
 		return claimed, held, err
 	}
+	// A message that has gone must not be left "sending", or it is sent
+	// again once its claim goes stale: keep trying for as long as the claim
+	// holds (the claim timeout).
 	wait := recordBackoff
-	for try := 2; try <= recordTries; try++ {
+	giveUp := s.cfg.Now().Add(s.cfg.ClaimTimeout)
+	for try := 2; s.cfg.Now().Before(giveUp); try++ {
 		s.log.Warn("cannot record outcomes; trying again", "release_id", rid, "error", err, "attempt", try)
 		time.Sleep(wait)
 		wait = min(wait*2, 15*time.Second)

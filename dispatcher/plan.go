@@ -31,6 +31,8 @@ type Outcome struct {
 	Status     DeliveryStatus
 	Error      string
 	MessageIDs []string
+	// RetryAt is when a retrying delivery is due again.
+	RetryAt time.Time
 }
 
 // DeliveryFilter narrows a listing of deliveries; zero fields match all.

@@ -47,7 +47,11 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 	now := fmtTime(s.now())
 	cmds, err := s.pipelineScripts(ctx, func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd) {
 		for _, o := range outs {
-			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now)
+			due := ""
+			if !o.RetryAt.IsZero() {
+				due = fmtTime(o.RetryAt)
+			}
+			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due)
 		}
 		if len(ids) > 0 {
 			args := make([]any, 0, 3+len(ids))

@@ -56,7 +56,8 @@ func (s *Store) Activity(ctx context.Context, rid string) (dispatcher.Activity, 
 
 // Stalled returns a page of a release's deliveries that no task will move on
 // by itself any more: queued ones, sending ones claimed before staleBefore,
-// and retrying ones last changed before retryStaleBefore. It returns the
+// and retrying ones due before staleBefore (or, without a due time, last
+// changed before retryStaleBefore). It returns the
 // next cursor ("" on the last page).
 func (s *Store) Stalled(ctx context.Context, rid, cursor string, limit int, staleBefore, retryStaleBefore time.Time) ([]string, string, error) {
 	ids, next, err := s.pageLex(ctx, deliveriesKey(rid), cursor, limit, false)
@@ -66,7 +67,7 @@ func (s *Store) Stalled(ctx context.Context, rid, cursor string, limit int, stal
 	p := s.rdb.Pipeline()
 	vs := make([]*redis.SliceCmd, len(ids))
 	for i, id := range ids {
-		vs[i] = p.HMGet(ctx, deliveryPrefix(rid)+id, "s", "k", "ut")
+		vs[i] = p.HMGet(ctx, deliveryPrefix(rid)+id, "s", "k", "ut", "due")
 	}
 	if len(ids) > 0 {
 		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
@@ -84,7 +85,9 @@ func (s *Store) Stalled(ctx context.Context, rid, cursor string, limit int, stal
 				out = append(out, id)
 			}
 		case dispatcher.DeliveryRetrying:
-			if parseTime(str(v, 2)).Before(retryStaleBefore) {
+			// Due a claim timeout ago and still not retried: its task was lost.
+			// Without a due time, fall back to when it last changed.
+			if due := parseTime(str(v, 3)); !due.IsZero() && due.Before(staleBefore) || due.IsZero() && parseTime(str(v, 2)).Before(retryStaleBefore) {
 				out = append(out, id)
 			}
 		}

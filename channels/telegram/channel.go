@@ -1,6 +1,7 @@
 // Package telegram posts releases to Telegram channels through the Bot API,
 // with github.com/go-telegram/bot, and classifies what goes wrong as
-// permanent or transient for the dispatcher.
+// permanent, transient or uncertain (the message may have been posted) for
+// the dispatcher.
 package telegram
 
 import (
@@ -105,7 +106,9 @@ func New(cfg Config) (*Channel, error) {
 // SendTelegram posts p.Parts in order to p.ChatID in the HTML parse mode, with
 // link previews off after the first part. It returns the message ids of the
 // parts it posted, even when a later part fails; the error is then a
-// *dispatcher.SendError (see classify) naming the chat and the part.
+// *dispatcher.SendError (see classify) naming the chat and the part: uncertain
+// when the part may have been posted although no answer came, so that it is
+// not sent again.
 func (c *Channel) SendTelegram(ctx context.Context, p *dispatcher.TelegramPost) ([]string, error) {
 	if p == nil || len(p.Parts) == 0 {
 		return nil, dispatcher.Permanent(errors.New("telegram: post has no parts"))
@@ -125,9 +128,9 @@ func (c *Channel) SendTelegram(ctx context.Context, p *dispatcher.TelegramPost) 
 				return ids, fmt.Errorf("telegram: wait for a turn to send part %d of %d to %s: %w", i+1, len(p.Parts), p.ChatID, err)
 			}
 		}
-		id, err := c.send(ctx, params)
+		id, rec, err := c.send(ctx, params)
 		if err != nil {
-			return ids, classify(fmt.Sprintf("telegram: send part %d of %d to %s", i+1, len(p.Parts), p.ChatID), err)
+			return ids, classify(fmt.Sprintf("telegram: send part %d of %d to %s", i+1, len(p.Parts), p.ChatID), err, rec)
 		}
 		ids = append(ids, id)
 		c.log.DebugContext(ctx, "telegram message sent", "channel", "telegram",
@@ -136,19 +139,20 @@ func (c *Channel) SendTelegram(ctx context.Context, p *dispatcher.TelegramPost) 
 	return ids, nil
 }
 
-// send makes one sendMessage request and returns the message id.
-func (c *Channel) send(ctx context.Context, params *bot.SendMessageParams) (string, error) {
+// send makes one sendMessage request and returns the message id, and what
+// was seen of the request and its answer.
+func (c *Channel) send(ctx context.Context, params *bot.SendMessageParams) (string, *response, error) {
+	rec := &response{}
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return "", rec, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	rec := &response{}
 	msg, err := c.bot.SendMessage(withResponse(ctx, rec), params)
 	if err != nil {
-		return "", responseError(err, rec)
+		return "", rec, responseError(err, rec)
 	}
-	return strconv.Itoa(msg.ID), nil
+	return strconv.Itoa(msg.ID), rec, nil
 }
 
 // ErrInvalidChatID is returned for a chat id that is neither "@name" nor a number.

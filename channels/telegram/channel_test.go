@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -84,8 +87,11 @@ func TestSendTelegramErrors(t *testing.T) {
 		ctx        func(t *testing.T) context.Context // default t.Context()
 		chat       string                             // default "@canal"
 		parts      []string
+		handler    http.HandlerFunc // when set, serves the requests instead of the fake
 		wantIDs    []string
+		wantPosted int // messages the fake holds; default len(wantIDs)
 		permanent  bool
+		uncertain  bool // the message may have been posted: not to be sent again
 		retryAfter time.Duration
 		wantMsg    []string // substrings of the error
 		wantIs     error
@@ -173,18 +179,21 @@ func TestSendTelegramErrors(t *testing.T) {
 			wantIs:  telegram.ErrUnexpectedResponse,
 		},
 		{
-			name:    "hang past Timeout",
-			setup:   func(s *telegramtest.Server) { s.FailAfter("@canal", 2, 1, telegramtest.Failure{Hang: true}) },
-			config:  func(c *telegram.Config) { c.Timeout = 200 * time.Millisecond },
-			wantIDs: []string{"1", "2"},
-			wantIs:  context.DeadlineExceeded,
+			name:      "hang past Timeout",
+			setup:     func(s *telegramtest.Server) { s.FailAfter("@canal", 2, 1, telegramtest.Failure{Hang: true}) },
+			config:    func(c *telegram.Config) { c.Timeout = 200 * time.Millisecond },
+			wantIDs:   []string{"1", "2"},
+			uncertain: true,
+			wantIs:    context.DeadlineExceeded,
 		},
 		{
-			name:    "hang past the HTTP client's timeout",
-			setup:   func(s *telegramtest.Server) { s.FailNext("@canal", 1, telegramtest.Failure{Hang: true}) },
-			config:  func(c *telegram.Config) { c.HTTPClient = &http.Client{Timeout: 200 * time.Millisecond} },
-			wantIDs: []string{},
-			wantMsg: []string{"Client.Timeout exceeded"},
+			name:      "hang past the HTTP client's timeout",
+			setup:     func(s *telegramtest.Server) { s.FailNext("@canal", 1, telegramtest.Failure{Hang: true}) },
+			config:    func(c *telegram.Config) { c.HTTPClient = &http.Client{Timeout: 200 * time.Millisecond} },
+			wantIDs:   []string{},
+			uncertain: true,
+			wantMsg:   []string{"Client.Timeout exceeded"},
+			wantIs:    telegram.ErrNoAnswer,
 		},
 		{
 			name:  "hang past the caller's deadline",
@@ -194,17 +203,70 @@ func TestSendTelegramErrors(t *testing.T) {
 				t.Cleanup(cancel)
 				return ctx
 			},
-			wantIDs: []string{},
-			wantIs:  context.DeadlineExceeded,
+			wantIDs:   []string{},
+			uncertain: true,
+			wantIs:    context.DeadlineExceeded,
 		},
 		{
-			name:    "connection reset",
-			setup:   func(s *telegramtest.Server) { s.FailNext("@canal", 1, telegramtest.Failure{Reset: true}) },
-			wantIDs: []string{},
-			wantMsg: []string{"part 1 of 3 to @canal", "EOF"},
+			name:      "connection reset after the request",
+			setup:     func(s *telegramtest.Server) { s.FailNext("@canal", 1, telegramtest.Failure{Reset: true}) },
+			wantIDs:   []string{},
+			uncertain: true,
+			wantMsg:   []string{"part 1 of 3 to @canal", "EOF"},
+			wantIs:    telegram.ErrNoAnswer,
 		},
 		{
-			name:    "server down",
+			name: "posted, then the connection reset",
+			setup: func(s *telegramtest.Server) {
+				s.FailAfter("@canal", 1, 1, telegramtest.Failure{Reset: true, AfterDelivery: true})
+			},
+			wantIDs:    []string{"1"},
+			wantPosted: 2,
+			uncertain:  true,
+			wantMsg:    []string{"part 2 of 3 to @canal"},
+			wantIs:     telegram.ErrNoAnswer,
+		},
+		{
+			name: "posted, then no answer",
+			setup: func(s *telegramtest.Server) {
+				s.FailNext("@canal", 1, telegramtest.Failure{Hang: true, AfterDelivery: true})
+			},
+			config:     func(c *telegram.Config) { c.Timeout = 200 * time.Millisecond },
+			wantIDs:    []string{},
+			wantPosted: 1,
+			uncertain:  true,
+			wantIs:     context.DeadlineExceeded,
+		},
+		{
+			name: "200 with a truncated body",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Length", "200")
+				w.WriteHeader(http.StatusOK)
+				io.WriteString(w, `{"ok":true,"result":{"message_id":`)
+				w.(http.Flusher).Flush()
+				panic(http.ErrAbortHandler)
+			},
+			wantIDs:   []string{},
+			uncertain: true,
+			wantIs:    telegram.ErrNoAnswer,
+		},
+		{
+			name: "503 with a truncated body",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Length", "200")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				io.WriteString(w, `{"ok":false,`)
+				w.(http.Flusher).Flush()
+				panic(http.ErrAbortHandler)
+			},
+			wantIDs: []string{},
+		},
+		{
+			name:    "server down: nothing was written",
 			url:     closedURL,
 			wantIDs: []string{},
 			wantMsg: []string{"connect"},
@@ -235,6 +297,12 @@ func TestSendTelegramErrors(t *testing.T) {
 			if tt.url != "" {
 				u = tt.url
 			}
+			if tt.handler != nil {
+				hs := httptest.NewServer(tt.handler)
+				hs.Config.ErrorLog = log.New(io.Discard, "", 0)
+				t.Cleanup(hs.Close)
+				u = hs.URL
+			}
 			c := newChannel(t, u, tt.config)
 			ctx := t.Context()
 			if tt.ctx != nil {
@@ -261,8 +329,8 @@ func TestSendTelegramErrors(t *testing.T) {
 			if diff := cmp.Diff(tt.wantIDs, ids); diff != "" {
 				t.Errorf("ids (-want +got):\n%s", diff)
 			}
-			if se.Permanent != tt.permanent || se.Uncertain {
-				t.Errorf("permanent=%v uncertain=%v, want permanent=%v: %v", se.Permanent, se.Uncertain, tt.permanent, err)
+			if se.Permanent != tt.permanent || se.Uncertain != tt.uncertain {
+				t.Errorf("permanent=%v uncertain=%v, want permanent=%v uncertain=%v: %v", se.Permanent, se.Uncertain, tt.permanent, tt.uncertain, err)
 			}
 			if se.RetryAfter != tt.retryAfter {
 				t.Errorf("RetryAfter = %s, want %s", se.RetryAfter, tt.retryAfter)
@@ -278,8 +346,12 @@ func TestSendTelegramErrors(t *testing.T) {
 			if strings.Contains(err.Error(), "TEST-token") || strings.Contains(err.Error(), "<html>") {
 				t.Errorf("error leaks the token or the body: %v", err)
 			}
-			if got := len(s.Messages("@canal")); got != len(tt.wantIDs) {
-				t.Errorf("fake holds %d messages, want %d", got, len(tt.wantIDs))
+			wantPosted := tt.wantPosted
+			if wantPosted == 0 {
+				wantPosted = len(tt.wantIDs)
+			}
+			if got := len(s.Messages("@canal")); got != wantPosted {
+				t.Errorf("fake holds %d messages, want %d", got, wantPosted)
 			}
 		})
 	}

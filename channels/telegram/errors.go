@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/http/httptrace"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-telegram/bot"
@@ -20,6 +22,10 @@ var (
 	// ErrUnexpectedResponse means the answer was not the Bot API's JSON (an
 	// HTML error page from a proxy, for one).
 	ErrUnexpectedResponse = errors.New("unexpected response from the Bot API")
+	// ErrNoAnswer means a request was written in full and no usable answer
+	// came (a timeout, a reset or closed connection): the message may have
+	// been posted. Such errors are classified as uncertain.
+	ErrNoAnswer = errors.New("no answer from the Bot API after the request was sent")
 )
 
 // classify wraps err, the error of a request, with context and classifies it
@@ -29,13 +35,17 @@ var (
 //   - 400 (chat not found, can't parse entities, message is too long, any
 //     other), 403 (bot kicked or not an admin), 401 (bad token), 404 and a
 //     chat migrated to a supergroup: permanent;
-//   - anything else (5xx, a body that is not JSON, a timeout, a network
-//     error, the caller's context ending): transient.
+//   - no answer to a request that was written in full (a timeout, the
+//     caller's context ending, a connection reset or closed while waiting),
+//     or an unreadable success: uncertain, since Telegram may have posted the
+//     message, and sending it again could post it twice;
+//   - anything else (5xx, a body that is not JSON, a failure before the
+//     request was written, such as a refused connection): transient.
 //
 // go-telegram/bot decides on the error_code in the JSON body, never on the
 // HTTP status, and reports a body that is not JSON as a decoding error
 // quoting the whole body; responseError turns that into ErrUnexpectedResponse.
-func classify(what string, err error) error {
+func classify(what string, err error, r *response) error {
 	var tooMany *bot.TooManyRequestsError
 	var migrated *bot.MigrateError
 	switch {
@@ -49,15 +59,45 @@ func classify(what string, err error) error {
 		errors.Is(err, bot.ErrorBadRequest),
 		errors.Is(err, bot.ErrorNotFound):
 		return dispatcher.Permanent(fmt.Errorf("%s: %w", what, err))
+	case r.mayHavePosted(err):
+		return dispatcher.Uncertain(fmt.Errorf("%s: %w (%w)", what, ErrNoAnswer, err))
 	default:
 		return dispatcher.Transient(fmt.Errorf("%s: %w", what, err), 0)
 	}
 }
 
-// response is what recordingClient saw of the HTTP answer to one request.
+// response is what recordingClient saw of one request: whether it was
+// written in full, and the status and content type of the answer.
 type response struct {
+	// written is set by the transport's write loop; an error return from
+	// http.Client.Do waits for that loop to end, so it is final by then.
+	written     atomic.Bool
 	status      int
 	contentType string
+}
+
+// mayHavePosted reports whether the request behind err may have been acted
+// on although no usable answer came: it was written in full and no answer
+// came (or a success whose body could not be read), unless the server had
+// closed the idle connection before the request reached it.
+func (r *response) mayHavePosted(err error) bool {
+	if r == nil || !r.written.Load() || serverClosedIdle(err) {
+		return false
+	}
+	return r.status == 0 || r.status/100 == 2
+}
+
+// serverClosedIdle reports whether err is net/http's unexported
+// errServerClosedIdle: the server had closed a kept-alive connection, while
+// it was idle, before the request was written on it (golang.org/issue/19943),
+// so it cannot have read the request.
+func serverClosedIdle(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if err.Error() == "http: server closed idle connection" {
+			return true
+		}
+	}
+	return false
 }
 
 type responseKey struct{}
@@ -66,18 +106,29 @@ func withResponse(ctx context.Context, r *response) context.Context {
 	return context.WithValue(ctx, responseKey{}, r)
 }
 
-// recordingClient records the status and content type of each answer in the
-// *response carried by the request's context. go-telegram/bot calls Do in the
-// goroutine of the method call, so the record is read without locking.
+// recordingClient records, in the *response carried by the request's
+// context, whether the request was written in full (httptrace's
+// WroteRequest) and the status and content type of the answer.
+// go-telegram/bot calls Do in the goroutine of the method call, so status
+// and content type are read without locking once the call returns.
 type recordingClient struct{ c *http.Client }
 
 func (rc recordingClient) Do(req *http.Request) (*http.Response, error) {
-	resp, err := rc.c.Do(req)
+	r, ok := req.Context().Value(responseKey{}).(*response)
+	if !ok {
+		return rc.c.Do(req)
+	}
+	trace := &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				r.written.Store(true)
+			}
+		},
+	}
+	resp, err := rc.c.Do(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
 	if err == nil {
-		if r, ok := req.Context().Value(responseKey{}).(*response); ok {
-			r.status = resp.StatusCode
-			r.contentType = resp.Header.Get("Content-Type")
-		}
+		r.status = resp.StatusCode
+		r.contentType = resp.Header.Get("Content-Type")
 	}
 	return resp, err
 }
