@@ -80,7 +80,7 @@ func New(dir string, logger *slog.Logger, opts ...Option) (*Outbox, error) {
 	for _, opt := range opts {
 		opt(o)
 	}
-	logger.Warn("OUTBOX IN USE: nothing is really sent; messages are written to files instead",
+	logger.Warn("OUTBOX IN USE: what goes through it is not really sent but written to files (the log says which channels use it)",
 		"outbox", abs)
 	return o, nil
 }
