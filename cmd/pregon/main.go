@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -32,6 +33,7 @@ Configuration comes from PREGON_* environment variables; see README.md.
 `
 
 func main() {
+	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
@@ -75,3 +77,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 }
 
 const version = "0.1.0"
+
+// tuneGC sets the garbage collector for a mail pipeline, unless GOGC or
+// GOMEMLIMIT say otherwise: collect a third as often as Go's default
+// (GOGC=300: the collector took a tenth of a worker's CPU), and harder as the
+// heap nears 100 MiB, so that memory stays bounded where it matters.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(100 << 20)
+	}
+}
