@@ -131,7 +131,6 @@ func (s *Service) finishAndClaim(ctx context.Context, rid string, outs []Outcome
 func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Outcome, time.Duration) {
 	log := s.log.With("release_id", rel.ID, "delivery_id", c.ID, "channel", c.Channel, "attempt", c.Attempts)
 	stop := s.keepClaim(ctx, rel.ID, c)
-	defer stop()
 	var ids []string
 	var err error
 	switch c.Channel {
@@ -146,7 +145,7 @@ func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Out
 	default:
 		err = Permanent(fmt.Errorf("unknown channel %q", c.Channel))
 	}
-	out := Outcome{ID: c.ID, Status: DeliverySent, MessageIDs: ids}
+	out := Outcome{ID: c.ID, Status: DeliverySent, MessageIDs: ids, ClaimedAt: stop()}
 	if err == nil {
 		log.Debug("delivered")
 		return out, 0
@@ -183,9 +182,10 @@ func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Out
 
 // keepClaim renews c's claim while it is being sent, every third of the
 // claim timeout, so that a slow send is not taken for a dead worker's and
-// sent again. It returns a func that stops the renewals. A send quicker than
-// a third of the claim timeout costs one timer and no Redis call.
-func (s *Service) keepClaim(ctx context.Context, rid string, c *Claimed) (stop func()) {
+// sent again. It returns a func that stops the renewals and returns the
+// claim's time, which the outcome must match to be recorded. A send quicker
+// than a third of the claim timeout costs one timer and no Redis call.
+func (s *Service) keepClaim(ctx context.Context, rid string, c *Claimed) (stop func() time.Time) {
 	var mu sync.Mutex
 	stopped := false
 	claimedAt := c.ClaimedAt
@@ -210,11 +210,12 @@ func (s *Service) keepClaim(ctx context.Context, rid string, c *Claimed) (stop f
 		}
 		t.Reset(every)
 	})
-	return func() {
-		mu.Lock()
-		stopped = true
-		mu.Unlock()
+	return func() time.Time {
 		t.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		return claimedAt
 	}
 }
 

@@ -33,6 +33,9 @@ type Outcome struct {
 	MessageIDs []string
 	// RetryAt is when a retrying delivery is due again.
 	RetryAt time.Time
+	// ClaimedAt, when set, is the claim the outcome belongs to: it is not
+	// recorded over another worker's later claim.
+	ClaimedAt time.Time
 }
 
 // DeliveryFilter narrows a listing of deliveries; zero fields match all.

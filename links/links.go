@@ -128,6 +128,13 @@ func (s *Signer) Parse(token string) (Claims, error) {
 	if len(token) > maxTokenSz {
 		return Claims{}, fmt.Errorf("%w: too long", ErrMalformed)
 	}
+	// base64's decoder skips CR and LF; a token has one spelling, so only
+	// the URL-safe alphabet is allowed.
+	for i := 0; i < len(token); i++ {
+		if c := token[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return Claims{}, fmt.Errorf("%w: character %q", ErrMalformed, c)
+		}
+	}
 	b, err := enc.DecodeString(token)
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %v", ErrMalformed, err)

@@ -200,3 +200,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseRefusesLineBreaksAndSpaces is a regression test from FuzzParse:
+// Go's base64 decoder skips CR and LF, so a valid token with a line break
+// inside decoded to the same bytes and was accepted under a second spelling.
+func TestParseRefusesLineBreaksAndSpaces(t *testing.T) {
+	s := newSigner(t, secret, &clock{t0})
+	tok := s.Sign(Claims{Purpose: PurposeUnsubscribe, Email: "ana@example.org", ReleaseID: "rel_1", Expires: t0.Add(time.Hour)})
+	if _, err := s.Parse(tok); err != nil {
+		t.Fatalf("the token itself: %v", err)
+	}
+	for _, bad := range []string{tok[:10] + "\n" + tok[10:], tok[:10] + "\r\n" + tok[10:], tok + "\n", " " + tok, tok[:5] + "%" + tok[5:]} {
+		if _, err := s.Parse(bad); !errors.Is(err, ErrMalformed) {
+			t.Errorf("Parse(%q) = %v, want ErrMalformed", bad, err)
+		}
+	}
+}

@@ -51,7 +51,11 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 			if !o.RetryAt.IsZero() {
 				due = fmtTime(o.RetryAt)
 			}
-			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due)
+			claim := ""
+			if !o.ClaimedAt.IsZero() {
+				claim = fmtTime(o.ClaimedAt)
+			}
+			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due, claim)
 		}
 		if len(ids) > 0 {
 			args := make([]any, 0, 3+len(ids))

@@ -89,11 +89,12 @@ return out
 
 // finishScript records the outcome of a claimed delivery. It does nothing
 // unless the delivery is still sending. KEYS: release, counts. ARGV: delivery
-// key, status, error, message ids, now, due time of a retry (or "").
-// Returns 1 when it recorded.
+// key, status, error, message ids, now, due time of a retry (or ""), the
+// claim time the outcome belongs to (or "": any). Returns 1 when it recorded.
 var finishScript = redis.NewScript(finalizeLua + `
-local f = redis.call('HMGET', ARGV[1], 's', 'c')
+local f = redis.call('HMGET', ARGV[1], 's', 'c', 'k')
 if f[1] ~= 'sending' then return 0 end
+if ARGV[7] ~= '' and f[3] ~= ARGV[7] then return 0 end
 redis.call('HSET', KEYS[1], 'act', ARGV[5])
 local st = ARGV[2]
 redis.call('HSET', ARGV[1], 's', st, 'e', ARGV[3], 'm', ARGV[4], 'ut', ARGV[5], 'due', ARGV[6])

@@ -330,3 +330,37 @@ func TestFinishAndClaimAfterScriptFlush(t *testing.T) {
 		t.Errorf("d1 is %s, want sent", d.Status)
 	}
 }
+
+// TestOutcomeOfAnOldClaimIsNotRecorded: when a delivery was claimed again
+// (its first worker was taken for dead), the first worker's outcome must
+// not be recorded over the second claim.
+func TestOutcomeOfAnOldClaimIsNotRecorded(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	srv := redistest.Start(t)
+	s := store.New(srv.Client(t), func() time.Time { return now })
+	r := &dispatcher.Release{Title: "t", Body: "b", Language: "es"}
+	s.CreateRelease(ctx, r)
+	s.SetReleaseStatus(ctx, r.ID, dispatcher.ReleaseSending, dispatcher.ReleaseDraft)
+	s.CreateDeliveries(ctx, r.ID, []*dispatcher.Delivery{{ID: "d1", Channel: dispatcher.ChannelEmail, Recipient: "a@x.org", Status: dispatcher.DeliveryQueued}})
+	first, _, _ := s.ClaimDeliveries(ctx, r.ID, []string{"d1"}, now.Add(-time.Minute))
+	now = now.Add(5 * time.Minute)
+	second, _, _ := s.ClaimDeliveries(ctx, r.ID, []string{"d1"}, now.Add(-time.Minute))
+	if len(first) != 1 || len(second) != 1 {
+		t.Fatalf("claims = %d, %d; want 1, 1", len(first), len(second))
+	}
+	old := dispatcher.Outcome{ID: "d1", Status: dispatcher.DeliveryFailed, Error: "old", ClaimedAt: first[0].ClaimedAt}
+	if err := s.FinishDeliveries(ctx, r.ID, []dispatcher.Outcome{old}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Delivery(ctx, r.ID, "d1"); d.Status != dispatcher.DeliverySending {
+		t.Fatalf("after the old claim's outcome: %s, want still sending", d.Status)
+	}
+	cur := dispatcher.Outcome{ID: "d1", Status: dispatcher.DeliverySent, ClaimedAt: second[0].ClaimedAt}
+	if err := s.FinishDeliveries(ctx, r.ID, []dispatcher.Outcome{cur}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Delivery(ctx, r.ID, "d1"); d.Status != dispatcher.DeliverySent {
+		t.Fatalf("after the current claim's outcome: %s, want sent", d.Status)
+	}
+}
