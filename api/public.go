@@ -9,9 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/go-redis/redis_rate/v10"
-	"github.com/redis/go-redis/v9"
 )
 
 // RateLimiter limits how often one client may call an endpoint that takes
@@ -25,32 +22,6 @@ type RateLimiter interface {
 // limiterTimeout bounds the rate limiter's answer: past it the request goes
 // ahead, so that an unreachable Redis does not stall the health checks.
 const limiterTimeout = time.Second
-
-// publicBurst is how many requests a client may make at once before the
-// rate applies: enough to open a page, press its button and press it again.
-const publicBurst = 10
-
-// NewRedisLimiter returns a RateLimiter on Redis, shared by every API
-// process on rdb: GCRA (go-redis/redis_rate, as the ratelimit package uses
-// for sending) with a burst of 10, so that a person who opens a page and
-// presses its button twice is not refused, while a client that keeps asking
-// gets one request per 60s/rate.
-func NewRedisLimiter(rdb redis.UniversalClient) RateLimiter {
-	return redisLimiter{redis_rate.NewLimiter(rdb)}
-}
-
-type redisLimiter struct{ l *redis_rate.Limiter }
-
-func (r redisLimiter) Allow(ctx context.Context, key string, rate int) (time.Duration, error) {
-	res, err := r.l.Allow(ctx, "pregon:rate:api:"+key, redis_rate.Limit{Rate: rate, Period: time.Minute, Burst: publicBurst})
-	if err != nil {
-		return 0, fmt.Errorf("rate limit: %w", err)
-	}
-	if res.Allowed > 0 {
-		return 0, nil
-	}
-	return max(res.RetryAfter, time.Millisecond), nil
-}
 
 // limit takes a turn for the request's client under the route's rate, or
 // returns a 429 problem with a Retry-After. When the limiter fails (Redis is

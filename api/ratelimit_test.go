@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"github.com/pregon/pregon/ratelimit"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -118,7 +119,7 @@ func TestRedisLimiter(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newHarness(t, func(c *Config) {
-		c.Limiter = NewRedisLimiter(rdb)
+		c.Limiter = &ratelimit.PerClient{L: ratelimit.New(rdb), Burst: ratelimit.ClientBurst}
 		c.PublicRate = 2 // one every 30 s after the burst
 		c.TrustedProxies = proxies
 	})
@@ -131,7 +132,7 @@ func TestRedisLimiter(t *testing.T) {
 		}
 		return h.serve(r)
 	}
-	for i := range publicBurst {
+	for i := range ratelimit.ClientBurst {
 		if w := get("203.0.113.7:1000"); w.Code != http.StatusOK {
 			t.Fatalf("request %d of the burst: %d", i, w.Code)
 		}
@@ -158,7 +159,7 @@ func TestRedisLimiter(t *testing.T) {
 		t.Errorf("the limited client through the proxy: %d", w.Code)
 	}
 	// A route with a token is never limited.
-	for range publicBurst + 2 {
+	for range ratelimit.ClientBurst + 2 {
 		r := httptest.NewRequest("GET", "/v1/lists", nil)
 		r.RemoteAddr = "203.0.113.7:1003"
 		r.Header.Set("Authorization", "Bearer "+viewerToken)

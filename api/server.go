@@ -8,7 +8,7 @@
 //
 // The persistence, the sender, the renderer, the links checker and the rate
 // limiter it needs are the small interfaces Store, Sender, Previewer, Links
-// and RateLimiter, implemented elsewhere (NewRedisLimiter is the one on
+// and RateLimiter, implemented elsewhere (ratelimit.PerClient is the one on
 // Redis).
 package api
 
@@ -141,7 +141,7 @@ type Config struct {
 	// PublicRate is how many requests a minute one client may make to one
 	// public page (0: DefaultPublicRate); ProbeRate the same for the health
 	// checks (0: DefaultProbeRate). A client may make a few at once
-	// (see NewRedisLimiter), then one per interval.
+	// (see ratelimit.PerClient), then one per interval.
 	PublicRate, ProbeRate int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
 	// is believed when they connect: the client is then the address the

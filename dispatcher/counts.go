@@ -24,11 +24,6 @@ func (c *Counts) Add(ch ChannelKind, s DeliveryStatus, n int64) {
 	m[s] += n
 }
 
-// Pending returns how many deliveries are not final yet.
-func (c *Counts) Pending() int64 {
-	return c.ByStatus[DeliveryQueued] + c.ByStatus[DeliveryRetrying] + c.ByStatus[DeliverySending]
-}
-
 // MarshalJSON writes counts as {"total", one field per status, "by_channel"}, with
 // every status present so that clients can rely on the fields.
 func (c *Counts) MarshalJSON() ([]byte, error) {

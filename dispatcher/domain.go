@@ -123,15 +123,6 @@ func (r *Release) Version(lang string) Translation {
 	return Translation{Language: r.Language, Title: r.Title, Summary: r.Summary, Body: r.Body}
 }
 
-// Languages returns the release's original language followed by those of its translations.
-func (r *Release) Languages() []string {
-	out := []string{r.Language}
-	for _, t := range r.Translations {
-		out = append(out, t.Language)
-	}
-	return out
-}
-
 // ChannelKind names a delivery channel.
 type ChannelKind string
 

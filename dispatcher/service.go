@@ -13,8 +13,7 @@ import (
 type Store interface {
 	Release(ctx context.Context, id string) (*Release, error)
 	Channel(ctx context.Context, id string) (*TelegramChannel, error)
-	ScheduleSend(ctx context.Context, id string, at time.Time) (*Release, bool, error)
-	SendAt(ctx context.Context, id string) (time.Time, error)
+	ScheduleSend(ctx context.Context, id string, at time.Time) (*Release, time.Time, error)
 	SetReleaseStatus(ctx context.Context, id string, to ReleaseStatus, from ...ReleaseStatus) (ReleaseStatus, error)
 	SnapshotComplete(ctx context.Context, id string) (bool, error)
 	SnapshotDone(ctx context.Context, id string) (ReleaseStatus, error)
@@ -143,7 +142,7 @@ func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release,
 	case rel.EmbargoUntil != nil:
 		when = *rel.EmbargoUntil
 	}
-	rel, _, err = s.cfg.Store.ScheduleSend(ctx, id, when)
+	rel, when, err = s.cfg.Store.ScheduleSend(ctx, id, when)
 	if err != nil {
 		return nil, err
 	}
@@ -152,9 +151,6 @@ func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release,
 	}
 	// Scheduled, by this call or an earlier one whose enqueue may have been
 	// lost: enqueue again. The queue drops a second copy of a waiting dispatch.
-	if when, err = s.cfg.Store.SendAt(ctx, id); err != nil {
-		return nil, err
-	}
 	if err := s.cfg.Queue.EnqueueDispatch(ctx, id, when); err != nil {
 		return nil, err
 	}

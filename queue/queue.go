@@ -91,9 +91,6 @@ func (c *Client) EnqueueBatches(ctx context.Context, bs []dispatcher.Batch, dela
 	return nil
 }
 
-// Close closes the client (not the Redis client it was given).
-func (c *Client) Close() error { return nil }
-
 type dispatchPayload struct {
 	ReleaseID string `json:"release_id"`
 }

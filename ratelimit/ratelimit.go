@@ -17,12 +17,31 @@ import (
 // wait would be longer than the limiter's MaxWait.
 var ErrRateLimited = errors.New("rate limited")
 
-// Rule is one limit on one key: at most Rate events per Period, evenly spaced
-// (no bursts, so that no window of length Period ever holds more than Rate).
+// Rule is one limit on one key: at most Rate events per Period. With Burst 0
+// (or 1) they are evenly spaced, so that no window of length Period ever
+// holds more than Rate; a larger Burst lets that many go at once first.
 type Rule struct {
 	Key    string
 	Rate   int
 	Period time.Duration
+	Burst  int
+}
+
+func (r Rule) limit() redis_rate.Limit {
+	return redis_rate.Limit{Rate: r.Rate, Period: r.Period, Burst: max(r.Burst, 1)}
+}
+
+// Allow takes a turn under r without waiting. It returns 0 when the event
+// may go ahead, or how long until it may.
+func (l *Limiter) Allow(ctx context.Context, r Rule) (time.Duration, error) {
+	res, err := l.l.Allow(ctx, prefix+r.Key, r.limit())
+	if err != nil {
+		return 0, fmt.Errorf("rate limit %s: %w", r.Key, err)
+	}
+	if res.Allowed > 0 {
+		return 0, nil
+	}
+	return max(res.RetryAfter, time.Millisecond), nil
 }
 
 // Limiter waits for a turn under a set of rules.
@@ -50,19 +69,18 @@ func (l *Limiter) Wait(ctx context.Context, rules ...Rule) error {
 		if r.Rate <= 0 {
 			continue
 		}
-		lim := redis_rate.Limit{Rate: r.Rate, Period: r.Period, Burst: 1}
 		for {
-			res, err := l.l.Allow(ctx, prefix+r.Key, lim)
+			wait, err := l.Allow(ctx, r)
 			if err != nil {
-				return dispatcher.Transient(fmt.Errorf("rate limit %s: %w", r.Key, err), 0)
+				return dispatcher.Transient(err, 0)
 			}
-			if res.Allowed > 0 {
+			if wait == 0 {
 				break
 			}
-			if res.RetryAfter > l.MaxWait {
-				return dispatcher.Transient(fmt.Errorf("%s: %w", r.Key, ErrRateLimited), res.RetryAfter)
+			if wait > l.MaxWait {
+				return dispatcher.Transient(fmt.Errorf("%s: %w", r.Key, ErrRateLimited), wait)
 			}
-			if err := l.sleep(ctx, res.RetryAfter); err != nil {
+			if err := l.sleep(ctx, wait); err != nil {
 				return err
 			}
 		}
@@ -108,4 +126,24 @@ type Email struct {
 // Wait waits for a turn to send one email.
 func (e *Email) Wait(ctx context.Context) error {
 	return e.L.Wait(ctx, Rule{Key: "email", Rate: e.PerSecond, Period: time.Second})
+}
+
+// ClientBurst is the burst PerClient is meant to use: enough to open a page,
+// press its button and press it again without being refused.
+const ClientBurst = 10
+
+// PerClient limits how often one client may call an API endpoint that takes
+// no token: rate requests a minute after a burst, counted for all API
+// processes on one Redis. It implements api.RateLimiter.
+type PerClient struct {
+	L *Limiter
+	// Burst is how many requests may go at once before the rate applies
+	// (ClientBurst).
+	Burst int
+}
+
+// Allow takes one turn for key under rate requests a minute; it returns 0
+// when the request may go ahead, or how long until it may.
+func (p *PerClient) Allow(ctx context.Context, key string, rate int) (time.Duration, error) {
+	return p.L.Allow(ctx, Rule{Key: "api:" + key, Rate: rate, Period: time.Minute, Burst: p.Burst})
 }

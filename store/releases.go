@@ -126,39 +126,24 @@ func countsFrom(h map[string]string) *dispatcher.Counts {
 	return c
 }
 
-// ScheduleSend moves a draft release to scheduled, to be dispatched at at. It
-// returns the release as it is after the call, and whether it changed it; a
-// release in another status is returned unchanged.
-func (s *Store) ScheduleSend(ctx context.Context, id string, at time.Time) (*dispatcher.Release, bool, error) {
-	if _, err := s.Release(ctx, id); err != nil {
-		return nil, false, err
+// ScheduleSend moves a draft release to scheduled, to be dispatched at at,
+// in one step. It returns the release as it is after the call and the time
+// it is to be dispatched (set by this call or an earlier one; zero for a
+// release that was never scheduled); a release in another status than draft
+// is returned unchanged. It returns dispatcher.ErrNotFound for an unknown id.
+func (s *Store) ScheduleSend(ctx context.Context, id string, at time.Time) (*dispatcher.Release, time.Time, error) {
+	if !validID("rel", id) {
+		return nil, time.Time{}, fmt.Errorf("release %q: %w", id, dispatcher.ErrNotFound)
 	}
-	now := s.now()
-	var changed bool
-	st, err := setStatusScript.Run(ctx, s.rdb, []string{releaseKey(id)},
-		string(dispatcher.ReleaseScheduled), fmtTime(now), string(dispatcher.ReleaseDraft)).Text()
+	when, err := scheduleScript.Run(ctx, s.rdb, []string{releaseKey(id)}, fmtTime(at), fmtTime(s.now())).Text()
+	if isNil(err) {
+		return nil, time.Time{}, fmt.Errorf("release %q: %w", id, dispatcher.ErrNotFound)
+	}
 	if err != nil {
-		return nil, false, fmt.Errorf("schedule release %s: %w", id, err)
-	}
-	if st == string(dispatcher.ReleaseScheduled) {
-		// Record the time only when we moved it (or it is scheduled and has none).
-		ok, err := s.rdb.HSetNX(ctx, releaseKey(id), "at", fmtTime(at)).Result()
-		if err != nil {
-			return nil, false, fmt.Errorf("schedule release %s: %w", id, err)
-		}
-		changed = ok
+		return nil, time.Time{}, fmt.Errorf("schedule release %s: %w", id, err)
 	}
 	r, err := s.Release(ctx, id)
-	return r, changed, err
-}
-
-// SendAt returns when a scheduled release is to be dispatched (zero when unset).
-func (s *Store) SendAt(ctx context.Context, id string) (time.Time, error) {
-	v, err := s.rdb.HGet(ctx, releaseKey(id), "at").Result()
-	if err != nil && !isNil(err) {
-		return time.Time{}, fmt.Errorf("send time of %s: %w", id, err)
-	}
-	return parseTime(v), nil
+	return r, parseTime(when), err
 }
 
 // SetReleaseStatus moves a release to status to when it is in one of from,

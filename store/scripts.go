@@ -165,3 +165,15 @@ if f[1] ~= 'sending' or f[2] ~= ARGV[2] then return 0 end
 redis.call('HSET', ARGV[1], 'k', ARGV[3])
 return 1
 `)
+
+// scheduleScript moves a draft release to scheduled at a time. KEYS:
+// release. ARGV: send time, now. Returns the release's send time ("" when it
+// has none), or false when the release does not exist.
+var scheduleScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return false end
+if cur == 'draft' then
+  redis.call('HSET', KEYS[1], 'status', 'scheduled', 'at', ARGV[1], 'ut', ARGV[2])
+end
+return redis.call('HGET', KEYS[1], 'at') or ''
+`)

@@ -45,33 +45,13 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 		roles = [][2]string{{"api", label + "-api"}, {"worker", label + "-worker1"}, {"worker", label + "-worker2"}}
 	}
 	log := b.log.With("run", res.run, "n", n)
-	if err := b.rdb.FlushAll(ctx).Err(); err != nil {
-		return nil, fmt.Errorf("redis FLUSHALL: %w", err)
-	}
-	sk, err := b.startSink(ctx, label)
+	st, err := b.startStack(ctx, label, roles)
+	defer st.stop()
 	if err != nil {
 		return nil, err
 	}
-	defer b.procs.stop(sk.proc, 5*time.Second)
-	var pgs []*pregon
-	defer func() {
-		for _, p := range pgs {
-			b.procs.stop(p.proc, 30*time.Second)
-		}
-	}()
-	for _, r := range roles {
-		p, err := b.startPregon(ctx, r[0], r[1], sk)
-		if err != nil {
-			return nil, err
-		}
-		pgs = append(pgs, p)
-	}
+	sk, pgs, c := st.sk, st.pgs, st.c
 	api := pgs[0]
-	tok, err := b.createToken(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c := newClient(api.httpAddr, tok)
 	listID, err := c.createList(ctx, "Bench "+label)
 	if err != nil {
 		return nil, err

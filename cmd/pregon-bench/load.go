@@ -44,24 +44,12 @@ func (b *bench) runLoad(ctx context.Context) (*loadResult, error) {
 	o := b.opts
 	res := &loadResult{clients: o.loadClients, duration: o.loadDuration, n: o.loadN}
 	log := b.log.With("run", "load", "n", o.loadN, "clients", o.loadClients)
-	if err := b.rdb.FlushAll(ctx).Err(); err != nil {
-		return nil, fmt.Errorf("redis FLUSHALL: %w", err)
-	}
-	sk, err := b.startSink(ctx, "load")
+	st, err := b.startStack(ctx, "load", [][2]string{{"serve", "load"}})
+	defer st.stop()
 	if err != nil {
 		return nil, err
 	}
-	defer b.procs.stop(sk.proc, 5*time.Second)
-	pg, err := b.startPregon(ctx, "serve", "load", sk)
-	if err != nil {
-		return nil, err
-	}
-	defer b.procs.stop(pg.proc, 30*time.Second)
-	tok, err := b.createToken(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c := newClient(pg.httpAddr, tok)
+	sk, pg, c := st.sk, st.pgs[0], st.c
 	listID, err := c.createList(ctx, "Bench load")
 	if err != nil {
 		return nil, err
@@ -88,7 +76,7 @@ func (b *bench) runLoad(ctx context.Context) (*loadResult, error) {
 	var stdout bytes.Buffer
 	gen, err := b.procs.start(procSpec{
 		name: "loadgen", path: self, logPath: b.outPath("loadgen.log"), stdout: &stdout,
-		env: append(os.Environ(), loadTokenEnv+"="+tok),
+		env: append(os.Environ(), loadTokenEnv+"="+c.token),
 		args: []string{"loadgen", "-url", "http://" + pg.httpAddr, "-list", listID, "-release", rel.ID,
 			"-clients", itoa(o.loadClients), "-duration", o.loadDuration.String(),
 			"-timeout", loadRequestTimeout.String(), "-samples", samplesPath},

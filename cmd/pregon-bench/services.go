@@ -224,3 +224,50 @@ func (b *bench) createToken(ctx context.Context) (string, error) {
 	}
 	return tok, nil
 }
+
+// stack is one run's processes on a flushed Redis: a fresh SMTP sink, the
+// pregon processes (the first serves the API), and an API client holding a
+// new admin token.
+type stack struct {
+	b   *bench
+	sk  *sink
+	pgs []*pregon
+	c   *client
+}
+
+// startStack flushes Redis and starts a sink and a pregon process per role
+// (role, label). Stop it with stop, also when it returns an error.
+func (b *bench) startStack(ctx context.Context, sinkLabel string, roles [][2]string) (*stack, error) {
+	st := &stack{b: b}
+	if err := b.rdb.FlushAll(ctx).Err(); err != nil {
+		return st, fmt.Errorf("redis FLUSHALL: %w", err)
+	}
+	sk, err := b.startSink(ctx, sinkLabel)
+	if err != nil {
+		return st, err
+	}
+	st.sk = sk
+	for _, r := range roles {
+		p, err := b.startPregon(ctx, r[0], r[1], sk)
+		if err != nil {
+			return st, err
+		}
+		st.pgs = append(st.pgs, p)
+	}
+	tok, err := b.createToken(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.c = newClient(st.pgs[0].httpAddr, tok)
+	return st, nil
+}
+
+// stop stops the pregon processes, then the sink.
+func (st *stack) stop() {
+	for _, p := range st.pgs {
+		st.b.procs.stop(p.proc, 30*time.Second)
+	}
+	if st.sk != nil {
+		st.b.procs.stop(st.sk.proc, 5*time.Second)
+	}
+}

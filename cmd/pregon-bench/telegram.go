@@ -45,24 +45,12 @@ func (r *tgResult) theoretical() time.Duration {
 func (b *bench) runTelegram(ctx context.Context) (*tgResult, error) {
 	res := &tgResult{channels: b.opts.channels, status: map[string]int{}}
 	log := b.log.With("run", "telegram", "channels", res.channels)
-	if err := b.rdb.FlushAll(ctx).Err(); err != nil {
-		return nil, fmt.Errorf("redis FLUSHALL: %w", err)
-	}
-	sk, err := b.startSink(ctx, "telegram")
+	st, err := b.startStack(ctx, "telegram", [][2]string{{"serve", "telegram"}})
+	defer st.stop()
 	if err != nil {
 		return nil, err
 	}
-	defer b.procs.stop(sk.proc, 5*time.Second)
-	pg, err := b.startPregon(ctx, "serve", "telegram", sk)
-	if err != nil {
-		return nil, err
-	}
-	defer b.procs.stop(pg.proc, 30*time.Second)
-	tok, err := b.createToken(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c := newClient(pg.httpAddr, tok)
+	pg, c := st.pgs[0], st.c
 
 	chats := make([]string, res.channels)
 	ids := make([]string, res.channels)

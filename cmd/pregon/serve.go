@@ -140,7 +140,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	var httpSrv *http.Server
 	if roles&roleAPI != 0 {
 		h, err := api.New(api.Config{Store: st, Sender: svc, Previewer: renderer, Logger: log,
-			Links: signer, Limiter: api.NewRedisLimiter(rdb), TrustedProxies: cfg.TrustedProxies})
+			Links: signer, Limiter: &ratelimit.PerClient{L: ratelimit.New(rdb), Burst: ratelimit.ClientBurst}, TrustedProxies: cfg.TrustedProxies})
 		if err != nil {
 			return err
 		}
