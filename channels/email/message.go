@@ -1,6 +1,7 @@
 package email
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wneessen/go-mail"
 
@@ -84,7 +86,7 @@ func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, encoded *
 		}
 		msg.ReplyToMailAddress(replyTo)
 	}
-	msg.Subject(headerValue(content.Subject))
+	setSubject(msg, headerValue(content.Subject))
 	if m.MessageID != "" {
 		id := strings.TrimSuffix(strings.TrimPrefix(m.MessageID, "<"), ">")
 		if id == "" || strings.ContainsAny(id, "<> \t\r\n\"()[],;:\\") || !strings.Contains(id, "@") ||
@@ -181,4 +183,32 @@ func isPrintableASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// setSubject sets the Subject. go-mail sends an ASCII subject as typed, so a
+// title that itself spells an RFC 2047 encoded word ("=?utf-8?q?...?=")
+// would be decoded by mail readers into something else; such a subject is
+// sent as encoded words, which read back as typed.
+func setSubject(msg *mail.Msg, s string) {
+	if !strings.Contains(s, "=?") {
+		msg.Subject(s)
+		return
+	}
+	msg.SetGenHeaderPreformatted(mail.HeaderSubject, encodeWords(s))
+}
+
+// encodeWords encodes s as base64 RFC 2047 words of at most 75 characters,
+// split between runes and separated by spaces (which decoders drop).
+func encodeWords(s string) string {
+	const maxChunk = 45 // 60 base64 characters: 72 with "=?UTF-8?B?" and "?="
+	var words []string
+	for s != "" {
+		n := min(len(s), maxChunk)
+		for n < len(s) && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		words = append(words, "=?UTF-8?B?"+base64.StdEncoding.EncodeToString([]byte(s[:n]))+"?=")
+		s = s[n:]
+	}
+	return strings.Join(words, " ")
 }
