@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -337,7 +337,10 @@ func TestEndpoints(t *testing.T) {
 		"POST /v1/releases/R1/retry":     reply(202, map[string]int{"requeued": 5}),
 		"GET /v1/releases/R1/preview":    reply(200, client.Preview{Channel: "telegram", Language: "en", Messages: []string{"a", "b"}}),
 		"GET /v1/releases/R1/deliveries": reply(200, client.Page[dispatcher.Delivery]{Items: []dispatcher.Delivery{{ID: "D1", Status: "failed"}}}),
-		"GET /v1/releases":               reply(200, client.Page[client.Release]{Items: []client.Release{{Release: dispatcher.Release{ID: "R1"}}}, NextCursor: "n"}),
+		"PUT /v1/raw": func(w http.ResponseWriter, r *http.Request) {
+			problem(w, 415, `{"type":"about:blank","title":"Unsupported Media Type","status":415,"detail":"want JSON"}`)
+		},
+		"GET /v1/releases": reply(200, client.Page[client.Release]{Items: []client.Release{{Release: dispatcher.Release{ID: "R1"}}}, NextCursor: "n"}),
 	}}
 	c := newClient(t, f)
 	ctx := context.Background()
@@ -381,5 +384,8 @@ func TestEndpoints(t *testing.T) {
 	if len(rs.Items) != 1 || rs.NextCursor != "n" {
 		t.Errorf("releases %+v", rs)
 	}
-	_ = fmt.Sprint()
+	err = c.Do(ctx, http.MethodPut, "/v1/raw", url.Values{"a": {"b"}}, "text/plain", []byte("x"), nil)
+	if client.StatusOf(err) != 415 || f.lastReq.URL.RawQuery != "a=b" || f.lastBody != "x" || f.lastReq.Header.Get("Content-Type") != "text/plain" {
+		t.Errorf("Do: err %v, sent %q %q as %q", err, f.lastReq.URL.RawQuery, f.lastBody, f.lastReq.Header.Get("Content-Type"))
+	}
 }

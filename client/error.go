@@ -58,6 +58,8 @@ type Error struct {
 	Body string `json:"-"`
 }
 
+// Error describes the failed request: "POST /v1/lists: 400 Invalid request:
+// detail", then a line per field error.
 func (e *Error) Error() string {
 	var b strings.Builder
 	title := e.Title
@@ -144,6 +146,7 @@ type NetError struct {
 	Err          error
 }
 
+// Error names the request, the server and what the transport said.
 func (e *NetError) Error() string {
 	return fmt.Sprintf("%s %s: cannot reach Pregón at %s: %v", e.Method, e.Path, e.BaseURL, e.Err)
 }
