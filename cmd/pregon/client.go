@@ -166,6 +166,17 @@ func (cm *command) parse(args []string, npos int, names string) ([]string, error
 	return pos, nil
 }
 
+// connect parses args like parse, then returns the positional arguments
+// and a client of the API that cm's flags or the environment name.
+func (c *cli) connect(cm *command, args []string, npos int, names string) ([]string, *client.Client, error) {
+	pos, err := cm.parse(args, npos, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := c.api(cm)
+	return pos, a, err
+}
+
 // api returns a client of the API that cm's flags or the environment name.
 func (c *cli) api(cm *command) (*client.Client, error) {
 	base := firstNonEmpty(cm.apiURL, c.getenv("PREGON_API_URL"), defaultAPIURL)

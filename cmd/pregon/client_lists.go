@@ -84,11 +84,7 @@ func (c *cli) listImport(ctx context.Context, args []string) error {
 
 func (c *cli) listContacts(ctx context.Context, args []string) error {
 	cm := c.flags("list contacts", "list contacts LIST_ID")
-	pos, err := cm.parse(args, 1, "LIST_ID")
-	if err != nil {
-		return err
-	}
-	a, err := c.api(cm)
+	pos, a, err := c.connect(cm, args, 1, "LIST_ID")
 	if err != nil {
 		return err
 	}
@@ -169,10 +165,7 @@ func (c *cli) findChannel(ctx context.Context, a *client.Client, chatID string) 
 
 func (c *cli) channelList(ctx context.Context, args []string) error {
 	cm := c.flags("channel list", "channel list")
-	if _, err := cm.parse(args, 0, ""); err != nil {
-		return err
-	}
-	a, err := c.api(cm)
+	_, a, err := c.connect(cm, args, 0, "")
 	if err != nil {
 		return err
 	}

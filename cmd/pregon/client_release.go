@@ -162,11 +162,7 @@ func progress(rel *client.Release) string {
 
 func (c *cli) releaseStatus(ctx context.Context, args []string) error {
 	cm := c.flags("release status", "release status ID")
-	pos, err := cm.parse(args, 1, "the release ID")
-	if err != nil {
-		return err
-	}
-	a, err := c.api(cm)
+	pos, a, err := c.connect(cm, args, 1, "the release ID")
 	if err != nil {
 		return err
 	}
@@ -234,11 +230,7 @@ func (c *cli) releaseDeliveries(ctx context.Context, args []string) error {
 	cm := c.flags("release deliveries", "release deliveries ID [--status S] [--channel email|telegram]")
 	status := cm.fs.String("status", "", "only deliveries in this status (queued, retrying, sent, failed, suppressed, skipped, uncertain, cancelled)")
 	channel := cm.fs.String("channel", "", "only deliveries through this channel: email or telegram")
-	pos, err := cm.parse(args, 1, "the release ID")
-	if err != nil {
-		return err
-	}
-	a, err := c.api(cm)
+	pos, a, err := c.connect(cm, args, 1, "the release ID")
 	if err != nil {
 		return err
 	}
@@ -269,11 +261,7 @@ func (c *cli) releasePreview(ctx context.Context, args []string) error {
 	cm := c.flags("release preview", "release preview ID [--channel email|telegram] [--language L]")
 	channel := cm.fs.String("channel", "email", "email or telegram")
 	lang := cm.fs.String("language", "", "the language to preview (default: the release's own)")
-	pos, err := cm.parse(args, 1, "the release ID")
-	if err != nil {
-		return err
-	}
-	a, err := c.api(cm)
+	pos, a, err := c.connect(cm, args, 1, "the release ID")
 	if err != nil {
 		return err
 	}
@@ -293,11 +281,7 @@ func (c *cli) releasePreview(ctx context.Context, args []string) error {
 
 func (c *cli) releaseCancel(ctx context.Context, args []string) error {
 	cm := c.flags("release cancel", "release cancel ID")
-	pos, err := cm.parse(args, 1, "the release ID")
-	if err != nil {
-		return err
-	}
-	a, err := c.api(cm)
+	pos, a, err := c.connect(cm, args, 1, "the release ID")
 	if err != nil {
 		return err
 	}
@@ -311,11 +295,7 @@ func (c *cli) releaseCancel(ctx context.Context, args []string) error {
 
 func (c *cli) releaseRetry(ctx context.Context, args []string) error {
 	cm := c.flags("release retry", "release retry ID")
-	pos, err := cm.parse(args, 1, "the release ID")
-	if err != nil {
-		return err
-	}
-	a, err := c.api(cm)
+	pos, a, err := c.connect(cm, args, 1, "the release ID")
 	if err != nil {
 		return err
 	}

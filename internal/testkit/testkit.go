@@ -5,8 +5,8 @@ package testkit
 
 import (
 	"bytes"
-	"io"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -27,17 +27,20 @@ func FreeAddr(tb testing.TB) string {
 // FreePort returns a loopback port that was free a moment ago.
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	_, port, _ := net.SplitHostPort(FreeAddr(tb))
+	n, err := strconv.Atoi(port)
 	if err != nil {
 		tb.Fatalf("free port: %v", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return n
 }
 
 // Buffer is a bytes.Buffer that many goroutines may write to (a logger's
 // output, a process's stderr) while a test reads it. The zero value is
 // ready to use.
+//
+// It is the one place for the api tests' syncBuffer and cmd/pregon's
+// lockedWriter.
 type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -55,21 +58,6 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
-}
-
-// SyncWriter returns a writer that passes writes to w one at a time, for a
-// w that many goroutines write to.
-func SyncWriter(w io.Writer) io.Writer { return &syncWriter{w: w} }
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // Clock is a clock a test sets and moves; its Now may be passed wherever a

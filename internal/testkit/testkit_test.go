@@ -53,23 +53,17 @@ func TestFreeAddr(t *testing.T) {
 
 func TestBufferConcurrentWrites(t *testing.T) {
 	var b Buffer
-	var plain strings.Builder
-	w := SyncWriter(&plain)
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
 			for range 100 {
 				fmt.Fprintf(&b, "%d\n", i)
-				fmt.Fprintf(w, "%d\n", i)
 			}
 		})
 	}
 	wg.Wait()
 	if n := strings.Count(b.String(), "\n"); n != 800 {
 		t.Errorf("Buffer holds %d lines, want 800", n)
-	}
-	if n := strings.Count(plain.String(), "\n"); n != 800 {
-		t.Errorf("SyncWriter wrote %d lines, want 800", n)
 	}
 }
 
