@@ -1,9 +1,8 @@
 package e2e
 
 import (
-	"bytes"
+	"context"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pregon/pregon/client"
+	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/internal/testkit"
 )
 
 //go:embed testdata/statement_es.md
@@ -22,57 +25,14 @@ var statementEN string
 
 var httpClient = &http.Client{Timeout: 15 * time.Second}
 
-// call sends a request to the API and decodes a JSON answer into out (when
-// not nil). It returns the status, or an error when no answer came.
-func (s *stack) call(method, path, ctype string, body []byte, out any) (int, error) {
-	req, err := http.NewRequest(method, s.apiURL+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if out != nil && resp.StatusCode/100 == 2 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("%s %s: decode %.200q: %w", method, path, data, err)
-		}
-	}
-	if resp.StatusCode/100 != 2 {
-		return resp.StatusCode, fmt.Errorf("%s %s: %d %.300s", method, path, resp.StatusCode, data)
-	}
-	return resp.StatusCode, nil
-}
-
-// mustCall is call for requests that must succeed with want.
-func (s *stack) mustCall(method, path string, in any, want int, out any) {
+// newAPI returns a client of the stack's API with its admin token.
+func (s *stack) newAPI() *client.Client {
 	s.t.Helper()
-	var body []byte
-	ctype := ""
-	switch b := in.(type) {
-	case nil:
-	case csvBody:
-		body, ctype = []byte(b), "text/csv"
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		body, ctype = j, "application/json"
+	c, err := client.New(s.apiURL, s.token, client.WithHTTPClient(httpClient), client.WithUserAgent("pregon-e2e"))
+	if err != nil {
+		s.t.Fatal(err)
 	}
-	code, err := s.call(method, path, ctype, body, out)
-	if code != want {
-		s.t.Fatalf("%s %s: status %d, want %d: %v", method, path, code, want, err)
-	}
+	return c
 }
 
 func (s *stack) readyz() (int, error) {
@@ -85,54 +45,23 @@ func (s *stack) readyz() (int, error) {
 	return resp.StatusCode, nil
 }
 
-type obj = map[string]any
-
-type csvBody string
-
-type list struct {
-	ID string `json:"id"`
-}
-
-type importReport struct {
-	Added   int   `json:"added"`
-	Updated int   `json:"updated"`
-	Skipped int   `json:"skipped"`
-	Errors  []any `json:"errors"`
-}
-
-// counts is a release's counts: "total", one field per status, and "by_channel".
-type counts map[string]json.RawMessage
-
-func (c counts) n(status string) int {
-	var v int
-	_ = json.Unmarshal(c[status], &v)
-	return v
-}
-
-func (c counts) byChannel() map[string]map[string]int {
-	var m map[string]map[string]int
-	_ = json.Unmarshal(c["by_channel"], &m)
-	return m
-}
-
+// release is what the tests read of a release, its status as a string.
 type release struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	Counts counts `json:"counts"`
+	ID     string
+	Status string
+	Counts *client.Counts
 }
 
+// delivery is what the tests read of a delivery, its status as a string.
 type delivery struct {
-	ID         string   `json:"id"`
-	Channel    string   `json:"channel"`
-	Recipient  string   `json:"recipient"`
-	Status     string   `json:"status"`
-	Attempts   int      `json:"attempts"`
-	LastError  string   `json:"last_error"`
-	MessageIDs []string `json:"message_ids"`
+	ID         string
+	Channel    string
+	Recipient  string
+	Status     string
+	Attempts   int
+	LastError  string
+	MessageIDs []string
 }
-
-// statuses are the delivery statuses the API reports.
-var statuses = []string{"queued", "retrying", "sending", "sent", "failed", "suppressed", "skipped", "uncertain", "cancelled"}
 
 // recipients returns n generated addresses, r00001@… to rNNNNN@….
 func recipients(prefix string, n int) []string {
@@ -146,8 +75,11 @@ func recipients(prefix string, n int) []string {
 // pressList creates a press list and imports addrs into it as a CSV file.
 func (s *stack) pressList(name string, addrs []string) string {
 	s.t.Helper()
-	var l list
-	s.mustCall("POST", "/v1/lists", obj{"name": name, "kind": "press"}, 201, &l)
+	ctx := context.Background()
+	l, err := s.api.CreateList(ctx, client.NewList{Name: name, Kind: dispatcher.ListPress})
+	if err != nil {
+		s.t.Fatal(err)
+	}
 	var b strings.Builder
 	b.WriteString("email,name,outlet,language\n")
 	for i, a := range addrs {
@@ -157,8 +89,10 @@ func (s *stack) pressList(name string, addrs []string) string {
 		}
 		fmt.Fprintf(&b, "%s,Periodista %d,Diario %d,%s\n", a, i+1, i%37, lang)
 	}
-	var rep importReport
-	s.mustCall("POST", "/v1/lists/"+l.ID+"/contacts", csvBody(b.String()), 200, &rep)
+	rep, err := s.api.ImportCSV(ctx, l.ID, []byte(b.String()))
+	if err != nil {
+		s.t.Fatal(err)
+	}
 	if rep.Added != len(addrs) || len(rep.Errors) != 0 {
 		s.t.Fatalf("import of %d contacts: %+v", len(addrs), rep)
 	}
@@ -170,8 +104,10 @@ func (s *stack) channels(chatIDs []string) []string {
 	s.t.Helper()
 	var ids []string
 	for _, c := range chatIDs {
-		var ch list
-		s.mustCall("POST", "/v1/telegram/channels", obj{"chat_id": c, "title": "Canal " + c, "language": "es"}, 201, &ch)
+		ch, err := s.api.CreateChannel(context.Background(), client.NewChannel{ChatID: c, Title: "Canal " + c, Language: "es"})
+		if err != nil {
+			s.t.Fatal(err)
+		}
 		ids = append(ids, ch.ID)
 	}
 	return ids
@@ -181,34 +117,31 @@ func (s *stack) channels(chatIDs []string) []string {
 // send: true, and returns its id.
 func (s *stack) sendRelease(lists, channels []string) string {
 	s.t.Helper()
-	if lists == nil {
-		lists = []string{}
+	rel, err := s.api.CreateRelease(context.Background(), &client.NewRelease{
+		Title:    "Las cooperativas exigen detener el dragado del canal norte",
+		Summary:  "Diecinueve cooperativas pesqueras piden suspender las obras en la Laguna de Santa Brígida.",
+		Body:     statementES,
+		Language: "es",
+		Translations: []dispatcher.Translation{{Language: "en",
+			Title: "Cooperatives demand a halt to the dredging of the northern channel", Body: statementEN}},
+		Contact:   &dispatcher.PressContact{Name: "Marisol Quiñones Ávila", Email: "prensa@cooperativas.example", Phone: "+52 954 000 1234"},
+		SourceURL: "https://cooperativas.example/comunicados/dragado",
+		Audiences: client.Audiences{Lists: lists, TelegramChannels: channels},
+		Send:      true,
+	})
+	if err != nil {
+		s.t.Fatal(err)
 	}
-	if channels == nil {
-		channels = []string{}
-	}
-	var rel release
-	s.mustCall("POST", "/v1/releases", obj{
-		"title":        "Las cooperativas exigen detener el dragado del canal norte",
-		"summary":      "Diecinueve cooperativas pesqueras piden suspender las obras en la Laguna de Santa Brígida.",
-		"body":         statementES,
-		"language":     "es",
-		"translations": []obj{{"language": "en", "title": "Cooperatives demand a halt to the dredging of the northern channel", "body": statementEN}},
-		"contact":      obj{"name": "Marisol Quiñones Ávila", "email": "prensa@cooperativas.example", "phone": "+52 954 000 1234"},
-		"source_url":   "https://cooperativas.example/comunicados/dragado",
-		"audiences":    obj{"lists": lists, "telegram_channels": channels},
-		"send":         true,
-	}, 201, &rel)
 	return rel.ID
 }
 
 // release returns the release, or an error while the API cannot answer.
 func (s *stack) release(id string) (*release, error) {
-	var r release
-	if _, err := s.call("GET", "/v1/releases/"+url.PathEscape(id), "", nil, &r); err != nil {
+	r, err := s.api.GetRelease(context.Background(), id)
+	if err != nil {
 		return nil, err
 	}
-	return &r, nil
+	return &release{ID: r.ID, Status: string(r.Status), Counts: &r.Counts}, nil
 }
 
 // waitFinal polls the release until it is sent, sent_with_failures or
@@ -216,13 +149,13 @@ func (s *stack) release(id string) (*release, error) {
 func (s *stack) waitFinal(id string, timeout time.Duration) *release {
 	s.t.Helper()
 	var final *release
-	waitFor(s.t, "release "+id+" to finish", timeout, 100*time.Millisecond, func() (bool, string) {
+	testkit.WaitFor(s.t, "release "+id+" to finish", timeout, 100*time.Millisecond, func() (bool, string) {
 		r, err := s.release(id)
 		if err != nil {
 			return false, err.Error()
 		}
-		switch r.Status {
-		case "sent", "sent_with_failures", "cancelled":
+		switch dispatcher.ReleaseStatus(r.Status) {
+		case dispatcher.ReleaseSent, dispatcher.ReleaseSentWithFailures, dispatcher.ReleaseCancelled:
 			final = r
 			return true, ""
 		}
@@ -232,36 +165,35 @@ func (s *stack) waitFinal(id string, timeout time.Duration) *release {
 }
 
 // deliveries lists the release's deliveries matching query (e.g.
-// "status=sending"), following next_cursor.
+// "status=sending" or "channel=email"), every page.
 func (s *stack) deliveries(id, query string) []delivery {
 	s.t.Helper()
-	var all []delivery
-	cursor := ""
-	for {
-		var page struct {
-			Items      []delivery `json:"items"`
-			NextCursor string     `json:"next_cursor"`
-		}
-		q := "limit=1000&" + query
-		if cursor != "" {
-			q += "&cursor=" + url.QueryEscape(cursor)
-		}
-		s.mustCall("GET", "/v1/releases/"+id+"/deliveries?"+q, nil, 200, &page)
-		all = append(all, page.Items...)
-		if page.NextCursor == "" {
-			return all
-		}
-		cursor = page.NextCursor
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		s.t.Fatal(err)
 	}
+	f := client.DeliveryFilter{Status: dispatcher.DeliveryStatus(q.Get("status")), Channel: dispatcher.ChannelKind(q.Get("channel"))}
+	all, err := client.All(context.Background(), 1000, func(ctx context.Context, pq client.PageQuery) (*client.Page[dispatcher.Delivery], error) {
+		return s.api.Deliveries(ctx, id, f, pq)
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	out := make([]delivery, len(all))
+	for i, d := range all {
+		out[i] = delivery{ID: d.ID, Channel: string(d.Channel), Recipient: d.Recipient, Status: string(d.Status),
+			Attempts: d.Attempts, LastError: d.LastError, MessageIDs: d.MessageIDs}
+	}
+	return out
 }
 
 // telegramParts returns the messages the release is posted as, in language.
 func (s *stack) telegramParts(id, language string) []string {
 	s.t.Helper()
-	var p struct {
-		Messages []string `json:"messages"`
+	p, err := s.api.Preview(context.Background(), id, dispatcher.ChannelTelegram, language)
+	if err != nil {
+		s.t.Fatal(err)
 	}
-	s.mustCall("GET", "/v1/releases/"+id+"/preview?channel=telegram&language="+language, nil, 200, &p)
 	return p.Messages
 }
 
@@ -270,57 +202,55 @@ func (s *stack) telegramParts(id, language string) []string {
 func checkCounts(t *testing.T, r *release, ds []delivery) {
 	t.Helper()
 	c := r.Counts
-	sum := 0
-	byStatus := map[string]int{}
-	byChannel := map[string]map[string]int{}
+	byStatus := map[dispatcher.DeliveryStatus]int64{}
+	byChannel := map[dispatcher.ChannelKind]map[dispatcher.DeliveryStatus]int64{}
 	for _, d := range ds {
-		byStatus[d.Status]++
-		if byChannel[d.Channel] == nil {
-			byChannel[d.Channel] = map[string]int{}
+		st, ch := dispatcher.DeliveryStatus(d.Status), dispatcher.ChannelKind(d.Channel)
+		byStatus[st]++
+		if byChannel[ch] == nil {
+			byChannel[ch] = map[dispatcher.DeliveryStatus]int64{}
 		}
-		byChannel[d.Channel][d.Status]++
+		byChannel[ch][st]++
 	}
-	for _, st := range statuses {
-		sum += c.n(st)
-		if c.n(st) != byStatus[st] {
-			t.Errorf("counts.%s = %d, but %d deliveries are %s", st, c.n(st), byStatus[st], st)
+	var sum int64
+	for _, st := range c.Statuses() {
+		sum += c.ByStatus[st]
+		if c.ByStatus[st] != byStatus[st] {
+			t.Errorf("counts.%s = %d, but %d deliveries are %s", st, c.ByStatus[st], byStatus[st], st)
 		}
 	}
-	if c.n("total") != sum || c.n("total") != len(ds) {
-		t.Errorf("counts.total = %d; sum of statuses %d; deliveries listed %d", c.n("total"), sum, len(ds))
+	if c.Total != sum || c.Total != int64(len(ds)) {
+		t.Errorf("counts.total = %d; sum of statuses %d; deliveries listed %d", c.Total, sum, len(ds))
 	}
-	bc := c.byChannel()
-	for _, st := range statuses {
-		chSum := 0
-		for ch, m := range bc {
+	for _, st := range c.Statuses() {
+		var chSum int64
+		for ch, m := range c.ByChannel {
 			chSum += m[st]
 			if m[st] != byChannel[ch][st] {
 				t.Errorf("counts.by_channel.%s.%s = %d, but %d such deliveries", ch, st, m[st], byChannel[ch][st])
 			}
 		}
-		if chSum != c.n(st) {
-			t.Errorf("counts.by_channel sums to %d %s, counts.%s = %d", chSum, st, st, c.n(st))
+		if chSum != c.ByStatus[st] {
+			t.Errorf("counts.by_channel sums to %d %s, counts.%s = %d", chSum, st, st, c.ByStatus[st])
 		}
 	}
-	for ch, m := range bc {
-		chTotal := 0
-		for _, st := range statuses {
-			chTotal += m[st]
+	for ch, m := range c.ByChannel {
+		var chTotal int64
+		for _, n := range m {
+			chTotal += n
 		}
-		if m["total"] != chTotal {
-			t.Errorf("counts.by_channel.%s.total = %d, sum of its statuses %d", ch, m["total"], chTotal)
+		if c.ChannelTotal[ch] != chTotal {
+			t.Errorf("counts.by_channel.%s.total = %d, sum of its statuses %d", ch, c.ChannelTotal[ch], chTotal)
 		}
 	}
 }
 
-func compactCounts(c counts) string {
-	var parts []string
-	for k, v := range c {
-		if k == "by_channel" || string(v) == "0" {
-			continue
-		}
-		parts = append(parts, k+"="+string(v))
+// compactCounts returns the counts that are not zero, as "status=n ...".
+func compactCounts(c *client.Counts) string {
+	parts := []string{fmt.Sprintf("total=%d", c.Total)}
+	for st, n := range c.ByStatus {
+		parts = append(parts, fmt.Sprintf("%s=%d", st, n))
 	}
-	sort.Strings(parts)
+	sort.Strings(parts[1:])
 	return strings.Join(parts, " ")
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pregon/pregon/client"
 	"github.com/pregon/pregon/internal/redistest"
 	"github.com/pregon/pregon/internal/smtptest"
 	"github.com/pregon/pregon/internal/telegramtest"
+	"github.com/pregon/pregon/internal/testkit"
 )
 
 const botToken = "424242:E2E-CRASH-TOKEN"
@@ -33,6 +34,7 @@ type stack struct {
 	dir    string // logs
 	apiURL string
 	token  string
+	api    *client.Client // with token
 	procs  []*proc
 	n      int // processes started, for log names
 }
@@ -74,7 +76,7 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 	s := &stack{t: t, dir: t.TempDir()}
 	s.redis = redistest.StartWith(t, redistest.Options{AppendOnly: true})
 	s.smtp = smtptest.Start(t)
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	s.apiURL = "http://" + addr
 	s.env = map[string]string{
 		"PREGON_REDIS_URL":     s.redis.URL(),
@@ -97,6 +99,7 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 		}
 	})
 	s.token = s.createToken("admin")
+	s.api = s.newAPI()
 	return s
 }
 
@@ -317,31 +320,8 @@ func logCount(p *proc, msg string) int {
 	return bytes.Count(data, []byte(fmt.Sprintf("%q:%q", "msg", msg)))
 }
 
-// waitFor calls cond every interval until it reports true, and fails the
-// test when timeout passes first, with cond's last description of the state.
+// waitFor is testkit.WaitFor, under the name the scenarios call.
 func waitFor(t *testing.T, what string, timeout, interval time.Duration, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s; last: %s", timeout, what, state)
-		}
-		<-tick.C
-	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	testkit.WaitFor(t, what, timeout, interval, cond)
 }

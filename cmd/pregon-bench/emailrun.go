@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/pregon/pregon/client"
 )
 
 // contactsCSV returns the generated contacts from to to (exclusive) as a CSV
@@ -52,7 +54,7 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 	}
 	sk, pgs, c := st.sk, st.pgs, st.c
 	api := pgs[0]
-	listID, err := c.createList(ctx, "Bench "+label)
+	listID, err := createList(ctx, c, "Bench "+label)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +86,7 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 	cpu0 := readCPU(pids...)
 	busy0, busyErr := machineBusy()
 	res.t0 = time.Now()
-	rel, err := c.createRelease(ctx, in)
+	rel, err := c.CreateRelease(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("create release: %w", err)
 	}
@@ -103,13 +105,13 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 		}
 		res.failure = err.Error()
 		if last != nil {
-			res.failure += fmt.Sprintf(" (last seen: status %s, counts %s)", last.Status, last.Counts)
+			res.failure += fmt.Sprintf(" (last seen: status %s, counts %v)", last.Status, flatCounts(last))
 		}
-		res.pending = c.pending(context.WithoutCancel(ctx), rel.ID, 5)
+		res.pending = pending(context.WithoutCancel(ctx), c, rel.ID, 5)
 		log.Error("release did not finish", "error", err, "pending", res.pending)
 	}
 	if last != nil {
-		res.status, res.counts = last.Status, last.counts()
+		res.status, res.counts = string(last.Status), flatCounts(last)
 	}
 
 	cpu1 := readCPU(pids...)
@@ -160,11 +162,11 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 
 // importContacts uploads n generated contacts to the list in CSV chunks and
 // checks that each chunk was imported whole. It returns the time it took.
-func (b *bench) importContacts(ctx context.Context, c *client, listID string, n int) (time.Duration, error) {
+func (b *bench) importContacts(ctx context.Context, c *client.Client, listID string, n int) (time.Duration, error) {
 	start := time.Now()
 	for from := 0; from < n; from += b.opts.chunk {
 		to := min(from+b.opts.chunk, n)
-		rep, err := c.importCSV(ctx, listID, contactsCSV(from, to))
+		rep, err := c.ImportCSV(ctx, listID, contactsCSV(from, to))
 		if err != nil {
 			return 0, fmt.Errorf("import contacts %d-%d: %w", from, to-1, err)
 		}
@@ -182,20 +184,20 @@ func (b *bench) importContacts(ctx context.Context, c *client, listID string, n 
 
 // waitRelease polls the release every 100 ms until it is final, a pregon
 // process exits, or timeout passes. It returns the release as last seen.
-func (b *bench) waitRelease(ctx context.Context, c *client, id string, pgs []*pregon, timeout time.Duration) (*release, error) {
-	var last *release
+func (b *bench) waitRelease(ctx context.Context, c *client.Client, id string, pgs []*pregon, timeout time.Duration) (*client.Release, error) {
+	var last *client.Release
 	err := waitFor(ctx, "release "+id+" to finish", timeout, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
 		for _, p := range pgs {
 			if done, err := p.exited(); done {
 				return false, fmt.Errorf("pregon %s %w: see %s", p.role, err, p.logPath)
 			}
 		}
-		r, err := c.release(ctx, id)
+		r, err := c.GetRelease(ctx, id)
 		if err != nil {
 			return false, transient(err)
 		}
 		last = r
-		return r.final(), nil
+		return r.Final(), nil
 	})
 	return last, err
 }

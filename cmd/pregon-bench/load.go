@@ -5,12 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pregon/pregon/client"
 )
 
 // loadRequestTimeout is the loadgen's timeout for each request.
@@ -27,7 +28,7 @@ type loadResult struct {
 	failure string       // why the run is incomplete; "" when it is not
 
 	loadStart, sendStart time.Time
-	release              *release
+	release              *client.Release
 	sink                 sinkStats
 	pregonCPU, genCPU    time.Duration
 	redisCPU, sinkCPU    time.Duration
@@ -50,7 +51,7 @@ func (b *bench) runLoad(ctx context.Context) (*loadResult, error) {
 		return nil, err
 	}
 	sk, pg, c := st.sk, st.pgs[0], st.c
-	listID, err := c.createList(ctx, "Bench load")
+	listID, err := createList(ctx, c, "Bench load")
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +64,7 @@ func (b *bench) runLoad(ctx context.Context) (*loadResult, error) {
 		return nil, err
 	}
 	in.Send = false
-	rel, err := c.createRelease(ctx, in)
+	rel, err := c.CreateRelease(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("create release: %w", err)
 	}
@@ -76,7 +77,7 @@ func (b *bench) runLoad(ctx context.Context) (*loadResult, error) {
 	var stdout bytes.Buffer
 	gen, err := b.procs.start(procSpec{
 		name: "loadgen", path: self, logPath: b.outPath("loadgen.log"), stdout: &stdout,
-		env: append(os.Environ(), loadTokenEnv+"="+c.token),
+		env: append(os.Environ(), loadTokenEnv+"="+st.token),
 		args: []string{"loadgen", "-url", "http://" + pg.httpAddr, "-list", listID, "-release", rel.ID,
 			"-clients", itoa(o.loadClients), "-duration", o.loadDuration.String(),
 			"-timeout", loadRequestTimeout.String(), "-samples", samplesPath},
@@ -102,7 +103,7 @@ func (b *bench) runLoad(ctx context.Context) (*loadResult, error) {
 		return nil, ctx.Err()
 	}
 	res.sendStart = time.Now()
-	if err := c.do(ctx, http.MethodPost, "/v1/releases/"+rel.ID+"/send", "", nil, nil); err != nil {
+	if _, err := c.Send(ctx, rel.ID, time.Time{}); err != nil {
 		return nil, fmt.Errorf("send release: %w", err)
 	}
 	last, err := b.waitRelease(ctx, c, rel.ID, []*pregon{pg}, b.emailTimeout(o.loadN))
@@ -258,10 +259,10 @@ func (r *loadResult) releaseLine(serve *result) string {
 	if rel == nil {
 		return "- the release: never seen"
 	}
-	cs := rel.counts()
+	cs := flatCounts(rel)
 	send := r.sendEnd().Sub(r.sendStart)
 	done := "completed"
-	if r.failure != "" || !rel.final() || cs["sent"] != int64(r.n) || r.sink.Recipients != int64(r.n) || r.sink.Duplicates > 0 {
+	if r.failure != "" || !rel.Final() || cs["sent"] != int64(r.n) || r.sink.Recipients != int64(r.n) || r.sink.Duplicates > 0 {
 		done = "NOT completed"
 	}
 	s := fmt.Sprintf("- the release %s: %s, sent/failed %d/%d of %d; last email %.2f s after send (%.0f emails/s",

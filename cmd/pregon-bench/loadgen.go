@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pregon/pregon/client"
 )
 
 // The load generator is the hidden subcommand `pregon-bench loadgen`: the
@@ -236,11 +238,11 @@ func (c *loadClient) request(ctx context.Context, endpoint string) sample {
 	case epCreate:
 		c.n++
 		method, path = http.MethodPost, "/v1/releases"
-		in := releaseInput{
+		in := client.NewRelease{
 			Title:     fmt.Sprintf("Borrador de carga %d-%d", c.id, c.n),
 			Body:      "Texto breve de un borrador creado por la prueba de carga. «Sin envío».",
 			Language:  "es",
-			Audiences: audiencesInput{Lists: []string{c.cfg.listID}},
+			Audiences: client.Audiences{Lists: []string{c.cfg.listID}, TelegramChannels: []string{}},
 		}
 		b, _ := json.Marshal(in)
 		body = string(b)

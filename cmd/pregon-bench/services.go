@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pregon/pregon/client"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -232,7 +233,9 @@ type stack struct {
 	b   *bench
 	sk  *sink
 	pgs []*pregon
-	c   *client
+	c   *client.Client
+	// token is c's admin token.
+	token string
 }
 
 // startStack flushes Redis and starts a sink and a pregon process per role
@@ -258,7 +261,10 @@ func (b *bench) startStack(ctx context.Context, sinkLabel string, roles [][2]str
 	if err != nil {
 		return st, err
 	}
-	st.c = newClient(st.pgs[0].httpAddr, tok)
+	st.token = tok
+	if st.c, err = newClient(st.pgs[0].httpAddr, tok); err != nil {
+		return st, err
+	}
 	return st, nil
 }
 

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/pregon/pregon/client"
+	"github.com/pregon/pregon/dispatcher"
 )
 
 // statement is a release file: its front matter and its Markdown body.
@@ -48,21 +51,21 @@ func readStatement(path string) (*statement, error) {
 // emailRelease returns the release the email runs send to the list: the demo
 // statement (~5 KB) with its English translation, so that each recipient
 // gets the version in their language.
-func emailRelease(listID string) (*releaseInput, error) {
+func emailRelease(listID string) (*client.NewRelease, error) {
 	es, err := readStatement("examples/demo-release.md")
 	if err != nil {
 		return nil, err
 	}
-	in := &releaseInput{
+	in := &client.NewRelease{
 		Title: es.meta["title"], Summary: es.meta["summary"], Body: es.body, Language: es.meta["language"],
 		SourceURL: es.meta["source_url"],
-		Contact: &contactBlock{Name: es.meta["contact_name"], Email: es.meta["contact_email"],
+		Contact: &dispatcher.PressContact{Name: es.meta["contact_name"], Email: es.meta["contact_email"],
 			Phone: es.meta["contact_phone"]},
-		Audiences: audiencesInput{Lists: []string{listID}},
+		Audiences: client.Audiences{Lists: []string{listID}},
 		Send:      true,
 	}
 	if en, err := readStatement("examples/demo-release.en.md"); err == nil {
-		in.Translations = []translation{{Language: en.meta["language"], Title: en.meta["title"],
+		in.Translations = []dispatcher.Translation{{Language: en.meta["language"], Title: en.meta["title"],
 			Summary: en.meta["summary"], Body: en.body}}
 	}
 	return in, nil

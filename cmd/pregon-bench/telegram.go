@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
+
+	"github.com/pregon/pregon/client"
 )
 
 // telegramToken is the bot token of the fake Telegram Bot API.
@@ -57,32 +57,34 @@ func (b *bench) runTelegram(ctx context.Context) (*tgResult, error) {
 	for i := range chats {
 		chats[i] = fmt.Sprintf("@bench_chan_%05d", i)
 		b.tg.AddChat(chats[i])
-		if ids[i], err = c.createChannel(ctx, chats[i], fmt.Sprintf("Bench %d", i), "es"); err != nil {
+		ch, err := c.CreateChannel(ctx, client.NewChannel{ChatID: chats[i], Title: fmt.Sprintf("Bench %d", i), Language: "es"})
+		if err != nil {
 			return nil, fmt.Errorf("register channel %s: %w", chats[i], err)
 		}
+		ids[i] = ch.ID
 	}
 	accepted0, requests0, violations0 := b.tg.Total(), b.tg.Requests(), b.tg.Violations()
 
-	in := func(ids []string) *releaseInput {
-		return &releaseInput{
+	in := func(ids []string) *client.NewRelease {
+		return &client.NewRelease{
 			Title:    "Aviso breve del banco de pruebas",
 			Body:     "Las comunidades de la laguna convocan a una asamblea abierta el domingo a las 10:00 en la explanada del mercado. «Todas y todos están invitados».",
-			Language: "es", Audiences: audiencesInput{TelegramChannels: ids}, Send: true,
+			Language: "es", Audiences: client.Audiences{TelegramChannels: ids}, Send: true,
 		}
 	}
 	log.Info("sending")
 	var rels []string
 	t0 := time.Now()
-	rel, err := c.createRelease(ctx, in(ids))
+	rel, err := c.CreateRelease(ctx, in(ids))
 	res.perRelease = len(ids)
-	var ae *apiError
-	if errors.As(err, &ae) && ae.status == http.StatusBadRequest && strings.Contains(ae.body, "audiences.telegram_channels") {
+	var ae *client.Error
+	if errors.As(err, &ae) && client.IsInvalid(err) && ae.Field("audiences.telegram_channels") != "" {
 		// The API caps the channels of one release: send several at once.
-		res.chunkedReason = problemSummary(ae.body)
+		res.chunkedReason = problemSummary(ae)
 		res.perRelease = 100
 		t0 = time.Now()
 		for from := 0; from < len(ids); from += res.perRelease {
-			r, err := c.createRelease(ctx, in(ids[from:min(from+res.perRelease, len(ids))]))
+			r, err := c.CreateRelease(ctx, in(ids[from:min(from+res.perRelease, len(ids))]))
 			if err != nil {
 				return nil, fmt.Errorf("create release: %w", err)
 			}
@@ -95,7 +97,7 @@ func (b *bench) runTelegram(ctx context.Context) (*tgResult, error) {
 	}
 	res.releases = len(rels)
 
-	finals := map[string]*release{}
+	finals := map[string]*client.Release{}
 	timeout := 2*time.Minute + 3*res.theoretical()
 	err = waitFor(ctx, "the Telegram releases to finish", timeout, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
 		if done, err := pg.exited(); done {
@@ -105,11 +107,11 @@ func (b *bench) runTelegram(ctx context.Context) (*tgResult, error) {
 			if finals[id] != nil {
 				continue
 			}
-			r, err := c.release(ctx, id)
+			r, err := c.GetRelease(ctx, id)
 			if err != nil {
 				return false, transient(err)
 			}
-			if !r.final() {
+			if !r.Final() {
 				return false, nil
 			}
 			finals[id] = r
@@ -124,19 +126,19 @@ func (b *bench) runTelegram(ctx context.Context) (*tgResult, error) {
 		res.failure = err.Error()
 		for _, id := range rels {
 			if finals[id] == nil {
-				res.pending = append(res.pending, c.pending(context.WithoutCancel(ctx), id, 3)...)
+				res.pending = append(res.pending, pending(context.WithoutCancel(ctx), c, id, 3)...)
 			}
 		}
 	}
 	for _, id := range rels {
 		r := finals[id]
 		if r == nil {
-			if r, err = c.release(ctx, id); err != nil {
+			if r, err = c.GetRelease(ctx, id); err != nil {
 				return nil, err
 			}
 		}
-		res.status[r.Status]++
-		cs := r.counts()
+		res.status[string(r.Status)]++
+		cs := flatCounts(r)
 		res.sent += cs["sent"]
 		res.failed += cs["failed"]
 		for k, v := range cs {
@@ -198,17 +200,14 @@ func (r *tgResult) String() string {
 	return b.String()
 }
 
-// problemSummary returns the field errors of a problem+json body, or its start.
-func problemSummary(body string) string {
-	var p struct {
-		Errors []struct{ Field, Message string } `json:"errors"`
+// problemSummary returns the field errors of a problem, or its message.
+func problemSummary(e *client.Error) string {
+	if len(e.Errors) == 0 {
+		return e.Error()
 	}
-	if json.Unmarshal([]byte(body), &p) == nil && len(p.Errors) > 0 {
-		var out []string
-		for _, e := range p.Errors {
-			out = append(out, e.Field+" "+e.Message)
-		}
-		return strings.Join(out, "; ")
+	var out []string
+	for _, f := range e.Errors {
+		out = append(out, f.Field+" "+f.Message)
 	}
-	return body[:min(len(body), 200)]
+	return strings.Join(out, "; ")
 }

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/pregon/pregon/client"
 )
 
 const clientUsage = `Client commands talk to a running Pregón through its HTTP API v1.
@@ -98,7 +99,7 @@ func (c *cli) run(ctx context.Context, group string, args []string) error {
 	if !ok {
 		return usageErr(fmt.Sprintf("%s: unknown command %q", group, sub), clientUsage)
 	}
-	return run(ctx, args[1:])
+	return explain(ctx, run(ctx, args[1:]))
 }
 
 // usageError is a mistake in a command line; its message ends with the usage.
@@ -165,19 +166,30 @@ func (cm *command) parse(args []string, npos int, names string) ([]string, error
 	return pos, nil
 }
 
+// connect parses args like parse, then returns the positional arguments
+// and a client of the API that cm's flags or the environment name.
+func (c *cli) connect(cm *command, args []string, npos int, names string) ([]string, *client.Client, error) {
+	pos, err := cm.parse(args, npos, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := c.api(cm)
+	return pos, a, err
+}
+
 // api returns a client of the API that cm's flags or the environment name.
-func (c *cli) api(cm *command) (*apiClient, error) {
+func (c *cli) api(cm *command) (*client.Client, error) {
 	base := firstNonEmpty(cm.apiURL, c.getenv("PREGON_API_URL"), defaultAPIURL)
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	token := firstNonEmpty(cm.token, c.getenv("PREGON_TOKEN"))
+	a, err := client.New(base, token, client.WithHTTPClient(c.http), client.WithUserAgent("pregon-cli/"+version))
+	if err != nil {
 		return nil, fmt.Errorf("PREGON_API_URL or --api-url: want an http(s) URL like %s, got %q", defaultAPIURL, base)
 	}
-	token := firstNonEmpty(cm.token, c.getenv("PREGON_TOKEN"))
 	if token == "" {
 		return nil, errors.New("no API token: set PREGON_TOKEN or pass --token " +
 			"(an admin makes one with: pregon token create --name NAME --role coordinator)")
 	}
-	return &apiClient{base: strings.TrimRight(base, "/"), token: token, http: c.http}, nil
+	return a, nil
 }
 
 func firstNonEmpty(vs ...string) string {

@@ -4,45 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
-)
 
-// The API's shapes that the list and channel commands read.
-type (
-	apiList struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-		Kind string `json:"kind"`
-	}
-	apiContact struct {
-		Email    string   `json:"email"`
-		Name     string   `json:"name"`
-		Outlet   string   `json:"outlet"`
-		Language string   `json:"language"`
-		Tags     []string `json:"tags"`
-	}
-	apiChannel struct {
-		ID       string `json:"id"`
-		ChatID   string `json:"chat_id"`
-		Title    string `json:"title"`
-		Language string `json:"language"`
-		Status   string `json:"status"`
-	}
-	importReport struct {
-		Added         int `json:"added"`
-		Updated       int `json:"updated"`
-		Skipped       int `json:"skipped"`
-		ErrorsOmitted int `json:"errors_omitted"`
-		Errors        []struct {
-			Row     int    `json:"row"`
-			Email   string `json:"email"`
-			Message string `json:"message"`
-		} `json:"errors"`
-	}
+	"github.com/pregon/pregon/client"
+	"github.com/pregon/pregon/dispatcher"
 )
 
 func (c *cli) listCreate(ctx context.Context, args []string) error {
@@ -63,12 +31,8 @@ func (c *cli) listCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	in := map[string]string{"name": *name, "kind": *kind}
-	if *desc != "" {
-		in["description"] = *desc
-	}
-	var l apiList
-	if err := a.post(ctx, "/v1/lists", in, &l); err != nil {
+	l, err := a.CreateList(ctx, client.NewList{Name: *name, Kind: dispatcher.ListKind(*kind), Description: *desc})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(c.stdout, l.ID)
@@ -82,13 +46,8 @@ func (c *cli) listImport(ctx context.Context, args []string) error {
 		return err
 	}
 	id, file := pos[0], pos[1]
-	var ct string
-	switch strings.ToLower(filepath.Ext(file)) {
-	case ".csv":
-		ct = "text/csv; charset=utf-8"
-	case ".json":
-		ct = "application/json"
-	default:
+	ext := strings.ToLower(filepath.Ext(file))
+	if ext != ".csv" && ext != ".json" {
 		return usageErr(fmt.Sprintf("list import: %s: want a .csv file (header: email,name,outlet,language,tags) or a .json array of contacts", file), cm.usage)
 	}
 	data, err := os.ReadFile(file)
@@ -99,8 +58,12 @@ func (c *cli) listImport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var rep importReport
-	if err := a.do(ctx, http.MethodPost, "/v1/lists/"+pathID(id)+"/contacts", nil, ct, data, &rep); err != nil {
+	upload := a.ImportCSV
+	if ext == ".json" {
+		upload = a.ImportJSON
+	}
+	rep, err := upload(ctx, id, data)
+	if err != nil {
 		return err
 	}
 	nerr := len(rep.Errors) + rep.ErrorsOmitted
@@ -121,17 +84,16 @@ func (c *cli) listImport(ctx context.Context, args []string) error {
 
 func (c *cli) listContacts(ctx context.Context, args []string) error {
 	cm := c.flags("list contacts", "list contacts LIST_ID")
-	pos, err := cm.parse(args, 1, "LIST_ID")
-	if err != nil {
-		return err
-	}
-	a, err := c.api(cm)
+	pos, a, err := c.connect(cm, args, 1, "LIST_ID")
 	if err != nil {
 		return err
 	}
 	tw := newTable(c.stdout, "EMAIL", "NAME", "OUTLET", "LANGUAGE", "TAGS")
 	n := 0
-	err = allPages(ctx, a, "/v1/lists/"+pathID(pos[0])+"/contacts", nil, func(cs []apiContact) error {
+	contacts := func(ctx context.Context, pq client.PageQuery) (*client.Page[dispatcher.Contact], error) {
+		return a.Contacts(ctx, pos[0], pq)
+	}
+	err = client.EachPage(ctx, pageSize, contacts, func(cs []dispatcher.Contact) error {
 		for _, ct := range cs {
 			row(tw, ct.Email, ct.Name, ct.Outlet, ct.Language, strings.Join(ct.Tags, ";"))
 		}
@@ -164,37 +126,33 @@ func (c *cli) channelAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	in := map[string]string{"chat_id": strings.TrimSpace(*chat)}
-	if *title != "" {
-		in["title"] = *title
-	}
-	if *lang != "" {
-		in["language"] = *lang
-	}
-	var ch apiChannel
-	err = a.post(ctx, "/v1/telegram/channels", in, &ch)
-	if err != nil && *existsOK && isStatus(err, http.StatusConflict) {
-		id, ferr := c.findChannel(ctx, a, in["chat_id"])
+	in := client.NewChannel{ChatID: strings.TrimSpace(*chat), Title: *title, Language: *lang}
+	id := ""
+	ch, err := a.CreateChannel(ctx, in)
+	if err == nil {
+		id = ch.ID
+	} else if *existsOK && client.IsConflict(err) {
+		found, ferr := c.findChannel(ctx, a, in.ChatID)
 		if ferr != nil {
 			return ferr
 		}
-		if id == "" {
+		if found == "" {
 			return err
 		}
-		fmt.Fprintf(c.stderr, "channel %s is already registered\n", in["chat_id"])
-		ch.ID, err = id, nil
+		fmt.Fprintf(c.stderr, "channel %s is already registered\n", in.ChatID)
+		id, err = found, nil
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(c.stdout, ch.ID)
+	fmt.Fprintln(c.stdout, id)
 	return nil
 }
 
 // findChannel returns the id of the channel registered for chatID, "" if none is.
-func (c *cli) findChannel(ctx context.Context, a *apiClient, chatID string) (string, error) {
+func (c *cli) findChannel(ctx context.Context, a *client.Client, chatID string) (string, error) {
 	id := ""
-	err := allPages(ctx, a, "/v1/telegram/channels", nil, func(chs []apiChannel) error {
+	err := client.EachPage(ctx, pageSize, a.Channels, func(chs []dispatcher.TelegramChannel) error {
 		for _, ch := range chs {
 			if ch.ChatID == chatID || (strings.HasPrefix(chatID, "@") && strings.EqualFold(ch.ChatID, chatID)) {
 				id = ch.ID
@@ -207,15 +165,12 @@ func (c *cli) findChannel(ctx context.Context, a *apiClient, chatID string) (str
 
 func (c *cli) channelList(ctx context.Context, args []string) error {
 	cm := c.flags("channel list", "channel list")
-	if _, err := cm.parse(args, 0, ""); err != nil {
-		return err
-	}
-	a, err := c.api(cm)
+	_, a, err := c.connect(cm, args, 0, "")
 	if err != nil {
 		return err
 	}
 	tw := newTable(c.stdout, "ID", "CHAT", "TITLE", "LANGUAGE", "STATUS")
-	err = allPages(ctx, a, "/v1/telegram/channels", nil, func(chs []apiChannel) error {
+	err = client.EachPage(ctx, pageSize, a.Channels, func(chs []dispatcher.TelegramChannel) error {
 		for _, ch := range chs {
 			row(tw, ch.ID, ch.ChatID, ch.Title, ch.Language, ch.Status)
 		}

@@ -5,69 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
 	"time"
-)
 
-// The API's shapes that the release commands write and read.
-type (
-	releaseText struct {
-		Language string `json:"language"`
-		Title    string `json:"title"`
-		Summary  string `json:"summary,omitempty"`
-		Body     string `json:"body"`
-	}
-	releaseContact struct {
-		Name  string `json:"name,omitempty"`
-		Email string `json:"email,omitempty"`
-		Phone string `json:"phone,omitempty"`
-	}
-	releaseAudiences struct {
-		Lists            []string `json:"lists"`
-		TelegramChannels []string `json:"telegram_channels"`
-	}
-	// releaseRequest is the body of POST /v1/releases.
-	releaseRequest struct {
-		Title        string           `json:"title"`
-		Summary      string           `json:"summary,omitempty"`
-		Body         string           `json:"body"`
-		Language     string           `json:"language"`
-		Translations []releaseText    `json:"translations,omitempty"`
-		Contact      *releaseContact  `json:"contact,omitempty"`
-		SourceURL    string           `json:"source_url,omitempty"`
-		Audiences    releaseAudiences `json:"audiences"`
-		EmbargoUntil string           `json:"embargo_until,omitempty"`
-		Send         bool             `json:"send"`
-	}
-	apiRelease struct {
-		ID           string        `json:"id"`
-		Status       string        `json:"status"`
-		Title        string        `json:"title"`
-		Language     string        `json:"language"`
-		Translations []releaseText `json:"translations"`
-		EmbargoUntil *time.Time    `json:"embargo_until"`
-		CreatedAt    time.Time     `json:"created_at"`
-		UpdatedAt    time.Time     `json:"updated_at"`
-		Counts       counts        `json:"counts"`
-	}
-	apiDelivery struct {
-		Channel    string   `json:"channel"`
-		Recipient  string   `json:"recipient"`
-		Language   string   `json:"language"`
-		Status     string   `json:"status"`
-		Attempts   int      `json:"attempts"`
-		LastError  string   `json:"last_error"`
-		MessageIDs []string `json:"message_ids"`
-	}
+	"github.com/pregon/pregon/client"
+	"github.com/pregon/pregon/dispatcher"
 )
-
-// finalRelease reports whether a release in status s will change no more.
-func finalRelease(s string) bool {
-	return s == "sent" || s == "sent_with_failures" || s == "cancelled"
-}
 
 func (c *cli) releaseSend(ctx context.Context, args []string) error {
 	cm := c.flags("release send", "release send FILE.md [--list ID]... [--channel ID]... [--translation FILE.md]...\n"+
@@ -101,7 +46,7 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	req.Audiences = releaseAudiences{Lists: nonNil(lists), TelegramChannels: nonNil(channels)}
+	req.Audiences = client.Audiences{Lists: lists, TelegramChannels: channels}
 	req.EmbargoUntil = *embargo
 	req.Send = !*draft
 
@@ -109,25 +54,25 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var rel apiRelease
-	if err := a.post(ctx, "/v1/releases", req, &rel); err != nil {
+	rel, err := a.CreateRelease(ctx, req)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(c.stdout, rel.ID)
 	if !*wait {
 		return nil
 	}
-	return c.wait(ctx, a, &rel, *timeout)
+	return c.wait(ctx, a, rel, *timeout)
 }
 
 // readRelease reads a release file and its translations into a request.
-func (c *cli) readRelease(file string, translations []string) (*releaseRequest, error) {
+func (c *cli) readRelease(file string, translations []string) (*client.NewRelease, error) {
 	f, err := readReleaseFile(file)
 	if err != nil {
 		return nil, err
 	}
-	req := &releaseRequest{Title: f.Title, Summary: f.Summary, Body: f.Body, Language: f.Language, SourceURL: f.SourceURL}
-	if pc := (releaseContact{Name: f.ContactName, Email: f.ContactEmail, Phone: f.ContactPhone}); pc != (releaseContact{}) {
+	req := &client.NewRelease{Title: f.Title, Summary: f.Summary, Body: f.Body, Language: f.Language, SourceURL: f.SourceURL}
+	if pc := (dispatcher.PressContact{Name: f.ContactName, Email: f.ContactEmail, Phone: f.ContactPhone}); pc != (dispatcher.PressContact{}) {
 		req.Contact = &pc
 	}
 	for _, name := range translations {
@@ -138,7 +83,7 @@ func (c *cli) readRelease(file string, translations []string) (*releaseRequest, 
 		if t.ContactName != "" || t.ContactEmail != "" || t.ContactPhone != "" || t.SourceURL != "" {
 			fmt.Fprintf(c.stderr, "note: %s: the press contact and source_url come from %s; those in a translation are not used\n", name, file)
 		}
-		req.Translations = append(req.Translations, releaseText{Language: t.Language, Title: t.Title, Summary: t.Summary, Body: t.Body})
+		req.Translations = append(req.Translations, dispatcher.Translation{Language: t.Language, Title: t.Title, Summary: t.Summary, Body: t.Body})
 	}
 	return req, nil
 }
@@ -151,17 +96,10 @@ func readReleaseFile(name string) (*releaseFile, error) {
 	return parseReleaseFile(name, string(data))
 }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
 // wait polls the release every c.poll until it is final or timeout passes,
 // printing a line on stderr whenever its progress changes. It returns an
 // error unless the release ends sent.
-func (c *cli) wait(ctx context.Context, a *apiClient, rel *apiRelease, timeout time.Duration) error {
+func (c *cli) wait(ctx context.Context, a *client.Client, rel *client.Release, timeout time.Duration) error {
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(c.poll)
@@ -172,7 +110,7 @@ func (c *cli) wait(ctx context.Context, a *apiClient, rel *apiRelease, timeout t
 			fmt.Fprintln(c.stderr, line)
 			last = line
 		}
-		if finalRelease(rel.Status) {
+		if rel.Final() {
 			break
 		}
 		select {
@@ -183,14 +121,14 @@ func (c *cli) wait(ctx context.Context, a *apiClient, rel *apiRelease, timeout t
 			return fmt.Errorf("release %s is still %s after %s; follow it with: pregon release status %s", rel.ID, rel.Status, timeout, rel.ID)
 		case <-tick.C:
 		}
-		var next apiRelease
-		if err := a.get(wctx, "/v1/releases/"+pathID(rel.ID), nil, &next); err != nil {
+		next, err := a.GetRelease(wctx, rel.ID)
+		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 				continue // the timeout is reported above
 			}
 			return err
 		}
-		rel = &next
+		rel = next
 	}
 	if rel.Status != "sent" {
 		return fmt.Errorf("release %s ended %s; see: pregon release deliveries %s --status failed", rel.ID, rel.Status, rel.ID)
@@ -199,7 +137,7 @@ func (c *cli) wait(ctx context.Context, a *apiClient, rel *apiRelease, timeout t
 }
 
 // progress describes a release's status and counts in one line.
-func progress(rel *apiRelease) string {
+func progress(rel *client.Release) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "release %s: %s", rel.ID, rel.Status)
 	if rel.Status == "scheduled" && rel.EmbargoUntil != nil {
@@ -209,10 +147,9 @@ func progress(rel *apiRelease) string {
 	if cs.Total == 0 {
 		return b.String()
 	}
-	pending := cs.ByStatus["queued"] + cs.ByStatus["retrying"] + cs.ByStatus["sending"]
-	fmt.Fprintf(&b, ", %d of %d done", cs.Total-pending, cs.Total)
+	fmt.Fprintf(&b, ", %d of %d done", cs.Total-cs.Pending(), cs.Total)
 	var parts []string
-	for _, s := range cs.statuses() {
+	for _, s := range cs.Statuses() {
 		if n := cs.ByStatus[s]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", s, n))
 		}
@@ -225,16 +162,12 @@ func progress(rel *apiRelease) string {
 
 func (c *cli) releaseStatus(ctx context.Context, args []string) error {
 	cm := c.flags("release status", "release status ID")
-	pos, err := cm.parse(args, 1, "the release ID")
+	pos, a, err := c.connect(cm, args, 1, "the release ID")
 	if err != nil {
 		return err
 	}
-	a, err := c.api(cm)
+	rel, err := a.GetRelease(ctx, pos[0])
 	if err != nil {
-		return err
-	}
-	var rel apiRelease
-	if err := a.get(ctx, "/v1/releases/"+pathID(pos[0]), nil, &rel); err != nil {
 		return err
 	}
 	langs := rel.Language
@@ -247,7 +180,7 @@ func (c *cli) releaseStatus(ctx context.Context, args []string) error {
 	}
 	tw := newTable(c.stdout, "release:", rel.ID)
 	row(tw, "title:", rel.Title)
-	row(tw, "status:", rel.Status)
+	row(tw, "status:", string(rel.Status))
 	row(tw, "languages:", langs)
 	row(tw, "embargo:", embargo)
 	row(tw, "updated:", rel.UpdatedAt.Format(time.RFC3339))
@@ -255,24 +188,24 @@ func (c *cli) releaseStatus(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintln(c.stdout)
-	return c.countsTable(rel.Counts)
+	return c.countsTable(&rel.Counts)
 }
 
 // countsTable prints the counts per channel: total, the usual statuses, and
 // any other status that some delivery is in.
-func (c *cli) countsTable(cs counts) error {
-	cols := []string{"queued", "retrying", "sent", "failed"}
-	for _, s := range cs.statuses() {
+func (c *cli) countsTable(cs *client.Counts) error {
+	cols := []dispatcher.DeliveryStatus{dispatcher.DeliveryQueued, dispatcher.DeliveryRetrying, dispatcher.DeliverySent, dispatcher.DeliveryFailed}
+	for _, s := range cs.Statuses() {
 		if cs.ByStatus[s] > 0 && !slices.Contains(cols, s) {
 			cols = append(cols, s)
 		}
 	}
 	header := []string{"CHANNEL", "TOTAL"}
 	for _, s := range cols {
-		header = append(header, strings.ToUpper(s))
+		header = append(header, strings.ToUpper(string(s)))
 	}
 	tw := newTable(c.stdout, header...)
-	line := func(name string, total int64, by map[string]int64) {
+	line := func(name string, total int64, by map[dispatcher.DeliveryStatus]int64) {
 		cells := []string{name, fmt.Sprint(total)}
 		for _, s := range cols {
 			cells = append(cells, fmt.Sprint(by[s]))
@@ -281,13 +214,13 @@ func (c *cli) countsTable(cs counts) error {
 	}
 	for _, ch := range slices.Sorted(maps.Keys(cs.ByChannel)) {
 		by := cs.ByChannel[ch]
-		total, ok := by["total"]
+		total, ok := cs.ChannelTotal[ch]
 		if !ok {
 			for _, n := range by {
 				total += n
 			}
 		}
-		line(ch, total, by)
+		line(string(ch), total, by)
 	}
 	line("all", cs.Total, cs.ByStatus)
 	return tw.Flush()
@@ -297,26 +230,19 @@ func (c *cli) releaseDeliveries(ctx context.Context, args []string) error {
 	cm := c.flags("release deliveries", "release deliveries ID [--status S] [--channel email|telegram]")
 	status := cm.fs.String("status", "", "only deliveries in this status (queued, retrying, sent, failed, suppressed, skipped, uncertain, cancelled)")
 	channel := cm.fs.String("channel", "", "only deliveries through this channel: email or telegram")
-	pos, err := cm.parse(args, 1, "the release ID")
+	pos, a, err := c.connect(cm, args, 1, "the release ID")
 	if err != nil {
 		return err
 	}
-	a, err := c.api(cm)
-	if err != nil {
-		return err
-	}
-	q := url.Values{}
-	if *status != "" {
-		q.Set("status", *status)
-	}
-	if *channel != "" {
-		q.Set("channel", *channel)
+	f := client.DeliveryFilter{Status: dispatcher.DeliveryStatus(*status), Channel: dispatcher.ChannelKind(*channel)}
+	deliveries := func(ctx context.Context, pq client.PageQuery) (*client.Page[dispatcher.Delivery], error) {
+		return a.Deliveries(ctx, pos[0], f, pq)
 	}
 	tw := newTable(c.stdout, "RECIPIENT", "CHANNEL", "LANGUAGE", "STATUS", "ATTEMPTS", "LAST_ERROR", "MESSAGE_IDS")
 	n := 0
-	err = allPages(ctx, a, "/v1/releases/"+pathID(pos[0])+"/deliveries", q, func(ds []apiDelivery) error {
+	err = client.EachPage(ctx, pageSize, deliveries, func(ds []dispatcher.Delivery) error {
 		for _, d := range ds {
-			row(tw, d.Recipient, d.Channel, d.Language, d.Status, fmt.Sprint(d.Attempts), d.LastError, strings.Join(d.MessageIDs, " "))
+			row(tw, d.Recipient, string(d.Channel), d.Language, string(d.Status), fmt.Sprint(d.Attempts), d.LastError, strings.Join(d.MessageIDs, " "))
 		}
 		n += len(ds)
 		return nil
@@ -335,25 +261,12 @@ func (c *cli) releasePreview(ctx context.Context, args []string) error {
 	cm := c.flags("release preview", "release preview ID [--channel email|telegram] [--language L]")
 	channel := cm.fs.String("channel", "email", "email or telegram")
 	lang := cm.fs.String("language", "", "the language to preview (default: the release's own)")
-	pos, err := cm.parse(args, 1, "the release ID")
+	pos, a, err := c.connect(cm, args, 1, "the release ID")
 	if err != nil {
 		return err
 	}
-	a, err := c.api(cm)
+	p, err := a.Preview(ctx, pos[0], dispatcher.ChannelKind(*channel), *lang)
 	if err != nil {
-		return err
-	}
-	q := url.Values{"channel": {*channel}}
-	if *lang != "" {
-		q.Set("language", *lang)
-	}
-	var p struct {
-		Language string   `json:"language"`
-		Subject  string   `json:"subject"`
-		Text     string   `json:"text"`
-		Messages []string `json:"messages"`
-	}
-	if err := a.get(ctx, "/v1/releases/"+pathID(pos[0])+"/preview", q, &p); err != nil {
 		return err
 	}
 	if *channel == "telegram" {
@@ -368,38 +281,28 @@ func (c *cli) releasePreview(ctx context.Context, args []string) error {
 
 func (c *cli) releaseCancel(ctx context.Context, args []string) error {
 	cm := c.flags("release cancel", "release cancel ID")
-	pos, err := cm.parse(args, 1, "the release ID")
+	pos, a, err := c.connect(cm, args, 1, "the release ID")
 	if err != nil {
 		return err
 	}
-	a, err := c.api(cm)
+	rel, err := a.Cancel(ctx, pos[0])
 	if err != nil {
 		return err
 	}
-	var rel apiRelease
-	if err := a.post(ctx, "/v1/releases/"+pathID(pos[0])+"/cancel", nil, &rel); err != nil {
-		return err
-	}
-	fmt.Fprintln(c.stdout, progress(&rel))
+	fmt.Fprintln(c.stdout, progress(rel))
 	return nil
 }
 
 func (c *cli) releaseRetry(ctx context.Context, args []string) error {
 	cm := c.flags("release retry", "release retry ID")
-	pos, err := cm.parse(args, 1, "the release ID")
+	pos, a, err := c.connect(cm, args, 1, "the release ID")
 	if err != nil {
 		return err
 	}
-	a, err := c.api(cm)
+	n, err := a.Retry(ctx, pos[0])
 	if err != nil {
 		return err
 	}
-	var res struct {
-		Requeued int `json:"requeued"`
-	}
-	if err := a.post(ctx, "/v1/releases/"+pathID(pos[0])+"/retry", nil, &res); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.stdout, "release %s: %d %s queued again\n", pos[0], res.Requeued, plural(res.Requeued, "delivery", "deliveries"))
+	fmt.Fprintf(c.stdout, "release %s: %d %s queued again\n", pos[0], n, plural(n, "delivery", "deliveries"))
 	return nil
 }
