@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/auth"
 )
 
 func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -23,7 +23,7 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if *name == "" {
 		return fmt.Errorf("token create: --name is required")
 	}
-	r := dispatcher.Role(*role)
+	r := auth.Role(*role)
 	if !r.Valid() {
 		return fmt.Errorf("token create: --role must be admin, coordinator or viewer, got %q", *role)
 	}
@@ -36,11 +36,11 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	defer closeRedis()
-	tok, err := dispatcher.NewToken()
+	tok, err := auth.NewSecret()
 	if err != nil {
 		return err
 	}
-	if err := st.CreateToken(ctx, dispatcher.HashToken(tok), &dispatcher.Token{Name: *name, Role: r}); err != nil {
+	if err := st.CreateToken(ctx, auth.Hash(tok), &auth.Token{Name: *name, Role: r}); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, tok)
