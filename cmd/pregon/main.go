@@ -1,5 +1,5 @@
 // Command pregon is Pregón's one binary: the service (serve, api, worker)
-// and its admin commands (token create).
+// and its admin commands (token create, list, revoke).
 package main
 
 import (
@@ -20,8 +20,10 @@ Commands:
   serve                 run the HTTP API and the workers in one process (the default)
   api                   run the HTTP API only
   worker                run the workers only (run many, on many machines, against one Redis)
-  token create --name N --role admin|coordinator|viewer
+  token create --name N --role admin|coordinator|viewer [--expires 720h]
                         create an API token; prints it once on stdout and stores only its hash
+  token list            the API tokens: id, name, role, created, expires, last used
+  token revoke ID       stop a token at once
   list create|import|contacts ...
   channel add|list ...
   release send|status|deliveries|cancel|retry ...
