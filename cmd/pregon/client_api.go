@@ -86,7 +86,7 @@ func (a *apiClient) do(ctx context.Context, method, path string, query url.Value
 	}
 	req.Header.Set("Authorization", "Bearer "+a.token)
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "pregon-cli/"+version)
+	req.Header.Set("User-Agent", "pregon-cli/"+readVersion().Module)
 	if body != nil {
 		req.Header.Set("Content-Type", contentType)
 	}

@@ -29,7 +29,7 @@ Commands:
   release send|status|deliveries|cancel|retry ...
                         client commands: talk to a running Pregón's HTTP API
                         (PREGON_API_URL, PREGON_TOKEN); run "pregon release help"
-  version               print the version
+  version               print the module version, commit and Go version it was built from
 
 Configuration comes from PREGON_* environment variables; see README.md.
 `
@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "list", "channel", "release":
 		err = clientCmd(ctx, cmd, args, stdout, stderr, getenv)
 	case "version":
-		fmt.Fprintln(stdout, "pregon", version)
+		fmt.Fprintln(stdout, readVersion())
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
@@ -77,8 +77,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	return 0
 }
-
-const version = "0.1.0"
 
 // tuneGC sets the garbage collector for a mail pipeline, unless GOGC or
 // GOMEMLIMIT say otherwise: collect a third as often as Go's default
