@@ -86,7 +86,7 @@ func FuzzBuildMessage(f *testing.F) {
 		if err != nil || mediaType != "multipart/alternative" {
 			t.Fatalf("Content-Type = %q (%v)", h.Get("Content-Type"), err)
 		}
-		want := templates.WithUnsubscribe(content, link)
+		want := content.WithUnsubscribe(link)
 		mr := multipart.NewReader(parsed.Body, params["boundary"])
 		for i, part := range []struct{ typ, body string }{{"text/plain", want.Text}, {"text/html", want.HTML}} {
 			p, err := mr.NextRawPart()

@@ -14,7 +14,6 @@ import (
 	"github.com/wneessen/go-mail"
 
 	"github.com/pregon/pregon/dispatcher"
-	"github.com/pregon/pregon/templates"
 )
 
 // ErrInvalidMessage is returned (wrapped) by BuildMessage for a message that
@@ -35,7 +34,7 @@ var reservedHeaders = map[string]bool{
 // date, and a multipart/alternative body with text/plain then text/html (UTF-8,
 // quoted-printable; a single part when one of them is empty), with the
 // footer's unsubscribe line filled in with m.UnsubscribeURL, or left out
-// when it is "" (see templates.WithUnsubscribe). m.Headers are
+// when it is "" (see dispatcher.EmailContent.WithUnsubscribe). m.Headers are
 // added as plain-text headers. CR and LF are removed from every header value,
 // so a value cannot start another header.
 //
@@ -64,7 +63,7 @@ func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, date time
 	// line is each one's own.
 	content := m.Content
 	if encoded == nil {
-		content = templates.WithUnsubscribe(m.Content, m.UnsubscribeURL)
+		content = m.Content.WithUnsubscribe(m.UnsubscribeURL)
 	}
 	fromAddr, err := address(from)
 	if err != nil {

@@ -116,7 +116,7 @@ func TestBuildMessageUnsubscribeLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Content = templates.WithUnsubscribe(content, link)
+	m.Content = content.WithUnsubscribe(link)
 	checkMessage(t, data, m)
 	if !strings.Contains(m.Content.Text, "To stop receiving these statements: "+link+"\n") ||
 		!strings.Contains(m.Content.HTML, `href="https://prensa.example.org/u/AZCd_9Q?a=1&amp;b=2"`) {
@@ -127,7 +127,7 @@ func TestBuildMessageUnsubscribeLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Content = templates.WithUnsubscribe(content, "")
+	m.Content = content.WithUnsubscribe("")
 	checkMessage(t, data, m)
 	if strings.Contains(string(data), "To stop receiving") || strings.Contains(string(data), "Rather not") || strings.Contains(string(data), "UNSUBSCRIBE") || strings.Contains(string(data), "=00") {
 		t.Errorf("the unsubscribe line is left without a link:\n%s", data)
