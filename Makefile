@@ -1,6 +1,7 @@
 # Pregón's tasks. The first two are the ones a newcomer needs:
 #   make run    build, start Pregón with its own Redis, and send a demo release
-#   make test   vet, gofmt, tests with -race, a short fuzzing, and the demo as a smoke test
+#   make test   no binaries, vet, gofmt, staticcheck, tests with -race, a short fuzzing,
+#               govulncheck, and the demo as a smoke test
 
 GO ?= go
 
@@ -23,9 +24,13 @@ BENCH_FLAGS ?=
 bench:
 	$(GO) run ./cmd/pregon-bench $(BENCH_FLAGS)
 
+# The quick checks: no committed binary, gofmt, go vet, and staticcheck when
+# it is on PATH (make test installs the pinned one by itself).
 lint:
+	scripts/check-binaries.sh
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "these files need gofmt -w:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@if command -v staticcheck >/dev/null 2>&1; then staticcheck ./...; else echo "staticcheck is not on PATH: skipped (make test installs it)"; fi
 
 # Removes the build output and the demo's outbox. The demo's Redis data,
 # token and log stay in .data/ (make clean-data removes them; stop make run first).

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/auth"
 )
 
 // TestRouteTable pins the API v1 contract: a route added, removed or given
@@ -39,6 +39,8 @@ func TestRouteTable(t *testing.T) {
 		"POST /v1/releases/{id}/retry coordinator",
 		"GET /v1/releases/{id}/deliveries viewer",
 		"GET /v1/releases/{id}/preview viewer",
+		"GET /v1/tokens admin",
+		"DELETE /v1/tokens/{id} admin",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)
@@ -69,9 +71,9 @@ var deliberatelyPublic = map[string]string{
 // rate-limited.
 func TestAuthEveryRoute(t *testing.T) {
 	h := newHarness(t)
-	roles := map[string]dispatcher.Role{
-		oddToken: "guest", viewerToken: dispatcher.RoleViewer,
-		coordToken: dispatcher.RoleCoordinator, adminToken: dispatcher.RoleAdmin,
+	roles := map[string]auth.Role{
+		oddToken: "guest", viewerToken: auth.RoleViewer,
+		coordToken: auth.RoleCoordinator, adminToken: auth.RoleAdmin,
 	}
 	public := map[string]bool{}
 	for _, rt := range h.srv.routes() {

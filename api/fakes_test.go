@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pregon/pregon/auth"
 	"github.com/pregon/pregon/dispatcher"
 )
 
@@ -22,7 +23,7 @@ type memStore struct {
 	channels    []*dispatcher.TelegramChannel
 	releases    []*dispatcher.Release // oldest first
 	deliveries  map[string][]*dispatcher.Delivery
-	tokens      map[string]*dispatcher.Token
+	tokens      map[string]*auth.Token
 	suppressed  map[string]string // email → reason
 	pingErr     error
 	panicLists  bool
@@ -35,7 +36,7 @@ var _ Store = (*memStore)(nil)
 
 func newMemStore(now func() time.Time) *memStore {
 	return &memStore{now: now, members: map[string]map[string]dispatcher.Contact{},
-		deliveries: map[string][]*dispatcher.Delivery{}, tokens: map[string]*dispatcher.Token{}, suppressed: map[string]string{}}
+		deliveries: map[string][]*dispatcher.Delivery{}, tokens: map[string]*auth.Token{}, suppressed: map[string]string{}}
 }
 
 func (m *memStore) id(prefix string) string {
@@ -43,8 +44,8 @@ func (m *memStore) id(prefix string) string {
 	return fmt.Sprintf("%s%d", prefix, m.seq)
 }
 
-func (m *memStore) addToken(token string, role dispatcher.Role) {
-	m.tokens[dispatcher.HashToken(token)] = &dispatcher.Token{Name: string(role) + "-token", Role: role}
+func (m *memStore) addToken(token string, role auth.Role) {
+	m.tokens[auth.Hash(token)] = &auth.Token{Name: string(role) + "-token", Role: role}
 }
 
 func (m *memStore) CreateList(ctx context.Context, l *dispatcher.List) error {
@@ -256,7 +257,7 @@ func page[T any](all []T, start, limit int) ([]T, string, error) {
 	return all[start:end], next, nil
 }
 
-func (m *memStore) Token(ctx context.Context, hash string) (*dispatcher.Token, error) {
+func (m *memStore) Token(ctx context.Context, hash string) (*auth.Token, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, ok := m.tokens[hash]

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pregon/pregon/auth"
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/links"
 )
@@ -79,9 +80,9 @@ func newHarness(t *testing.T, mod ...func(*Config)) *harness {
 	t.Helper()
 	now := func() time.Time { return t0 }
 	st := newMemStore(now)
-	st.addToken(adminToken, dispatcher.RoleAdmin)
-	st.addToken(coordToken, dispatcher.RoleCoordinator)
-	st.addToken(viewerToken, dispatcher.RoleViewer)
+	st.addToken(adminToken, auth.RoleAdmin)
+	st.addToken(coordToken, auth.RoleCoordinator)
+	st.addToken(viewerToken, auth.RoleViewer)
 	st.addToken(oddToken, "guest")
 	h := &harness{t: t, store: st, sender: &fakeSender{store: st}, logs: &syncBuffer{}, clock: &testClock{t: t0}}
 	signer, err := links.New([]byte(linksSecret), "https://prensa.example.org", h.clock.now, 0)

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/pregon/pregon/dispatcher"
-	"github.com/pregon/pregon/templates"
 )
 
 type emailPreview struct {
@@ -60,7 +59,7 @@ func (s *Server) previewRelease(w http.ResponseWriter, r *http.Request) error {
 		if s.links != nil {
 			link = s.links.UnsubscribeURL(previewRecipient, rel.ID)
 		}
-		c = templates.WithUnsubscribe(c, link)
+		c = c.WithUnsubscribe(link)
 		return writeJSON(w, http.StatusOK, emailPreview{Channel: ch, Language: lang, Subject: c.Subject, Text: c.Text, HTML: c.HTML})
 	}
 	msgs, err := s.previewer.Telegram(rel, lang)

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/auth"
 )
 
 // handlerFunc is an endpoint: it writes a success response itself and returns
@@ -13,8 +13,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // route is one endpoint of the API and the least role that may call it.
 type route struct {
-	pattern string          // http.ServeMux pattern: "METHOD /path/{wildcard}"
-	role    dispatcher.Role // a token's role, or rolePublic or roleProbe
+	pattern string    // http.ServeMux pattern: "METHOD /path/{wildcard}"
+	role    auth.Role // a token's role, or rolePublic or roleProbe
 	handle  handlerFunc
 	page    bool // answers HTML pages for people, errors included
 }
@@ -26,23 +26,23 @@ type route struct {
 const (
 	// rolePublic is a public page, for anyone on the internet: no token,
 	// and at most Config.PublicRate requests a minute from one client.
-	rolePublic dispatcher.Role = "public"
+	rolePublic auth.Role = "public"
 	// roleProbe is a health check for load balancers and orchestrators: no
 	// token, at most Config.ProbeRate requests a minute from one client.
-	roleProbe dispatcher.Role = "probe"
+	roleProbe auth.Role = "probe"
 	// roleNone is only for the fallback that answers 404 and 405.
-	roleNone dispatcher.Role = "none"
+	roleNone auth.Role = "none"
 )
 
 // routes is the API's route table: every endpoint is registered from it, and
 // the tests walk it to check authentication on every one. Reading needs a
 // viewer token, changing anything a coordinator's; admin-only routes (token
-// management) go here too, with dispatcher.RoleAdmin. Endpoints without a
+// management) go here too, with auth.RoleAdmin. Endpoints without a
 // token say so with rolePublic or roleProbe, and are rate-limited.
 func (s *Server) routes() []route {
 	const (
-		viewer      = dispatcher.RoleViewer
-		coordinator = dispatcher.RoleCoordinator
+		viewer      = auth.RoleViewer
+		coordinator = auth.RoleCoordinator
 	)
 	return []route{
 		{"GET /healthz", roleProbe, s.healthz, false},
@@ -69,6 +69,9 @@ func (s *Server) routes() []route {
 		{"POST /v1/releases/{id}/retry", coordinator, s.retryRelease, false},
 		{"GET /v1/releases/{id}/deliveries", viewer, s.getDeliveries, false},
 		{"GET /v1/releases/{id}/preview", viewer, s.previewRelease, false},
+
+		{"GET /v1/tokens", auth.RoleAdmin, s.getTokens, false},
+		{"DELETE /v1/tokens/{id}", auth.RoleAdmin, s.revokeToken, false},
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/auth"
 	"github.com/pregon/pregon/links"
 )
 
@@ -82,7 +82,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	}
 	for _, tok := range []string{adminToken, coordToken, viewerToken} {
 		secrets["token "+tok] = tok
-		secrets["hash of "+tok] = dispatcher.HashToken(tok)
+		secrets["hash of "+tok] = auth.Hash(tok)
 	}
 	for name, s := range secrets {
 		if strings.Contains(logs, s) {

@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/pregon/pregon/auth"
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/links"
 )
@@ -64,9 +65,15 @@ type Store interface {
 	// the cursor of the next page ("" on the last page); dispatcher.ErrNotFound
 	// for an unknown release.
 	Deliveries(ctx context.Context, releaseID string, f DeliveryFilter, cursor string, limit int) ([]*dispatcher.Delivery, string, error)
-	// Token returns the token stored under a hash (see dispatcher.HashToken),
+	// Token returns the token stored under a hash (see auth.Hash),
 	// or dispatcher.ErrNotFound.
-	Token(ctx context.Context, hash string) (*dispatcher.Token, error)
+	Token(ctx context.Context, hash string) (*auth.Token, error)
+	// Tokens returns every token, oldest first; RevokeToken deletes one by
+	// id (dispatcher.ErrNotFound if none has it); TouchToken records that the
+	// token under hash was used at a time.
+	Tokens(ctx context.Context) ([]*auth.Token, error)
+	RevokeToken(ctx context.Context, id string) error
+	TouchToken(ctx context.Context, hash string, at time.Time) error
 	// Suppress records that email must never be mailed again, and why. It
 	// succeeds whether or not the address is on any list.
 	Suppress(ctx context.Context, email, reason string) error
@@ -161,7 +168,7 @@ type Server struct {
 	now       func() time.Time
 	links     Links
 	limiter   RateLimiter
-	rates     map[dispatcher.Role]int // per minute, for rolePublic and roleProbe
+	rates     map[auth.Role]int // per minute, for rolePublic and roleProbe
 	proxies   []netip.Prefix
 	pages     *pages
 	handler   http.Handler
@@ -181,7 +188,7 @@ func New(cfg Config) (*Server, error) {
 		store: cfg.Store, sender: cfg.Sender, previewer: cfg.Previewer,
 		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, maxUpload: cfg.MaxUploadBytes, now: cfg.Now,
 		links: cfg.Links, limiter: cfg.Limiter, proxies: cfg.TrustedProxies,
-		rates: map[dispatcher.Role]int{rolePublic: cfg.PublicRate, roleProbe: cfg.ProbeRate},
+		rates: map[auth.Role]int{rolePublic: cfg.PublicRate, roleProbe: cfg.ProbeRate},
 	}
 	if s.rates[rolePublic] <= 0 {
 		s.rates[rolePublic] = DefaultPublicRate

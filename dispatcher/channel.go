@@ -10,10 +10,13 @@ type Address struct {
 
 // EmailContent is one language version of a release rendered for email. It is
 // rendered once per release and language and shared by all its recipients.
+// Text and HTML are the bodies without the recipient's unsubscribe line,
+// which Unsubscribe places; WithUnsubscribe makes one recipient's version.
 type EmailContent struct {
-	Subject string
-	Text    string
-	HTML    string
+	Subject     string
+	Text        string
+	HTML        string
+	Unsubscribe UnsubscribeSlots
 }
 
 // EmailMessage is one email to one recipient.

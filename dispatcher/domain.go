@@ -20,7 +20,7 @@ type ListKind string
 const (
 	// ListPress is curated by coordinators (single opt-in, imported).
 	ListPress ListKind = "press"
-	// ListSubscribers is public and double opt-in.
+	// ListSubscribers is for people who asked for the statements; coordinators add them as they add press contacts.
 	ListSubscribers ListKind = "subscribers"
 )
 

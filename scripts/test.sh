@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# test.sh (make test): every check a change must pass, in order: go vet,
-# gofmt, the tests with the race detector, a short fuzzing of each fuzz
-# target, and the demo (scripts/run.sh) as a smoke test on free ports.
+# test.sh (make test): every check a change must pass, in order: no compiled
+# binary among the tracked files, go vet, gofmt, staticcheck, the tests with
+# the race detector, a short fuzzing of each fuzz target, govulncheck, and the
+# demo (scripts/run.sh) as a smoke test on free ports.
 #
 # Environment (all optional):
 #   FUZZTIME   how much to fuzz each target (10000x: ten thousand inputs).
@@ -9,6 +10,10 @@
 #              coordinator can fail a target with "context deadline exceeded"
 #              at the deadline on a loaded machine (golang/go#75804, fixed in
 #              Go 1.27); a count has no deadline to race.
+#
+# staticcheck is the one on PATH, or the pinned version below installed into
+# a temporary folder; when it cannot be installed (no module proxy) the step
+# says SKIPPED and does not fail the run. Its findings do fail it.
 #
 # govulncheck runs after the fuzzing: the one on PATH, or the pinned version
 # below installed into a temporary folder. It needs the Go module proxy (to
@@ -20,15 +25,18 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 FUZZTIME=${FUZZTIME:-10000x}
 GOVULNCHECK_VERSION=v1.9.0
+STATICCHECK_VERSION=v0.8.2 # honnef.co/go/tools: the release that builds with Go 1.26
 passed=0
 skipped=()
 current=
 smoke=
 vulnbin=
+toolbin=
 finish() {
 	local code=$?
 	if [ -n "$smoke" ]; then rm -rf "$smoke"; fi
 	if [ -n "$vulnbin" ]; then rm -rf "$vulnbin"; fi
+	if [ -n "$toolbin" ]; then rm -rf "$toolbin"; fi
 	if [ "$code" -ne 0 ]; then
 		echo
 		echo "test.sh: FAILED at: $current"
@@ -49,6 +57,10 @@ command -v go >/dev/null 2>&1 || {
 	exit 1
 }
 
+step "no compiled binary among the tracked files"
+scripts/check-binaries.sh
+ok
+
 step "ensure redis-server and curl (the tests start their own Redis)"
 scripts/ensure-redis.sh
 ok
@@ -65,6 +77,24 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 ok
+
+step "staticcheck ./..."
+staticcheck=$(command -v staticcheck || true)
+if [ -z "$staticcheck" ]; then
+	toolbin=$(mktemp -d)
+	echo "installing honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION into a temporary folder"
+	if GOBIN="$toolbin" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" >"$toolbin/install.log" 2>&1; then
+		staticcheck=$toolbin/staticcheck
+	else
+		sed 's/^/    /' "$toolbin/install.log"
+		echo "staticcheck: SKIPPED: it could not be installed (is the Go module proxy reachable?)"
+		skipped+=("staticcheck (not installable)")
+	fi
+fi
+if [ -n "$staticcheck" ]; then
+	"$staticcheck" ./...
+	ok
+fi
 
 step "go test -race -shuffle=on -count=1 -timeout 20m ./..."
 go test -race -shuffle=on -count=1 -timeout 20m ./...
@@ -149,6 +179,6 @@ ok
 
 current=
 echo
-echo "test.sh: all checks passed (go vet, gofmt, go test -race, ${#targets[@]} fuzz targets, govulncheck, the demo)"
+echo "test.sh: all checks passed (no binaries, go vet, gofmt, staticcheck, go test -race, ${#targets[@]} fuzz targets, govulncheck, the demo)"
 for s in "${skipped[@]}"; do echo "skipped: $s"; done
 echo "checks: $passed passed, 0 failed"

@@ -17,7 +17,9 @@
 //	pregon:{<rid>}:counts             HASH  "<channel>:<status>" → n, "pending" → n
 //	pregon:{<rid>}:deliveries         ZSET  delivery ids (score 0, lexical order for paging)
 //	pregon:{<rid>}:d:<delivery id>    HASH  c, to, n, l, s, a, ra, e, m, ct, ut, k
-//	pregon:token:<sha256 of token>    HASH  name, role, created_at
+//	pregon:token:<sha256 of token>    HASH  id, name, role, created_at, expires_at, last_used_at
+//	pregon:tokenid:<token id>         STRING the sha256 of the token (for listing and revoking)
+//	pregon:tokens                     ZSET  token ids (score 0, lexical = creation order)
 package store
 
 import (
@@ -91,7 +93,6 @@ func membersKey(id string) string     { return prefix + "list:" + id + ":members
 func contactKey(email string) string  { return prefix + "contact:" + email }
 func channelKey(id string) string     { return prefix + "tgchannel:" + id }
 func chatKey(chatID string) string    { return prefix + "tgchat:" + chatID }
-func tokenKey(hash string) string     { return prefix + "token:" + hash }
 func releaseKey(rid string) string    { return prefix + "{" + rid + "}:release" }
 func countsKey(rid string) string     { return prefix + "{" + rid + "}:counts" }
 func deliveriesKey(rid string) string { return prefix + "{" + rid + "}:deliveries" }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pregon/pregon/auth"
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/internal/redistest"
 	"github.com/pregon/pregon/store"
@@ -277,15 +278,15 @@ func TestCancelledReleaseCancelsPendingOnClaim(t *testing.T) {
 func TestTokens(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
-	tok, _ := dispatcher.NewToken()
-	if err := s.CreateToken(ctx, dispatcher.HashToken(tok), &dispatcher.Token{Name: "ci", Role: dispatcher.RoleViewer}); err != nil {
+	tok, _ := auth.NewSecret()
+	if err := s.CreateToken(ctx, auth.Hash(tok), &auth.Token{Name: "ci", Role: auth.RoleViewer}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Token(ctx, dispatcher.HashToken(tok))
-	if err != nil || got.Role != dispatcher.RoleViewer || got.Name != "ci" {
+	got, err := s.Token(ctx, auth.Hash(tok))
+	if err != nil || got.Role != auth.RoleViewer || got.Name != "ci" {
 		t.Fatalf("Token = %+v, %v", got, err)
 	}
-	if _, err := s.Token(ctx, dispatcher.HashToken(tok+"x")); !errors.Is(err, dispatcher.ErrNotFound) {
+	if _, err := s.Token(ctx, auth.Hash(tok+"x")); !errors.Is(err, dispatcher.ErrNotFound) {
 		t.Fatalf("wrong token: err = %v", err)
 	}
 	keys, _ := s.Client().Keys(ctx, "*").Result()

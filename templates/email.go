@@ -42,5 +42,8 @@ func (r *Renderer) Email(rel *dispatcher.Release, lang string) (*dispatcher.Emai
 	if err := r.text.Execute(&text, data); err != nil {
 		return nil, fmt.Errorf("templates: execute email text template: %w", err)
 	}
-	return &dispatcher.EmailContent{Subject: v.Title, Text: text.String(), HTML: html.String()}, nil
+	c := &dispatcher.EmailContent{Subject: v.Title}
+	c.Text, c.Unsubscribe.Text = cutUnsubscribe(text.String())
+	c.HTML, c.Unsubscribe.HTML = cutUnsubscribe(html.String())
+	return c, nil
 }

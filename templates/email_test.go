@@ -162,7 +162,7 @@ func TestEmailPlainText(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got = WithUnsubscribe(got, "")
+			got = got.WithUnsubscribe("")
 			want := "T\n=\n\n" + tt.want + "\n"
 			if diff := cmp.Diff(want, got.Text); diff != "" {
 				t.Errorf("text (-want +got):\n%s", diff)

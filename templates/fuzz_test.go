@@ -107,13 +107,16 @@ func FuzzEmail(f *testing.F) {
 		}
 		// One unsubscribe line each, made by the templates, whatever the
 		// user typed; filled in, it holds the link once and leaves no marker.
-		for _, s := range []string{got.Text, got.HTML} {
-			if n := strings.Count(s, unsubscribeMarker); n != 1 {
-				t.Fatalf("%d unsubscribe markers, want 1:\n%q", n, s)
+		for _, slot := range []dispatcher.LinkSlot{got.Unsubscribe.Text, got.Unsubscribe.HTML} {
+			if len(slot.Parts) != 2 {
+				t.Fatalf("the unsubscribe line holds the link %d times, want 1: %q", len(slot.Parts)-1, slot.Parts)
 			}
 		}
+		if strings.Contains(got.Text+got.HTML, "\x00") {
+			t.Fatalf("a NUL byte is left in the shared content:\n%q\n%q", got.Text, got.HTML)
+		}
 		const link = "https://prensa.example.org/u/fuzz-token"
-		for _, filled := range []*dispatcher.EmailContent{WithUnsubscribe(got, link), WithUnsubscribe(got, "")} {
+		for _, filled := range []*dispatcher.EmailContent{got.WithUnsubscribe(link), got.WithUnsubscribe("")} {
 			if strings.Contains(filled.Text+filled.HTML, "\x00") {
 				t.Fatalf("a NUL byte is left after WithUnsubscribe:\n%q\n%q", filled.Text, filled.HTML)
 			}
@@ -121,7 +124,7 @@ func FuzzEmail(f *testing.F) {
 				t.Fatalf("%v\n%s", err, filled.HTML)
 			}
 		}
-		if filled := WithUnsubscribe(got, link); strings.Count(filled.Text, link) != 1+strings.Count(got.Text, link) {
+		if filled := got.WithUnsubscribe(link); strings.Count(filled.Text, link) != 1+strings.Count(got.Text, link) {
 			t.Fatalf("the link is not in the text once:\n%s", filled.Text)
 		}
 	})

@@ -15,7 +15,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			email = WithUnsubscribe(email, "https://prensa.example.org/u/AZCd_9QGC3Vuc3Vic2NyaWJl?a=1&b=2")
+			email = email.WithUnsubscribe("https://prensa.example.org/u/AZCd_9QGC3Vuc3Vic2NyaWJl?a=1&b=2")
 			golden(t, "email_"+lang+".html", email.HTML)
 			golden(t, "email_"+lang+".txt", "Subject: "+email.Subject+"\n\n"+email.Text)
 

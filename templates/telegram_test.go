@@ -168,7 +168,7 @@ func TestRendererConcurrent(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			email, err := r.Email(rel, "es")
-			if err != nil || *email != *wantEmail {
+			if err != nil || !cmp.Equal(email, wantEmail) {
 				t.Errorf("concurrent Email differs (err %v)", err)
 			}
 			tg, err := r.Telegram(rel, "en")

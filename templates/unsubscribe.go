@@ -1,7 +1,6 @@
 package templates
 
 import (
-	"html"
 	htmltemplate "html/template"
 	"strings"
 
@@ -12,12 +11,15 @@ import (
 // release in one language, but its last line holds each recipient's own
 // unsubscribe link. So that the email is not rendered again per recipient,
 // the templates write that line once, starting with unsubscribeMarker and
-// with unsubscribeURL where the link goes, and WithUnsubscribe fills it in.
+// with unsubscribeURL where the link goes; Renderer.Email then takes the
+// line out and returns where it goes as a dispatcher.LinkSlot, which
+// EmailContent.WithUnsubscribe fills in. The marker never leaves this
+// package.
 //
 // The marker holds NUL bytes, which user text can never produce (clean turns
 // them into U+FFFD and entity references to NUL decode to U+FFFD), so only
 // the templates can start such a line; the URL placeholder is replaced only
-// in those lines.
+// in that line.
 const (
 	unsubscribeMarker = "\x00pregon:unsubscribe\x00"
 	unsubscribeURL    = "%UNSUBSCRIBE_URL%"
@@ -31,35 +33,31 @@ func templateFuncs() map[string]any {
 	}
 }
 
-// WithUnsubscribe returns a copy of c, an email Renderer.Email made, with
-// the unsubscribe line of its plain text and HTML filled in with link (HTML
-// escaped in the HTML), or removed, with the blank line before it, when link
-// is "". The content itself is not changed, so it can be shared.
-func WithUnsubscribe(c *dispatcher.EmailContent, link string) *dispatcher.EmailContent {
-	out := *c
-	out.Text = fillUnsubscribe(c.Text, link)
-	out.HTML = fillUnsubscribe(c.HTML, html.EscapeString(link))
-	return &out
-}
-
-func fillUnsubscribe(s, link string) string {
-	if !strings.Contains(s, unsubscribeMarker) {
-		return s
+// cutUnsubscribe takes the unsubscribe line (and the blank line before it)
+// out of a rendered body, and returns the body without it and where it goes.
+// A body without the line comes back unchanged, with a zero slot.
+func cutUnsubscribe(s string) (string, dispatcher.LinkSlot) {
+	i := strings.Index(s, unsubscribeMarker)
+	if i < 0 || (i > 0 && s[i-1] != '\n') {
+		return strings.ReplaceAll(s, unsubscribeMarker, ""), dispatcher.LinkSlot{}
 	}
-	var out []string
-	for _, line := range strings.SplitAfter(s, "\n") {
-		rest, ok := strings.CutPrefix(line, unsubscribeMarker)
-		switch {
-		case !ok:
-			out = append(out, line)
-		case link != "":
-			out = append(out, strings.ReplaceAll(rest, unsubscribeURL, link))
-		default:
-			if n := len(out); n > 0 && strings.TrimSpace(out[n-1]) == "" {
-				out = out[:n-1]
-			}
-		}
+	end := len(s)
+	if j := strings.IndexByte(s[i:], '\n'); j >= 0 {
+		end = i + j + 1
 	}
+	line := s[i+len(unsubscribeMarker) : end]
+	// The blank line before it goes with it, so that an email without the
+	// line does not end in a blank one.
+	start := i
+	if k := strings.LastIndexByte(s[:max(i-1, 0)], '\n'); i > 0 && strings.TrimSpace(s[k+1:i]) == "" {
+		start = k + 1
+	}
+	slot := dispatcher.LinkSlot{At: start, Parts: strings.Split(s[start:i]+line, unsubscribeURL)}
+	rest := s[:start] + s[end:]
 	// A marker anywhere else cannot happen; never let one out.
-	return strings.ReplaceAll(strings.Join(out, ""), unsubscribeMarker, "")
+	rest = strings.ReplaceAll(rest, unsubscribeMarker, "")
+	for n, p := range slot.Parts {
+		slot.Parts[n] = strings.ReplaceAll(p, unsubscribeMarker, "")
+	}
+	return rest, slot
 }

@@ -19,8 +19,8 @@ func TestWithUnsubscribe(t *testing.T) {
 			}
 			before := *c
 			link := "https://prensa.example.org/u/tok?a=1&b=2"
-			got := WithUnsubscribe(c, link)
-			if *c != before {
+			got := c.WithUnsubscribe(link)
+			if !cmp.Equal(*c, before) {
 				t.Error("WithUnsubscribe changed the shared content")
 			}
 			label := labelsFor(lang)
@@ -31,14 +31,14 @@ func TestWithUnsubscribe(t *testing.T) {
 			if !strings.Contains(got.HTML, wantHTML) {
 				t.Errorf("HTML lacks %q:\n%s", wantHTML, got.HTML)
 			}
-			none := WithUnsubscribe(c, "")
+			none := c.WithUnsubscribe("")
 			if diff := cmp.Diff("T\n=\n\nCuerpo\n", none.Text); diff != "" {
 				t.Errorf("text without a link (-want +got):\n%s", diff)
 			}
 			if !strings.Contains(none.HTML, "<p>Cuerpo</p>\n</div>\n</div>") || strings.Contains(none.HTML, label.UnsubscribeLink) {
 				t.Errorf("HTML without a link keeps the line:\n%s", none.HTML)
 			}
-			for _, out := range []*dispatcher.EmailContent{got, none} {
+			for _, out := range []*dispatcher.EmailContent{c, got, none} {
 				if strings.ContainsAny(out.Text+out.HTML, "\x00") || strings.Contains(out.Text+out.HTML, unsubscribeURL) {
 					t.Errorf("a marker is left in\n%q\n%q", out.Text, out.HTML)
 				}
@@ -58,12 +58,15 @@ func TestUnsubscribeMarkerCannotBeForged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, s := range map[string]string{"text": c.Text, "html": c.HTML} {
-		if n := strings.Count(s, unsubscribeMarker); n != 1 {
-			t.Errorf("%s: %d unsubscribe lines, want 1:\n%q", name, n, s)
+	for name, slot := range map[string]dispatcher.LinkSlot{"text": c.Unsubscribe.Text, "html": c.Unsubscribe.HTML} {
+		if len(slot.Parts) != 2 {
+			t.Errorf("%s: the unsubscribe line holds the link %d times, want 1: %q", name, len(slot.Parts)-1, slot.Parts)
 		}
 	}
-	got := WithUnsubscribe(c, "https://x.example/u/t")
+	if strings.Contains(c.Text+c.HTML, "\x00") {
+		t.Errorf("a marker is left in the shared content:\n%q\n%q", c.Text, c.HTML)
+	}
+	got := c.WithUnsubscribe("https://x.example/u/t")
 	for name, s := range map[string]string{"text": got.Text, "html": got.HTML} {
 		if n := strings.Count(s, "https://x.example/u/t"); n != 1 {
 			t.Errorf("%s: the link appears %d times, want 1:\n%s", name, n, s)

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/pregon/pregon/dispatcher"
-	"github.com/pregon/pregon/templates"
 )
 
 // A release's email is the same for all its recipients in one language but
@@ -18,10 +17,6 @@ import (
 // quoted-printable) took most of the CPU a message costs, so the Channel
 // encodes it once per content and keeps it in a bodyCache: a message then
 // costs its headers, the encoding of its own link, and a copy.
-
-// linkSlot stands for the unsubscribe link while a body is encoded. It holds
-// NUL bytes, which rendered content never has (see templates.WithUnsubscribe).
-const linkSlot = "\x00pregon:link\x00"
 
 // encodedBody is a multipart/alternative body, quoted-printable parts
 // encoded, split where each recipient's unsubscribe link goes.
@@ -75,17 +70,20 @@ func encodeBody(c *dispatcher.EmailContent) *encodedBody {
 	boundary := "pregon-" + hex.EncodeToString(rnd[:])
 	b := &encodedBody{contentType: `multipart/alternative; boundary="` + boundary + `"`}
 
-	filled := templates.WithUnsubscribe(c, linkSlot)
+	// Each part, whole (for a message without a link) and cut where the
+	// link goes (dispatcher.LinkSlot).
 	parts := []struct {
-		ctype, with, without string
+		ctype   string
+		with    []string
+		without string
 	}{
-		{"text/plain", filled.Text, templates.WithUnsubscribe(c, "").Text},
-		{"text/html", filled.HTML, templates.WithUnsubscribe(c, "").HTML},
+		{"text/plain", c.Unsubscribe.Text.Split(c.Text), c.Text},
+		{"text/html", c.Unsubscribe.HTML.Split(c.HTML), c.HTML},
 	}
 	var noLink bytes.Buffer
 	var cur bytes.Buffer
 	for i, p := range parts {
-		if p.with == "" && p.without == "" {
+		if p.without == "" && len(p.with) == 1 {
 			continue
 		}
 		head := "--" + boundary + "\r\nContent-Type: " + p.ctype + "; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
@@ -93,7 +91,7 @@ func encodeBody(c *dispatcher.EmailContent) *encodedBody {
 		writeQP(&noLink, p.without)
 		noLink.WriteString("\r\n")
 		cur.WriteString(head)
-		pieces := strings.Split(p.with, linkSlot)
+		pieces := p.with
 		for j, piece := range pieces {
 			writeQP(&cur, piece)
 			if j < len(pieces)-1 {

@@ -49,7 +49,7 @@ func TestEncodedBodyDecodesToTheContent(t *testing.T) {
 					t.Fatalf("%s: line of %d bytes: %q", name, len(line), line)
 				}
 			}
-			want := templates.WithUnsubscribe(c, link)
+			want := c.WithUnsubscribe(link)
 			got := decodeParts(t, b.contentType, buf.Bytes())
 			if norm(got["text/plain"]) != norm(want.Text) {
 				t.Errorf("%s, link %q: text part differs:\n got %q\nwant %q", name, link, tail(got["text/plain"]), tail(want.Text))

@@ -16,12 +16,13 @@ import (
 // a message cost.
 type coalescingConn struct {
 	net.Conn
-	mu sync.Mutex
-	w  *bufio.Writer
+	mu  sync.Mutex
+	w   *bufio.Writer
+	now func() time.Time // for the deadline of the last flush
 }
 
-func newCoalescingConn(c net.Conn) *coalescingConn {
-	cc := &coalescingConn{Conn: c}
+func newCoalescingConn(c net.Conn, now func() time.Time) *coalescingConn {
+	cc := &coalescingConn{Conn: c, now: now}
 	cc.w = bufio.NewWriterSize(writerFunc(c.Write), 64<<10)
 	return cc
 }
@@ -55,7 +56,7 @@ func (c *coalescingConn) flush() error {
 
 // Close sends what is held back (a QUIT), then closes.
 func (c *coalescingConn) Close() error {
-	c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+	c.Conn.SetWriteDeadline(c.now().Add(time.Second))
 	c.flush()
 	return c.Conn.Close()
 }
@@ -63,14 +64,14 @@ func (c *coalescingConn) Close() error {
 // dialer returns go-mail's dial function for ep: TCP (and TLS from the
 // first byte for smtps) over a coalescingConn. STARTTLS, when used, wraps
 // the connection this returns.
-func dialer(ep Endpoint, tlsConfig *tls.Config) func(ctx context.Context, network, addr string) (net.Conn, error) {
+func dialer(ep Endpoint, tlsConfig *tls.Config, now func() time.Time) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		var d net.Dialer
 		raw, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
-		conn := net.Conn(newCoalescingConn(raw))
+		conn := net.Conn(newCoalescingConn(raw, now))
 		if ep.TLS == TLSImplicit {
 			tc := tls.Client(conn, tlsConfig)
 			if err := tc.HandshakeContext(ctx); err != nil {

@@ -51,7 +51,9 @@ type Config struct {
 	Timeout time.Duration
 	// Logger receives connection events at debug level. Nil discards them.
 	Logger *slog.Logger
-	// Now is the clock for the Date header. Nil means time.Now.
+	// Now is the clock: the Date header, the age of idle connections, and
+	// the write deadline of a closing connection (so a wall clock, in
+	// production). Nil means time.Now.
 	Now func() time.Time
 	// Limiter, when set, is waited on before each message (a rate limit
 	// shared by all workers).
@@ -126,7 +128,7 @@ func New(cfg Config) (*Channel, error) {
 		size = DefaultPoolSize
 	}
 	c.slots = make(chan struct{}, size)
-	c.client, err = newClient(ep, c.timeout)
+	c.client, err = newClient(ep, c.timeout, c.now)
 	if err != nil {
 		return nil, fmt.Errorf("email: %w", err)
 	}
@@ -135,7 +137,7 @@ func New(cfg Config) (*Channel, error) {
 }
 
 // newClient returns the go-mail client whose settings every connection uses.
-func newClient(ep Endpoint, timeout time.Duration) (*mail.Client, error) {
+func newClient(ep Endpoint, timeout time.Duration, now func() time.Time) (*mail.Client, error) {
 	tlsConfig := &tls.Config{
 		ServerName:         ep.Host,
 		MinVersion:         tls.VersionTLS12,
@@ -152,7 +154,7 @@ func newClient(ep Endpoint, timeout time.Duration) (*mail.Client, error) {
 		mail.WithoutNoop(),
 		mail.WithoutRset(),
 		mail.WithTLSConfig(tlsConfig),
-		mail.WithDialContextFunc(dialer(ep, tlsConfig)),
+		mail.WithDialContextFunc(dialer(ep, tlsConfig, now)),
 	}
 	switch ep.TLS {
 	case TLSImplicit:
@@ -183,11 +185,10 @@ func (c *Channel) SendEmail(ctx context.Context, m *dispatcher.EmailMessage) (st
 	if m != nil {
 		to = m.To.Email
 	}
-	msg, err := buildMessage(c.from, m, c.bodies)
+	msg, err := buildMessage(c.from, m, c.now(), c.bodies)
 	if err != nil {
 		return "", dispatcher.Permanent(fmt.Errorf("send to %s: %w", to, err))
 	}
-	msg.SetDateWithValue(c.now())
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
 			return "", fmt.Errorf("send to %s: wait for a turn: %w", to, err)
@@ -281,7 +282,7 @@ func (c *Channel) get(ctx context.Context) (cn *conn, reused bool, err error) {
 		c.mu.Unlock()
 		return nil, false, ErrClosed
 	}
-	now := time.Now()
+	now := c.now()
 	for len(c.idle) > 0 && cn == nil {
 		last := c.idle[len(c.idle)-1]
 		c.idle = c.idle[:len(c.idle)-1]
@@ -315,7 +316,7 @@ func (c *Channel) get(ctx context.Context) (cn *conn, reused bool, err error) {
 
 // put returns a healthy connection to the pool, or closes it after Close.
 func (c *Channel) put(cn *conn) {
-	cn.lastUsed = time.Now()
+	cn.lastUsed = c.now()
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

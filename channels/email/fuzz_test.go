@@ -47,11 +47,11 @@ func FuzzBuildMessage(f *testing.F) {
 			MessageID: "d1.rel_1@example.org", Content: content, UnsubscribeURL: link,
 			Headers: map[string]string{"List-Unsubscribe": "<" + link + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
 		}
-		msg, err := email.BuildMessage(from, m)
+		msg, err := email.BuildMessage(from, m, date)
 		if errors.Is(err, email.ErrInvalidMessage) && link != "" {
 			// Only the link may be refused; without it the message builds.
 			m.UnsubscribeURL, link = "", ""
-			msg, err = email.BuildMessage(from, m)
+			msg, err = email.BuildMessage(from, m, date)
 		}
 		if err != nil {
 			t.Fatalf("BuildMessage: %v", err)
@@ -86,7 +86,7 @@ func FuzzBuildMessage(f *testing.F) {
 		if err != nil || mediaType != "multipart/alternative" {
 			t.Fatalf("Content-Type = %q (%v)", h.Get("Content-Type"), err)
 		}
-		want := templates.WithUnsubscribe(content, link)
+		want := content.WithUnsubscribe(link)
 		mr := multipart.NewReader(parsed.Body, params["boundary"])
 		for i, part := range []struct{ typ, body string }{{"text/plain", want.Text}, {"text/html", want.HTML}} {
 			p, err := mr.NextRawPart()

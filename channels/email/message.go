@@ -14,7 +14,6 @@ import (
 	"github.com/wneessen/go-mail"
 
 	"github.com/pregon/pregon/dispatcher"
-	"github.com/pregon/pregon/templates"
 )
 
 // ErrInvalidMessage is returned (wrapped) by BuildMessage for a message that
@@ -31,11 +30,11 @@ var reservedHeaders = map[string]bool{
 
 // BuildMessage builds the MIME message for m, sent from from: one recipient
 // in To (never Cc or Bcc), Reply-To when m has one, the subject encoded as
-// RFC 2047 words when it is not ASCII, Message-ID <m.MessageID>, the Date of
-// now, and a multipart/alternative body with text/plain then text/html (UTF-8,
+// RFC 2047 words when it is not ASCII, Message-ID <m.MessageID>, the Date
+// date, and a multipart/alternative body with text/plain then text/html (UTF-8,
 // quoted-printable; a single part when one of them is empty), with the
 // footer's unsubscribe line filled in with m.UnsubscribeURL, or left out
-// when it is "" (see templates.WithUnsubscribe). m.Headers are
+// when it is "" (see dispatcher.EmailContent.WithUnsubscribe). m.Headers are
 // added as plain-text headers. CR and LF are removed from every header value,
 // so a value cannot start another header.
 //
@@ -44,13 +43,13 @@ var reservedHeaders = map[string]bool{
 // address does not parse, the message id is malformed, the unsubscribe URL
 // is not a plain http(s) URL, or a header name is invalid or one
 // BuildMessage sets itself.
-func BuildMessage(from dispatcher.Address, m *dispatcher.EmailMessage) (*mail.Msg, error) {
-	return buildMessage(from, m, nil)
+func BuildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, date time.Time) (*mail.Msg, error) {
+	return buildMessage(from, m, date, nil)
 }
 
 // buildMessage is BuildMessage, with the body taken from encoded when it is
 // not nil: the same MIME body, encoded once for all the recipients of m.Content.
-func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, encoded *bodyCache) (*mail.Msg, error) {
+func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, date time.Time, encoded *bodyCache) (*mail.Msg, error) {
 	if m == nil || m.Content == nil {
 		return nil, fmt.Errorf("%w: no content", ErrInvalidMessage)
 	}
@@ -64,7 +63,7 @@ func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, encoded *
 	// line is each one's own.
 	content := m.Content
 	if encoded == nil {
-		content = templates.WithUnsubscribe(m.Content, m.UnsubscribeURL)
+		content = m.Content.WithUnsubscribe(m.UnsubscribeURL)
 	}
 	fromAddr, err := address(from)
 	if err != nil {
@@ -95,7 +94,7 @@ func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, encoded *
 		}
 		msg.SetMessageIDWithValue(id)
 	}
-	msg.SetDateWithValue(time.Now())
+	msg.SetDateWithValue(date)
 
 	for name, value := range m.Headers {
 		if !validHeaderName(name) {

@@ -25,7 +25,7 @@ func TestBuildMessageSinglePart(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := statement("ana@example.org")
 			m.Content.Text, m.Content.HTML = tt.text, tt.html
-			msg, err := email.BuildMessage(from, m)
+			msg, err := email.BuildMessage(from, m, date)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,7 +44,7 @@ func TestBuildMessageSinglePart(t *testing.T) {
 func TestBuildMessageWithoutReplyToOrHeaders(t *testing.T) {
 	m := statement("ana@example.org")
 	m.ReplyTo, m.Headers = nil, nil
-	msg, err := email.BuildMessage(from, m)
+	msg, err := email.BuildMessage(from, m, date)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestBuildMessageWithoutReplyToOrHeaders(t *testing.T) {
 func TestBuildMessageAcceptsBracketedID(t *testing.T) {
 	m := statement("ana@example.org")
 	m.MessageID = "<x.y@example.org>"
-	msg, err := email.BuildMessage(from, m)
+	msg, err := email.BuildMessage(from, m, date)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,15 +72,15 @@ func TestBuildMessageAcceptsBracketedID(t *testing.T) {
 }
 
 func TestBuildMessageErrors(t *testing.T) {
-	if _, err := email.BuildMessage(from, nil); !errors.Is(err, email.ErrInvalidMessage) {
+	if _, err := email.BuildMessage(from, nil, date); !errors.Is(err, email.ErrInvalidMessage) {
 		t.Errorf("nil message: %v", err)
 	}
-	if _, err := email.BuildMessage(dispatcher.Address{}, statement("ana@example.org")); !errors.Is(err, email.ErrInvalidMessage) {
+	if _, err := email.BuildMessage(dispatcher.Address{}, statement("ana@example.org"), date); !errors.Is(err, email.ErrInvalidMessage) {
 		t.Errorf("no from: %v", err)
 	}
 	m := statement("ana@example.org")
 	m.MessageID = "no-at-sign"
-	if _, err := email.BuildMessage(from, m); !errors.Is(err, email.ErrInvalidMessage) {
+	if _, err := email.BuildMessage(from, m, date); !errors.Is(err, email.ErrInvalidMessage) {
 		t.Errorf("message id without @: %v", err)
 	}
 }
@@ -101,7 +101,7 @@ func TestBuildMessageUnsubscribeLine(t *testing.T) {
 	build := func(link string) (*dispatcher.EmailMessage, []byte, error) {
 		m := statement("ana@example.org")
 		m.Content, m.UnsubscribeURL = content, link
-		msg, err := email.BuildMessage(from, m)
+		msg, err := email.BuildMessage(from, m, date)
 		if err != nil {
 			return m, nil, err
 		}
@@ -116,7 +116,7 @@ func TestBuildMessageUnsubscribeLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Content = templates.WithUnsubscribe(content, link)
+	m.Content = content.WithUnsubscribe(link)
 	checkMessage(t, data, m)
 	if !strings.Contains(m.Content.Text, "To stop receiving these statements: "+link+"\n") ||
 		!strings.Contains(m.Content.HTML, `href="https://prensa.example.org/u/AZCd_9Q?a=1&amp;b=2"`) {
@@ -127,7 +127,7 @@ func TestBuildMessageUnsubscribeLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Content = templates.WithUnsubscribe(content, "")
+	m.Content = content.WithUnsubscribe("")
 	checkMessage(t, data, m)
 	if strings.Contains(string(data), "To stop receiving") || strings.Contains(string(data), "Rather not") || strings.Contains(string(data), "UNSUBSCRIBE") || strings.Contains(string(data), "=00") {
 		t.Errorf("the unsubscribe line is left without a link:\n%s", data)

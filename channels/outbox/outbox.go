@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pregon/pregon/channels/email"
 	"github.com/pregon/pregon/dispatcher"
@@ -37,6 +38,7 @@ type Outbox struct {
 	dir    string
 	from   dispatcher.Address
 	logger *slog.Logger
+	now    func() time.Time
 }
 
 var (
@@ -44,23 +46,29 @@ var (
 	_ dispatcher.TelegramSender = (*Outbox)(nil)
 )
 
-// Option changes an Outbox made by New.
-type Option func(*Outbox)
+// Config configures an Outbox. Dir is required.
+type Config struct {
+	// Dir is the folder to write under.
+	Dir string
+	// From is the sender the emails show, as the email channel would with
+	// the same From. Zero: "Pregón outbox <outbox@pregon.invalid>".
+	From dispatcher.Address
+	// Logger receives a warning that the outbox is in use, and a line per
+	// message written. Nil discards them.
+	Logger *slog.Logger
+	// Now is the clock for the emails' Date header. Nil means time.Now.
+	Now func() time.Time
+}
 
-// From makes the outbox's emails show from as their sender, as the email
-// channel would with the same From. Without it the sender is
-// "Pregón outbox <outbox@pregon.invalid>".
-func From(from dispatcher.Address) Option { return func(o *Outbox) { o.from = from } }
-
-// New returns an Outbox that writes under dir, creating it and its email and
-// telegram folders (0o750). It logs a warning that the outbox is in use and
-// where. A nil logger discards logs. It returns an error when a folder cannot
-// be created.
-func New(dir string, logger *slog.Logger, opts ...Option) (*Outbox, error) {
-	if dir == "" {
+// New returns an Outbox that writes under cfg.Dir, creating it and its email
+// and telegram folders (0o750). It logs a warning that the outbox is in use
+// and where. It returns an error when Dir is empty or a folder cannot be
+// created.
+func New(cfg Config) (*Outbox, error) {
+	if cfg.Dir == "" {
 		return nil, errors.New("outbox: no folder given")
 	}
-	abs, err := filepath.Abs(dir)
+	abs, err := filepath.Abs(cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
@@ -69,18 +77,17 @@ func New(dir string, logger *slog.Logger, opts ...Option) (*Outbox, error) {
 			return nil, fmt.Errorf("outbox: %w", err)
 		}
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	o := &Outbox{dir: abs, from: cfg.From, logger: cfg.Logger, now: cfg.Now}
+	if o.from == (dispatcher.Address{}) {
+		o.from = dispatcher.Address{Name: "Pregón outbox", Email: "outbox@pregon.invalid"}
 	}
-	o := &Outbox{
-		dir:    abs,
-		from:   dispatcher.Address{Name: "Pregón outbox", Email: "outbox@pregon.invalid"},
-		logger: logger,
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
 	}
-	for _, opt := range opts {
-		opt(o)
+	if o.now == nil {
+		o.now = time.Now
 	}
-	logger.Warn("OUTBOX IN USE: what goes through it is not really sent but written to files (the log says which channels use it)",
+	o.logger.Warn("OUTBOX IN USE: what goes through it is not really sent but written to files (the log says which channels use it)",
 		"outbox", abs)
 	return o, nil
 }
@@ -100,7 +107,7 @@ func (o *Outbox) SendEmail(ctx context.Context, m *dispatcher.EmailMessage) (str
 	if err := checkID(m.DeliveryID); err != nil {
 		return "", dispatcher.Permanent(fmt.Errorf("outbox email to %s: %w", m.To.Email, err))
 	}
-	msg, err := email.BuildMessage(o.from, m)
+	msg, err := email.BuildMessage(o.from, m, o.now())
 	if err != nil {
 		return "", dispatcher.Permanent(fmt.Errorf("outbox email to %s: %w", m.To.Email, err))
 	}

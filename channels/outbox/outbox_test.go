@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -42,7 +43,7 @@ func newOutbox(t *testing.T) (*outbox.Outbox, *bytes.Buffer) {
 	t.Helper()
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	o, err := outbox.New(filepath.Join(t.TempDir(), "outbox"), logger, outbox.From(from))
+	o, err := outbox.New(outbox.Config{Dir: filepath.Join(t.TempDir(), "outbox"), From: from, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,5 +239,30 @@ func TestWriteFailureIsTransient(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Join(o.Dir(), "email"))
 	if len(entries) != 1 {
 		t.Errorf("temporary file left behind: %v", entries)
+	}
+}
+
+// TestEmailDateFromClock checks that an email's Date header comes from
+// Config.Now.
+func TestEmailDateFromClock(t *testing.T) {
+	at := time.Date(2026, 2, 4, 16, 0, 0, 0, time.UTC)
+	o, err := outbox.New(outbox.Config{Dir: t.TempDir(), Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := message("d-clock", "Fecha")
+	if _, err := o.SendEmail(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(o.Dir(), "email", "d-clock.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := netmail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := msg.Header.Date(); err != nil || !d.Equal(at) {
+		t.Errorf("Date = %v (%v), want %v", d, err, at)
 	}
 }

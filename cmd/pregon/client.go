@@ -181,7 +181,7 @@ func (c *cli) connect(cm *command, args []string, npos int, names string) ([]str
 func (c *cli) api(cm *command) (*client.Client, error) {
 	base := firstNonEmpty(cm.apiURL, c.getenv("PREGON_API_URL"), defaultAPIURL)
 	token := firstNonEmpty(cm.token, c.getenv("PREGON_TOKEN"))
-	a, err := client.New(base, token, client.WithHTTPClient(c.http), client.WithUserAgent("pregon-cli/"+version))
+	a, err := client.New(base, token, client.WithHTTPClient(c.http), client.WithUserAgent("pregon-cli/"+readVersion().Module))
 	if err != nil {
 		return nil, fmt.Errorf("PREGON_API_URL or --api-url: want an http(s) URL like %s, got %q", defaultAPIURL, base)
 	}

@@ -16,7 +16,7 @@ import (
 func (c *cli) listCreate(ctx context.Context, args []string) error {
 	cm := c.flags("list create", "list create --name N --kind press|subscribers [--description D]")
 	name := cm.fs.String("name", "", "the list's name (required)")
-	kind := cm.fs.String("kind", "", "press (curated by coordinators) or subscribers (public, double opt-in)")
+	kind := cm.fs.String("kind", "", "press (curated by coordinators) or subscribers (people who asked for the statements)")
 	desc := cm.fs.String("description", "", "what the list is for")
 	if _, err := cm.parse(args, 0, ""); err != nil {
 		return err

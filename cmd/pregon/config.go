@@ -84,6 +84,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.Secret != "" && len(c.Secret) < 16 {
 		bad("PREGON_SECRET", "must be at least 16 characters")
+	} else if placeholderSecret(c.Secret) {
+		bad("PREGON_SECRET", "is an example value, which anyone can read, so links signed with it could be forged: "+
+			"set a secret of your own, e.g. PREGON_SECRET=$(openssl rand -hex 32) (in .env for docker compose)")
 	}
 	if v := get("PREGON_TRUSTED_PROXIES", ""); v != "" {
 		ps, err := api.ParseProxies(v)
@@ -149,6 +152,28 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		bad("PREGON_LOG_LEVEL", "want debug, info, warn or error, got %q", c.LogLevel)
 	}
 	return c, errors.Join(errs...)
+}
+
+// placeholderSecret reports whether s is an example secret, such as the
+// "CHANGE-ME-..." kind that documentation and compose files show: its
+// letters, lower-cased, hold "changeme" or another such phrase. (Secrets
+// made by openssl rand -hex or -base64 never hold one.)
+func placeholderSecret(s string) bool {
+	letters := strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' {
+			return r
+		}
+		if 'A' <= r && r <= 'Z' {
+			return r - 'A' + 'a'
+		}
+		return -1
+	}, s)
+	for _, p := range []string{"changeme", "replaceme", "yoursecret", "placeholder", "setpregonsecret", "randomstring"} {
+		if strings.Contains(letters, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // redact hides the password in a URL, for error messages and logs.

@@ -1,5 +1,5 @@
 // Command pregon is Pregón's one binary: the service (serve, api, worker)
-// and its admin commands (token create).
+// and its admin commands (token create, list, revoke).
 package main
 
 import (
@@ -20,14 +20,16 @@ Commands:
   serve                 run the HTTP API and the workers in one process (the default)
   api                   run the HTTP API only
   worker                run the workers only (run many, on many machines, against one Redis)
-  token create --name N --role admin|coordinator|viewer
+  token create --name N --role admin|coordinator|viewer [--expires 720h]
                         create an API token; prints it once on stdout and stores only its hash
+  token list            the API tokens: id, name, role, created, expires, last used
+  token revoke ID       stop a token at once
   list create|import|contacts ...
   channel add|list ...
   release send|status|deliveries|cancel|retry ...
                         client commands: talk to a running Pregón's HTTP API
                         (PREGON_API_URL, PREGON_TOKEN); run "pregon release help"
-  version               print the version
+  version               print the module version, commit and Go version it was built from
 
 Configuration comes from PREGON_* environment variables; see README.md.
 `
@@ -59,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "list", "channel", "release":
 		err = clientCmd(ctx, cmd, args, stdout, stderr, getenv)
 	case "version":
-		fmt.Fprintln(stdout, "pregon", version)
+		fmt.Fprintln(stdout, readVersion())
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
@@ -75,8 +77,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	return 0
 }
-
-const version = "0.1.0"
 
 // tuneGC sets the garbage collector for a mail pipeline, unless GOGC or
 // GOMEMLIMIT say otherwise: collect a third as often as Go's default

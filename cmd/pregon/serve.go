@@ -13,9 +13,6 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/api"
-	"github.com/pregon/pregon/channels/email"
-	"github.com/pregon/pregon/channels/outbox"
-	"github.com/pregon/pregon/channels/telegram"
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/links"
 	"github.com/pregon/pregon/queue"
@@ -76,6 +73,22 @@ func redisClient(raw string) (redis.UniversalClient, error) {
 	return redis.NewClient(opt), nil
 }
 
+// parts are what serve builds once, at start, and shares between the API
+// and the workers: one Redis client (inside the store), one clock, one queue
+// client, one rate limiter, one renderer, one links signer, one dispatcher
+// service.
+type parts struct {
+	cfg      *config
+	log      *slog.Logger
+	now      func() time.Time
+	store    *store.Store
+	queue    *queue.Client
+	limiter  *ratelimit.Limiter
+	renderer *templates.Renderer
+	links    *links.Signer
+	service  *dispatcher.Service
+}
+
 // serve runs the API, the workers, or both, until ctx ends.
 func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string, roles role) error {
 	if len(args) > 0 {
@@ -86,6 +99,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	log.Info("pregon starting", readVersion().attrs()...)
 	st, closeRedis, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -98,72 +112,48 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 			log.Warn(w)
 		}
 	}
-	rdb := st.Client()
-	renderer, err := templates.New()
-	if err != nil {
+	p := &parts{cfg: cfg, log: log, now: time.Now, store: st,
+		queue: queue.NewClient(st.Client()), limiter: ratelimit.New(st.Client())}
+	if p.renderer, err = templates.New(); err != nil {
 		return err
 	}
-	signer, err := openLinks(ctx, cfg, st, log)
-	if err != nil {
+	if p.links, err = openLinks(ctx, cfg, st, log, p.now); err != nil {
 		return err
 	}
-	qc := queue.NewClient(rdb)
-	dcfg := dispatcher.Config{
-		Store: st, Queue: qc, Renderer: renderer, Logger: log,
-		MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase, Backoff: queue.Backoff,
-		BatchSize: cfg.BatchSize, MessageIDDomain: domainOf(cfg.From.Address), ClaimTimeout: cfg.ClaimTimeout,
-		Links: signer,
-	}
+	var senders channels
 	if roles&roleWorker != 0 {
-		closeChannels, err := openChannels(cfg, log, ratelimit.New(rdb), &dcfg)
-		if err != nil {
+		var closeChannels func()
+		if senders, closeChannels, err = openChannels(cfg, log, p.limiter, p.now); err != nil {
 			return err
 		}
 		defer closeChannels()
 	}
-	svc, err := dispatcher.NewService(dcfg)
+	p.service, err = dispatcher.NewService(dispatcher.Config{
+		Store: st, Queue: p.queue, Renderer: p.renderer, Email: senders.email, Telegram: senders.telegram,
+		Logger: log, Now: p.now, Links: p.links,
+		MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase, Backoff: queue.Backoff, BatchSize: cfg.BatchSize,
+		MessageIDDomain: domainOf(cfg.From.Address), ClaimTimeout: cfg.ClaimTimeout,
+	})
 	if err != nil {
 		return err
 	}
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	if cfg.PprofAddr != "" {
-		srv := &http.Server{Addr: cfg.PprofAddr, Handler: pprofMux(), ReadHeaderTimeout: 10 * time.Second}
-		log.Warn("pprof profiling endpoint enabled: keep it off public networks", "addr", cfg.PprofAddr)
-		go func() {
-			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("PREGON_PPROF_ADDR: %w", err)
-			}
-		}()
+		srv := startPprof(cfg.PprofAddr, log, errc)
 		defer srv.Close()
 	}
 	var httpSrv *http.Server
 	if roles&roleAPI != 0 {
-		h, err := api.New(api.Config{Store: st, Sender: svc, Previewer: renderer, Logger: log,
-			Links: signer, Limiter: &ratelimit.PerClient{L: ratelimit.New(rdb), Burst: ratelimit.ClientBurst}, TrustedProxies: cfg.TrustedProxies})
-		if err != nil {
+		if httpSrv, err = p.startAPI(errc); err != nil {
 			return err
 		}
-		ln, err := net.Listen("tcp", cfg.HTTPAddr)
-		if err != nil {
-			return fmt.Errorf("PREGON_HTTP_ADDR: %w", err)
-		}
-		httpSrv = api.NewHTTPServer(cfg.HTTPAddr, h)
-		log.Info("api listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
-		go func() {
-			if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
-			}
-		}()
 	}
 	var workers *queue.Server
 	if roles&roleWorker != 0 {
-		workers = queue.NewServer(rdb, queue.Config{Concurrency: cfg.Concurrency, RetryBase: cfg.RetryBase, Logger: log}, svc)
-		if err := workers.Start(); err != nil {
+		if workers, err = p.startWorkers(ctx); err != nil {
 			return err
 		}
-		log.Info("workers started", "concurrency", cfg.Concurrency)
-		go svc.RunSweeper(ctx, min(max(cfg.ClaimTimeout/4, time.Second), 30*time.Second))
 	}
 
 	select {
@@ -180,7 +170,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		workers.Shutdown()
 		// asynq hands back the tasks still running at its shutdown timeout;
 		// give their handlers a moment to record what they sent.
-		if !svc.Drain(5 * time.Second) {
+		if !p.service.Drain(5 * time.Second) {
 			log.Warn("some deliveries were still running at exit; their claims go stale and the sweeper resends them")
 		}
 	}
@@ -188,70 +178,57 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	return err
 }
 
-// openChannels sets the email and Telegram senders in dcfg: the real ones
-// when configured, the outbox otherwise.
-func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, dcfg *dispatcher.Config) (func(), error) {
-	closers := []func(){}
-	from := dispatcher.Address{Name: cfg.From.Name, Email: cfg.From.Address}
-	var box *outbox.Outbox
-	useOutbox := func() (*outbox.Outbox, error) {
-		if box != nil {
-			return box, nil
-		}
-		b, err := outbox.New(cfg.OutboxDir, log, outbox.From(from))
-		box = b
-		return b, err
+// startAPI starts the HTTP API on PREGON_HTTP_ADDR; a failure to serve is
+// sent on errc.
+func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
+	h, err := api.New(api.Config{Store: p.store, Sender: p.service, Previewer: p.renderer, Logger: p.log, Now: p.now,
+		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies})
+	if err != nil {
+		return nil, err
 	}
-	if cfg.SMTPURL != "" {
-		ecfg := email.Config{URL: cfg.SMTPURL, From: from, PoolSize: cfg.Concurrency, Logger: log}
-		if cfg.EmailRate > 0 {
-			ecfg.Limiter = &ratelimit.Email{L: lim, PerSecond: cfg.EmailRate}
-		}
-		ch, err := email.New(ecfg)
-		if err != nil {
-			return nil, fmt.Errorf("PREGON_SMTP_URL: %w", err)
-		}
-		closers = append(closers, func() { ch.Close() })
-		dcfg.Email = ch
-		log.Info("email channel: SMTP", "smtp", redact(cfg.SMTPURL))
-	} else {
-		b, err := useOutbox()
-		if err != nil {
-			return nil, err
-		}
-		dcfg.Email = b
-		log.Warn("email channel: PREGON_SMTP_URL is not set, so emails are NOT sent: they are written to the outbox", "dir", cfg.OutboxDir)
+	ln, err := net.Listen("tcp", p.cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("PREGON_HTTP_ADDR: %w", err)
 	}
-	if cfg.TelegramToken != "" {
-		ch, err := telegram.New(telegram.Config{
-			Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, Logger: log,
-			Limiter: &ratelimit.Telegram{L: lim, PerSecond: cfg.TelegramRate, PerChatPerMinute: cfg.TelegramChatRate},
-		})
-		if err != nil {
-			return nil, fmt.Errorf("PREGON_TELEGRAM_TOKEN: %w", err)
+	srv := api.NewHTTPServer(p.cfg.HTTPAddr, h)
+	p.log.Info("api listening", "addr", ln.Addr().String(), "public_url", p.cfg.PublicURL)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
 		}
-		dcfg.Telegram = ch
-		log.Info("telegram channel: Bot API", "api_url", cfg.TelegramAPIURL)
-	} else {
-		b, err := useOutbox()
-		if err != nil {
-			return nil, err
-		}
-		dcfg.Telegram = b
-		log.Warn("telegram channel: PREGON_TELEGRAM_TOKEN is not set, so posts are NOT sent: they are written to the outbox", "dir", cfg.OutboxDir)
+	}()
+	return srv, nil
+}
+
+// startWorkers starts the queue's workers and the sweeper, which runs until
+// ctx ends.
+func (p *parts) startWorkers(ctx context.Context) (*queue.Server, error) {
+	workers := queue.NewServer(p.store.Client(), queue.Config{Concurrency: p.cfg.Concurrency, RetryBase: p.cfg.RetryBase, Logger: p.log}, p.service)
+	if err := workers.Start(); err != nil {
+		return nil, err
 	}
-	return func() {
-		for _, c := range closers {
-			c()
+	p.log.Info("workers started", "concurrency", p.cfg.Concurrency)
+	go p.service.RunSweeper(ctx, min(max(p.cfg.ClaimTimeout/4, time.Second), 30*time.Second))
+	return workers, nil
+}
+
+// startPprof serves Go's profiles on addr; a failure to serve is sent on errc.
+func startPprof(addr string, log *slog.Logger, errc chan<- error) *http.Server {
+	srv := &http.Server{Addr: addr, Handler: pprofMux(), ReadHeaderTimeout: 10 * time.Second}
+	log.Warn("pprof profiling endpoint enabled: keep it off public networks", "addr", addr)
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("PREGON_PPROF_ADDR: %w", err)
 		}
-	}, nil
+	}()
+	return srv
 }
 
 // openLinks returns the signer of the links in messages (one-click
 // unsubscribe), keyed with PREGON_SECRET, or when it is not set with a
 // random secret shared through Redis, with a warning: links then work only
 // as long as that Redis key does.
-func openLinks(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger) (*links.Signer, error) {
+func openLinks(ctx context.Context, cfg *config, st *store.Store, log *slog.Logger, now func() time.Time) (*links.Signer, error) {
 	secret := []byte(cfg.Secret)
 	if len(secret) == 0 {
 		s, created, err := st.SharedSecret(ctx)
@@ -262,7 +239,7 @@ func openLinks(ctx context.Context, cfg *config, st *store.Store, log *slog.Logg
 		log.Warn("PREGON_SECRET is not set: unsubscribe links are signed with a random secret kept in Redis under pregon:secret, "+
 			"and stop working if that key is lost; set PREGON_SECRET to keep them valid", "created", created)
 	}
-	return links.New(secret, cfg.PublicURL, nil, 0)
+	return links.New(secret, cfg.PublicURL, now, 0)
 }
 
 func domainOf(addr string) string {

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/pregon/pregon/channels/email"
+	"github.com/pregon/pregon/channels/outbox"
+	"github.com/pregon/pregon/channels/telegram"
+	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/ratelimit"
+)
+
+// channels are the senders the workers deliver with.
+type channels struct {
+	email    dispatcher.EmailSender
+	telegram dispatcher.TelegramSender
+}
+
+// openChannels returns the email and Telegram senders: the real ones when
+// configured (paced by lim), the outbox otherwise, and a function that closes
+// them.
+func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, now func() time.Time) (channels, func(), error) {
+	var out channels
+	closers := []func(){}
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	from := dispatcher.Address{Name: cfg.From.Name, Email: cfg.From.Address}
+	var box *outbox.Outbox
+	useOutbox := func() (*outbox.Outbox, error) {
+		if box != nil {
+			return box, nil
+		}
+		b, err := outbox.New(outbox.Config{Dir: cfg.OutboxDir, From: from, Logger: log, Now: now})
+		box = b
+		return b, err
+	}
+	if cfg.SMTPURL != "" {
+		ecfg := email.Config{URL: cfg.SMTPURL, From: from, PoolSize: cfg.Concurrency, Logger: log, Now: now}
+		if cfg.EmailRate > 0 {
+			ecfg.Limiter = &ratelimit.Email{L: lim, PerSecond: cfg.EmailRate}
+		}
+		ch, err := email.New(ecfg)
+		if err != nil {
+			return channels{}, nil, fmt.Errorf("PREGON_SMTP_URL: %w", err)
+		}
+		closers = append(closers, func() { ch.Close() })
+		out.email = ch
+		log.Info("email channel: SMTP", "smtp", redact(cfg.SMTPURL))
+	} else {
+		b, err := useOutbox()
+		if err != nil {
+			return channels{}, nil, err
+		}
+		out.email = b
+		log.Warn("email channel: PREGON_SMTP_URL is not set, so emails are NOT sent: they are written to the outbox", "dir", cfg.OutboxDir)
+	}
+	if cfg.TelegramToken != "" {
+		ch, err := telegram.New(telegram.Config{
+			Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, Logger: log,
+			Limiter: &ratelimit.Telegram{L: lim, PerSecond: cfg.TelegramRate, PerChatPerMinute: cfg.TelegramChatRate},
+		})
+		if err != nil {
+			closeAll()
+			return channels{}, nil, fmt.Errorf("PREGON_TELEGRAM_TOKEN: %w", err)
+		}
+		out.telegram = ch
+		log.Info("telegram channel: Bot API", "api_url", cfg.TelegramAPIURL)
+	} else {
+		b, err := useOutbox()
+		if err != nil {
+			closeAll()
+			return channels{}, nil, err
+		}
+		out.telegram = b
+		log.Warn("telegram channel: PREGON_TELEGRAM_TOKEN is not set, so posts are NOT sent: they are written to the outbox", "dir", cfg.OutboxDir)
+	}
+	return out, closeAll, nil
+}
