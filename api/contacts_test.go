@@ -109,6 +109,12 @@ func TestImportCSVShapes(t *testing.T) {
 			members: []dispatcher.Contact{{Email: "carla@example.org", Name: "Carla", Language: "es"}},
 		},
 		{
+			name:    "a tab in a name becomes a space",
+			csv:     "email,name\nana@example.org,\"Ana\tPérez\"\n",
+			want:    ImportResult{Added: 1, Errors: []RowError{}},
+			members: []dispatcher.Contact{{Email: "ana@example.org", Name: "Ana Pérez"}},
+		},
+		{
 			name: "only a header",
 			csv:  "email,name\n",
 			want: ImportResult{Errors: []RowError{}},

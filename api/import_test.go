@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -140,5 +142,39 @@ func TestImportLateErrorSavesNothing(t *testing.T) {
 	}
 	if h.store.importCalls != 0 || len(h.members(id)) != 0 {
 		t.Errorf("a refused upload saved %d batches", h.store.importCalls)
+	}
+}
+
+// TestImportOutlastsServerTimeouts checks that an import extends the
+// server's read and write deadlines for itself, so that a max-size upload
+// is not cut by the timeouts that bound other requests (NewHTTPServer's 30
+// s to read a request, 60 s to answer). Here the server's timeouts are a
+// nanosecond, so any request that does not extend them fails.
+func TestImportOutlastsServerTimeouts(t *testing.T) {
+	h := newHarness(t)
+	id := h.newList("Prensa")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h.srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Nanosecond, WriteTimeout: time.Nanosecond}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	const n = 5000 // ~150 KB: more than the server reads with the headers
+	req, err := http.NewRequest("POST", "http://"+ln.Addr().String()+"/v1/lists/"+id+"/contacts", strings.NewReader(csvRows(n)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+coordToken)
+	req.Header.Set("Content-Type", "text/csv")
+	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	defer resp.Body.Close()
+	var got ImportResult
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusOK || got.Added != n {
+		t.Fatalf("import: status %d, report %+v, %v; want 200 with %d added", resp.StatusCode, got, err, n)
 	}
 }

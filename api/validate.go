@@ -62,10 +62,10 @@ func checkTextChars(fe *fieldErrors, field, s string) {
 	}
 }
 
-// oneLine replaces line breaks with spaces and trims s, for free-text fields
-// imported from spreadsheets.
+// oneLine replaces line breaks and tabs with spaces and trims s, for
+// free-text fields imported from spreadsheets.
 func oneLine(s string) string {
-	return strings.TrimSpace(strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s))
+	return strings.TrimSpace(strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ", "\t", " ").Replace(s))
 }
 
 // checkURL validates a URL given as input: an absolute http or https URL
