@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"golang.org/x/net/html"
 
 	"github.com/pregon/pregon/dispatcher"
@@ -84,6 +86,71 @@ func TestBadInputCatalogue(t *testing.T) {
 		{item: "unknown fields", name: "contact", path: "/v1/lists/{list}/contacts", body: `[{"email":"ana@example.org","phone":"1"}]`, fields: []string{"phone"}},
 		{item: "unknown fields", name: "send", path: "/v1/releases/{release}/send", body: `{"when":"now"}`, fields: []string{"when"}},
 
+		// Names repeated in one JSON object (issue 9, item 10): refused, named.
+		{item: "duplicate keys", name: "release title", path: "/v1/releases", body: `{"title":"A","title":"B","body":"x","language":"es","audiences":{"lists":["{list}"]}}`,
+			fields: []string{"title"}, detail: "appears twice"},
+		{item: "duplicate keys", name: "nested in a translation", path: "/v1/releases",
+			body:   `{"title":"A","body":"x","language":"es","translations":[{"language":"en","title":"T","body":"b"},{"language":"pt","language":"fr","title":"T","body":"b"}],"audiences":{"lists":["{list}"]}}`,
+			fields: []string{"translations[1].language"}},
+		{item: "duplicate keys", name: "list", path: "/v1/lists", body: `{"name":"P","kind":"press","name":"Q"}`, fields: []string{"name"}},
+		{item: "duplicate keys", name: "contact email", path: "/v1/lists/{list}/contacts", body: `[{"email":"ana@example.org","email":"beto@example.org"}]`,
+			fields: []string{"email"}, detail: "Contact 1"},
+		{item: "duplicate keys", name: "contact attribute", path: "/v1/lists/{list}/contacts", body: `[{"email":"ana@example.org","attributes":{"city":"a","city":"b"}}]`,
+			fields: []string{"attributes.city"}},
+
+		// Control characters (issue 9, item 10): refused in names, titles and text.
+		{item: "control characters", name: "list name with ESC", path: "/v1/lists", body: `{"name":"Prensa\u001b[31m","kind":"press"}`, fields: []string{"name"}, detail: "control characters"},
+		{item: "control characters", name: "release title with U+2028", path: "/v1/releases", body: set("title", "Comunicado\u2028Bcc"), fields: []string{"title"}},
+		{item: "control characters", name: "release title with U+2029", path: "/v1/releases", body: set("title", "Comunicado\u2029Bcc"), fields: []string{"title"}},
+		{item: "control characters", name: "release title with C1 (U+0085)", path: "/v1/releases", body: set("title", "Comuni\u0085cado"), fields: []string{"title"}},
+		{item: "control characters", name: "body with NUL", path: "/v1/releases", body: set("body", "Cuerpo\x00 con NUL"), fields: []string{"body"}},
+		{item: "control characters", name: "body with form feed", path: "/v1/releases", body: set("body", "Cuerpo\fsigue"), fields: []string{"body"}},
+		{item: "control characters", name: "summary with VT", path: "/v1/releases", body: set("summary", "Resumen\vsigue"), fields: []string{"summary"}},
+		{item: "control characters", name: "translation body with ESC", path: "/v1/releases",
+			body: set("translations", []any{map[string]any{"language": "en", "title": "T", "body": "x\x1by"}}), fields: []string{"translations[0].body"}},
+		{item: "control characters", name: "channel title with FF", path: "/v1/telegram/channels", body: `{"chat_id":"@canal_prensa","title":"a\fb"}`, fields: []string{"title"}},
+		{item: "control characters", name: "body keeps tabs and line breaks", path: "/v1/releases", status: 201, accepted: true,
+			body: set("body", "Párrafo\tuno.\r\n\r\nPárrafo dos.\n"), check: func(*testing.T, *harness, *httptest.ResponseRecorder) {}},
+		{item: "control characters", name: "contact name in CSV with ESC: row refused", path: "/v1/lists/{list}/contacts", ctype: "text/csv",
+			body: "email,name\nana@example.org,Ana\x1b[2J\nbeto@example.org,Beto\n", accepted: true,
+			check: imported(ImportResult{Added: 1, Errors: []RowError{{Row: 2, Email: "ana@example.org", Message: "name " + controlMessage}}}, "beto@example.org")},
+		{item: "control characters", name: "contact outlet in JSON with NUL: row refused", path: "/v1/lists/{list}/contacts",
+			body: `[{"email":"ana@example.org","outlet":"Radio\u0000"}]`, accepted: true,
+			check: imported(ImportResult{Errors: []RowError{{Row: 1, Email: "ana@example.org", Message: "outlet " + controlMessage}}})},
+
+		// Contact attributes are bounded (issue 9, item 10).
+		{item: "attributes", name: "too many keys", path: "/v1/lists/{list}/contacts", body: `[{"email":"ana@example.org","attributes":` + attrs(maxAttributes+1, 1) + `},{"email":"beto@example.org","attributes":` + attrs(maxAttributes, 1) + `}]`,
+			accepted: true, check: imported(ImportResult{Added: 1, Errors: []RowError{{Row: 1, Email: "ana@example.org", Message: "attributes: more than 50 keys"}}}, "beto@example.org")},
+		{item: "attributes", name: "value too long", path: "/v1/lists/{list}/contacts", body: `[{"email":"ana@example.org","attributes":` + attrs(1, maxAttrValLen+1) + `}]`,
+			accepted: true, check: imported(ImportResult{Errors: []RowError{{Row: 1, Email: "ana@example.org", Message: `attributes: the value of "k00" is longer than 1024 characters`}}})},
+		{item: "attributes", name: "key too long", path: "/v1/lists/{list}/contacts", body: `[{"email":"ana@example.org","attributes":{"` + strings.Repeat("k", maxAttrKeyLen+1) + `":"v"}}]`,
+			accepted: true, check: func(t *testing.T, h *harness, w *httptest.ResponseRecorder) {
+				if !strings.Contains(w.Body.String(), "is longer than 64 characters") || len(h.members(h.store.lists[0].ID)) != 0 {
+					t.Errorf("a 65-character attribute key was not refused: %s", w.Body)
+				}
+			}},
+		{item: "attributes", name: "a 5.6 MB contact", path: "/v1/lists/{list}/contacts", body: `[{"email":"ana@example.org","attributes":` + attrs(5000, 1100) + `}]`,
+			accepted: true, check: imported(ImportResult{Errors: []RowError{{Row: 1, Email: "ana@example.org", Message: "attributes: more than 50 keys"}}})},
+
+		// URLs are checked at input (issue 9, item 11).
+		{item: "URL", name: "source_url with a quote", path: "/v1/releases", body: set("source_url", `https://example.org/a"onmouseover="x`), fields: []string{"source_url"}},
+		{item: "URL", name: "source_url with credentials", path: "/v1/releases", body: set("source_url", "https://user:secret@example.org/"), fields: []string{"source_url"}, detail: "password"},
+		{item: "URL", name: "source_url without a host", path: "/v1/releases", body: set("source_url", "https:///comunicado"), fields: []string{"source_url"}},
+		{item: "URL", name: "source_url relative", path: "/v1/releases", body: set("source_url", "/comunicado"), fields: []string{"source_url"}},
+		{item: "URL", name: "source_url javascript:", path: "/v1/releases", body: set("source_url", "javascript:alert(1)"), fields: []string{"source_url"}},
+		{item: "URL", name: "source_url with a space", path: "/v1/releases", body: set("source_url", "https://example.org/a b"), fields: []string{"source_url"}},
+		{item: "URL", name: "source_url with angle brackets", path: "/v1/releases", body: set("source_url", "https://example.org/<b>"), fields: []string{"source_url"}},
+		{item: "URL", name: "source_url with a control character", path: "/v1/releases", body: set("source_url", "https://example.org/\x1b"), fields: []string{"source_url"}},
+
+		// Addresses (issue 9, item 12): the rows are refused, with the reason.
+		{item: "addresses", name: "hyphen label, IP literal, non-ASCII local part, IDN domain", path: "/v1/lists/{list}/contacts", ctype: "text/csv",
+			body: "email\na@-example.org\na@[127.0.0.1]\njosé@example.org\nana@münchen.de\n", accepted: true,
+			check: imported(ImportResult{Added: 1, Errors: []RowError{
+				{Row: 2, Email: "a@-example.org", Message: `invalid email: the domain "-example.org" has a label that starts or ends with "-"`},
+				{Row: 3, Email: "a@[127.0.0.1]", Message: "invalid email: an IP address in brackets is not accepted as a domain"},
+				{Row: 4, Email: "josé@example.org", Message: "invalid email: the part before @ has non-ASCII letters, which mail servers accept only with SMTPUTF8 (not supported)"},
+			}}, "ana@xn--mnchen-3ya.de")},
+
 		// Oversized bodies and uploads.
 		{item: "oversized", name: "JSON over 1 MiB", path: "/v1/releases", body: set("body", strings.Repeat("x", mib)), status: 413, detail: "larger than"},
 		{item: "oversized", name: "JSON over 1 MiB, chunked", path: "/v1/lists", body: `{"name":"` + strings.Repeat("x", mib) + `"}`, chunked: true, status: 413},
@@ -102,7 +169,7 @@ func TestBadInputCatalogue(t *testing.T) {
 		{item: "CSV", name: "invalid addresses", path: "/v1/lists/{list}/contacts", ctype: "text/csv",
 			body:     "email\nana@example.org\nnot-an-address\nana@localhost\nana@@example.org\nbeto@example.org\n",
 			accepted: true, check: imported(ImportResult{Added: 2, Errors: []RowError{
-				{Row: 3, Email: "not-an-address", Message: "invalid email"}, {Row: 4, Email: "ana@localhost", Message: "invalid email"},
+				{Row: 3, Email: "not-an-address", Message: "invalid email"}, {Row: 4, Email: "ana@localhost", Message: `invalid email: the domain "localhost" is not a full domain name`},
 				{Row: 5, Email: "ana@@example.org", Message: "invalid email"}}}, "ana@example.org", "beto@example.org")},
 		{item: "CSV", name: "formula cells", path: "/v1/lists/{list}/contacts", ctype: "text/csv",
 			body:     "email,name,outlet\nana@example.org,\"=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",@SUM(A1)\n",
@@ -236,7 +303,7 @@ func imported(want ImportResult, emails ...string) func(*testing.T, *harness, *h
 		if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(want, got); diff != "" {
+		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("import report (-want +got):\n%s", diff)
 		}
 		var members []string
@@ -410,4 +477,14 @@ func previewHandlesUnicode(subject, inBody string) func(*testing.T, *harness, *h
 			}
 		}
 	}
+}
+
+// attrs returns a JSON object of n attributes whose values are size characters.
+func attrs(n, size int) string {
+	m := map[string]string{}
+	for i := range n {
+		m[fmt.Sprintf("k%02d", i)] = strings.Repeat("v", size)
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }

@@ -1,8 +1,14 @@
 package api
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
-	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/pregon/pregon/dispatcher"
@@ -10,7 +16,8 @@ import (
 
 // ImportResult is the answer to a contact upload: how many contacts joined
 // the list, how many members were updated, how many rows repeated an email
-// already seen in the upload, and the rows that were refused.
+// already seen in the upload, the rows that were refused, and the saved rows
+// whose address is suppressed (kept on the list, never mailed).
 type ImportResult struct {
 	Added   int        `json:"added"`
 	Updated int        `json:"updated"`
@@ -18,6 +25,10 @@ type ImportResult struct {
 	Errors  []RowError `json:"errors"`
 	// ErrorsOmitted counts refused rows beyond the first maxRowErrors.
 	ErrorsOmitted int `json:"errors_omitted,omitempty"`
+	// Suppressed lists the saved rows whose address is suppressed.
+	Suppressed []SuppressedRow `json:"suppressed"`
+	// SuppressedOmitted counts suppressed rows beyond the first maxRowErrors.
+	SuppressedOmitted int `json:"suppressed_omitted,omitempty"`
 }
 
 // RowError is a refused row. Row is the line a spreadsheet shows for a CSV
@@ -28,10 +39,13 @@ type RowError struct {
 	Message string `json:"message"`
 }
 
-const (
-	maxRowErrors = 1000
-	maxTextLen   = 200 // names and outlets
-)
+// SuppressedRow is a saved row whose address will not be mailed, and why:
+// "unsubscribed", "hard_bounce", "complaint", ...
+type SuppressedRow struct {
+	Row    int    `json:"row"`
+	Email  string `json:"email"`
+	Reason string `json:"reason"`
+}
 
 // contactInput is one contact of a JSON upload.
 type contactInput struct {
@@ -43,78 +57,18 @@ type contactInput struct {
 	Attributes map[string]string `json:"attributes"`
 }
 
-// importer validates uploaded rows and keeps the good ones.
-type importer struct {
-	seen     map[string]bool
-	contacts []dispatcher.Contact
-	res      ImportResult
-}
-
-func newImporter() *importer {
-	return &importer{seen: map[string]bool{}, res: ImportResult{Errors: []RowError{}}}
-}
-
-func (im *importer) refuse(row int, email, msg string) {
-	if len(im.res.Errors) >= maxRowErrors {
-		im.res.ErrorsOmitted++
-		return
-	}
-	im.res.Errors = append(im.res.Errors, RowError{Row: row, Email: email, Message: msg})
-}
-
-// add validates one row and keeps it unless its email was seen before.
-func (im *importer) add(row int, in contactInput) {
-	raw := strings.TrimSpace(in.Email)
-	email, err := dispatcher.NormalizeEmail(raw)
-	if err != nil {
-		im.refuse(row, raw, "invalid email")
-		return
-	}
-	c := dispatcher.Contact{
-		Email:      email,
-		Name:       oneLine(in.Name),
-		Outlet:     oneLine(in.Outlet),
-		Language:   strings.TrimSpace(in.Language),
-		Tags:       cleanTags(in.Tags),
-		Attributes: in.Attributes,
-	}
-	switch {
-	case utf8.RuneCountInString(c.Name) > maxTextLen:
-		im.refuse(row, raw, "name is longer than 200 characters")
-		return
-	case utf8.RuneCountInString(c.Outlet) > maxTextLen:
-		im.refuse(row, raw, "outlet is longer than 200 characters")
-		return
-	case c.Language != "" && !validLanguage(c.Language):
-		im.refuse(row, raw, "invalid language (use a code like es, en or pt-BR)")
-		return
-	}
-	if im.seen[email] {
-		im.res.Skipped++
-		return
-	}
-	im.seen[email] = true
-	im.contacts = append(im.contacts, c)
-}
-
-// cleanTags trims tags and drops empty and repeated ones.
-func cleanTags(tags []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, t := range tags {
-		t = oneLine(t)
-		if t == "" || seen[strings.ToLower(t)] {
-			continue
-		}
-		seen[strings.ToLower(t)] = true
-		out = append(out, t)
-	}
-	return out
-}
+// importTimeout bounds the reading and writing of one import request, in
+// place of the server's shorter timeouts: a 10 MiB upload of 800,000 rows
+// takes seconds to save, more on a slow link or a busy Redis.
+const importTimeout = 10 * time.Minute
 
 // importContacts handles POST /v1/lists/{id}/contacts: a JSON array of
 // contacts or a CSV file (Content-Type text/csv), at most s.maxUpload bytes.
-// Good rows are imported in one UpsertContacts call; bad ones are reported.
+// The body is read (at most s.maxUpload bytes) and checked whole first, so
+// that a file that is refused as a whole saves nothing; then its rows are
+// parsed and saved in batches of importBatchLen, never all held at once.
+// A failure after some batches were saved answers a problem that says how
+// far the import got (see importCut).
 func (s *Server) importContacts(w http.ResponseWriter, r *http.Request) error {
 	listID := r.PathValue("id")
 	if _, err := s.store.List(r.Context(), listID); err != nil {
@@ -125,40 +79,161 @@ func (s *Server) importContacts(w http.ResponseWriter, r *http.Request) error {
 	if !isCSV && !isJSON(mt) {
 		return unsupported(mt, "application/json (an array of contacts) or text/csv")
 	}
+	// Network deadlines are wall-clock time, whatever clock the server uses.
+	rc := http.NewResponseController(w)
+	deadline := time.Now().Add(importTimeout)
+	_ = rc.SetReadDeadline(deadline) // ErrNotSupported only outside a real server
+	_ = rc.SetWriteDeadline(deadline)
 	data, err := readBody(w, r, s.maxUpload)
 	if err != nil {
 		return err
 	}
-	im := newImporter()
+	parse := parseJSONContacts
 	if isCSV {
-		err = parseCSV(data, im)
-	} else {
-		err = parseJSONContacts(data, im)
+		parse = parseCSV
 	}
-	if err != nil {
+	if err := parse(r.Context(), data, newImporter(nil, listID)); err != nil {
 		return err
 	}
-	if len(im.contacts) > 0 {
-		im.res.Added, im.res.Updated, err = s.store.UpsertContacts(r.Context(), listID, im.contacts)
-		if err != nil {
-			return err
-		}
+	im := newImporter(s.store, listID)
+	err = parse(r.Context(), data, im)
+	if err == nil {
+		err = im.flush(r.Context())
+	}
+	if err != nil {
+		return s.importCut(w, r, im, err)
 	}
 	return writeJSON(w, http.StatusOK, im.res)
 }
 
-func parseJSONContacts(data []byte, im *importer) error {
-	if len(strings.TrimSpace(string(data))) == 0 {
+// cutProblem is the problem of an import that stopped after saving some
+// batches: it carries the report of what was saved.
+type cutProblem struct {
+	Problem
+	// SavedThroughRow is the last row accounted for in Import: rows up to it
+	// were saved or reported, rows after it were not saved.
+	SavedThroughRow int           `json:"saved_through_row"`
+	Import          *ImportResult `json:"import"`
+}
+
+// importCut answers an import that failed while saving (Redis failed, or the
+// client went away) with a problem that says how far it got, so that no
+// saved row is reported as failed, and logs the same.
+func (s *Server) importCut(w http.ResponseWriter, r *http.Request, im *importer, err error) error {
+	s.log.ErrorContext(r.Context(), "contact import cut", "list_id", im.listID,
+		"saved_through_row", im.savedThrough, "added", im.res.Added, "updated", im.res.Updated, "error", err)
+	if im.savedThrough == 0 && im.res.Added+im.res.Updated == 0 {
+		return err // nothing saved: the usual problem
+	}
+	info := infoFrom(r.Context())
+	info.err = err
+	why := "because the store failed"
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		why = "because the request was cancelled or took too long"
+	}
+	p := cutProblem{
+		Problem: Problem{Type: ProblemImportCut, Title: "Import stopped part way", Status: http.StatusServiceUnavailable,
+			Detail: fmt.Sprintf("The import stopped after row %d %s: rows up to row %d were saved "+
+				"(%d added, %d updated; see import), rows after it were not. Send the rows after row %d again.",
+				im.savedThrough, why, im.savedThrough, im.res.Added, im.res.Updated, im.savedThrough),
+			Errors: []FieldError{}},
+		SavedThroughRow: im.savedThrough,
+		Import:          &im.res,
+	}
+	b, merr := json.Marshal(p)
+	if merr != nil {
+		return fmt.Errorf("encode import problem: %w", merr)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", "5")
+	w.WriteHeader(p.Status)
+	w.Write(append(b, '\n'))
+	return nil
+}
+
+// ProblemImportCut is the type of the 503 answer to a contact import that
+// stopped part way: its saved_through_row and import members say what was
+// saved.
+const ProblemImportCut = "urn:pregon:problem:import-cut"
+
+// parseJSONContacts reads a JSON array of contacts. Each element is decoded
+// on its own, so that only one contact is held at a time; an element that is
+// not a contact refuses the whole body (rows are 1-based positions).
+func parseJSONContacts(ctx context.Context, data []byte, im *importer) error {
+	if !utf8.Valid(data) {
+		return invalid("The request body is not valid UTF-8.")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
 		return invalid("The request body is empty; send a JSON array of contacts.")
 	}
-	var rows []contactInput
-	if err := decodeJSON(data, &rows); err != nil {
-		return err
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return jsonStreamError(data, dec, err, 0)
 	}
-	for i, in := range rows {
-		im.add(i+1, in)
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return invalid(fmt.Sprintf("The body must be an array of contacts, not %s.", jsonTokenKind(tok)))
+	}
+	for row := 1; dec.More(); row++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return jsonStreamError(data, dec, err, row)
+		}
+		var in contactInput
+		if err := decodeJSON(raw, &in); err != nil {
+			if p, ok := err.(*Problem); ok {
+				p.Detail = fmt.Sprintf("Contact %d: %s", row, p.Detail)
+			}
+			return err
+		}
+		if err := im.add(ctx, row, in); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing ]
+		return jsonStreamError(data, dec, err, 0)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		off := dec.InputOffset()
+		return invalid(fmt.Sprintf("Unexpected data after the JSON value at %s.", position(data, off)))
 	}
 	return nil
+}
+
+// jsonStreamError explains a failure to read the array of contacts at the
+// decoder's place (in contact row, when it is not 0).
+func jsonStreamError(data []byte, dec *json.Decoder, err error, row int) error {
+	where := ""
+	if row > 0 {
+		where = fmt.Sprintf(" in contact %d", row)
+	}
+	var syntax *json.SyntaxError
+	switch {
+	case errors.As(err, &syntax):
+		return invalid(fmt.Sprintf("Malformed JSON%s at %s: %s.", where, position(data, syntax.Offset-1), syntax.Error()))
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return invalid(fmt.Sprintf("The JSON ends too early%s, at %s: is it truncated?", where, position(data, int64(len(data)))))
+	}
+	return invalid(fmt.Sprintf("The body is not valid JSON%s at %s: %s.", where, position(data, dec.InputOffset()), err))
+}
+
+// jsonTokenKind names the kind of JSON value a token starts.
+func jsonTokenKind(tok json.Token) string {
+	switch t := tok.(type) {
+	case json.Delim:
+		if t == '{' {
+			return "an object"
+		}
+	case string:
+		return "a string"
+	case float64, json.Number:
+		return "a number"
+	case bool:
+		return "true or false"
+	case nil:
+		return "null"
+	}
+	return "that"
 }
 
 // getContacts handles GET /v1/lists/{id}/contacts?cursor=&limit=, a page

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -19,7 +20,7 @@ var csvColumns = []string{"email", "name", "outlet", "language", "tags"}
 // uses ";" or tabs (as spreadsheets in many locales export). Blank rows are
 // ignored. Row errors go to im; a file that cannot be read as a whole is a
 // 400 problem.
-func parseCSV(data []byte, im *importer) error {
+func parseCSV(ctx context.Context, data []byte, im *importer) error {
 	if !utf8.Valid(data) {
 		return invalid("The file is not UTF-8 text. Save it from the spreadsheet as \"CSV UTF-8\".")
 	}
@@ -27,6 +28,7 @@ func parseCSV(data []byte, im *importer) error {
 	rd := csv.NewReader(bytes.NewReader(data))
 	rd.Comma = guessDelimiter(data)
 	rd.FieldsPerRecord = -1
+	rd.ReuseRecord = true
 	header, err := rd.Read()
 	if errors.Is(err, io.EOF) {
 		return invalid("The file is empty. Its first line must name the columns: " + strings.Join(csvColumns, ",") + ".")
@@ -72,13 +74,16 @@ func parseCSV(data []byte, im *importer) error {
 			continue
 		}
 		line, _ := rd.FieldPos(0)
-		im.add(line, contactInput{
+		err = im.add(ctx, line, contactInput{
 			Email:    cell("email"),
 			Name:     cell("name"),
 			Outlet:   cell("outlet"),
 			Language: cell("language"),
 			Tags:     strings.FieldsFunc(cell("tags"), func(r rune) bool { return r == ';' || r == '|' }),
 		})
+		if err != nil {
+			return err
+		}
 	}
 }
 

@@ -78,7 +78,7 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any, emptyOK
 }
 
 // decodeJSON decodes exactly one JSON value from data into v, refusing
-// unknown fields and trailing data, and explains any failure in a 400
+// unknown fields, names repeated in one object and trailing data, and explains any failure in a 400
 // problem that names the field or the place in the text.
 func decodeJSON(data []byte, v any) error {
 	if !utf8.Valid(data) {
@@ -92,6 +92,10 @@ func decodeJSON(data []byte, v any) error {
 		if rest := bytes.TrimSpace(data[off:]); len(rest) > 0 {
 			off += int64(bytes.Index(data[off:], rest[:1]))
 			return invalid(fmt.Sprintf("Unexpected data after the JSON value at %s.", position(data, off)))
+		}
+		if path, at, dup := duplicateKey(data); dup {
+			return invalid(fmt.Sprintf("The field %s appears twice in one object (at %s); send it once.", path, position(data, at)),
+				FieldError{Field: path, Message: "appears more than once"})
 		}
 		return nil
 	}

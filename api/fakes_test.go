@@ -30,6 +30,11 @@ type memStore struct {
 	listsErr    error // returned by Lists
 	writes      int   // successful Create*/Upsert*/Remove* calls
 	upsertCalls int
+	// ImportContacts: calls that succeeded, the largest batch, and an error
+	// returned once importFailAt calls have succeeded.
+	importCalls, maxBatch int
+	importFailAt          int
+	importErr             error
 }
 
 var _ Store = (*memStore)(nil)
@@ -87,6 +92,28 @@ func (m *memStore) Lists(ctx context.Context) ([]*dispatcher.List, error) {
 		out = append(out, &c)
 	}
 	return out, nil
+}
+
+// ImportContacts is UpsertContacts that also reports suppression reasons,
+// fails with importErr once importFailAt earlier calls have succeeded
+// (importFailAt 0: never), and records the largest batch.
+func (m *memStore) ImportContacts(ctx context.Context, listID string, cs []dispatcher.Contact) (int, int, map[string]string, error) {
+	m.mu.Lock()
+	if m.importErr != nil && m.importCalls >= m.importFailAt {
+		m.mu.Unlock()
+		return 0, 0, nil, m.importErr
+	}
+	m.importCalls++
+	m.maxBatch = max(m.maxBatch, len(cs))
+	sup := map[string]string{}
+	for _, c := range cs {
+		if r, ok := m.suppressed[c.Email]; ok {
+			sup[c.Email] = r
+		}
+	}
+	m.mu.Unlock()
+	added, updated, err := m.UpsertContacts(ctx, listID, cs)
+	return added, updated, sup, err
 }
 
 func (m *memStore) UpsertContacts(ctx context.Context, listID string, cs []dispatcher.Contact) (int, int, error) {

@@ -129,12 +129,16 @@ func checkText(fe *fieldErrors, prefix, title, summary, body string) {
 	checkLine(fe, prefix+"title", title, true, maxTitle)
 	if utf8.RuneCountInString(summary) > maxSummary {
 		fe.add(prefix+"summary", "must be at most %d characters", maxSummary)
+	} else {
+		checkTextChars(fe, prefix+"summary", summary)
 	}
 	switch {
 	case strings.TrimSpace(body) == "":
 		fe.add(prefix+"body", "is required")
 	case len(body) > maxBodyBytes:
 		fe.add(prefix+"body", "must be at most %d KB", maxBodyBytes>>10)
+	default:
+		checkTextChars(fe, prefix+"body", body)
 	}
 }
 

@@ -34,11 +34,13 @@ type Store interface {
 	List(ctx context.Context, id string) (*dispatcher.List, error)
 	// Lists returns every list, newest first.
 	Lists(ctx context.Context) ([]*dispatcher.List, error)
-	// UpsertContacts adds contacts to a list, or overwrites the fields of those
-	// already on it, atomically. The emails in cs are normalised and unique.
-	// added counts contacts that were not members of the list before; updated
-	// those that were. It returns dispatcher.ErrNotFound for an unknown list.
-	UpsertContacts(ctx context.Context, listID string, cs []dispatcher.Contact) (added, updated int, err error)
+	// ImportContacts adds contacts to a list, or overwrites the fields of
+	// those already on it; the api passes at most 1000 at a time, which are
+	// written atomically. The emails in cs are normalised and unique. added
+	// counts contacts that were not members of the list before, updated those
+	// that were; suppressed maps each suppressed email in cs to the reason.
+	// It returns dispatcher.ErrNotFound for an unknown list.
+	ImportContacts(ctx context.Context, listID string, cs []dispatcher.Contact) (added, updated int, suppressed map[string]string, err error)
 	// Contacts returns a page of a list's members ordered by email, and the
 	// cursor of the next page ("" on the last page); dispatcher.ErrNotFound
 	// for an unknown list.

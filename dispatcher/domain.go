@@ -208,8 +208,12 @@ type Counts struct {
 }
 
 // NormalizeEmail checks an address and returns it in the form Pregón keys
-// contacts by: the bare address, trimmed and lower-cased. It returns
-// ErrInvalidEmail when s is not one plain address.
+// contacts by: the bare address, trimmed and lower-cased, its domain in
+// ASCII (an internationalised domain is converted to punycode). It refuses,
+// with an error wrapping ErrInvalidEmail that says why: anything but one
+// plain address; a local part (before the @) that is not ASCII, which would
+// need SMTPUTF8; an IP-literal domain such as [127.0.0.1]; a domain without
+// a dot, with an empty label, or a label that starts or ends with "-".
 func NormalizeEmail(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>,;\"") {
@@ -220,8 +224,15 @@ func NormalizeEmail(s string) (string, error) {
 		return "", ErrInvalidEmail
 	}
 	at := strings.LastIndexByte(s, '@')
-	if at <= 0 || at == len(s)-1 || !strings.Contains(s[at+1:], ".") {
+	if at <= 0 || at == len(s)-1 {
 		return "", ErrInvalidEmail
 	}
-	return strings.ToLower(s), nil
+	if err := checkLocalPart(s[:at]); err != nil {
+		return "", err
+	}
+	domain, err := asciiDomain(s[at+1:])
+	if err != nil {
+		return "", err
+	}
+	return strings.ToLower(s[:at]) + "@" + domain, nil
 }

@@ -74,46 +74,93 @@ func (s *Store) lists(ctx context.Context, ids []string) ([]*dispatcher.List, er
 	return out, nil
 }
 
+// MaxImportBatch is the most contacts ImportContacts writes in one
+// transaction: a batch holds Redis for a millisecond or two, so that an
+// import of a million rows never stalls the queue or the readiness check.
+const MaxImportBatch = 1000
+
 // UpsertContacts stores contacts and makes them confirmed members of a list,
-// atomically. Emails must be normalised and unique in cs. Empty fields do not
-// overwrite stored ones. It returns how many were new to the list and how many
-// were already members, or dispatcher.ErrNotFound for an unknown list.
+// in transactions of at most MaxImportBatch contacts. Emails must be
+// normalised and unique in cs. Empty fields do not overwrite stored ones. It
+// returns how many were new to the list and how many were already members
+// (on an error, those of the batches written before it), or
+// dispatcher.ErrNotFound for an unknown list.
 func (s *Store) UpsertContacts(ctx context.Context, listID string, cs []dispatcher.Contact) (added, updated int, err error) {
+	added, updated, _, err = s.ImportContacts(ctx, listID, cs)
+	return added, updated, err
+}
+
+// ImportContacts does what UpsertContacts does, and also returns the reason
+// each suppressed address among cs is suppressed (email → reason), read in
+// the same transaction. Each batch of MaxImportBatch contacts is written
+// atomically; on an error, the counts are those of the batches written
+// before it.
+func (s *Store) ImportContacts(ctx context.Context, listID string, cs []dispatcher.Contact) (added, updated int, suppressed map[string]string, err error) {
 	if _, err := s.List(ctx, listID); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
-	if len(cs) == 0 {
-		return 0, 0, nil
-	}
-	zadds := make([]*redis.IntCmd, len(cs))
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for i, c := range cs {
-			fields := []any{"email", c.Email}
-			for _, f := range [][2]string{{"name", c.Name}, {"outlet", c.Outlet}, {"language", c.Language}} {
-				if f[1] != "" {
-					fields = append(fields, f[0], f[1])
-				}
-			}
-			if len(c.Tags) > 0 {
-				b, _ := json.Marshal(c.Tags)
-				fields = append(fields, "tags", string(b))
-			}
-			if len(c.Attributes) > 0 {
-				b, _ := json.Marshal(c.Attributes)
-				fields = append(fields, "attrs", string(b))
-			}
-			p.HSet(ctx, contactKey(c.Email), fields...)
-			zadds[i] = p.ZAdd(ctx, membersKey(listID), redis.Z{Member: c.Email})
+	suppressed = map[string]string{}
+	for start := 0; start < len(cs); start += MaxImportBatch {
+		batch := cs[start:min(start+MaxImportBatch, len(cs))]
+		a, err := s.importBatch(ctx, listID, batch, suppressed)
+		if err != nil {
+			return added, updated, suppressed, fmt.Errorf("import contacts into %s after %d of %d: %w", listID, start, len(cs), err)
 		}
+		added += a
+		updated += len(batch) - a
+	}
+	return added, updated, suppressed, nil
+}
+
+// importBatch writes one batch of contacts in one MULTI/EXEC, adds the
+// suppression reasons of its emails to suppressed, and returns how many
+// were new to the list.
+func (s *Store) importBatch(ctx context.Context, listID string, cs []dispatcher.Contact, suppressed map[string]string) (int, error) {
+	zadds := make([]*redis.IntCmd, len(cs))
+	emails := make([]string, len(cs))
+	var reasons *redis.SliceCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for i, c := range cs {
+			p.HSet(ctx, contactKey(c.Email), contactFields(c)...)
+			zadds[i] = p.ZAdd(ctx, membersKey(listID), redis.Z{Member: c.Email})
+			emails[i] = c.Email
+		}
+		reasons = p.HMGet(ctx, suppressedKey, emails...)
 		return nil
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("upsert contacts into %s: %w", listID, err)
+		return 0, err
 	}
+	added := 0
 	for _, z := range zadds {
 		added += int(z.Val())
 	}
-	return added, len(cs) - added, nil
+	for i, v := range reasons.Val() {
+		if r, ok := v.(string); ok {
+			suppressed[emails[i]] = r
+		}
+	}
+	return added, nil
+}
+
+// contactFields returns the hash fields of c, leaving out empty ones so that
+// they do not overwrite stored values.
+func contactFields(c dispatcher.Contact) []any {
+	fields := []any{"email", c.Email}
+	for _, f := range [][2]string{{"name", c.Name}, {"outlet", c.Outlet}, {"language", c.Language}} {
+		if f[1] != "" {
+			fields = append(fields, f[0], f[1])
+		}
+	}
+	if len(c.Tags) > 0 {
+		b, _ := json.Marshal(c.Tags)
+		fields = append(fields, "tags", string(b))
+	}
+	if len(c.Attributes) > 0 {
+		b, _ := json.Marshal(c.Attributes)
+		fields = append(fields, "attrs", string(b))
+	}
+	return fields
 }
 
 // Contacts returns a page of a list's members ordered by email, and the

@@ -10,6 +10,8 @@ import (
 	netmail "net/mail"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/pregon/pregon/channels/email"
 	"github.com/pregon/pregon/dispatcher"
@@ -28,6 +30,7 @@ func FuzzBuildMessage(f *testing.F) {
 		"https://prensa.example.org/u/AZCd_9QGC3Vuc3Vic2NyaWJl")
 	f.Add("Título\r\nBcc: evil@example.org", "x\r\n\r\n<script>", "<script>alert(1)</script>\n\n.Punto\nFrom here", "Ana\r\nBcc: evil@example.org",
 		"https://prensa.example.org/u/x\r\nBcc: evil@example.org")
+	f.Add("Comunicado", "", "Cuerpo", "=?utf-8?q?Evil?=", "")
 	f.Add("{{.Secret}}", "", "%UNSUBSCRIBE_URL% \x00pregon:unsubscribe\x00", "\"Ana\" <ana@evil.example>", "")
 	f.Add(strings.Repeat("👍🏽 مرحبا e\u0301 ", 30), strings.Repeat("=?utf-8?q?x?= ", 10), strings.Repeat("línea larga ", 200), "=?utf-8?b?QmNjOg==?=",
 		"http://127.0.0.1:8080/u/tok?a=1&b=<2>")
@@ -75,6 +78,18 @@ func FuzzBuildMessage(f *testing.F) {
 		to, err := h.AddressList("To")
 		if err != nil || len(to) != 1 || to[0].Address != "ana@example.org" {
 			t.Fatalf("To = %v (%v), want one address ana@example.org\n%s", to, err, buf.Bytes())
+		}
+		// A printable name reads back as typed, even one that spells an
+		// encoded word, in readers that decode words inside quoted strings too.
+		if name := strings.TrimSpace(strings.Join(strings.FieldsFunc(toName, func(r rune) bool { return r == '\r' || r == '\n' }), " ")); utf8.ValidString(name) &&
+			!strings.ContainsFunc(name, unicode.IsControl) {
+			raw := h.Get("To")
+			if to[0].Name != name {
+				t.Fatalf("To %q reads back as the name %q, want %q", raw, to[0].Name, name)
+			}
+			if strings.HasPrefix(raw, `"`) && strings.Contains(raw[:strings.LastIndexByte(raw, '<')], "=?") {
+				t.Fatalf("To %q has an encoded word in a quoted string, which some readers decode", raw)
+			}
 		}
 		// Every subject reads back as rendered, even a title that itself
 		// spells an RFC 2047 encoded word ("=?utf-8?q?...?=").

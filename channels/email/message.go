@@ -77,7 +77,7 @@ func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, date time
 	msg := mail.NewMsg(mail.WithCharset(mail.CharsetUTF8), mail.WithEncoding(mail.EncodingQP),
 		mail.WithNoDefaultUserAgent())
 	msg.FromMailAddress(fromAddr)
-	msg.ToMailAddress(toAddr)
+	setTo(msg, toAddr)
 	if m.ReplyTo != nil && m.ReplyTo.Email != "" {
 		replyTo, err := address(*m.ReplyTo)
 		if err != nil {
@@ -182,6 +182,22 @@ func isPrintableASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// setTo sets the message's one recipient. go-mail writes an ASCII name as a
+// quoted string, and many mail readers decode RFC 2047 words even there, so a
+// name that spells one ("=?utf-8?q?Evil?=") would read as something else.
+// Such a name is written as encoded words, which read back as typed, in a
+// preformatted To header; the address is then given to go-mail as the
+// envelope recipient only (as Bcc, which go-mail never writes into the
+// message), so the message still names exactly one recipient, in To.
+func setTo(msg *mail.Msg, to *netmail.Address) {
+	if !strings.Contains(to.Name, "=?") {
+		msg.ToMailAddress(to)
+		return
+	}
+	msg.SetGenHeaderPreformatted(mail.Header(mail.HeaderTo), encodeWords(to.Name)+" <"+to.Address+">")
+	msg.BccMailAddress(&netmail.Address{Address: to.Address})
 }
 
 // setSubject sets the Subject. go-mail sends an ASCII subject as typed, so a

@@ -9,7 +9,9 @@
 // until every delivery is final; then the same with `pregon api` and two
 // `pregon worker` processes; then the API under load (load.go: a second
 // process, `pregon-bench loadgen`, runs concurrent clients against `pregon
-// serve` while a release is being sent); then a Telegram run. It prints one
+// serve` while a release is being sent); then a Telegram run. With -import N
+// it also imports N contacts in one CSV upload (importrun.go) and reports the
+// time, pregon's peak RSS and Redis's longest stall. It prints one
 // Markdown table and writes it, with pprof profiles and the processes' logs,
 // to -out.
 //
@@ -68,6 +70,8 @@ type options struct {
 	loadClients  int
 	loadDuration time.Duration
 	loadN        int
+
+	importRows int
 }
 
 const maxChunk = 50000
@@ -78,8 +82,9 @@ Measures Pregón end to end on this machine: for each N, N contacts imported
 through the API, one ~5 KB release sent to them through a discarding SMTP
 server on loopback; the same with one api and two worker processes; the API
 under load from a second process while a release is being sent; and 1,000
-Telegram channels against a fake Bot API limited to 30 messages per second.
-Prints one Markdown table and writes it to OUT/results.md, with CPU, allocs and
+Telegram channels against a fake Bot API limited to 30 messages per second;
+with -import N, N contacts imported in one CSV upload (-import 1000000 fits
+the 10 MiB limit). Prints one Markdown table and writes it to OUT/results.md, with CPU, allocs and
 heap profiles (OUT/cpu-N.pprof, ...) and every process's log. Run it inside
 Pregón's module; nothing else should run on the machine meanwhile.
 
@@ -115,6 +120,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.loadClients, "load-clients", 50, "concurrent API clients of the load run")
 	fs.DurationVar(&o.loadDuration, "load-duration", 20*time.Second, "length of the load")
 	fs.IntVar(&o.loadN, "load-n", 10000, "recipients of the release sent during the load")
+	fs.IntVar(&o.importRows, "import", 0, "also import this many contacts in one CSV upload and report time, peak RSS and Redis stalls (0: no import run; 1000000 fits the 10 MiB limit)")
 	fs.BoolVar(&o.verbose, "v", false, "log more")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -138,8 +144,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	slices.Sort(o.sizes)
 	o.sizes = slices.Compact(o.sizes)
 	switch {
-	case len(o.sizes) == 0 && !o.telegram && !o.load:
-		return nil, errors.New("nothing to run: give -n, -load or -telegram")
+	case len(o.sizes) == 0 && !o.telegram && !o.load && o.importRows == 0:
+		return nil, errors.New("nothing to run: give -n, -load, -telegram or -import")
+	case o.importRows < 0:
+		return nil, fmt.Errorf("-import: want a number of rows, got %d", o.importRows)
 	case o.chunk < 1 || o.chunk > maxChunk:
 		return nil, fmt.Errorf("-chunk: want 1 to %d, got %d", maxChunk, o.chunk)
 	case o.concurrency < 0 || o.concurrency > 1000:
@@ -243,6 +251,13 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 		}
 		results = append(results, r)
 	}
+	var imp *importResult
+	if b.opts.importRows > 0 {
+		var err error
+		if imp, err = b.runImport(ctx, b.opts.importRows); err != nil {
+			return fmt.Errorf("import run: %w", err)
+		}
+	}
 	var load *loadResult
 	if b.opts.load {
 		var err error
@@ -257,7 +272,7 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 			return fmt.Errorf("telegram run: %w", err)
 		}
 	}
-	report := b.report(ctx, started, results, load, tg)
+	report := b.report(ctx, started, results, imp, load, tg)
 	fmt.Fprint(stdout, report)
 	if err := os.WriteFile(b.outPath("results.md"), []byte(report), 0o644); err != nil {
 		return err
@@ -267,7 +282,7 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 }
 
 // report renders the whole report as Markdown.
-func (b *bench) report(ctx context.Context, started time.Time, results []*result, load *loadResult, tg *tgResult) string {
+func (b *bench) report(ctx context.Context, started time.Time, results []*result, imp *importResult, load *loadResult, tg *tgResult) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "## Pregón benchmark, %s\n\n", started.Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&s, "```\n%s\nload average at start: %s\nflags: %s\n```\n\n", machine(ctx), b.loadAtStart, b.describeFlags())
@@ -291,6 +306,9 @@ func (b *bench) report(ctx context.Context, started time.Time, results []*result
 			}
 		}
 		s.WriteString("\n")
+	}
+	if imp != nil {
+		s.WriteString(imp.String() + "\n")
 	}
 	if load != nil {
 		var serve *result
@@ -326,6 +344,9 @@ func (b *bench) describeFlags() string {
 		out += fmt.Sprintf(" -load-clients %d -load-duration %s -load-n %d", b.opts.loadClients, b.opts.loadDuration, b.opts.loadN)
 	} else {
 		out += " -load=false"
+	}
+	if b.opts.importRows > 0 {
+		out += fmt.Sprintf(" -import %d", b.opts.importRows)
 	}
 	for _, e := range b.opts.env {
 		out += " -env " + e

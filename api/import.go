@@ -1,0 +1,218 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pregon/pregon/dispatcher"
+)
+
+// Limits on imported contacts.
+const (
+	maxRowErrors   = 1000 // refused and suppressed rows listed in a report
+	maxTextLen     = 200  // names and outlets
+	maxTags        = 50
+	maxTagLen      = 100
+	maxAttributes  = 50
+	maxAttrKeyLen  = 64
+	maxAttrValLen  = 1024
+	importBatchLen = 1000 // contacts per store write
+)
+
+// importStore is the part of Store an import writes to.
+type importStore interface {
+	ImportContacts(ctx context.Context, listID string, cs []dispatcher.Contact) (added, updated int, suppressed map[string]string, err error)
+}
+
+// importer validates uploaded rows and saves the good ones in batches of
+// importBatchLen, so that an upload of any size holds at most one batch of
+// contacts in memory and no store write is long. Without a store it only
+// validates (the first pass over an upload, which finds what would refuse
+// the whole file before anything is written).
+type importer struct {
+	store  importStore // nil: validate only
+	listID string
+	seed   [2]maphash.Seed
+	seen   map[[2]uint64]struct{} // emails seen so far, hashed
+	batch  []dispatcher.Contact
+	rows   []int // the row of each contact in batch
+	last   int   // the last row read
+	// savedThrough is the last row read when the last batch was saved: every
+	// row up to it is accounted for in res.
+	savedThrough int
+	res          ImportResult
+}
+
+// newImporter returns an importer that saves to st (nil: validate only).
+func newImporter(st importStore, listID string) *importer {
+	im := &importer{store: st, listID: listID,
+		res: ImportResult{Errors: []RowError{}, Suppressed: []SuppressedRow{}}}
+	if st != nil {
+		im.seed = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+		im.seen = map[[2]uint64]struct{}{}
+	}
+	return im
+}
+
+func (im *importer) refuse(row int, email, msg string) {
+	im.last = row
+	if len(im.res.Errors) >= maxRowErrors {
+		im.res.ErrorsOmitted++
+		return
+	}
+	im.res.Errors = append(im.res.Errors, RowError{Row: row, Email: email, Message: msg})
+}
+
+// firstSeen reports whether email was not seen before in the upload. It
+// keeps 128-bit hashes rather than the addresses, so that a million rows
+// cost some 40 MB.
+func (im *importer) firstSeen(email string) bool {
+	k := [2]uint64{maphash.String(im.seed[0], email), maphash.String(im.seed[1], email)}
+	if _, ok := im.seen[k]; ok {
+		return false
+	}
+	im.seen[k] = struct{}{}
+	return true
+}
+
+// add validates one row and queues it for saving unless its email was seen
+// before; a full batch is saved at once. It returns only a store error.
+func (im *importer) add(ctx context.Context, row int, in contactInput) error {
+	im.last = row
+	raw := strings.TrimSpace(in.Email)
+	c, msg := contactOf(in)
+	if msg != "" {
+		im.refuse(row, raw, msg)
+		return nil
+	}
+	if im.store == nil {
+		return nil
+	}
+	if !im.firstSeen(c.Email) {
+		im.res.Skipped++
+		return nil
+	}
+	im.batch = append(im.batch, c)
+	im.rows = append(im.rows, row)
+	if len(im.batch) >= importBatchLen {
+		return im.flush(ctx)
+	}
+	return nil
+}
+
+// flush saves the queued contacts and adds the outcome to the report.
+func (im *importer) flush(ctx context.Context) error {
+	if im.store == nil {
+		return nil
+	}
+	if len(im.batch) > 0 {
+		added, updated, sup, err := im.store.ImportContacts(ctx, im.listID, im.batch)
+		if err != nil {
+			return fmt.Errorf("import rows %d to %d: %w", im.rows[0], im.rows[len(im.rows)-1], err)
+		}
+		im.res.Added += added
+		im.res.Updated += updated
+		for i, c := range im.batch {
+			if reason, ok := sup[c.Email]; ok {
+				im.suppressed(im.rows[i], c.Email, reason)
+			}
+		}
+		im.batch, im.rows = im.batch[:0], im.rows[:0]
+	}
+	im.savedThrough = im.last
+	return nil
+}
+
+func (im *importer) suppressed(row int, email, reason string) {
+	if len(im.res.Suppressed) >= maxRowErrors {
+		im.res.SuppressedOmitted++
+		return
+	}
+	im.res.Suppressed = append(im.res.Suppressed, SuppressedRow{Row: row, Email: email, Reason: reason})
+}
+
+// contactOf validates one row and returns the contact to store, or the
+// message that refuses the row.
+func contactOf(in contactInput) (dispatcher.Contact, string) {
+	email, err := dispatcher.NormalizeEmail(in.Email)
+	if err != nil {
+		return dispatcher.Contact{}, err.Error()
+	}
+	c := dispatcher.Contact{
+		Email:    email,
+		Name:     oneLine(in.Name),
+		Outlet:   oneLine(in.Outlet),
+		Language: strings.TrimSpace(in.Language),
+	}
+	for _, f := range []struct{ name, v string }{{"name", c.Name}, {"outlet", c.Outlet}} {
+		switch {
+		case utf8.RuneCountInString(f.v) > maxTextLen:
+			return c, fmt.Sprintf("%s is longer than %d characters", f.name, maxTextLen)
+		case strings.IndexFunc(f.v, badLineRune) >= 0:
+			return c, f.name + " " + controlMessage
+		}
+	}
+	if c.Language != "" && !validLanguage(c.Language) {
+		return c, "invalid language (use a code like es, en or pt-BR)"
+	}
+	var msg string
+	if c.Tags, msg = cleanTags(in.Tags); msg != "" {
+		return c, msg
+	}
+	if msg = checkAttributes(in.Attributes); msg != "" {
+		return c, msg
+	}
+	if len(in.Attributes) > 0 {
+		c.Attributes = in.Attributes
+	}
+	return c, ""
+}
+
+// cleanTags trims tags and drops empty and repeated ones, or says why the
+// tags are refused.
+func cleanTags(tags []string) ([]string, string) {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range tags {
+		t = oneLine(t)
+		switch {
+		case t == "" || seen[strings.ToLower(t)]:
+			continue
+		case utf8.RuneCountInString(t) > maxTagLen:
+			return nil, fmt.Sprintf("a tag is longer than %d characters", maxTagLen)
+		case strings.IndexFunc(t, badLineRune) >= 0:
+			return nil, "tags " + controlMessage
+		}
+		seen[strings.ToLower(t)] = true
+		out = append(out, t)
+	}
+	if len(out) > maxTags {
+		return nil, fmt.Sprintf("more than %d tags", maxTags)
+	}
+	return out, ""
+}
+
+// checkAttributes returns why a contact's attributes are refused, or "".
+func checkAttributes(attrs map[string]string) string {
+	if len(attrs) > maxAttributes {
+		return fmt.Sprintf("attributes: more than %d keys", maxAttributes)
+	}
+	for k, v := range attrs {
+		switch {
+		case strings.TrimSpace(k) == "":
+			return "attributes: a key is empty"
+		case utf8.RuneCountInString(k) > maxAttrKeyLen:
+			return fmt.Sprintf("attributes: the key %.20q… is longer than %d characters", k, maxAttrKeyLen)
+		case strings.IndexFunc(k, badLineRune) >= 0:
+			return fmt.Sprintf("attributes: the key %q %s", k, controlMessage)
+		case utf8.RuneCountInString(v) > maxAttrValLen:
+			return fmt.Sprintf("attributes: the value of %q is longer than %d characters", k, maxAttrValLen)
+		case strings.IndexFunc(v, badTextRune) >= 0:
+			return fmt.Sprintf("attributes: the value of %q %s", k, controlMessage)
+		}
+	}
+	return ""
+}

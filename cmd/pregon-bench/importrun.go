@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// importResult is the measure of one large contact import in one upload.
+type importResult struct {
+	n, bytes    int
+	wall        time.Duration
+	peakRSS     int64         // of pregon serve, over the import
+	slowest     time.Duration // the longest command in Redis's SLOWLOG
+	slowestCmd  string        // its name
+	slowCount   int           // SLOWLOG entries (commands over 1 ms)
+	latencyMax  time.Duration // the highest spike the latency monitor saw (0: none over its threshold)
+	latencyEvs  string        // the monitor's events: name=max ms
+	execs       int64         // transactions (MULTI … EXEC) Redis ran
+	execAvg     time.Duration // their average duration
+	readyOK     int64         // /readyz answers 200 during the import
+	readyFailed int64         // other answers or errors
+	report      importReport
+	members     int64 // members of the list in Redis afterwards
+}
+
+// importCSVBytes returns a CSV of n contacts with addresses as short as can
+// be (base-36 numbers at x.io), so that a million rows fit in the API's
+// 10 MiB upload limit.
+func importCSVBytes(n int) []byte {
+	var b bytes.Buffer
+	b.Grow(n*10 + 8)
+	b.WriteString("email\n")
+	for i := range n {
+		b.WriteString(strconv.FormatInt(int64(i), 36))
+		b.WriteString("@x.io\n")
+	}
+	return b.Bytes()
+}
+
+// runImport starts `pregon serve` on a flushed Redis and imports n contacts
+// in one CSV upload, measuring the time, pregon's peak RSS, the longest
+// Redis stall (SLOWLOG with a 1 ms threshold, and the latency monitor with
+// a 10 ms one) and whether /readyz kept answering meanwhile.
+func (b *bench) runImport(ctx context.Context, n int) (*importResult, error) {
+	st, err := b.startStack(ctx, "import", [][2]string{{"serve", "import"}})
+	defer st.stop()
+	if err != nil {
+		return nil, err
+	}
+	pg, c := st.pgs[0], st.c
+	listID, err := c.createList(ctx, "Bench import")
+	if err != nil {
+		return nil, err
+	}
+	for _, cmd := range [][]any{
+		{"CONFIG", "SET", "slowlog-log-slower-than", "1000"},
+		{"CONFIG", "SET", "latency-monitor-threshold", "10"},
+		{"SLOWLOG", "RESET"},
+		{"LATENCY", "RESET"},
+		{"CONFIG", "RESETSTAT"},
+	} {
+		if err := b.rdb.Do(ctx, cmd...).Err(); err != nil {
+			return nil, fmt.Errorf("redis %v: %w", cmd, err)
+		}
+	}
+	csv := importCSVBytes(n)
+	res := &importResult{n: n, bytes: len(csv)}
+	if err := resetPeakRSS(pg.pid()); err != nil {
+		return nil, err
+	}
+
+	probeCtx, stopProbe := context.WithCancel(ctx)
+	probed := make(chan struct{})
+	go func() {
+		defer close(probed)
+		b.probeReady(probeCtx, pg.httpAddr, &res.readyOK, &res.readyFailed)
+	}()
+	b.log.Info("importing in one upload", "rows", n, "bytes", len(csv))
+	start := time.Now()
+	res.report, err = c.importCSV(ctx, listID, csv)
+	res.wall = time.Since(start)
+	stopProbe()
+	<-probed
+	if err != nil {
+		return nil, fmt.Errorf("import %d rows: %w", n, err)
+	}
+	res.peakRSS = mustRSS(pg.pid())
+	if res.members, err = b.rdb.ZCard(ctx, "pregon:list:"+listID+":members").Result(); err != nil {
+		return nil, err
+	}
+	logs, err := b.rdb.SlowLogGet(ctx, 128).Result()
+	if err != nil {
+		return nil, err
+	}
+	res.slowCount = len(logs)
+	for _, l := range logs {
+		b.log.Debug("redis slowlog", "command", l.Args[:min(len(l.Args), 3)], "duration", l.Duration, "time", l.Time)
+		if l.Duration > res.slowest && len(l.Args) > 0 {
+			res.slowest, res.slowestCmd = l.Duration, l.Args[0]
+		}
+	}
+	stats, err := b.rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return nil, err
+	}
+	for line := range strings.Lines(stats) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_exec:"); ok {
+			var usec float64
+			for kv := range strings.SplitSeq(v, ",") {
+				k, val, _ := strings.Cut(kv, "=")
+				switch k {
+				case "calls":
+					res.execs, _ = strconv.ParseInt(val, 10, 64)
+				case "usec_per_call":
+					usec, _ = strconv.ParseFloat(val, 64)
+				}
+			}
+			res.execAvg = time.Duration(usec * float64(time.Microsecond))
+		}
+	}
+	latest, err := b.rdb.Do(ctx, "LATENCY", "LATEST").Slice()
+	if err != nil {
+		return nil, err
+	}
+	for _, ev := range latest { // [event, time, latest ms, max ms]
+		if f, ok := ev.([]any); ok && len(f) >= 4 {
+			if ms, ok := f[3].(int64); ok {
+				res.latencyMax = max(res.latencyMax, time.Duration(ms)*time.Millisecond)
+				res.latencyEvs += fmt.Sprintf(" %v=%dms", f[0], ms)
+			}
+		}
+	}
+	if res.report.Added != n || int(res.members) != n {
+		return res, fmt.Errorf("import %d rows: report added %d, updated %d, %d errors; Redis holds %d members",
+			n, res.report.Added, res.report.Updated, len(res.report.Errors), res.members)
+	}
+	return res, nil
+}
+
+// probeReady asks /readyz every 100 ms until ctx ends, counting answers.
+func (b *bench) probeReady(ctx context.Context, addr string, ok, failed *int64) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/readyz", nil)
+		if err != nil {
+			return
+		}
+		resp, err := client.Do(req)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return
+		case err == nil && resp.StatusCode == http.StatusOK:
+			atomic.AddInt64(ok, 1)
+		default:
+			atomic.AddInt64(failed, 1)
+		}
+		if resp != nil {
+			resp.Body.Close()
+		}
+	}
+}
+
+// String renders the import run as a Markdown paragraph and table.
+func (r *importResult) String() string {
+	latency := "none over 10 ms"
+	if r.latencyMax > 0 {
+		latency = r.latencyMax.String() + " (" + strings.TrimSpace(r.latencyEvs) + ")"
+	}
+	rows := [][]string{{
+		thousands(r.n), megabytes(int64(r.bytes)), seconds(r.wall), megabytes(r.peakRSS),
+		fmt.Sprintf("%s (%s; %d over 1 ms)", r.slowest.Round(time.Microsecond), r.slowestCmd, r.slowCount), latency,
+		fmt.Sprintf("%d, %s avg", r.execs, r.execAvg.Round(time.Microsecond)),
+		fmt.Sprintf("%d/%d", r.readyOK, r.readyOK+r.readyFailed),
+		fmt.Sprintf("%d added, %d errors; %d in Redis", r.report.Added, len(r.report.Errors), r.members),
+	}}
+	return "Contact import, one CSV upload to `pregon serve` (peak RSS is VmHWM over the import; " +
+		"Redis stalls from SLOWLOG at a 1 ms threshold and the latency monitor at 10 ms, both wall time, so they include " +
+		"the time the machine did not run Redis: compare redis-cli --intrinsic-latency):\n\n" +
+		table([]string{"rows", "CSV MB", "wall s", "pregon peak RSS MB", "longest Redis command", "latency monitor max", "transactions", "/readyz 200", "report"}, rows)
+}
