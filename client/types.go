@@ -123,6 +123,19 @@ type ImportReport struct {
 	Errors  []RowError `json:"errors"`
 	// ErrorsOmitted counts refused rows beyond those listed.
 	ErrorsOmitted int `json:"errors_omitted"`
+	// Suppressed lists the saved rows whose address is suppressed: kept on
+	// the list, never mailed.
+	Suppressed []SuppressedRow `json:"suppressed"`
+	// SuppressedOmitted counts suppressed rows beyond those listed.
+	SuppressedOmitted int `json:"suppressed_omitted"`
+}
+
+// SuppressedRow is a saved row of an upload whose address is suppressed,
+// and why (unsubscribed, ...).
+type SuppressedRow struct {
+	Row    int    `json:"row"`
+	Email  string `json:"email"`
+	Reason string `json:"reason"`
 }
 
 // RowError is a refused row of an upload: its line in a CSV file (the

@@ -1,31 +1,15 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-)
 
-// bigImport is the report of a contact import, with the rows it lists.
-type bigImport struct {
-	Added   int `json:"added"`
-	Updated int `json:"updated"`
-	Skipped int `json:"skipped"`
-	Errors  []struct {
-		Row   int    `json:"row"`
-		Email string `json:"email"`
-	} `json:"errors"`
-	Suppressed []struct {
-		Row    int    `json:"row"`
-		Email  string `json:"email"`
-		Reason string `json:"reason"`
-	} `json:"suppressed"`
-}
+	"github.com/pregon/pregon/client"
+	"github.com/pregon/pregon/dispatcher"
+)
 
 // TestImportLargeCSV imports a large CSV through the HTTP API of a real
 // `pregon api` on a real Redis (issue 9, item 3) and checks that it answers
@@ -38,8 +22,11 @@ func TestImportLargeCSV(t *testing.T) {
 	s.startAPI()
 	rdb := s.redis.Client(t)
 	ctx := t.Context()
-	var l list
-	s.mustCall("POST", "/v1/lists", obj{"name": "Prensa grande", "kind": "press"}, 201, &l)
+	api := s.newAPI()
+	l, err := api.CreateList(ctx, client.NewList{Name: "Prensa grande", Kind: dispatcher.ListPress})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	const n = 50_000
 	suppressed := map[int]string{7: "unsubscribed", 25_000: "hard_bounce", 49_999: "complaint"}
@@ -113,30 +100,18 @@ func TestImportLargeCSV(t *testing.T) {
 
 func addr(i int) string { return fmt.Sprintf("periodista%06d@prensa.example", i) }
 
-// importCSV posts a CSV to a list and decodes the 200 report.
-func importCSV(t *testing.T, s *stack, listID string, body []byte) bigImport {
+// importCSV posts a CSV to a list and returns the report, failing the
+// test on any other answer.
+func importCSV(t *testing.T, s *stack, listID string, body []byte) *client.ImportReport {
 	t.Helper()
-	req, err := http.NewRequest("POST", s.apiURL+"/v1/lists/"+listID+"/contacts", bytes.NewReader(body))
+	// A large upload may take a while on a loaded machine: a patient client.
+	c, err := client.New(s.apiURL, s.token, client.WithHTTPClient(&http.Client{Timeout: 5 * time.Minute}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "text/csv")
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
+	rep, err := c.ImportCSV(t.Context(), listID, body)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("import: status %d: %.500s", resp.StatusCode, data)
-	}
-	var rep bigImport
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatal(err)
+		t.Fatalf("import: %v", err)
 	}
 	return rep
 }

@@ -6,6 +6,7 @@ import (
 	netmail "net/mail"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pregon/pregon/channels/email"
 	"github.com/pregon/pregon/dispatcher"
@@ -30,7 +31,7 @@ func TestToNameReadsBackAsTyped(t *testing.T) {
 	} {
 		m := statement("ana@example.org")
 		m.To = dispatcher.Address{Name: name, Email: "ana@example.org"}
-		msg, err := email.BuildMessage(from, m)
+		msg, err := email.BuildMessage(from, m, time.Date(2026, 2, 4, 10, 0, 0, 0, time.UTC))
 		if err != nil {
 			t.Fatalf("%q: %v", name, err)
 		}

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/pregon/pregon/client"
+	"github.com/pregon/pregon/dispatcher"
 )
 
 // importResult is the measure of one large contact import in one upload.
@@ -25,7 +28,7 @@ type importResult struct {
 	execAvg     time.Duration // their average duration
 	readyOK     int64         // /readyz answers 200 during the import
 	readyFailed int64         // other answers or errors
-	report      importReport
+	report      *client.ImportReport
 	members     int64 // members of the list in Redis afterwards
 }
 
@@ -54,7 +57,7 @@ func (b *bench) runImport(ctx context.Context, n int) (*importResult, error) {
 		return nil, err
 	}
 	pg, c := st.pgs[0], st.c
-	listID, err := c.createList(ctx, "Bench import")
+	list, err := c.CreateList(ctx, client.NewList{Name: "Bench import", Kind: dispatcher.ListPress})
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +86,7 @@ func (b *bench) runImport(ctx context.Context, n int) (*importResult, error) {
 	}()
 	b.log.Info("importing in one upload", "rows", n, "bytes", len(csv))
 	start := time.Now()
-	res.report, err = c.importCSV(ctx, listID, csv)
+	res.report, err = c.ImportCSV(ctx, list.ID, csv)
 	res.wall = time.Since(start)
 	stopProbe()
 	<-probed
@@ -91,7 +94,7 @@ func (b *bench) runImport(ctx context.Context, n int) (*importResult, error) {
 		return nil, fmt.Errorf("import %d rows: %w", n, err)
 	}
 	res.peakRSS = mustRSS(pg.pid())
-	if res.members, err = b.rdb.ZCard(ctx, "pregon:list:"+listID+":members").Result(); err != nil {
+	if res.members, err = b.rdb.ZCard(ctx, "pregon:list:"+list.ID+":members").Result(); err != nil {
 		return nil, err
 	}
 	logs, err := b.rdb.SlowLogGet(ctx, 128).Result()
