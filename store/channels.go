@@ -3,14 +3,18 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/redis/go-redis/v9"
 )
 
 // CreateChannel stores a Telegram channel, setting ID, CreatedAt and Status
-// "active". It returns dispatcher.ErrConflict when the chat is registered already.
+// "active". A chat "@username" is stored in lower case (Telegram usernames
+// are case-insensitive). It returns dispatcher.ErrConflict when the chat is
+// registered already, however its username was written.
 func (s *Store) CreateChannel(ctx context.Context, c *dispatcher.TelegramChannel) error {
+	c.ChatID = NormalizeChatID(c.ChatID)
 	now := s.now().UTC()
 	id := newID("tgc", now)
 	ok, err := s.rdb.SetNX(ctx, chatKey(c.ChatID), id, 0).Result()
@@ -49,13 +53,26 @@ func (s *Store) Channel(ctx context.Context, id string) (*dispatcher.TelegramCha
 	return cs[0], nil
 }
 
-// Channels returns all Telegram channels, newest first.
-func (s *Store) Channels(ctx context.Context) ([]*dispatcher.TelegramChannel, error) {
-	ids, err := s.rdb.ZRevRangeByLex(ctx, channelsKey, &redis.ZRangeBy{Min: "-", Max: "+"}).Result()
+// Channels returns a page of Telegram channels, newest first, after cursor
+// (a channel id; "" for the first page), and the next cursor ("" on the last
+// page).
+func (s *Store) Channels(ctx context.Context, cursor string, limit int) ([]*dispatcher.TelegramChannel, string, error) {
+	ids, next, err := s.pageLex(ctx, channelsKey, cursor, limit, true)
 	if err != nil {
-		return nil, fmt.Errorf("channels: %w", err)
+		return nil, "", fmt.Errorf("channels: %w", err)
 	}
-	return s.channels(ctx, ids)
+	cs, err := s.channels(ctx, ids)
+	return cs, next, err
+}
+
+// NormalizeChatID returns a Telegram chat id as Pregón stores it: an
+// "@username" in lower case, since Telegram usernames are case-insensitive
+// (@Canal and @canal are one chat); a numeric id as it is.
+func NormalizeChatID(chatID string) string {
+	if strings.HasPrefix(chatID, "@") {
+		return strings.ToLower(chatID)
+	}
+	return chatID
 }
 
 func (s *Store) channels(ctx context.Context, ids []string) ([]*dispatcher.TelegramChannel, error) {

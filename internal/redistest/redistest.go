@@ -33,7 +33,7 @@ func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
 // Client returns a go-redis client for the server, closed when the test ends.
 func (s *Server) Client(tb testing.TB) *redis.Client {
 	tb.Helper()
-	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, ContextTimeoutEnabled: true})
 	tb.Cleanup(func() { c.Close() })
 	return c
 }
@@ -91,7 +91,7 @@ func (s *Server) start(tb testing.TB) error {
 	s.done = done
 	cmd := s.cmd
 	go func() { cmd.Wait(); f.Close(); close(done) }()
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
