@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,6 +112,25 @@ func (s *Server) Stop() {
 	if s.cmd != nil && s.cmd.Process != nil && s.done != nil {
 		s.cmd.Process.Kill()
 		<-s.done
+	}
+}
+
+// Freeze stops the server's process with SIGSTOP: it keeps its connections
+// open and answers nothing, like a Redis stuck on a slow disk. Thaw (or the
+// end of the test) lets it go on.
+func (s *Server) Freeze(tb testing.TB) {
+	tb.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		tb.Fatalf("freeze redis-server: %v", err)
+	}
+	tb.Cleanup(func() { s.cmd.Process.Signal(syscall.SIGCONT) })
+}
+
+// Thaw lets a frozen server go on (SIGCONT).
+func (s *Server) Thaw(tb testing.TB) {
+	tb.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		tb.Fatalf("thaw redis-server: %v", err)
 	}
 }
 
