@@ -42,7 +42,6 @@ func (c *releaseReads) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 	}
 }
 
-
 // desc returns ids in the order of a page: newest (lexically greatest) first.
 func desc(ids ...string) []string {
 	out := slices.Clone(ids)
