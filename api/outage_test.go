@@ -1,8 +1,17 @@
 package api
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"syscall"
 	"testing"
+
+	"github.com/pregon/pregon/dispatcher"
+	"github.com/redis/go-redis/v9"
 )
 
 // TestRedisOutageAnswers503: with Redis stopped or frozen (SIGSTOP), /v1
@@ -52,5 +61,45 @@ func TestRedisOutageAnswers503(t *testing.T) {
 				a.must("GET", "/v1/lists/"+list, "", http.StatusOK, nil)
 			}
 		})
+	}
+}
+
+// TestRedisReadOnlyAnswers503: a Redis that has become a replica (a
+// failover in progress) refuses writes with READONLY; a write answers 503
+// with Retry-After, and reads go on.
+func TestRedisReadOnlyAnswers503(t *testing.T) {
+	a := newRedisAPI(t)
+	list := a.newList()
+	admin := a.redis.Client(t)
+	if err := admin.Do(context.Background(), "REPLICAOF", "127.0.0.1", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	w := a.do("POST", "/v1/lists", coordToken, `{"name":"Prensa","kind":"press"}`)
+	problemOf(t, w, http.StatusServiceUnavailable)
+	if w.Header().Get("Retry-After") == "" {
+		t.Errorf("no Retry-After")
+	}
+	a.must("GET", "/v1/lists/"+list, "", http.StatusOK, nil)
+}
+
+// TestUnavailableErrors pins which errors mean "Redis cannot serve now".
+func TestUnavailableErrors(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("get release: %w", refused), true},
+		{fmt.Errorf("token: %w", context.DeadlineExceeded), true},
+		{fmt.Errorf("lists: %w", io.EOF), true},
+		{fmt.Errorf("lists: %w", redis.ErrPoolTimeout), true},
+		{redis.ErrClosed, true},
+		{errors.New("boom"), false},
+		{fmt.Errorf("release: %w", dispatcher.ErrNotFound), false},
+		{context.Canceled, false},
+	} {
+		if got := unavailable(c.err); got != c.want {
+			t.Errorf("unavailable(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }

@@ -25,13 +25,13 @@ func (s *Store) CreateChannel(ctx context.Context, c *dispatcher.TelegramChannel
 		return fmt.Errorf("telegram chat %s is registered already: %w", c.ChatID, dispatcher.ErrConflict)
 	}
 	c.ID, c.CreatedAt, c.Status = id, now.Truncate(1e6), "active"
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, channelKey(id), "id", id, "chat_id", c.ChatID, "title", c.Title,
 			"language", c.Language, "status", c.Status, "created_at", fmtTime(now))
 		p.ZAdd(ctx, channelsKey, redis.Z{Member: id})
 		return nil
 	})
-	if err != nil {
+	if err := txErr(cmds, err); err != nil {
 		s.rdb.Del(context.WithoutCancel(ctx), chatKey(c.ChatID))
 		return fmt.Errorf("create channel: %w", err)
 	}

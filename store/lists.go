@@ -13,13 +13,13 @@ import (
 func (s *Store) CreateList(ctx context.Context, l *dispatcher.List) error {
 	now := s.now().UTC()
 	l.ID, l.CreatedAt = newID("lst", now), now.Truncate(1e6)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, listKey(l.ID), "id", l.ID, "name", l.Name, "kind", string(l.Kind),
 			"description", l.Description, "created_at", fmtTime(now))
 		p.ZAdd(ctx, listsKey, redis.Z{Member: l.ID})
 		return nil
 	})
-	if err != nil {
+	if err := txErr(cmds, err); err != nil {
 		return fmt.Errorf("create list: %w", err)
 	}
 	return nil

@@ -20,13 +20,13 @@ func (s *Store) CreateRelease(ctx context.Context, r *dispatcher.Release) error 
 	if err != nil {
 		return fmt.Errorf("create release: %w", err)
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, releaseKey(r.ID), append(fields, "status", string(r.Status), "ut", fmtTime(now))...)
 		p.ZAdd(ctx, releasesKey, redis.Z{Member: r.ID})
 		p.ZAdd(ctx, statusIndexKey(r.Status), redis.Z{Member: r.ID})
 		return nil
 	})
-	if err != nil {
+	if err := txErr(cmds, err); err != nil {
 		return fmt.Errorf("create release: %w", err)
 	}
 	return nil

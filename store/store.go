@@ -156,6 +156,22 @@ func parseTime(s string) time.Time {
 
 func isNil(err error) bool { return errors.Is(err, redis.Nil) }
 
+// txErr returns the error of a MULTI/EXEC (cmds, err from TxPipelined). For
+// EXECABORT it returns the error of the command Redis refused (READONLY,
+// OOM, ...), wrapped with the abort, so that callers can tell an unavailable
+// Redis from a bug.
+func txErr(cmds []redis.Cmder, err error) error {
+	if err == nil || !redis.IsExecAbortError(err) {
+		return err
+	}
+	for _, c := range cmds {
+		if e := c.Err(); e != nil && !redis.IsExecAbortError(e) {
+			return fmt.Errorf("%w (%w)", err, e)
+		}
+	}
+	return err
+}
+
 // pageLex returns up to limit members of a lexically ordered ZSET after
 // cursor (exclusive), in ascending or descending order, and the next cursor.
 func (s *Store) pageLex(ctx context.Context, key, cursor string, limit int, desc bool) ([]string, string, error) {
