@@ -1,11 +1,16 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pregon/pregon/dispatcher"
 )
 
 // TestReleaseCollectionsAreSummariesInBoundedPages: GET /v1/releases used
@@ -82,5 +87,41 @@ func TestReleaseCollectionsAreSummariesInBoundedPages(t *testing.T) {
 	p := problemOf(t, a.do("GET", "/v1/releases?fields=everything", viewerToken, ""), http.StatusBadRequest)
 	if len(p.Errors) != 1 || p.Errors[0].Field != "fields" || !strings.Contains(p.Errors[0].Message, "full") {
 		t.Errorf("fields=everything: %+v", p.Errors)
+	}
+}
+
+// BenchmarkReleasePages reads pages of GET /v1/releases over 500 releases of
+// 30 KB (and a 30 KB translation) each, 5 of them scheduled, and reports the
+// size of each answer.
+func BenchmarkReleasePages(b *testing.B) {
+	a := newRedisAPI(b)
+	ctx := context.Background()
+	list := a.newList()
+	text := strings.Repeat("Párrafo del comunicado, con «comillas» y acentos. ", 600)[:30<<10]
+	for i := range 500 {
+		r := &dispatcher.Release{Title: fmt.Sprint("Comunicado ", i), Summary: "Resumen.", Body: text, Language: "es",
+			Translations: []dispatcher.Translation{{Language: "en", Title: "Statement", Body: text}},
+			Audiences:    dispatcher.Audiences{Lists: []string{list}}}
+		if err := a.store.CreateRelease(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+		if i%100 == 0 {
+			if _, _, err := a.store.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for _, q := range []string{"limit=1000", "fields=full&limit=1000", "status=scheduled&limit=1"} {
+		b.Run(q, func(b *testing.B) {
+			size := 0
+			for b.Loop() {
+				w := a.do("GET", "/v1/releases?"+q, viewerToken, "")
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d", w.Code)
+				}
+				size = w.Body.Len()
+			}
+			b.ReportMetric(float64(size), "resp-bytes")
+		})
 	}
 }

@@ -24,14 +24,14 @@ import (
 // dispatcher's Send on the real queue, the Redis rate limiter, over a real
 // redis-server.
 type redisAPI struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	redis *redistest.Server
 	store *store.Store
 	logs  *syncBuffer
 }
 
-func newRedisAPI(t *testing.T, mod ...func(*Config)) *redisAPI {
+func newRedisAPI(t testing.TB, mod ...func(*Config)) *redisAPI {
 	t.Helper()
 	rs := redistest.Start(t)
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, ContextTimeoutEnabled: true})
