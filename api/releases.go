@@ -84,6 +84,18 @@ func (s *Server) view(ctx context.Context, rel *dispatcher.Release) (*releaseVie
 	return present(rel, ats[0]), nil
 }
 
+// viewSaved is view for the answer to a change that was saved: a failure to
+// read the scheduled time is logged and leaves scheduled_at null, since the
+// change must not be reported as failed.
+func (s *Server) viewSaved(ctx context.Context, rel *dispatcher.Release) *releaseView {
+	v, err := s.view(ctx, rel)
+	if err != nil {
+		s.log.WarnContext(ctx, "cannot read the scheduled time of a saved release", "release_id", rel.ID, "error", err)
+		return present(rel, time.Time{})
+	}
+	return v
+}
+
 // createRelease handles POST /v1/releases → 201 release. Nothing is written
 // unless the whole request is valid. With "send": true the new release is
 // sent at once (or at its embargo) and returned as Send left it.
@@ -116,11 +128,7 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 		}
 		rel = sent
 	}
-	v, err := s.view(r.Context(), rel)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, v)
+	return writeJSON(w, http.StatusCreated, s.viewSaved(r.Context(), rel))
 }
 
 // getReleases handles GET /v1/releases?status=&fields=&cursor=&limit= →
@@ -228,11 +236,7 @@ func (s *Server) sendRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.view(r.Context(), rel)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusAccepted, v)
+	return writeJSON(w, http.StatusAccepted, s.viewSaved(r.Context(), rel))
 }
 
 // embargoConflict returns a 409 problem when sending rel at at would break
@@ -257,11 +261,7 @@ func (s *Server) cancelRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.view(r.Context(), rel)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, v)
+	return writeJSON(w, http.StatusOK, s.viewSaved(r.Context(), rel))
 }
 
 // retryRelease handles POST /v1/releases/{id}/retry → 202 {"requeued": n}.
