@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/redis/go-redis/v9"
@@ -54,8 +55,14 @@ func TestRedisOutageAnswers503(t *testing.T) {
 			}
 
 			c.up(a)
-			if w := a.do("GET", "/readyz", "", ""); w.Code != http.StatusOK {
-				t.Errorf("readyz after Redis is back = %d, want 200", w.Code)
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				w := a.do("GET", "/readyz", "", "")
+				if w.Code == http.StatusOK {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("readyz after Redis is back = %d, want 200", w.Code)
+				}
 			}
 			if c.name == "frozen" { // a restarted test Redis has lost its data
 				a.must("GET", "/v1/lists/"+list, "", http.StatusOK, nil)
