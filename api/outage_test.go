@@ -7,11 +7,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/links"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -108,5 +111,24 @@ func TestUnavailableErrors(t *testing.T) {
 		if got := unavailable(c.err); got != c.want {
 			t.Errorf("unavailable(%v) = %v, want %v", c.err, got, c.want)
 		}
+	}
+}
+
+// TestPublicPageRedisDownAnswers503: the unsubscribe page answers 503 with
+// Retry-After, not 500, while Redis is down.
+func TestPublicPageRedisDownAnswers503(t *testing.T) {
+	signer, err := links.New([]byte(linksSecret), "https://prensa.example.org", time.Now, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newRedisAPI(t, func(c *Config) { c.Links = signer })
+	path := strings.TrimPrefix(signer.UnsubscribeURL("ana@example.org", "rel_1"), "https://prensa.example.org")
+	a.redis.Stop()
+	r := httptest.NewRequest("POST", path, strings.NewReader("List-Unsubscribe=One-Click"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	a.srv.ServeHTTP(w, r)
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+		t.Errorf("unsubscribe with Redis down: %d, Retry-After %q; want 503 with one", w.Code, w.Header().Get("Retry-After"))
 	}
 }
