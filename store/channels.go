@@ -15,6 +15,11 @@ import (
 // registered already, however its username was written.
 func (s *Store) CreateChannel(ctx context.Context, c *dispatcher.TelegramChannel) error {
 	c.ChatID = NormalizeChatID(c.ChatID)
+	if taken, err := s.chatRegisteredInOtherCase(ctx, c.ChatID); err != nil {
+		return err
+	} else if taken {
+		return fmt.Errorf("telegram chat %s is registered already: %w", c.ChatID, dispatcher.ErrConflict)
+	}
 	now := s.now().UTC()
 	id := newID("tgc", now)
 	ok, err := s.rdb.SetNX(ctx, chatKey(c.ChatID), id, 0).Result()
@@ -73,6 +78,36 @@ func NormalizeChatID(chatID string) string {
 		return strings.ToLower(chatID)
 	}
 	return chatID
+}
+
+// chatRegisteredInOtherCase reports whether a channel registered before
+// usernames were stored in lower case has chatID's username in another case
+// (it reads every channel's chat id: there are few channels, and adding one
+// is rare).
+func (s *Store) chatRegisteredInOtherCase(ctx context.Context, chatID string) (bool, error) {
+	if !strings.HasPrefix(chatID, "@") {
+		return false, nil
+	}
+	ids, err := s.rdb.ZRange(ctx, channelsKey, 0, -1).Result()
+	if err != nil {
+		return false, fmt.Errorf("channels: %w", err)
+	}
+	p := s.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = p.HGet(ctx, channelKey(id), "chat_id")
+	}
+	if len(ids) > 0 {
+		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+			return false, fmt.Errorf("channels: %w", err)
+		}
+	}
+	for _, c := range cmds {
+		if strings.EqualFold(c.Val(), chatID) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (s *Store) channels(ctx context.Context, ids []string) ([]*dispatcher.TelegramChannel, error) {

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/internal/redistest"
+	"github.com/pregon/pregon/store"
 )
 
 // TestChannelChatUsernameCaseInsensitive: the store keeps one channel per
@@ -35,5 +37,23 @@ func TestChannelChatUsernameCaseInsensitive(t *testing.T) {
 	rest, next2, err := s.Channels(ctx, next, 1)
 	if err != nil || len(rest) != 1 || next2 != "" || rest[0].ID == page[0].ID {
 		t.Fatalf("second page = %v, %q, %v; want the other channel, last", rest, next2, err)
+	}
+}
+
+// TestChannelRegisteredInOtherCaseBefore: a chat registered as "@Canal" by
+// an older version (stored as written) is not registered again as "@canal".
+func TestChannelRegisteredInOtherCaseBefore(t *testing.T) {
+	ctx := context.Background()
+	c := redistest.Start(t).Client(t)
+	s := store.New(c, nil)
+	old := &dispatcher.TelegramChannel{ChatID: "@Canal"}
+	if err := s.CreateChannel(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	// As an older version stored it: the username as written.
+	c.HSet(ctx, "pregon:tgchannel:"+old.ID, "chat_id", "@Canal")
+	c.Rename(ctx, "pregon:tgchat:@canal", "pregon:tgchat:@Canal")
+	if err := s.CreateChannel(ctx, &dispatcher.TelegramChannel{ChatID: "@canal"}); !errors.Is(err, dispatcher.ErrConflict) {
+		t.Fatalf("@canal after an old @Canal: err = %v, want ErrConflict", err)
 	}
 }
