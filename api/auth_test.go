@@ -19,7 +19,7 @@ func TestRouteTable(t *testing.T) {
 		got = append(got, rt.pattern+" "+string(rt.role))
 	}
 	want := []string{
-		"GET /healthz probe",
+		"GET /healthz live",
 		"GET /readyz probe",
 		"GET /u/{token} public",
 		"POST /u/{token} public",
@@ -79,7 +79,7 @@ func TestAuthEveryRoute(t *testing.T) {
 	for _, rt := range h.srv.routes() {
 		method, path := concrete(rt.pattern)
 		t.Run(rt.pattern, func(t *testing.T) {
-			if rt.role == rolePublic || rt.role == roleProbe {
+			if rt.role == rolePublic || rt.role == roleProbe || rt.role == roleLive {
 				public[rt.pattern] = true
 				if _, ok := deliberatelyPublic[rt.pattern]; !ok {
 					t.Fatalf("route %s takes no token but is not in deliberatelyPublic", rt.pattern)

@@ -23,6 +23,16 @@ func validChatID(s string) bool {
 	return err == nil && n < 0 && s == strconv.FormatInt(n, 10)
 }
 
+// normalizeChatID lower-cases an "@username": Telegram usernames are
+// case-insensitive, so @Canal and @canal are one chat and must be one
+// channel. Numeric ids are kept as they are.
+func normalizeChatID(s string) string {
+	if strings.HasPrefix(s, "@") {
+		return strings.ToLower(s)
+	}
+	return s
+}
+
 type channelInput struct {
 	ChatID   string `json:"chat_id"`
 	Title    string `json:"title"`
@@ -36,7 +46,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c := &dispatcher.TelegramChannel{
-		ChatID:   strings.TrimSpace(in.ChatID),
+		ChatID:   normalizeChatID(strings.TrimSpace(in.ChatID)),
 		Title:    strings.TrimSpace(in.Title),
 		Language: strings.TrimSpace(in.Language),
 	}
@@ -54,7 +64,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) error {
 	}
 	err := s.store.CreateChannel(r.Context(), c)
 	if errors.Is(err, dispatcher.ErrConflict) {
-		return &Problem{Status: http.StatusConflict, Detail: "A channel with chat_id " + c.ChatID + " is already registered.",
+		return &Problem{Status: http.StatusConflict, Detail: "A channel with chat_id " + c.ChatID + " is already registered (Telegram usernames are case-insensitive).",
 			Errors: []FieldError{{Field: "chat_id", Message: "is already registered"}}}
 	}
 	if err != nil {
@@ -63,11 +73,17 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, c)
 }
 
-// getChannels handles GET /v1/telegram/channels → page of channels.
+// getChannels handles GET /v1/telegram/channels?cursor=&limit= → page of
+// channels, newest first.
 func (s *Server) getChannels(w http.ResponseWriter, r *http.Request) error {
-	cs, err := s.store.Channels(r.Context())
+	var fe fieldErrors
+	cursor, limit := pageParams(r.URL.Query(), &fe)
+	if err := fe.err(); err != nil {
+		return err
+	}
+	cs, next, err := s.store.Channels(r.Context(), cursor, limit)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, newPage(cs, ""))
+	return writeJSON(w, http.StatusOK, newPage(cs, next))
 }

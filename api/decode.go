@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -179,11 +180,29 @@ const (
 	maxCursor    = 1024
 )
 
-// pageParams reads the cursor and limit query parameters.
+// cursorTag starts every cursor the API hands out (before base64), so that
+// one it did not make is refused instead of read as a position.
+const cursorTag = "pgc1:"
+
+// encodeCursor returns the opaque next_cursor for a store's cursor.
+func encodeCursor(c string) string {
+	if c == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorTag + c))
+}
+
+// pageParams reads the cursor and limit query parameters, and returns the
+// store's cursor. A cursor the API did not return is a field error.
 func pageParams(q url.Values, fe *fieldErrors) (cursor string, limit int) {
-	cursor = q.Get("cursor")
-	if len(cursor) > maxCursor {
-		fe.add("cursor", "is not a cursor this API returned")
+	if raw := q.Get("cursor"); raw != "" {
+		b, err := base64.RawURLEncoding.DecodeString(raw)
+		c, ok := strings.CutPrefix(string(b), cursorTag)
+		if err != nil || !ok || c == "" || len(raw) > maxCursor {
+			fe.add("cursor", "is not a cursor this API returned (pass next_cursor from the previous page)")
+		} else {
+			cursor = c
+		}
 	}
 	limit = defaultLimit
 	if v := q.Get("limit"); v != "" {
@@ -202,10 +221,11 @@ type Page[T any] struct {
 	NextCursor string `json:"next_cursor"`
 }
 
-// newPage returns a page whose Items is never null in JSON.
+// newPage returns a page whose Items is never null in JSON, and whose
+// NextCursor is the opaque form of the store's cursor next.
 func newPage[T any](items []T, next string) Page[T] {
 	if items == nil {
 		items = []T{}
 	}
-	return Page[T]{Items: items, NextCursor: next}
+	return Page[T]{Items: items, NextCursor: encodeCursor(next)}
 }

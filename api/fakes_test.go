@@ -26,6 +26,7 @@ type memStore struct {
 	tokens      map[string]*auth.Token
 	suppressed  map[string]string // email → reason
 	pingErr     error
+	sendAt      map[string]time.Time // release id → when fakeSender scheduled it
 	panicLists  bool
 	listsErr    error // returned by Lists
 	writes      int   // successful Create*/Upsert*/Remove* calls
@@ -41,7 +42,7 @@ var _ Store = (*memStore)(nil)
 
 func newMemStore(now func() time.Time) *memStore {
 	return &memStore{now: now, members: map[string]map[string]dispatcher.Contact{},
-		deliveries: map[string][]*dispatcher.Delivery{}, tokens: map[string]*auth.Token{}, suppressed: map[string]string{}}
+		deliveries: map[string][]*dispatcher.Delivery{}, sendAt: map[string]time.Time{}, tokens: map[string]*auth.Token{}, suppressed: map[string]string{}}
 }
 
 func (m *memStore) id(prefix string) string {
@@ -77,21 +78,22 @@ func (m *memStore) List(ctx context.Context, id string) (*dispatcher.List, error
 	return nil, dispatcher.ErrNotFound
 }
 
-func (m *memStore) Lists(ctx context.Context) ([]*dispatcher.List, error) {
+func (m *memStore) Lists(ctx context.Context, cursor string, limit int) ([]*dispatcher.List, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.panicLists {
 		panic("boom")
 	}
 	if m.listsErr != nil {
-		return nil, m.listsErr
+		return nil, "", m.listsErr
 	}
 	var out []*dispatcher.List
 	for _, l := range slices.Backward(m.lists) {
 		c := *l
 		out = append(out, &c)
 	}
-	return out, nil
+	start, _ := strconv.Atoi(cursor)
+	return page(out, start, limit)
 }
 
 // ImportContacts is UpsertContacts that also reports suppression reasons,
@@ -199,7 +201,7 @@ func (m *memStore) Channel(ctx context.Context, id string) (*dispatcher.Telegram
 	return nil, dispatcher.ErrNotFound
 }
 
-func (m *memStore) Channels(ctx context.Context) ([]*dispatcher.TelegramChannel, error) {
+func (m *memStore) Channels(ctx context.Context, cursor string, limit int) ([]*dispatcher.TelegramChannel, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []*dispatcher.TelegramChannel
@@ -207,7 +209,8 @@ func (m *memStore) Channels(ctx context.Context) ([]*dispatcher.TelegramChannel,
 		cc := *c
 		out = append(out, &cc)
 	}
-	return out, nil
+	start, _ := strconv.Atoi(cursor)
+	return page(out, start, limit)
 }
 
 func (m *memStore) CreateRelease(ctx context.Context, r *dispatcher.Release) error {
@@ -240,7 +243,9 @@ func (m *memStore) Release(ctx context.Context, id string) (*dispatcher.Release,
 	return &c, nil
 }
 
-func (m *memStore) Releases(ctx context.Context, status dispatcher.ReleaseStatus, cursor string, limit int) ([]*dispatcher.Release, string, error) {
+// Releases pages releases; it ignores maxBytes and leaves bodies in (the
+// store's tests cover both).
+func (m *memStore) Releases(ctx context.Context, status dispatcher.ReleaseStatus, cursor string, limit int, full bool, maxBytes int) ([]*dispatcher.Release, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	start, _ := strconv.Atoi(cursor)
@@ -252,6 +257,17 @@ func (m *memStore) Releases(ctx context.Context, status dispatcher.ReleaseStatus
 		}
 	}
 	return page(all, start, limit)
+}
+
+// SendTimes returns the times fakeSender scheduled releases for.
+func (m *memStore) SendTimes(ctx context.Context, ids []string) ([]time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]time.Time, len(ids))
+	for i, id := range ids {
+		out[i] = m.sendAt[id]
+	}
+	return out, nil
 }
 
 func (m *memStore) Deliveries(ctx context.Context, releaseID string, f DeliveryFilter, cursor string, limit int) ([]*dispatcher.Delivery, string, error) {
@@ -341,8 +357,10 @@ func (f *fakeSender) Send(ctx context.Context, id string, at *time.Time) (*dispa
 		return nil, fmt.Errorf("release %s is cancelled: %w", id, dispatcher.ErrConflict)
 	case r.Status == dispatcher.ReleaseDraft && at != nil && at.After(m.now()):
 		r.Status = dispatcher.ReleaseScheduled
+		m.sendAt[id] = *at
 	case r.Status == dispatcher.ReleaseDraft:
 		r.Status = dispatcher.ReleaseSending
+		m.sendAt[id] = m.now()
 	}
 	c := *r
 	return &c, nil

@@ -43,13 +43,18 @@ func (s *Server) createList(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, l)
 }
 
-// getLists handles GET /v1/lists → page of lists, newest first.
+// getLists handles GET /v1/lists?cursor=&limit= → page of lists, newest first.
 func (s *Server) getLists(w http.ResponseWriter, r *http.Request) error {
-	ls, err := s.store.Lists(r.Context())
+	var fe fieldErrors
+	cursor, limit := pageParams(r.URL.Query(), &fe)
+	if err := fe.err(); err != nil {
+		return err
+	}
+	ls, next, err := s.store.Lists(r.Context(), cursor, limit)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, newPage(ls, ""))
+	return writeJSON(w, http.StatusOK, newPage(ls, next))
 }
 
 // getList handles GET /v1/lists/{id}.

@@ -139,6 +139,9 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, err error) {
 		case http.StatusNotFound:
 			texts = textNotFound
 		}
+	case unavailable(err): // Redis cannot serve now: 503, come back soon
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterUnavailable))
 	}
 	if status >= 500 {
 		if info := infoFrom(r.Context()); info.err == nil {

@@ -1,14 +1,19 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/redis/go-redis/v9"
 )
 
 // Problem types beyond "about:blank" (whose title is the HTTP status text).
@@ -30,7 +35,7 @@ type Problem struct {
 	// ReleaseID names a release that was created although the request failed
 	// afterwards (POST /v1/releases with send: true).
 	ReleaseID string `json:"release_id,omitempty"`
-	// retryAfter, in seconds, is sent as a Retry-After header (429).
+	// retryAfter, in seconds, is sent as a Retry-After header (429, 503).
 	retryAfter int
 }
 
@@ -75,9 +80,33 @@ func (fe fieldErrors) err() error {
 	return invalid(fmt.Sprintf("%d fields are not valid: %s.", len(fe), strings.Join(names, ", ")), fe...)
 }
 
+// retryAfterUnavailable is the Retry-After, in seconds, of a 503 answered
+// while the store is unavailable.
+const retryAfterUnavailable = 5
+
+// unavailable reports whether err says that Redis cannot serve now rather
+// than that something is wrong with the request or the code: no connection
+// (refused, reset, dropped), a timeout (the request's deadline, or a frozen
+// server), a pool with no free connection, a closed client, or a server that
+// is loading, busy, read-only, without a master, or out of memory.
+func unavailable(err error) bool {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed):
+		return true
+	}
+	return redis.IsLoadingError(err) || redis.IsReadOnlyError(err) || redis.IsMasterDownError(err) ||
+		redis.IsTryAgainError(err) || redis.IsClusterDownError(err) || redis.IsMaxClientsError(err) ||
+		redis.IsOOMError(err) || redis.IsNoReplicasError(err) || redis.HasErrorPrefix(err, "BUSY")
+}
+
 // fail writes the problem response for err: a *Problem as it is,
 // dispatcher.ErrNotFound as 404, dispatcher.ErrConflict as 409, an oversized
-// body as 413, anything else as 500 (logged, not shown to the client).
+// body as 413, Redis unavailable (see unavailable) as 503 with Retry-After,
+// anything else as 500 (logged, not shown to the client).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var p *Problem
 	var tooBig *http.MaxBytesError
@@ -90,6 +119,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p = &Problem{Status: http.StatusNotFound, Detail: "Nothing was found at " + r.URL.Path + "."}
 	case errors.Is(err, dispatcher.ErrConflict):
 		p = &Problem{Status: http.StatusConflict, Detail: err.Error()}
+	case unavailable(err):
+		p = unavailableProblem()
 	default:
 		p = &Problem{Status: http.StatusInternalServerError}
 	}
@@ -97,6 +128,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		info.err = err
 	}
 	writeProblem(w, p)
+}
+
+// unavailableProblem is the answer while the store is unavailable.
+func unavailableProblem() *Problem {
+	return &Problem{Status: http.StatusServiceUnavailable, retryAfter: retryAfterUnavailable,
+		Detail: "The service's database (Redis) is not answering, so this request may not have been carried out: check, then try again in a few seconds."}
 }
 
 // writeProblem writes p, filling in the type and title of a bare status.

@@ -20,8 +20,9 @@ type RateLimiter interface {
 }
 
 // limiterTimeout bounds the rate limiter's answer: past it the request goes
-// ahead, so that an unreachable Redis does not stall the health checks.
-const limiterTimeout = time.Second
+// ahead, so that an unreachable Redis does not stall the readiness check
+// (which answers within about ReadyTimeout) or the public pages.
+const limiterTimeout = 250 * time.Millisecond
 
 // limit takes a turn for the request's client under the route's rate, or
 // returns a 429 problem with a Retry-After. When the limiter fails (Redis is

@@ -39,6 +39,22 @@ func (f *fakeLimiter) Allow(ctx context.Context, key string, rate int) (time.Dur
 	return 0, nil
 }
 
+// TestLivenessNeedsNoRedis checks that /healthz never asks the rate limiter
+// (which lives in Redis) or the store: a Redis outage must not fail liveness.
+func TestLivenessNeedsNoRedis(t *testing.T) {
+	lim := &fakeLimiter{n: 0, calls: map[string]int{}, rates: map[string]int{}}
+	h := newHarness(t, func(c *Config) { c.Limiter = lim })
+	h.store.pingErr = errors.New("dial tcp: connection refused")
+	for range 3 {
+		if w := h.do("GET", "/healthz", "", "", ""); w.Code != http.StatusOK {
+			t.Fatalf("healthz = %d, want 200 with the limiter refusing and the store down", w.Code)
+		}
+	}
+	if len(lim.calls) != 0 {
+		t.Errorf("healthz asked the rate limiter: %v", lim.calls)
+	}
+}
+
 // TestEveryPublicRouteIsRateLimited walks the route table: every route that
 // takes no token is limited per client, and over the limit answers 429
 // with a Retry-After; routes with a token are not limited.
@@ -47,6 +63,9 @@ func TestEveryPublicRouteIsRateLimited(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Limiter = lim; c.PublicRate = 7 })
 	for _, rt := range h.srv.routes() {
 		method, path := concrete(rt.pattern)
+		if rt.role == roleLive {
+			continue // TestLivenessNeedsNoRedis
+		}
 		if rt.role != rolePublic && rt.role != roleProbe {
 			h.do(method, path, adminToken, "", "")
 			continue
@@ -81,7 +100,7 @@ func TestEveryPublicRouteIsRateLimited(t *testing.T) {
 	}
 	for key, rate := range lim.rates {
 		want := 7
-		if strings.Contains(key, "healthz") || strings.Contains(key, "readyz") {
+		if strings.Contains(key, "readyz") {
 			want = DefaultProbeRate
 		}
 		if rate != want {
@@ -91,18 +110,18 @@ func TestEveryPublicRouteIsRateLimited(t *testing.T) {
 			t.Errorf("a route with a token was rate-limited: %s", key)
 		}
 	}
-	if len(lim.calls) != 2*len(deliberatelyPublic) {
+	if len(lim.calls) != 2*(len(deliberatelyPublic)-1) { // all but /healthz
 		t.Errorf("limiter keys %v: want one per public route and client", lim.calls)
 	}
 }
 
 // TestRateLimiterDownLetsThrough checks that a failing limiter (Redis down)
-// does not take the health checks down with it.
+// does not take the readiness check down with it.
 func TestRateLimiterDownLetsThrough(t *testing.T) {
 	lim := &fakeLimiter{err: errors.New("dial tcp: connection refused")}
 	h := newHarness(t, func(c *Config) { c.Limiter = lim })
-	if w := h.do("GET", "/healthz", "", "", ""); w.Code != http.StatusOK {
-		t.Errorf("healthz = %d", w.Code)
+	if w := h.do("GET", "/readyz", "", "", ""); w.Code != http.StatusOK {
+		t.Errorf("readyz = %d", w.Code)
 	}
 	if !strings.Contains(h.logs.String(), "rate limiter unavailable") {
 		t.Errorf("log lacks the limiter failure:\n%s", h.logs)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -15,9 +16,36 @@ var releaseStatuses = []dispatcher.ReleaseStatus{
 	dispatcher.ReleaseSent, dispatcher.ReleaseSentWithFailures, dispatcher.ReleaseCancelled,
 }
 
+// releaseView is a release as the API shows it: the stored release, and
+// scheduled_at, when its dispatch is (or was) due (null for a release never
+// scheduled).
+type releaseView struct {
+	*dispatcher.Release
+	ScheduledAt *time.Time `json:"scheduled_at"`
+}
+
+// releaseSummary is a release in a collection without ?fields=full: no
+// "body", and its translations without theirs.
+type releaseSummary struct {
+	*dispatcher.Release
+	// Body shadows the release's own field and is always empty, so that
+	// "body" is left out of the JSON.
+	Body         string               `json:"body,omitempty"`
+	Translations []translationSummary `json:"translations"`
+	ScheduledAt  *time.Time           `json:"scheduled_at"`
+}
+
+// translationSummary is a translation without its body.
+type translationSummary struct {
+	Language string `json:"language"`
+	Title    string `json:"title"`
+	Summary  string `json:"summary,omitempty"`
+}
+
 // present returns a copy of r fit for a response: counts (zeros when nothing
-// was sent), translations and audiences are never null.
-func present(r *dispatcher.Release) *dispatcher.Release {
+// was sent), translations and audiences are never null; scheduled_at is at,
+// or null when at is zero.
+func present(r *dispatcher.Release, at time.Time) *releaseView {
 	out := *r
 	if out.Counts == nil {
 		out.Counts = dispatcher.NewCounts()
@@ -30,7 +58,42 @@ func present(r *dispatcher.Release) *dispatcher.Release {
 			*ids = []string{}
 		}
 	}
-	return &out
+	v := &releaseView{Release: &out}
+	if !at.IsZero() {
+		at = at.UTC()
+		v.ScheduledAt = &at
+	}
+	return v
+}
+
+// summarize returns the summary of a presented release.
+func summarize(v *releaseView) *releaseSummary {
+	ts := make([]translationSummary, len(v.Translations))
+	for i, t := range v.Translations {
+		ts[i] = translationSummary{Language: t.Language, Title: t.Title, Summary: t.Summary}
+	}
+	return &releaseSummary{Release: v.Release, Translations: ts, ScheduledAt: v.ScheduledAt}
+}
+
+// view returns rel presented with its scheduled time.
+func (s *Server) view(ctx context.Context, rel *dispatcher.Release) (*releaseView, error) {
+	ats, err := s.store.SendTimes(ctx, []string{rel.ID})
+	if err != nil {
+		return nil, err
+	}
+	return present(rel, ats[0]), nil
+}
+
+// viewSaved is view for the answer to a change that was saved: a failure to
+// read the scheduled time is logged and leaves scheduled_at null, since the
+// change must not be reported as failed.
+func (s *Server) viewSaved(ctx context.Context, rel *dispatcher.Release) *releaseView {
+	v, err := s.view(ctx, rel)
+	if err != nil {
+		s.log.WarnContext(ctx, "cannot read the scheduled time of a saved release", "release_id", rel.ID, "error", err)
+		return present(rel, time.Time{})
+	}
+	return v
 }
 
 // createRelease handles POST /v1/releases → 201 release. Nothing is written
@@ -54,19 +117,23 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			p := &Problem{Status: http.StatusInternalServerError, ReleaseID: rel.ID,
 				Detail: "The release " + rel.ID + " was saved as a draft but could not be sent; send it again with POST /v1/releases/" + rel.ID + "/send."}
-			if errors.Is(err, dispatcher.ErrConflict) {
+			switch {
+			case errors.Is(err, dispatcher.ErrConflict):
 				p.Status = http.StatusConflict
+			case unavailable(err):
+				p.Status, p.retryAfter = http.StatusServiceUnavailable, retryAfterUnavailable
 			}
 			infoFrom(r.Context()).err = err
 			return p
 		}
 		rel = sent
 	}
-	return writeJSON(w, http.StatusCreated, present(rel))
+	return writeJSON(w, http.StatusCreated, s.viewSaved(r.Context(), rel))
 }
 
-// getReleases handles GET /v1/releases?status=&cursor=&limit= → page of
-// releases, newest first.
+// getReleases handles GET /v1/releases?status=&fields=&cursor=&limit= →
+// page of releases, newest first: summaries (no bodies) unless fields=full.
+// A page also ends once it holds about maxPageBytes of releases.
 func (s *Server) getReleases(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	var fe fieldErrors
@@ -75,16 +142,39 @@ func (s *Server) getReleases(w http.ResponseWriter, r *http.Request) error {
 	if status != "" && !oneOf(status, releaseStatuses) {
 		fe.add("status", "must be one of %s", list(releaseStatuses))
 	}
+	full := false
+	switch q.Get("fields") {
+	case "", "summary":
+	case "full":
+		full = true
+	default:
+		fe.add("fields", "must be \"summary\" (the default: no bodies) or \"full\"")
+	}
 	if err := fe.err(); err != nil {
 		return err
 	}
-	rels, next, err := s.store.Releases(r.Context(), status, cursor, limit)
+	rels, next, err := s.store.Releases(r.Context(), status, cursor, limit, full, s.maxPage)
 	if err != nil {
 		return err
 	}
-	items := make([]*dispatcher.Release, len(rels))
+	ids := make([]string, len(rels))
 	for i, rel := range rels {
-		items[i] = present(rel)
+		ids[i] = rel.ID
+	}
+	ats, err := s.store.SendTimes(r.Context(), ids)
+	if err != nil {
+		return err
+	}
+	if full {
+		items := make([]*releaseView, len(rels))
+		for i, rel := range rels {
+			items[i] = present(rel, ats[i])
+		}
+		return writeJSON(w, http.StatusOK, newPage(items, next))
+	}
+	items := make([]*releaseSummary, len(rels))
+	for i, rel := range rels {
+		items[i] = summarize(present(rel, ats[i]))
 	}
 	return writeJSON(w, http.StatusOK, newPage(items, next))
 }
@@ -95,7 +185,11 @@ func (s *Server) getRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, present(rel))
+	v, err := s.view(r.Context(), rel)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, v)
 }
 
 type sendInput struct {
@@ -103,7 +197,9 @@ type sendInput struct {
 }
 
 // sendRelease handles POST /v1/releases/{id}/send {at?} → 202 release. It is
-// idempotent: a release already on its way is returned as it is.
+// idempotent: a release already on its way is returned as it is. An "at"
+// before the release's embargo is refused (409): it would give the release
+// to its public audiences before the embargo lifts.
 func (s *Server) sendRelease(w http.ResponseWriter, r *http.Request) error {
 	var in sendInput
 	if err := s.readJSON(w, r, &in, true); err != nil {
@@ -115,16 +211,45 @@ func (s *Server) sendRelease(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return fieldErrors{{Field: "at", Message: err.Error()}}.err()
 		}
+		if limit := s.now().AddDate(1, 0, 0); t.After(limit) {
+			return fieldErrors{{Field: "at", Message: "must be at most one year ahead (before " + limit.UTC().Format(time.RFC3339) + ")"}}.err()
+		}
 		at = &t
 	}
-	rel, err := s.sender.Send(r.Context(), r.PathValue("id"), at)
+	id := r.PathValue("id")
+	if at != nil {
+		rel, err := s.store.Release(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if err := embargoConflict(rel, *at); err != nil {
+			return err
+		}
+	}
+	rel, err := s.sender.Send(r.Context(), id, at)
 	if errors.Is(err, dispatcher.ErrConflict) {
-		return &Problem{Status: http.StatusConflict, Detail: "The release was cancelled; it cannot be sent."}
+		if cur, gerr := s.store.Release(r.Context(), id); gerr == nil && cur.Status == dispatcher.ReleaseCancelled {
+			return &Problem{Status: http.StatusConflict, Detail: "The release was cancelled; it cannot be sent."}
+		}
+		return &Problem{Status: http.StatusConflict, Detail: err.Error()}
 	}
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusAccepted, present(rel))
+	return writeJSON(w, http.StatusAccepted, s.viewSaved(r.Context(), rel))
+}
+
+// embargoConflict returns a 409 problem when sending rel at at would break
+// its embargo, nil otherwise.
+func embargoConflict(rel *dispatcher.Release, at time.Time) error {
+	if rel.EmbargoUntil == nil || !at.Before(*rel.EmbargoUntil) {
+		return nil
+	}
+	emb := rel.EmbargoUntil.UTC().Format(time.RFC3339)
+	return &Problem{Status: http.StatusConflict,
+		Detail: "The release is under embargo until " + emb + "; \"at\" (" + at.UTC().Format(time.RFC3339) +
+			") must be at or after it, or omitted to send at the embargo.",
+		Errors: []FieldError{{Field: "at", Message: "must be at or after the embargo, " + emb + ", or omitted"}}}
 }
 
 // cancelRelease handles POST /v1/releases/{id}/cancel → 200 release.
@@ -136,7 +261,7 @@ func (s *Server) cancelRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, present(rel))
+	return writeJSON(w, http.StatusOK, s.viewSaved(r.Context(), rel))
 }
 
 // retryRelease handles POST /v1/releases/{id}/retry → 202 {"requeued": n}.

@@ -14,7 +14,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // route is one endpoint of the API and the least role that may call it.
 type route struct {
 	pattern string    // http.ServeMux pattern: "METHOD /path/{wildcard}"
-	role    auth.Role // a token's role, or rolePublic or roleProbe
+	role    auth.Role // a token's role, or rolePublic, roleProbe or roleLive
 	handle  handlerFunc
 	page    bool // answers HTML pages for people, errors included
 }
@@ -30,6 +30,10 @@ const (
 	// roleProbe is a health check for load balancers and orchestrators: no
 	// token, at most Config.ProbeRate requests a minute from one client.
 	roleProbe auth.Role = "probe"
+	// roleLive is the liveness check alone: no token and no rate limit,
+	// since the limit lives in Redis and liveness must not depend on it;
+	// the handler does no I/O at all, so answering it costs nothing.
+	roleLive auth.Role = "live"
 	// roleNone is only for the fallback that answers 404 and 405.
 	roleNone auth.Role = "none"
 )
@@ -38,14 +42,15 @@ const (
 // the tests walk it to check authentication on every one. Reading needs a
 // viewer token, changing anything a coordinator's; admin-only routes (token
 // management) go here too, with auth.RoleAdmin. Endpoints without a
-// token say so with rolePublic or roleProbe, and are rate-limited.
+// token say so with rolePublic or roleProbe, and are rate-limited (but for
+// the liveness check, roleLive).
 func (s *Server) routes() []route {
 	const (
 		viewer      = auth.RoleViewer
 		coordinator = auth.RoleCoordinator
 	)
 	return []route{
-		{"GET /healthz", roleProbe, s.healthz, false},
+		{"GET /healthz", roleLive, s.healthz, false},
 		{"GET /readyz", roleProbe, s.readyz, false},
 
 		{"GET /u/{token}", rolePublic, s.unsubscribePage, true},
@@ -86,7 +91,7 @@ func (s *Server) endpoint(rt route) http.Handler {
 		info := infoFrom(r.Context())
 		info.pattern = rt.pattern
 		switch rt.role {
-		case roleNone:
+		case roleNone, roleLive:
 		case rolePublic, roleProbe:
 			if err := s.limit(r, rt); err != nil {
 				fail(w, r, err)

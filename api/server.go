@@ -32,8 +32,9 @@ type Store interface {
 	CreateList(ctx context.Context, l *dispatcher.List) error
 	// List returns a list, or dispatcher.ErrNotFound.
 	List(ctx context.Context, id string) (*dispatcher.List, error)
-	// Lists returns every list, newest first.
-	Lists(ctx context.Context) ([]*dispatcher.List, error)
+	// Lists returns a page of lists, newest first, and the cursor of the
+	// next page ("" on the last page).
+	Lists(ctx context.Context, cursor string, limit int) ([]*dispatcher.List, string, error)
 	// ImportContacts adds contacts to a list, or overwrites the fields of
 	// those already on it; the api passes at most 1000 at a time, which are
 	// written atomically. The emails in cs are normalised and unique. added
@@ -53,16 +54,24 @@ type Store interface {
 	CreateChannel(ctx context.Context, c *dispatcher.TelegramChannel) error
 	// Channel returns a channel, or dispatcher.ErrNotFound.
 	Channel(ctx context.Context, id string) (*dispatcher.TelegramChannel, error)
-	// Channels returns every channel.
-	Channels(ctx context.Context) ([]*dispatcher.TelegramChannel, error)
+	// Channels returns a page of channels, newest first, and the cursor of
+	// the next page ("" on the last page).
+	Channels(ctx context.Context, cursor string, limit int) ([]*dispatcher.TelegramChannel, string, error)
 	// CreateRelease stores a new release and sets its ID, CreatedAt, UpdatedAt
 	// and Status draft.
 	CreateRelease(ctx context.Context, r *dispatcher.Release) error
 	// Release returns a release with its Counts, or dispatcher.ErrNotFound.
 	Release(ctx context.Context, id string) (*dispatcher.Release, error)
-	// Releases returns a page of releases, newest first, in one status ("" for
-	// all), and the cursor of the next page ("" on the last page).
-	Releases(ctx context.Context, status dispatcher.ReleaseStatus, cursor string, limit int) ([]*dispatcher.Release, string, error)
+	// Releases returns a page of releases with their counts, newest first,
+	// in one status ("" for all), and the cursor of the next page ("" on the
+	// last page). Without full, releases come without their body and their
+	// translations' bodies. The page ends early, after at least one release,
+	// once the releases read reach maxBytes of stored JSON (0: no bound). A
+	// status filter reads only the releases it returns.
+	Releases(ctx context.Context, status dispatcher.ReleaseStatus, cursor string, limit int, full bool, maxBytes int) ([]*dispatcher.Release, string, error)
+	// SendTimes returns, for each release, the time its dispatch is (or was)
+	// due; the zero time for one never scheduled.
+	SendTimes(ctx context.Context, ids []string) ([]time.Time, error)
 	// Deliveries returns a page of a release's deliveries that match f, and
 	// the cursor of the next page ("" on the last page); dispatcher.ErrNotFound
 	// for an unknown release.
@@ -124,7 +133,11 @@ const (
 	DefaultMaxBodyBytes   = 1 << 20  // JSON request bodies
 	DefaultMaxUploadBytes = 10 << 20 // contact uploads (CSV or JSON)
 	DefaultPublicRate     = 30       // requests a minute from one client to one public page
-	DefaultProbeRate      = 600      // requests a minute from one client to /healthz or /readyz
+	DefaultProbeRate      = 600      // requests a minute from one client to /readyz
+	DefaultMaxPageBytes   = 1 << 20  // releases read for one page of GET /v1/releases
+	// ReadyTimeout is how long /readyz waits for the store before it
+	// answers 503.
+	ReadyTimeout = time.Second
 )
 
 // Config configures a Server. Store, Sender and Previewer are required; the
@@ -139,6 +152,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxUploadBytes caps contact uploads; 0 means DefaultMaxUploadBytes.
 	MaxUploadBytes int64
+	// MaxPageBytes ends a page of releases once the releases read for it
+	// reach this many bytes; 0 means DefaultMaxPageBytes.
+	MaxPageBytes int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Links checks the tokens of the unsubscribe page; nil means that page
@@ -167,6 +183,7 @@ type Server struct {
 	log       *slog.Logger
 	maxBody   int64
 	maxUpload int64
+	maxPage   int
 	now       func() time.Time
 	links     Links
 	limiter   RateLimiter
@@ -188,7 +205,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		store: cfg.Store, sender: cfg.Sender, previewer: cfg.Previewer,
-		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, maxUpload: cfg.MaxUploadBytes, now: cfg.Now,
+		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, maxUpload: cfg.MaxUploadBytes, maxPage: cfg.MaxPageBytes, now: cfg.Now,
 		links: cfg.Links, limiter: cfg.Limiter, proxies: cfg.TrustedProxies,
 		rates: map[auth.Role]int{rolePublic: cfg.PublicRate, roleProbe: cfg.ProbeRate},
 	}
@@ -212,12 +229,15 @@ func New(cfg Config) (*Server, error) {
 	if s.maxUpload <= 0 {
 		s.maxUpload = DefaultMaxUploadBytes
 	}
+	if s.maxPage <= 0 {
+		s.maxPage = DefaultMaxPageBytes
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
-		if rt.role != rolePublic && rt.role != roleProbe && !rt.role.Valid() {
+		if rt.role != rolePublic && rt.role != roleProbe && rt.role != roleLive && !rt.role.Valid() {
 			return nil, fmt.Errorf("api: route %q has role %q: want a token role, or rolePublic for a deliberately public one", rt.pattern, rt.role)
 		}
 		mux.Handle(rt.pattern, s.endpoint(rt))
@@ -244,16 +264,21 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 	}
 }
 
+// healthz is the liveness check: the process serves HTTP. It touches
+// nothing else (no Redis, no rate limit), so that a Redis outage never makes
+// an orchestrator restart a healthy process.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyz is the readiness check: 200 when the store answers within
+// ReadyTimeout, 503 otherwise.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), ReadyTimeout)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
 		s.log.ErrorContext(ctx, "readiness check failed", "error", err)
-		return &Problem{Type: "about:blank", Status: http.StatusServiceUnavailable, Detail: "The store is not reachable."}
+		return &Problem{Type: "about:blank", Status: http.StatusServiceUnavailable, Detail: "The store is not reachable.", retryAfter: retryAfterUnavailable}
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }

@@ -126,7 +126,8 @@ func NewService(cfg Config) (*Service, error) {
 // Send schedules a draft release for dispatch at at (now when at is nil or
 // in the past; the release's embargo when it has one and at is nil). It is
 // idempotent: a release already scheduled, sending or sent is returned as it
-// is, and nothing is sent again. A cancelled release gives ErrConflict.
+// is, and nothing is sent again. A cancelled release gives ErrConflict, and
+// so does an at before the release's embargo.
 func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release, error) {
 	rel, err := s.cfg.Store.Release(ctx, id)
 	if err != nil {
@@ -134,6 +135,11 @@ func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release,
 	}
 	if rel.Status == ReleaseCancelled {
 		return nil, fmt.Errorf("release %s is cancelled: %w", id, ErrConflict)
+	}
+	// No at may give an embargoed release to its audiences before the embargo.
+	if at != nil && rel.EmbargoUntil != nil && at.Before(*rel.EmbargoUntil) {
+		return nil, fmt.Errorf("release %s is under embargo until %s: at (%s) must be at or after it, or omitted: %w",
+			id, rel.EmbargoUntil.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339), ErrConflict)
 	}
 	when := s.cfg.Now()
 	switch {

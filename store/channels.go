@@ -3,14 +3,23 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/redis/go-redis/v9"
 )
 
 // CreateChannel stores a Telegram channel, setting ID, CreatedAt and Status
-// "active". It returns dispatcher.ErrConflict when the chat is registered already.
+// "active". A chat "@username" is stored in lower case (Telegram usernames
+// are case-insensitive). It returns dispatcher.ErrConflict when the chat is
+// registered already, however its username was written.
 func (s *Store) CreateChannel(ctx context.Context, c *dispatcher.TelegramChannel) error {
+	c.ChatID = NormalizeChatID(c.ChatID)
+	if taken, err := s.chatRegisteredInOtherCase(ctx, c.ChatID); err != nil {
+		return err
+	} else if taken {
+		return fmt.Errorf("telegram chat %s is registered already: %w", c.ChatID, dispatcher.ErrConflict)
+	}
 	now := s.now().UTC()
 	id := newID("tgc", now)
 	ok, err := s.rdb.SetNX(ctx, chatKey(c.ChatID), id, 0).Result()
@@ -21,13 +30,13 @@ func (s *Store) CreateChannel(ctx context.Context, c *dispatcher.TelegramChannel
 		return fmt.Errorf("telegram chat %s is registered already: %w", c.ChatID, dispatcher.ErrConflict)
 	}
 	c.ID, c.CreatedAt, c.Status = id, now.Truncate(1e6), "active"
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, channelKey(id), "id", id, "chat_id", c.ChatID, "title", c.Title,
 			"language", c.Language, "status", c.Status, "created_at", fmtTime(now))
 		p.ZAdd(ctx, channelsKey, redis.Z{Member: id})
 		return nil
 	})
-	if err != nil {
+	if err := txErr(cmds, err); err != nil {
 		s.rdb.Del(context.WithoutCancel(ctx), chatKey(c.ChatID))
 		return fmt.Errorf("create channel: %w", err)
 	}
@@ -49,13 +58,56 @@ func (s *Store) Channel(ctx context.Context, id string) (*dispatcher.TelegramCha
 	return cs[0], nil
 }
 
-// Channels returns all Telegram channels, newest first.
-func (s *Store) Channels(ctx context.Context) ([]*dispatcher.TelegramChannel, error) {
-	ids, err := s.rdb.ZRevRangeByLex(ctx, channelsKey, &redis.ZRangeBy{Min: "-", Max: "+"}).Result()
+// Channels returns a page of Telegram channels, newest first, after cursor
+// (a channel id; "" for the first page), and the next cursor ("" on the last
+// page).
+func (s *Store) Channels(ctx context.Context, cursor string, limit int) ([]*dispatcher.TelegramChannel, string, error) {
+	ids, next, err := s.pageLex(ctx, channelsKey, cursor, limit, true)
 	if err != nil {
-		return nil, fmt.Errorf("channels: %w", err)
+		return nil, "", fmt.Errorf("channels: %w", err)
 	}
-	return s.channels(ctx, ids)
+	cs, err := s.channels(ctx, ids)
+	return cs, next, err
+}
+
+// NormalizeChatID returns a Telegram chat id as Pregón stores it: an
+// "@username" in lower case, since Telegram usernames are case-insensitive
+// (@Canal and @canal are one chat); a numeric id as it is.
+func NormalizeChatID(chatID string) string {
+	if strings.HasPrefix(chatID, "@") {
+		return strings.ToLower(chatID)
+	}
+	return chatID
+}
+
+// chatRegisteredInOtherCase reports whether a channel registered before
+// usernames were stored in lower case has chatID's username in another case
+// (it reads every channel's chat id: there are few channels, and adding one
+// is rare).
+func (s *Store) chatRegisteredInOtherCase(ctx context.Context, chatID string) (bool, error) {
+	if !strings.HasPrefix(chatID, "@") {
+		return false, nil
+	}
+	ids, err := s.rdb.ZRange(ctx, channelsKey, 0, -1).Result()
+	if err != nil {
+		return false, fmt.Errorf("channels: %w", err)
+	}
+	p := s.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = p.HGet(ctx, channelKey(id), "chat_id")
+	}
+	if len(ids) > 0 {
+		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+			return false, fmt.Errorf("channels: %w", err)
+		}
+	}
+	for _, c := range cmds {
+		if strings.EqualFold(c.Val(), chatID) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (s *Store) channels(ctx context.Context, ids []string) ([]*dispatcher.TelegramChannel, error) {

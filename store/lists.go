@@ -13,13 +13,13 @@ import (
 func (s *Store) CreateList(ctx context.Context, l *dispatcher.List) error {
 	now := s.now().UTC()
 	l.ID, l.CreatedAt = newID("lst", now), now.Truncate(1e6)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, listKey(l.ID), "id", l.ID, "name", l.Name, "kind", string(l.Kind),
 			"description", l.Description, "created_at", fmtTime(now))
 		p.ZAdd(ctx, listsKey, redis.Z{Member: l.ID})
 		return nil
 	})
-	if err != nil {
+	if err := txErr(cmds, err); err != nil {
 		return fmt.Errorf("create list: %w", err)
 	}
 	return nil
@@ -40,13 +40,15 @@ func (s *Store) List(ctx context.Context, id string) (*dispatcher.List, error) {
 	return ls[0], nil
 }
 
-// Lists returns all lists, newest first.
-func (s *Store) Lists(ctx context.Context) ([]*dispatcher.List, error) {
-	ids, err := s.rdb.ZRevRangeByLex(ctx, listsKey, &redis.ZRangeBy{Min: "-", Max: "+"}).Result()
+// Lists returns a page of lists, newest first, after cursor (a list id; ""
+// for the first page), and the next cursor ("" on the last page).
+func (s *Store) Lists(ctx context.Context, cursor string, limit int) ([]*dispatcher.List, string, error) {
+	ids, next, err := s.pageLex(ctx, listsKey, cursor, limit, true)
 	if err != nil {
-		return nil, fmt.Errorf("lists: %w", err)
+		return nil, "", fmt.Errorf("lists: %w", err)
 	}
-	return s.lists(ctx, ids)
+	ls, err := s.lists(ctx, ids)
+	return ls, next, err
 }
 
 func (s *Store) lists(ctx context.Context, ids []string) ([]*dispatcher.List, error) {

@@ -16,19 +16,48 @@ func (s *Store) CreateRelease(ctx context.Context, r *dispatcher.Release) error 
 	now := s.now().UTC()
 	r.ID, r.Status = newID("rel", now), dispatcher.ReleaseDraft
 	r.CreatedAt, r.UpdatedAt = now.Truncate(1e6), now.Truncate(1e6)
-	data, err := json.Marshal(r)
+	fields, err := releaseFields(r)
 	if err != nil {
 		return fmt.Errorf("create release: %w", err)
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, releaseKey(r.ID), "data", data, "status", string(r.Status), "ut", fmtTime(now))
+	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, releaseKey(r.ID), append(fields, "status", string(r.Status), "ut", fmtTime(now))...)
 		p.ZAdd(ctx, releasesKey, redis.Z{Member: r.ID})
+		p.ZAdd(ctx, statusIndexKey(r.Status), redis.Z{Member: r.ID})
 		return nil
 	})
-	if err != nil {
+	if err := txErr(cmds, err); err != nil {
 		return fmt.Errorf("create release: %w", err)
 	}
 	return nil
+}
+
+// releaseFields returns the hash fields that hold a release's text: "data",
+// the whole release as JSON, and "sum", its summary (no body, no
+// translation bodies) that collections read. Whatever writes "data" must
+// write "sum" with it.
+func releaseFields(r *dispatcher.Release) ([]any, error) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := json.Marshal(summaryOf(r))
+	if err != nil {
+		return nil, err
+	}
+	return []any{"data", data, "sum", sum}, nil
+}
+
+// summaryOf returns a copy of r without its body and its translations' bodies.
+func summaryOf(r *dispatcher.Release) *dispatcher.Release {
+	c := *r
+	c.Body, c.Counts = "", nil
+	c.Translations = make([]dispatcher.Translation, len(r.Translations))
+	for i, t := range r.Translations {
+		t.Body = ""
+		c.Translations[i] = t
+	}
+	return &c
 }
 
 // Release returns the release with id and its delivery counts, or dispatcher.ErrNotFound.
@@ -36,7 +65,7 @@ func (s *Store) Release(ctx context.Context, id string) (*dispatcher.Release, er
 	if !validID("rel", id) {
 		return nil, fmt.Errorf("release %q: %w", id, dispatcher.ErrNotFound)
 	}
-	rs, err := s.releases(ctx, []string{id}, true)
+	rs, _, err := s.releases(ctx, []string{id}, true)
 	if err != nil {
 		return nil, err
 	}
@@ -46,28 +75,44 @@ func (s *Store) Release(ctx context.Context, id string) (*dispatcher.Release, er
 	return rs[0], nil
 }
 
-// Releases returns a page of releases, newest first, optionally only those
-// in one status, and the next cursor ("" on the last page).
-func (s *Store) Releases(ctx context.Context, status dispatcher.ReleaseStatus, cursor string, limit int) ([]*dispatcher.Release, string, error) {
+// Releases returns a page of releases with their counts, newest first,
+// optionally only those in one status, and the next cursor ("" on the last
+// page). Without full, each release is its summary: no body, and no body in
+// its translations. The page ends after limit releases, or after the one
+// whose stored JSON brings the page to maxBytes (0: no bound); it holds at
+// least one release when there is any. A status filter reads the status's
+// index: only the releases it returns.
+func (s *Store) Releases(ctx context.Context, status dispatcher.ReleaseStatus, cursor string, limit int, full bool, maxBytes int) ([]*dispatcher.Release, string, error) {
+	if err := s.ensureStatusIndex(ctx); err != nil {
+		return nil, "", err
+	}
+	key := releasesKey
+	if status != "" {
+		key = statusIndexKey(status)
+	}
+	chunk := 100 // summaries are small: read many at a time
+	if full {
+		chunk = 16
+	}
 	var out []*dispatcher.Release
+	size := 0
 	for {
-		ids, next, err := s.pageLex(ctx, releasesKey, cursor, limit, true)
+		ids, next, err := s.pageLex(ctx, key, cursor, min(chunk, limit-len(out)), true)
 		if err != nil {
 			return nil, "", err
 		}
-		rs, err := s.releases(ctx, ids, true)
+		rs, sizes, err := s.releases(ctx, ids, full)
 		if err != nil {
 			return nil, "", err
 		}
 		for i, r := range rs {
-			if status == "" || r.Status == status {
-				out = append(out, r)
-				if len(out) == limit {
-					if i == len(rs)-1 {
-						return out, next, nil
-					}
-					return out, r.ID, nil
+			out = append(out, r)
+			size += sizes[i]
+			if len(out) == limit || (maxBytes > 0 && size >= maxBytes) {
+				if i == len(rs)-1 && next == "" {
+					return out, "", nil
 				}
+				return out, r.ID, nil
 			}
 		}
 		if next == "" {
@@ -77,42 +122,79 @@ func (s *Store) Releases(ctx context.Context, status dispatcher.ReleaseStatus, c
 	}
 }
 
-func (s *Store) releases(ctx context.Context, ids []string, withCounts bool) ([]*dispatcher.Release, error) {
+// SendTimes returns when each release is (or was) to be dispatched: the
+// time Send scheduled it for, and the zero time for one never scheduled or
+// unknown.
+func (s *Store) SendTimes(ctx context.Context, ids []string) ([]time.Time, error) {
+	p := s.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = p.HGet(ctx, releaseKey(id), "at")
+	}
+	if len(ids) > 0 {
+		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+			return nil, fmt.Errorf("send times: %w", err)
+		}
+	}
+	out := make([]time.Time, len(ids))
+	for i, c := range cmds {
+		out[i] = parseTime(c.Val())
+	}
+	return out, nil
+}
+
+// releases reads releases with their counts, skipping unknown ids, and the
+// size in bytes of the JSON read for each. Without full it reads summaries
+// (falling back to the whole release for one stored without a summary).
+func (s *Store) releases(ctx context.Context, ids []string, full bool) ([]*dispatcher.Release, []int, error) {
+	text := "sum"
+	if full {
+		text = "data"
+	}
 	p := s.rdb.Pipeline()
 	hs := make([]*redis.SliceCmd, len(ids))
 	cs := make([]*redis.MapStringStringCmd, len(ids))
 	for i, id := range ids {
-		hs[i] = p.HMGet(ctx, releaseKey(id), "data", "status", "ut")
-		if withCounts {
-			cs[i] = p.HGetAll(ctx, countsKey(id))
-		}
+		hs[i] = p.HMGet(ctx, releaseKey(id), text, "status", "ut")
+		cs[i] = p.HGetAll(ctx, countsKey(id))
 	}
 	if len(ids) > 0 {
 		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
-			return nil, fmt.Errorf("get releases: %w", err)
+			return nil, nil, fmt.Errorf("get releases: %w", err)
 		}
 	}
 	out := make([]*dispatcher.Release, 0, len(ids))
+	sizes := make([]int, 0, len(ids))
 	for i := range ids {
 		v := hs[i].Val()
 		data := str(v, 0)
+		if data == "" && str(v, 1) != "" && !full {
+			// Stored before summaries existed: read the whole release.
+			d, err := s.rdb.HGet(ctx, releaseKey(ids[i]), "data").Result()
+			if err != nil && !isNil(err) {
+				return nil, nil, fmt.Errorf("get release %s: %w", ids[i], err)
+			}
+			data = d
+		}
 		if data == "" {
 			continue
 		}
 		r := new(dispatcher.Release)
 		if err := json.Unmarshal([]byte(data), r); err != nil {
-			return nil, fmt.Errorf("decode release %s: %w", ids[i], err)
+			return nil, nil, fmt.Errorf("decode release %s: %w", ids[i], err)
+		}
+		if !full {
+			r = summaryOf(r)
 		}
 		r.Status = dispatcher.ReleaseStatus(str(v, 1))
 		if ut := parseTime(str(v, 2)); !ut.IsZero() {
 			r.UpdatedAt = ut
 		}
-		if withCounts {
-			r.Counts = countsFrom(cs[i].Val())
-		}
+		r.Counts = countsFrom(cs[i].Val())
 		out = append(out, r)
+		sizes = append(sizes, len(data))
 	}
-	return out, nil
+	return out, sizes, nil
 }
 
 func countsFrom(h map[string]string) *dispatcher.Counts {

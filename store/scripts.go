@@ -2,10 +2,23 @@ package store
 
 import "github.com/redis/go-redis/v9"
 
+// reindexLua keeps the release status indexes (statusIndexKey: one ZSET of
+// release ids per status) right: every script that changes a release's
+// status calls reindex in the same step, so that the index never disagrees
+// with the release hash. KEYS[1] must be the release hash, whose hash tag is
+// the release id.
+const reindexLua = `
+local function reindex(from, to)
+  local rid = string.match(KEYS[1], '{(.-)}')
+  if from then redis.call('ZREM', '` + statusIndexPrefix + `' .. from, rid) end
+  redis.call('ZADD', '` + statusIndexPrefix + `' .. to, 0, rid)
+end
+`
+
 // finalizeLua ends a release whose deliveries are all final: sent, or
 // sent_with_failures when any failed or is uncertain. KEYS[1] is the release
-// hash and KEYS[2] its counts.
-const finalizeLua = `
+// hash and KEYS[2] its counts. It includes reindexLua (the status index).
+const finalizeLua = reindexLua + `
 local function finalize(now)
   if redis.call('HGET', KEYS[1], 'status') ~= 'sending' then return end
   if redis.call('HGET', KEYS[1], 'snap') ~= '1' then return end
@@ -19,6 +32,7 @@ local function finalize(now)
   local st = 'sent'
   if bad > 0 then st = 'sent_with_failures' end
   redis.call('HSET', KEYS[1], 'status', st, 'ut', now)
+  reindex('sending', st) -- the status index follows (reindexLua)
 end
 local function move(ch, from, to)
   redis.call('HINCRBY', KEYS[2], ch .. ':' .. from, -1)
@@ -142,14 +156,16 @@ return out
 `)
 
 // setStatusScript changes a release's status when it is one of the given
-// ones. KEYS: release. ARGV: to, now, from statuses... Returns the status
-// after the call (false when the release does not exist).
-var setStatusScript = redis.NewScript(`
+// ones, and moves it to that status's index. KEYS: release. ARGV: to, now,
+// from statuses... Returns the status after the call (false when the release
+// does not exist).
+var setStatusScript = redis.NewScript(reindexLua + `
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return false end
 for i = 3, #ARGV do
   if cur == ARGV[i] then
     redis.call('HSET', KEYS[1], 'status', ARGV[1], 'ut', ARGV[2])
+    reindex(cur, ARGV[1])
     return ARGV[1]
   end
 end
@@ -166,14 +182,29 @@ redis.call('HSET', ARGV[1], 'k', ARGV[3])
 return 1
 `)
 
-// scheduleScript moves a draft release to scheduled at a time. KEYS:
-// release. ARGV: send time, now. Returns the release's send time ("" when it
-// has none), or false when the release does not exist.
-var scheduleScript = redis.NewScript(`
+// scheduleScript moves a draft release to scheduled at a time, and to the
+// scheduled index. KEYS: release. ARGV: send time, now. Returns
+// the release's send time ("" when it has none), or false when the release
+// does not exist.
+var scheduleScript = redis.NewScript(reindexLua + `
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return false end
 if cur == 'draft' then
   redis.call('HSET', KEYS[1], 'status', 'scheduled', 'at', ARGV[1], 'ut', ARGV[2])
+  reindex('draft', 'scheduled')
 end
 return redis.call('HGET', KEYS[1], 'at') or ''
+`)
+
+// indexStatusScript puts a release in the index of the status it has, and in
+// no other: the one-time backfill of the status indexes for releases stored
+// before they existed. KEYS: release. ARGV: release id, every status.
+var indexStatusScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return 0 end
+for i = 2, #ARGV do
+  if ARGV[i] ~= cur then redis.call('ZREM', '` + statusIndexPrefix + `' .. ARGV[i], ARGV[1]) end
+end
+redis.call('ZADD', '` + statusIndexPrefix + `' .. cur, 0, ARGV[1])
+return 1
 `)

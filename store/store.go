@@ -12,7 +12,9 @@
 //	pregon:tgchannel:<id>             HASH  id, chat_id, title, language, status, created_at
 //	pregon:tgchat:<chat_id>           STRING channel id (one channel per chat)
 //	pregon:releases                   ZSET  release ids
-//	pregon:{<rid>}:release            HASH  data (JSON), status, at (send time), snap, ut, act (last activity)
+//	pregon:releases:<status>          ZSET  ids of the releases in a status (kept by the status scripts)
+//	pregon:releases-indexed           STRING "1" once the status indexes hold every release
+//	pregon:{<rid>}:release            HASH  data (JSON), sum (JSON without bodies), status, at (send time), snap, ut, act (last activity)
 //	pregon:active                     SET   ids of releases that are sending, for the sweeper
 //	pregon:{<rid>}:counts             HASH  "<channel>:<status>" → n, "pending" → n
 //	pregon:{<rid>}:deliveries         ZSET  delivery ids (score 0, lexical order for paging)
@@ -31,15 +33,18 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/pregon/pregon/dispatcher"
 	"github.com/redis/go-redis/v9"
 )
 
 // Store is Pregón's persistence on Redis. It is safe for concurrent use.
 type Store struct {
-	rdb redis.UniversalClient
-	now func() time.Time
+	rdb     redis.UniversalClient
+	now     func() time.Time
+	indexed atomic.Bool // the status indexes are known to hold every release
 }
 
 // New returns a Store on an open client. now may be nil (time.Now).
@@ -106,7 +111,12 @@ const (
 	releasesKey   = prefix + "releases"
 	suppressedKey = prefix + "suppressed"
 	activeKey     = prefix + "active"
+	// statusIndexPrefix + status is the ZSET of the releases in that status.
+	statusIndexPrefix = prefix + "releases:"
+	indexedKey        = prefix + "releases-indexed"
 )
+
+func statusIndexKey(st dispatcher.ReleaseStatus) string { return statusIndexPrefix + string(st) }
 
 var b32 = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
 
@@ -146,6 +156,22 @@ func parseTime(s string) time.Time {
 }
 
 func isNil(err error) bool { return errors.Is(err, redis.Nil) }
+
+// txErr returns the error of a MULTI/EXEC (cmds, err from TxPipelined). For
+// EXECABORT it returns the error of the command Redis refused (READONLY,
+// OOM, ...), wrapped with the abort, so that callers can tell an unavailable
+// Redis from a bug.
+func txErr(cmds []redis.Cmder, err error) error {
+	if err == nil || !redis.IsExecAbortError(err) {
+		return err
+	}
+	for _, c := range cmds {
+		if e := c.Err(); e != nil && !redis.IsExecAbortError(e) {
+			return fmt.Errorf("%w (%w)", err, e)
+		}
+	}
+	return err
+}
 
 // pageLex returns up to limit members of a lexically ordered ZSET after
 // cursor (exclusive), in ascending or descending order, and the next cursor.

@@ -90,7 +90,7 @@ func TestChannelUniqueChat(t *testing.T) {
 	if !errors.Is(err, dispatcher.ErrConflict) {
 		t.Fatalf("second channel for the same chat: err = %v, want ErrConflict", err)
 	}
-	cs, err := s.Channels(ctx)
+	cs, _, err := s.Channels(ctx, "", 10)
 	if err != nil || len(cs) != 1 || cs[0].Status != "active" {
 		t.Fatalf("Channels = %+v, %v", cs, err)
 	}
@@ -114,7 +114,7 @@ func TestReleasesPagingNewestFirst(t *testing.T) {
 	var got []string
 	cursor := ""
 	for {
-		page, next, err := s.Releases(ctx, "", cursor, 2)
+		page, next, err := s.Releases(ctx, "", cursor, 2, true, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func TestReleasesPagingNewestFirst(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("release order (-want +got):\n%s", diff)
 	}
-	cancelled, _, err := s.Releases(ctx, dispatcher.ReleaseCancelled, "", 10)
+	cancelled, _, err := s.Releases(ctx, dispatcher.ReleaseCancelled, "", 10, true, 0)
 	if err != nil || len(cancelled) != 1 || cancelled[0].ID != ids[1] {
 		t.Fatalf("cancelled releases = %v, %v", cancelled, err)
 	}

@@ -63,7 +63,7 @@ func (b *bench) startRedis(ctx context.Context) error {
 	}
 	b.redis = p
 	b.redisAddr = addr
-	b.rdb = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	b.rdb = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	err = waitFor(ctx, "redis-server to answer", 15*time.Second, 20*time.Millisecond, func(ctx context.Context) (bool, error) {
 		if done, err := p.exited(); done {
 			return false, fmt.Errorf("redis-server %w (see %s)", err, b.outPath("redis.log"))

@@ -40,12 +40,14 @@ type service struct {
 	tg    *telegramtest.Server
 	env   map[string]string
 	admin string
+	redis *redistest.Server
 }
 
-func startService(t *testing.T) *service {
+// startService starts `pregon serve`; opts may change s (its env) first.
+func startService(t *testing.T, opts ...func(s *service)) *service {
 	t.Helper()
 	rs := redistest.Start(t)
-	s := &service{t: t, smtp: smtptest.Start(t), tg: telegramtest.Start(t, e2eBotToken)}
+	s := &service{t: t, smtp: smtptest.Start(t), tg: telegramtest.Start(t, e2eBotToken), redis: rs}
 	addr := freeAddr(t)
 	s.url = "http://" + addr
 	s.env = map[string]string{
@@ -60,6 +62,9 @@ func startService(t *testing.T) *service {
 		"PREGON_MAX_ATTEMPTS":     "4",
 		"PREGON_CONCURRENCY":      "4",
 		"PREGON_LOG_LEVEL":        "info",
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)

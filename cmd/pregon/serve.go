@@ -64,12 +64,14 @@ func redisClient(raw string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, err
 		}
+		opt.ContextTimeoutEnabled = true // every call honours its context's deadline
 		return redis.NewFailoverClient(opt), nil
 	}
 	opt, err := redis.ParseURL(raw)
 	if err != nil {
 		return nil, err
 	}
+	opt.ContextTimeoutEnabled = true // every call honours its context's deadline (a frozen Redis fails fast)
 	return redis.NewClient(opt), nil
 }
 

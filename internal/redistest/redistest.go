@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
 // Client returns a go-redis client for the server, closed when the test ends.
 func (s *Server) Client(tb testing.TB) *redis.Client {
 	tb.Helper()
-	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, ContextTimeoutEnabled: true})
 	tb.Cleanup(func() { c.Close() })
 	return c
 }
@@ -91,7 +92,7 @@ func (s *Server) start(tb testing.TB) error {
 	s.done = done
 	cmd := s.cmd
 	go func() { cmd.Wait(); f.Close(); close(done) }()
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -111,6 +112,25 @@ func (s *Server) Stop() {
 	if s.cmd != nil && s.cmd.Process != nil && s.done != nil {
 		s.cmd.Process.Kill()
 		<-s.done
+	}
+}
+
+// Freeze stops the server's process with SIGSTOP: it keeps its connections
+// open and answers nothing, like a Redis stuck on a slow disk. Thaw (or the
+// end of the test) lets it go on.
+func (s *Server) Freeze(tb testing.TB) {
+	tb.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		tb.Fatalf("freeze redis-server: %v", err)
+	}
+	tb.Cleanup(func() { s.cmd.Process.Signal(syscall.SIGCONT) })
+}
+
+// Thaw lets a frozen server go on (SIGCONT).
+func (s *Server) Thaw(tb testing.TB) {
+	tb.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		tb.Fatalf("thaw redis-server: %v", err)
 	}
 }
 
