@@ -43,8 +43,9 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 	// Record with a context that outlives a shutdown's cancel: a message
 	// that has gone must not lose its record.
 	rec := context.WithoutCancel(ctx)
-	var busy []string
+	var busy []Ref
 	var outs []Outcome
+	channels := map[string]ChannelKind{} // of the deliveries in outs
 	for i := 0; i <= len(b.IDs); i++ {
 		var next []string
 		if i < len(b.IDs) && ctx.Err() == nil {
@@ -61,15 +62,16 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 		// that dies later in the batch does not take it along.
 		for _, o := range outs {
 			if o.Status == DeliveryRetrying {
-				bs := []Batch{{ReleaseID: b.ReleaseID, Channel: b.Channel, IDs: []string{o.ID}}}
-				if err := s.cfg.Queue.EnqueueBatches(rec, bs, max(time.Until(o.RetryAt), 0)); err != nil {
+				refs := []Ref{{ID: o.ID, Channel: channels[o.ID]}}
+				if err := s.enqueueRefs(rec, b.ReleaseID, refs, max(o.RetryAt.Sub(s.cfg.Now()), 0)); err != nil {
 					return err
 				}
 			}
 		}
 		outs = outs[:0]
+		clear(channels)
 		for _, h := range held {
-			busy = append(busy, h.ID)
+			busy = append(busy, Ref{ID: h.ID, Channel: h.Channel})
 		}
 		for _, c := range claimed {
 			out, delay := s.deliverOne(ctx, rel, c)
@@ -77,13 +79,13 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 				out.RetryAt = s.cfg.Now().Add(delay)
 			}
 			outs = append(outs, out)
+			channels[c.ID] = c.Channel
 		}
 	}
-	if len(busy) > 0 {
-		bs := []Batch{{ReleaseID: b.ReleaseID, Channel: b.Channel, IDs: busy}}
-		if err := s.cfg.Queue.EnqueueBatches(rec, bs, s.cfg.ClaimTimeout+time.Second); err != nil {
-			return err
-		}
+	// Held by live workers: check again once their claims could have gone
+	// stale (a worker that dies before is found by the sweeper).
+	if err := s.enqueueRefs(rec, b.ReleaseID, busy, s.cfg.ClaimTimeout+time.Second); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		// Stopped part way (shutdown): the task is retried, and the
@@ -102,7 +104,7 @@ const recordBackoff = 250 * time.Millisecond
 // even after ctx ends.
 func (s *Service) finishAndClaim(ctx context.Context, rid string, outs []Outcome, next []string) ([]*Claimed, []Busy, error) {
 	rec := context.WithoutCancel(ctx)
-	claimed, held, err := s.cfg.Store.FinishAndClaim(rec, rid, outs, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
+	claimed, held, err := s.cfg.Store.FinishAndClaimBy(rec, rid, s.cfg.WorkerID, outs, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
 	if err == nil || len(outs) == 0 {
 		return claimed, held, err
 	}
@@ -115,12 +117,12 @@ func (s *Service) finishAndClaim(ctx context.Context, rid string, outs []Outcome
 		s.log.Warn("cannot record outcomes; trying again", "release_id", rid, "error", err, "attempt", try)
 		time.Sleep(wait)
 		wait = min(wait*2, 15*time.Second)
-		if _, _, err = s.cfg.Store.FinishAndClaim(rec, rid, outs, nil, time.Time{}); err == nil {
+		if _, _, err = s.cfg.Store.FinishAndClaimBy(rec, rid, s.cfg.WorkerID, outs, nil, time.Time{}); err == nil {
 			// Recorded; now the claim, unless the task is stopping.
 			if len(next) == 0 || ctx.Err() != nil {
 				return nil, nil, ctx.Err()
 			}
-			return s.cfg.Store.FinishAndClaim(ctx, rid, nil, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
+			return s.cfg.Store.FinishAndClaimBy(ctx, rid, s.cfg.WorkerID, nil, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
 		}
 	}
 	return nil, nil, err
