@@ -17,13 +17,17 @@ import (
 type recordingQueue struct {
 	mu      sync.Mutex
 	batches []dispatcher.Batch
+	delays  []time.Duration // one per batch
 }
 
 func (q *recordingQueue) EnqueueDispatch(context.Context, string, time.Time) error { return nil }
-func (q *recordingQueue) EnqueueBatches(_ context.Context, bs []dispatcher.Batch, _ time.Duration) error {
+func (q *recordingQueue) EnqueueBatches(_ context.Context, bs []dispatcher.Batch, delay time.Duration) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.batches = append(q.batches, bs...)
+	for range bs {
+		q.delays = append(q.delays, delay)
+	}
 	return nil
 }
 
@@ -31,7 +35,7 @@ func (q *recordingQueue) take() []dispatcher.Batch {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	bs := q.batches
-	q.batches = nil
+	q.batches, q.delays = nil, nil
 	return bs
 }
 

@@ -132,3 +132,29 @@ func dispatchTasks(t *testing.T, insp *asynq.Inspector) int {
 	}
 	return info.Pending + info.Scheduled + info.Active + info.Retry
 }
+
+// TestEnqueueBatchesUsesTheClock: a delayed batch's not-before time is
+// computed from the client's clock.
+func TestEnqueueBatchesUsesTheClock(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	fixed := time.Date(2030, 5, 1, 12, 0, 0, 0, time.UTC)
+	c := NewClient(rdb, WithClock(func() time.Time { return fixed }))
+	b := dispatcher.Batch{ReleaseID: "rel_1", Channel: dispatcher.ChannelEmail, IDs: []string{"a"}}
+	if err := c.EnqueueBatches(context.Background(), []dispatcher.Batch{b}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := asynq.NewInspectorFromRedisClient(rdb).ListScheduledTasks(QueueEmail)
+	if err != nil || len(tasks) != 1 {
+		t.Fatalf("scheduled tasks = %v, %v; want 1", tasks, err)
+	}
+	var got dispatcher.Batch
+	if err := json.Unmarshal(tasks[0].Payload, &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := fixed.Add(time.Minute).UnixMilli(); got.NotBefore != want {
+		t.Errorf("not before = %d, want %d (the clock's now + 1m)", got.NotBefore, want)
+	}
+	if !tasks[0].NextProcessAt.Equal(fixed.Add(time.Minute)) {
+		t.Errorf("process at %s, want %s", tasks[0].NextProcessAt, fixed.Add(time.Minute))
+	}
+}
