@@ -142,3 +142,43 @@ func TestStalledFindsDeadWorkersDeliveries(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimSkipsAddressSuppressedMeanwhile: an address suppressed after
+// the release was planned is not claimed: its delivery becomes suppressed,
+// the counts move, and the release ends when nothing else is pending.
+func TestClaimSkipsAddressSuppressedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	rid := sendingRelease(t, s, "a@x.org", "quit@x.org")
+	if _, err := s.SnapshotDone(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := s.ClaimDeliveries(ctx, rid, []string{"a@x.org"}, time.Now().Add(-time.Minute))
+	if err != nil || len(c) != 1 {
+		t.Fatalf("claim = %v, %v", c, err)
+	}
+	if err := s.Suppress(ctx, "quit@x.org", "unsubscribed"); err != nil {
+		t.Fatal(err)
+	}
+	c, busy, err := s.FinishAndClaim(ctx, rid, []dispatcher.Outcome{{ID: "a@x.org", Status: dispatcher.DeliverySent}}, []string{"quit@x.org"}, time.Now().Add(-time.Minute))
+	if err != nil || len(c) != 0 || len(busy) != 0 {
+		t.Fatalf("claim of a suppressed address = %v, %v, %v; want nothing", c, busy, err)
+	}
+	d, err := s.Delivery(ctx, rid, "quit@x.org")
+	if err != nil || d.Status != dispatcher.DeliverySuppressed {
+		t.Fatalf("delivery = %+v, %v; want suppressed", d, err)
+	}
+	rel, err := s.Release(ctx, rid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[dispatcher.DeliveryStatus]int64{dispatcher.DeliverySent: 1, dispatcher.DeliverySuppressed: 1}
+	for _, st := range dispatcher.DeliveryStatuses {
+		if rel.Counts.ByStatus[st] != want[st] {
+			t.Errorf("count %s = %d, want %d", st, rel.Counts.ByStatus[st], want[st])
+		}
+	}
+	if rel.Status != dispatcher.ReleaseSent || rel.Counts.Total != 2 {
+		t.Errorf("release %s with total %d, want sent with 2", rel.Status, rel.Counts.Total)
+	}
+}
