@@ -23,7 +23,17 @@ func TestSweepTakesOverDeadWorker(t *testing.T) {
 	rdb := redistest.Start(t).Client(t)
 	st := store.New(rdb, nil)
 	q := &recordingQueue{}
-	svc, err := dispatcher.NewService(dispatcher.Config{Store: st, Queue: q, ClaimTimeout: time.Hour, WorkerID: "sweeper:1:cc",
+	// The sweeping worker has been alive for an hour (its clock is an hour
+	// ahead of its first heartbeat), and claims go stale after two.
+	later := func() time.Time { return time.Now().Add(time.Hour) }
+	svc, err := dispatcher.NewService(dispatcher.Config{Store: st, Queue: q, Now: later, ClaimTimeout: 2 * time.Hour, WorkerID: "sweeper:1:cc",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another sweeper whose heartbeats began just now (as after a freeze of
+	// Redis, when every key had expired): it does not judge others yet.
+	young, err := dispatcher.NewService(dispatcher.Config{Store: st, Queue: q, ClaimTimeout: 2 * time.Hour, WorkerID: "young:1:dd",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +45,7 @@ func TestSweepTakesOverDeadWorker(t *testing.T) {
 	}
 	sort.Strings(ids)
 	const dead, live = "gone:7:aa", "alive:7:bb"
-	for _, w := range []string{dead, live} {
+	for _, w := range []string{dead, live, "sweeper:1:cc", "young:1:dd"} {
 		if err := st.Heartbeat(ctx, w, time.Minute); err != nil {
 			t.Fatal(err)
 		}
@@ -57,6 +67,12 @@ func TestSweepTakesOverDeadWorker(t *testing.T) {
 	if err := rdb.Del(ctx, "pregon:worker:"+dead).Err(); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := young.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if bs := q.take(); len(bs) != 0 {
+		t.Fatalf("a sweeper whose own heartbeats began just now judged %s dead and enqueued %v", dead, bs)
+	}
 	if _, err := svc.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +87,7 @@ func TestSweepTakesOverDeadWorker(t *testing.T) {
 		t.Errorf("enqueued %v, want the dead worker's %s and the queued %v", got, ids[0], ids[2:])
 	}
 	// Its deliveries taken over, the dead worker is forgotten.
-	if ws, err := st.DeadWorkers(ctx, "sweeper:1:cc"); err != nil || len(ws) != 0 {
+	if ws, _, err := st.DeadWorkers(ctx, "sweeper:1:cc"); err != nil || len(ws) != 0 {
 		t.Errorf("dead workers after the sweep = %v, %v; want none", ws, err)
 	}
 }

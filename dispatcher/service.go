@@ -33,7 +33,7 @@ type Store interface {
 	TryLock(ctx context.Context, name string, ttl time.Duration) (bool, error)
 	Heartbeat(ctx context.Context, worker string, ttl time.Duration) error
 	Leave(ctx context.Context, worker string) error
-	DeadWorkers(ctx context.Context, self string) ([]string, error)
+	DeadWorkers(ctx context.Context, self string) ([]string, time.Time, error)
 	ForgetWorkers(ctx context.Context, workers []string) error
 }
 

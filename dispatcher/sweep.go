@@ -27,11 +27,19 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	dead, err := s.cfg.Store.DeadWorkers(ctx, s.cfg.WorkerID)
+	dead, since, err := s.cfg.Store.DeadWorkers(ctx, s.cfg.WorkerID)
 	if err != nil {
 		return 0, err
 	}
 	now := s.cfg.Now()
+	if len(dead) > 0 && now.Sub(since) < s.cfg.LivenessTTL/2 {
+		// This worker's own heartbeats broke off lately (or it has none):
+		// Redis was frozen or away, every worker's key may have expired
+		// meanwhile, and live ones renew theirs within a third of the TTL.
+		// Judge again later.
+		s.log.Debug("sweeper: not judging workers dead yet", "dead_workers", len(dead), "since", since)
+		dead = nil
+	}
 	n := 0
 	for _, rid := range ids {
 		a, err := s.cfg.Store.Activity(ctx, rid)

@@ -75,8 +75,12 @@ func TestClaimOfDeadWorkerTakenAtOnce(t *testing.T) {
 	if err := s.Client().Del(ctx, "pregon:worker:"+dead).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.DeadWorkers(ctx, stranger); err != nil || !cmp.Equal(got, []string{dead}) {
+	got, since, err := s.DeadWorkers(ctx, stranger)
+	if err != nil || !cmp.Equal(got, []string{dead}) {
 		t.Fatalf("DeadWorkers = %v, %v; want only %s (not %s, which shares its host and pid)", got, err, dead, restart)
+	}
+	if since.IsZero() {
+		t.Errorf("DeadWorkers: no time since which %s has been alive", stranger)
 	}
 	c, busy, err = s.FinishAndClaimBy(ctx, rid, stranger, nil, []string{"a@x.org", "b@x.org"}, longAgo)
 	if err != nil || len(c) != 1 || c[0].ID != "a@x.org" || c[0].Attempts != 2 {

@@ -18,7 +18,7 @@
 //	pregon:{<rid>}:deliveries         ZSET  delivery ids (score 0, lexical order for paging)
 //	pregon:{<rid>}:d:<delivery id>    HASH  c, to, n, l, s, a, ra, e, m, ct, ut, due, k, w
 //	                                  (k: claim time, w: id of the claiming worker)
-//	pregon:worker:<worker id>         STRING liveness key of a worker process (TTL, renewed)
+//	pregon:worker:<worker id>         STRING liveness key of a worker process (TTL, renewed): since when it has beaten unbroken
 //	pregon:workers                    SET   worker ids that have beaten, for the sweeper
 //	pregon:token:<sha256 of token>    HASH  name, role, created_at
 package store

@@ -18,10 +18,21 @@ func liveKey(worker string) string { return prefix + "worker:" + worker }
 // sweeper can find those whose liveness key has gone.
 const workersKey = prefix + "workers"
 
-// Heartbeat sets worker's liveness key for ttl and registers the worker.
+// heartbeatScript renews a worker's liveness key, or sets it to now when it
+// had gone: its value is when the worker's unbroken run of heartbeats began.
+// KEYS: liveness key. ARGV: now, ttl in milliseconds.
+var heartbeatScript = redis.NewScript(`
+if redis.call('PEXPIRE', KEYS[1], ARGV[2]) == 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+return 1
+`)
+
+// Heartbeat renews worker's liveness key for ttl (see heartbeatScript) and
+// registers the worker.
 func (s *Store) Heartbeat(ctx context.Context, worker string, ttl time.Duration) error {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, liveKey(worker), fmtTime(s.now()), ttl)
+		heartbeatScript.Eval(ctx, p, []string{liveKey(worker)}, fmtTime(s.now()), ttl.Milliseconds())
 		p.SAdd(ctx, workersKey, worker)
 		return nil
 	})
@@ -45,19 +56,24 @@ func (s *Store) Leave(ctx context.Context, worker string) error {
 }
 
 // DeadWorkers returns the registered workers other than self whose liveness
-// key has gone.
-func (s *Store) DeadWorkers(ctx context.Context, self string) ([]string, error) {
-	ws, err := s.rdb.SMembers(ctx, workersKey).Result()
-	if err != nil {
-		return nil, fmt.Errorf("workers: %w", err)
+// key has gone, and since when self's own heartbeats have run unbroken (zero
+// when its key has gone too: Redis was frozen or away, and every worker's
+// key may have expired meanwhile).
+func (s *Store) DeadWorkers(ctx context.Context, self string) ([]string, time.Time, error) {
+	p := s.rdb.Pipeline()
+	members := p.SMembers(ctx, workersKey)
+	since := p.Get(ctx, liveKey(self))
+	if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+		return nil, time.Time{}, fmt.Errorf("workers: %w", err)
 	}
-	others := ws[:0]
-	for _, w := range ws {
+	others := members.Val()[:0]
+	for _, w := range members.Val() {
 		if w != self {
 			others = append(others, w)
 		}
 	}
-	return s.deadWorkers(ctx, others)
+	dead, err := s.deadWorkers(ctx, others)
+	return dead, parseTime(since.Val()), err
 }
 
 // ForgetWorkers unregisters dead workers whose deliveries have all been
