@@ -70,9 +70,10 @@ type Config struct {
 	Backoff func(base time.Duration, n int) time.Duration
 	// BatchSize is how many email deliveries one task carries (default 100).
 	BatchSize int
-	// ClaimTimeout is how long a delivery may stay "sending" before another
-	// worker may take it, on the grounds that its worker died (default 2m).
-	// It must be longer than one send can take.
+	// ClaimTimeout is how long a delivery may stay "sending" without its
+	// claim being renewed before another worker may take it, on the grounds
+	// that its worker lost it (default 2m). A worker whose liveness key has
+	// gone (see LivenessTTL) loses its claims at once.
 	ClaimTimeout time.Duration
 	// WorkerID names this process in the claims it makes (default
 	// NewWorkerID()): unique per process start.
