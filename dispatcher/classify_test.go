@@ -19,7 +19,6 @@ import (
 func TestDeliverClassifiesSendErrors(t *testing.T) {
 	busy := errors.New("451 4.3.0 try again later")
 	gone := errors.New("550 5.1.1 mailbox unavailable")
-	const noRetry = time.Duration(-1)
 	tests := []struct {
 		name string
 		// done is how many attempts this round has already made.
@@ -29,14 +28,14 @@ func TestDeliverClassifiesSendErrors(t *testing.T) {
 		send    func(ctx context.Context, cancel func()) error
 		want    dispatcher.DeliveryStatus
 		wantErr string
-		// wantDelay is the delay of the retry enqueued (noRetry: none).
+		// wantDelay is the delay of the retry enqueued.
 		wantDelay time.Duration
 		wantTask  error // what Deliver returns
 	}{
 		{name: "sent", send: func(context.Context, func()) error { return nil },
-			want: dispatcher.DeliverySent, wantDelay: noRetry},
+			want: dispatcher.DeliverySent, wantDelay: noTask},
 		{name: "permanent", send: func(context.Context, func()) error { return dispatcher.Permanent(gone) },
-			want: dispatcher.DeliveryFailed, wantErr: gone.Error() + " (permanent)", wantDelay: noRetry},
+			want: dispatcher.DeliveryFailed, wantErr: gone.Error() + " (permanent)", wantDelay: noTask},
 		{name: "transient, first attempt: the base delay", send: func(context.Context, func()) error { return dispatcher.Transient(busy, 0) },
 			want: dispatcher.DeliveryRetrying, wantErr: busy.Error() + " (transient)", wantDelay: 10 * time.Second},
 		{name: "transient, third attempt: the base delay doubled twice", done: 2,
@@ -50,7 +49,7 @@ func TestDeliverClassifiesSendErrors(t *testing.T) {
 		{name: "uncertain: not repeated", send: func(context.Context, func()) error {
 			return dispatcher.Uncertain(errors.New("connection reset after DATA"))
 		},
-			want: dispatcher.DeliveryUncertain, wantErr: "connection reset after DATA (uncertain)", wantDelay: noRetry},
+			want: dispatcher.DeliveryUncertain, wantErr: "connection reset after DATA (uncertain)", wantDelay: noTask},
 		{name: "cancelled during shutdown: handed back untried",
 			send: func(ctx context.Context, cancel func()) error {
 				cancel()
@@ -62,16 +61,16 @@ func TestDeliverClassifiesSendErrors(t *testing.T) {
 				cancel()
 				return dispatcher.Uncertain(fmt.Errorf("await reply to DATA: %w", ctx.Err()))
 			},
-			want: dispatcher.DeliveryUncertain, wantErr: "await reply to DATA: context canceled (uncertain)", wantDelay: noRetry, wantTask: context.Canceled},
+			want: dispatcher.DeliveryUncertain, wantErr: "await reply to DATA: context canceled (uncertain)", wantDelay: noTask, wantTask: context.Canceled},
 		{name: "context.Canceled without a shutdown: transient",
 			send: func(context.Context, func()) error { return fmt.Errorf("provider: %w", context.Canceled) },
 			want: dispatcher.DeliveryRetrying, wantErr: "provider: context canceled", wantDelay: 10 * time.Second},
 		{name: "out of attempts", done: 4, send: func(context.Context, func()) error { return dispatcher.Transient(busy, 0) },
-			want: dispatcher.DeliveryFailed, wantErr: "gave up after 5 attempts: " + busy.Error() + " (transient)", wantDelay: noRetry},
+			want: dispatcher.DeliveryFailed, wantErr: "gave up after 5 attempts: " + busy.Error() + " (transient)", wantDelay: noTask},
 		{name: "out of attempts despite a retry-after", done: 4, send: func(context.Context, func()) error { return dispatcher.Transient(busy, time.Second) },
-			want: dispatcher.DeliveryFailed, wantErr: "gave up after 5 attempts: " + busy.Error() + " (transient, retry after 1s)", wantDelay: noRetry},
+			want: dispatcher.DeliveryFailed, wantErr: "gave up after 5 attempts: " + busy.Error() + " (transient, retry after 1s)", wantDelay: noTask},
 		{name: "permanent on the last attempt: its own error", done: 4, send: func(context.Context, func()) error { return dispatcher.Permanent(gone) },
-			want: dispatcher.DeliveryFailed, wantErr: gone.Error() + " (permanent)", wantDelay: noRetry},
+			want: dispatcher.DeliveryFailed, wantErr: gone.Error() + " (permanent)", wantDelay: noTask},
 		{name: "shutdown on the last attempt: handed back, not failed", done: 4,
 			send: func(ctx context.Context, cancel func()) error {
 				cancel()
@@ -106,19 +105,7 @@ func TestDeliverClassifiesSendErrors(t *testing.T) {
 			if rec.Status != tt.want || rec.LastError != tt.wantErr || rec.Attempts != tt.done+1 {
 				t.Errorf("delivery %s (%q) after %d attempts, want %s (%q) after %d", rec.Status, rec.LastError, rec.Attempts, tt.want, tt.wantErr, tt.done+1)
 			}
-			var delays []time.Duration
-			for _, b := range r.queue.Batches() {
-				if !slices.Equal(b.IDs, ids) || b.Channel != dispatcher.ChannelEmail {
-					t.Errorf("enqueued %+v, want the delivery's retry", b)
-				}
-				delays = append(delays, b.Delay)
-			}
-			switch {
-			case tt.wantDelay == noRetry && len(delays) > 0:
-				t.Errorf("retries enqueued after %v, want none", delays)
-			case tt.wantDelay != noRetry && !slices.Equal(delays, []time.Duration{tt.wantDelay}):
-				t.Errorf("retries enqueued after %v, want one after %s", delays, tt.wantDelay)
-			}
+			r.checkEnqueued(t, ids, tt.wantDelay)
 			if tt.want == dispatcher.DeliveryRetrying && !rec.Due.Equal(t0.Add(tt.wantDelay)) {
 				t.Errorf("retry due at %s, want %s", rec.Due, t0.Add(tt.wantDelay))
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -105,6 +106,28 @@ func (r *rig) record(t *testing.T, rid, id string) mock.Record {
 		t.Fatalf("delivery %s of %s does not exist", id, rid)
 	}
 	return rec
+}
+
+// noTask, as the delay of the task a test wants enqueued, means none.
+const noTask = time.Duration(-1)
+
+// checkEnqueued fails t unless the batches enqueued so far are one batch
+// of ids, to run after want, or none when want is noTask.
+func (r *rig) checkEnqueued(t *testing.T, ids []string, want time.Duration) {
+	t.Helper()
+	var delays []time.Duration
+	for _, b := range r.queue.Batches() {
+		if !slices.Equal(b.IDs, ids) {
+			t.Errorf("enqueued %v, want %v", b.IDs, ids)
+		}
+		delays = append(delays, b.Delay)
+	}
+	switch {
+	case want == noTask && len(delays) > 0:
+		t.Errorf("enqueued after %v, want no task", delays)
+	case want != noTask && !slices.Equal(delays, []time.Duration{want}):
+		t.Errorf("enqueued after %v, want one task after %s", delays, want)
+	}
 }
 
 // waitFor polls cond until it holds, failing the test after 10 s.
