@@ -106,6 +106,14 @@ func (m *MemStore) Leave(_ context.Context, worker string) error {
 	return nil
 }
 
+// Kill removes a worker's liveness key and leaves it registered, as when
+// the key expires because the worker died.
+func (m *MemStore) Kill(worker string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.live, worker)
+}
+
 // DeadWorkers returns the registered workers other than self whose
 // liveness key has gone, in order.
 func (m *MemStore) DeadWorkers(_ context.Context, self string) ([]string, error) {
