@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/mock"
 )
 
 // TestDispatchPlansOneDeliveryPerAddress: an address on several of a
@@ -177,5 +178,32 @@ func TestDispatchChoosesEachRecipientsLanguage(t *testing.T) {
 	}
 	if rel, err := r.mem.Release(ctx, rid); err != nil || rel.Status != dispatcher.ReleaseSent {
 		t.Errorf("release = %v, %v; want sent", rel.Status, err)
+	}
+}
+
+// TestEachEmailCarriesItsRecipientsUnsubscribeLink: with Links set, every
+// email carries its own recipient's one-click unsubscribe link, in the
+// footer and in the List-Unsubscribe headers.
+func TestEachEmailCarriesItsRecipientsUnsubscribeLink(t *testing.T) {
+	r := newRig()
+	ctx := context.Background()
+	rid, ids := r.sending(t, "ana@example.org", "bo@example.org")
+	links := &mock.Links{UnsubscribeURLFn: func(email, releaseID string) string {
+		return "https://pregon.example/u/" + releaseID + "/" + email
+	}}
+	svc := r.service(t, dispatcher.Config{Links: links})
+	if err := svc.Deliver(ctx, dispatcher.Batch{ReleaseID: rid, Channel: dispatcher.ChannelEmail, IDs: ids}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := r.email.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d emails sent, want 2", len(msgs))
+	}
+	for _, m := range msgs {
+		u := "https://pregon.example/u/" + rid + "/" + m.To.Email
+		want := map[string]string{"List-Unsubscribe": "<" + u + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+		if m.UnsubscribeURL != u || !maps.Equal(m.Headers, want) {
+			t.Errorf("email to %s: link %q, headers %v; want %q, %v", m.To.Email, m.UnsubscribeURL, m.Headers, u, want)
+		}
 	}
 }

@@ -62,6 +62,7 @@ func (r *rig) service(t *testing.T, cfg dispatcher.Config) *dispatcher.Service {
 	if cfg.Email != nil {
 		def.Email = cfg.Email
 	}
+	def.Links = cfg.Links
 	if cfg.WorkerID != "" {
 		def.WorkerID = cfg.WorkerID
 	}
