@@ -60,7 +60,7 @@ func (s *Service) StartHeartbeat(ctx context.Context) (stop func(leave bool), er
 			}
 		}
 	})
-	s.log.Info("worker liveness", "worker", id, "ttl", ttl)
+	s.log.Info("worker liveness", "worker", id, "ttl", ttl.String())
 	return func(leave bool) {
 		cancel()
 		wg.Wait()

@@ -104,6 +104,7 @@ type Service struct {
 	log      *slog.Logger
 	content  *contentCache
 	inflight sync.WaitGroup // Deliver calls running
+	held     holding        // deliveries claimed by this process, not yet recorded
 }
 
 // NewService returns a Service, or an error when a required part is missing.

@@ -81,6 +81,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		}
 		requeued := 0
 		err = s.eachStalled(ctx, rid, rule, func(refs []Ref) error {
+			refs = s.held.notHeld(rid, refs)
 			requeued += len(refs)
 			return s.enqueueRefs(ctx, rid, refs, 0)
 		})

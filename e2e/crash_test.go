@@ -135,10 +135,11 @@ func TestCrashKill9Worker(t *testing.T) {
 func TestCrashRedisRestart(t *testing.T) { redisOutage(t, "crash-redis", 3*time.Second) }
 
 // TestCrashRedisLongOutage is TestCrashRedisRestart with Redis away for
-// longer than a worker keeps trying to record what it sent (about 31 s):
-// the deliveries in flight then stay sending, and are sent again once their
-// claim goes stale. Nothing is lost; at most the deliveries in flight (one
-// per worker slot) are received twice.
+// 40 s, longer than the claim timeout and asynq's task lease: the worker
+// keeps trying to record what it sent until Redis is back, and does not
+// take over its own claims gone stale meanwhile. Nothing is lost; at most
+// the deliveries in flight (one per worker slot) are received twice (none
+// in the runs so far).
 func TestCrashRedisLongOutage(t *testing.T) { redisOutage(t, "crash-redis-long", 40*time.Second) }
 
 func redisOutage(t *testing.T, name string, outage time.Duration) {

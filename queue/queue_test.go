@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -156,5 +158,78 @@ func TestEnqueueBatchesUsesTheClock(t *testing.T) {
 	}
 	if !tasks[0].NextProcessAt.Equal(fixed.Add(time.Minute)) {
 		t.Errorf("process at %s, want %s", tasks[0].NextProcessAt, fixed.Add(time.Minute))
+	}
+}
+
+// blocker is a Handler whose Deliver reports its context and waits.
+type blocker struct {
+	started chan context.Context
+	release chan struct{}
+}
+
+func (b *blocker) Dispatch(context.Context, string) error { return nil }
+func (b *blocker) Deliver(ctx context.Context, _ dispatcher.Batch) error {
+	b.started <- ctx
+	<-b.release
+	return nil
+}
+
+// TestFrozenRedisDoesNotCutADelivery freezes Redis (SIGSTOP) for longer
+// than asynq's 30 s task lease while a delivery task runs: asynq gives up
+// the task's lease, but the batch's context is not cancelled (that would
+// cut a send in the middle and record it uncertain); a shutdown still
+// cancels it.
+func TestFrozenRedisDoesNotCutADelivery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("freezes Redis for 35 s")
+	}
+	rdb := redistest.Start(t).Client(t)
+	ctx := context.Background()
+	info, err := rdb.InfoMap(ctx, "server").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(info["Server"]["process_id"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &blocker{started: make(chan context.Context, 1), release: make(chan struct{})}
+	srv := NewServer(rdb, Config{Concurrency: 1, PollInterval: 10 * time.Millisecond, ShutdownTimeout: time.Second}, h)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := NewClient(rdb).EnqueueBatches(ctx, []dispatcher.Batch{{ReleaseID: "rel_1", Channel: dispatcher.ChannelEmail, IDs: []string{"a"}}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	var tctx context.Context
+	select {
+	case tctx = <-h.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the delivery task never ran")
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	thaw := func() { syscall.Kill(pid, syscall.SIGCONT) }
+	t.Cleanup(thaw)
+	// The lease (30 s) runs out during the freeze; asynq notices at its
+	// first heartbeat after (every 5 s).
+	frozen := time.NewTimer(32 * time.Second)
+	select {
+	case <-tctx.Done():
+		t.Fatalf("the delivery's context was cancelled during the freeze: %v", tctx.Err())
+	case <-frozen.C:
+	}
+	thaw()
+	after := time.NewTimer(8 * time.Second)
+	select {
+	case <-tctx.Done():
+		t.Fatalf("the delivery's context was cancelled after a freeze: %v", tctx.Err())
+	case <-after.C:
+	}
+	close(h.release)
+	srv.Shutdown()
+	if tctx.Err() == nil {
+		t.Errorf("the delivery's context outlived the server's shutdown")
 	}
 }

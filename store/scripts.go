@@ -26,15 +26,19 @@ local function move(ch, from, to)
 end
 `
 
-// createDeliveriesScript creates the deliveries that do not exist yet.
-// KEYS: release, counts, index. ARGV: delivery key prefix, now, then groups
-// of (id, channel, recipient, name, language, status). Returns the ids of the
-// queued deliveries it created.
+// createDeliveriesScript creates the deliveries that do not exist yet. In a
+// release cancelled while it was being planned, those that would be queued
+// are created cancelled, so that it never shows queued deliveries that
+// nothing will send. KEYS: release, counts, index. ARGV: delivery key
+// prefix, now, then groups of (id, channel, recipient, name, language,
+// status). Returns the ids of the queued deliveries it created.
 var createDeliveriesScript = redis.NewScript(finalizeLua + `
 redis.call('HSET', KEYS[1], 'act', ARGV[2])
+local cancelled = redis.call('HGET', KEYS[1], 'status') == 'cancelled'
 local created = {}
 for i = 3, #ARGV, 6 do
   local id, ch, st = ARGV[i], ARGV[i+1], ARGV[i+5]
+  if cancelled and st == 'queued' then st = 'cancelled' end
   local key = ARGV[1] .. id
   if redis.call('EXISTS', key) == 0 then
     redis.call('HSET', key, 'c', ch, 'to', ARGV[i+2], 'n', ARGV[i+3], 'l', ARGV[i+4], 's', st,
