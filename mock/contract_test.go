@@ -97,7 +97,7 @@ func story(t *testing.T, s side) []string {
 	rid := s.newRelease()
 	id := func(to string) string { return dispatcher.DeliveryID(rid, dispatcher.ChannelEmail, to) }
 	to := map[string]string{}
-	for _, r := range []string{"a", "b", "c", "d", "e", "f"} {
+	for _, r := range []string{"a", "b", "c", "d", "e", "f", "g"} {
 		to[id(r)] = r
 	}
 	names := func(ids []string) string {
@@ -231,5 +231,15 @@ func story(t *testing.T, s side) []string {
 	active, err := s.ActiveReleases(ctx)
 	check(err)
 	say("active: %d", len(active))
+
+	// Cancelled while still being planned: what is planned after is cancelled.
+	st, err = s.SetReleaseStatus(ctx, rid, dispatcher.ReleaseCancelled, dispatcher.ReleaseSending)
+	check(err)
+	created, err = s.CreateDeliveries(ctx, rid, []*dispatcher.Delivery{{ID: id("g"), Channel: dispatcher.ChannelEmail,
+		Recipient: "g@example.org", Status: dispatcher.DeliveryQueued}})
+	check(err)
+	say("%s; created %q", st, names(created))
+	del("g")
+	rel("cancelled")
 	return out
 }

@@ -10,7 +10,8 @@ import (
 )
 
 // CreateDeliveries records the deliveries that do not exist yet and
-// returns the ids of the queued ones it created.
+// returns the ids of the queued ones it created. In a cancelled release,
+// those that would be queued are created cancelled.
 func (m *MemStore) CreateDeliveries(_ context.Context, rid string, ds []*dispatcher.Delivery) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -26,9 +27,12 @@ func (m *MemStore) CreateDeliveries(_ context.Context, rid string, ds []*dispatc
 			continue
 		}
 		c := *d
+		if c.Status == dispatcher.DeliveryQueued && r.rel.Status == dispatcher.ReleaseCancelled {
+			c.Status = dispatcher.DeliveryCancelled
+		}
 		c.ReleaseID, c.Attempts, c.LastError, c.MessageIDs, c.CreatedAt, c.UpdatedAt = rid, 0, "", nil, now, now
 		r.deliveries[d.ID] = &Record{Delivery: c}
-		if d.Status == dispatcher.DeliveryQueued {
+		if c.Status == dispatcher.DeliveryQueued {
 			created = append(created, d.ID)
 		}
 	}
