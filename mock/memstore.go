@@ -21,6 +21,14 @@ var _ dispatcher.Store = (*MemStore)(nil)
 // sent_with_failures once it is planned and nothing is pending, the
 // sweeper's stall rules, worker liveness and the sweep lock. Times are kept
 // to the millisecond, as the store keeps them. It is safe for concurrent use.
+// TestMemStoreFollowsTheStore checks it against the Redis store.
+//
+// Where it has to choose: liveness keys and the lock expire by its clock
+// (Redis expires them by its own), and Kill ends a worker's key at once;
+// CreateDeliveries into an unknown release returns dispatcher.ErrNotFound
+// (the store would write the deliveries anyway); the deliveries of dead
+// workers are taken in the claim's one pass (the store takes them in a
+// second round trip, so it returns them after the others).
 //
 // It does not model: Redis failures (wrap it with NewStore and set a field
 // to fail); more than one store process (a call is atomic because it holds
