@@ -124,7 +124,7 @@ func (w *textWalker) table(n *east.Table, width int) string {
 		for c := r.FirstChild(); c != nil; c = c.NextSibling() {
 			cells = append(cells, strings.TrimSpace(w.inline(c)))
 		}
-		rows = append(rows, prefixLines(wrapText(strings.Join(cells, " | "), width-2), "  ", "")[2:])
+		rows = append(rows, strings.TrimPrefix(prefixLines(wrapText(strings.Join(cells, " | "), width-2), "  ", ""), "  "))
 	}
 	return strings.Join(rows, "\n")
 }
