@@ -242,7 +242,9 @@ func underline(s string, c rune) string {
 func textLen(s string) int {
 	n := 0
 	for _, r := range s {
-		if !unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) {
+		// Below U+0300 (the first combining mark), every character but
+		// the soft hyphen takes a column; the tables are for the rest.
+		if r < 0x300 && r != 0xad || !unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) {
 			n++
 		}
 	}
