@@ -116,7 +116,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	}
 	p := &parts{cfg: cfg, log: log, now: time.Now, store: st,
 		queue: queue.NewClient(st.Client()), limiter: ratelimit.New(st.Client())}
-	if p.renderer, err = templates.New(); err != nil {
+	if p.renderer, err = newRenderer(getenv); err != nil {
 		return err
 	}
 	if p.links, err = openLinks(ctx, cfg, st, log, p.now); err != nil {
