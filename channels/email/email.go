@@ -8,6 +8,7 @@
 package email
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -76,6 +77,7 @@ type Channel struct {
 	now      func() time.Time
 	limiter  Limiter
 	bodies   *bodyCache
+	buffers  sync.Pool     // *buffers
 	slots    chan struct{} // one token per connection that may be open
 
 	mu     sync.Mutex
@@ -128,6 +130,7 @@ func New(cfg Config) (*Channel, error) {
 		size = DefaultPoolSize
 	}
 	c.slots = make(chan struct{}, size)
+	c.buffers.New = func() any { return new(buffers) }
 	c.client, err = newClient(ep, c.timeout, c.now)
 	if err != nil {
 		return nil, fmt.Errorf("email: %w", err)
@@ -185,7 +188,9 @@ func (c *Channel) SendEmail(ctx context.Context, m *dispatcher.EmailMessage) (st
 	if m != nil {
 		to = m.To.Email
 	}
-	msg, err := buildMessage(c.from, m, c.now(), c.bodies)
+	buf := c.buffers.Get().(*buffers)
+	defer c.buffers.Put(buf)
+	id, env, err := c.render(m, buf)
 	if err != nil {
 		return "", dispatcher.Permanent(fmt.Errorf("send to %s: %w", to, err))
 	}
@@ -201,28 +206,56 @@ func (c *Channel) SendEmail(ctx context.Context, m *dispatcher.EmailMessage) (st
 	}
 	defer func() { <-c.slots }()
 
-	if err := c.send(ctx, msg); err != nil {
+	if err := c.send(ctx, env, buf.data); err != nil {
 		return "", classify(to, err)
 	}
-	return msg.GetMessageID(), nil
+	return id, nil
 }
 
-// send sends msg on a pooled or new connection. A pooled connection that turns
-// out to be stale has sent nothing, so the message is tried again on the next
-// one, and at last on a new connection.
-func (c *Channel) send(ctx context.Context, msg *mail.Msg) error {
+// buffers are one message's rendering and its DATA content, reused.
+type buffers struct {
+	msg  bytes.Buffer
+	data []byte
+}
+
+// render builds m with go-mail, writes it into buf.msg and, dot-stuffed,
+// into buf.data. It returns the Message-ID and the envelope.
+func (c *Channel) render(m *dispatcher.EmailMessage, buf *buffers) (string, envelope, error) {
+	msg, err := buildMessage(c.from, m, c.now(), c.bodies)
+	if err != nil {
+		return "", envelope{}, err
+	}
+	var env envelope
+	if env.from, err = msg.GetSender(false); err != nil {
+		return "", envelope{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
+	}
+	if env.rcpts, err = msg.GetRecipients(); err != nil {
+		return "", envelope{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
+	}
+	buf.msg.Reset()
+	if _, err := msg.WriteTo(&buf.msg); err != nil {
+		return "", envelope{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
+	}
+	buf.data = appendData(buf.data[:0], buf.msg.Bytes())
+	return msg.GetMessageID(), env, nil
+}
+
+// send sends data on a pooled or new connection. A pooled connection that
+// turns out to be stale has sent nothing, so the message is tried again on
+// the next one, and at last on a new connection.
+func (c *Channel) send(ctx context.Context, env envelope, data []byte) error {
 	for {
 		cn, reused, err := c.get(ctx)
 		if err != nil {
 			return err
 		}
-		err = c.sendOn(ctx, cn, msg)
+		delivered, err := c.sendOn(ctx, cn, env, data)
 		if err == nil {
 			c.put(cn)
 			return nil
 		}
 		closeConn(cn)
-		if msg.IsDelivered() {
+		if delivered {
 			// The server took the message; what failed came after (ctx ended).
 			return nil
 		}
@@ -238,34 +271,33 @@ func (c *Channel) send(ctx context.Context, msg *mail.Msg) error {
 // usable before the message began: it was closed, or the server answered MAIL
 // FROM with 421 (closing the connection, e.g. after a number of messages).
 func stale(err error) bool {
-	var se *mail.SendError
-	if !errors.As(err, &se) {
+	var te *txError
+	if !errors.As(err, &te) {
 		return false
 	}
-	code := se.ErrorCode()
-	return se.Reason == mail.ErrConnCheck ||
-		se.Reason == mail.ErrSMTPMailFrom && (code == 0 || code == 421)
+	code := te.code()
+	return te.stage == stageMail && (code == 0 || code == 421)
 }
 
-// sendOn sends msg on cn, closing the connection if ctx ends meanwhile.
-func (c *Channel) sendOn(ctx context.Context, cn *conn, msg *mail.Msg) error {
+// sendOn sends data on cn, closing the connection if ctx ends meanwhile.
+func (c *Channel) sendOn(ctx context.Context, cn *conn, env envelope, data []byte) (delivered bool, err error) {
 	// Extend the deadline, as go-mail's connection check would, before any
 	// command is sent on a connection that has been idle.
 	if err := cn.sc.UpdateDeadline(c.timeout); err != nil {
-		return &connError{err}
+		return false, &connError{err}
 	}
 	text := cn.sc.Text
 	stop := context.AfterFunc(ctx, func() { _ = text.Close() })
-	err := c.client.SendWithSMTPClient(cn.sc, msg)
+	err = transact(cn.sc, env, data)
 	if !stop() {
 		// ctx ended and the connection was closed under the send.
 		cause := context.Cause(ctx)
 		if err == nil {
-			return &connError{cause} // delivered; send sees IsDelivered
+			return true, &connError{cause}
 		}
-		return fmt.Errorf("%w (%w)", err, cause)
+		return false, fmt.Errorf("%w (%w)", err, cause)
 	}
-	return err
+	return err == nil, err
 }
 
 // connError is a failure of a connection that carried no message.
@@ -357,26 +389,23 @@ func (c *Channel) Close() error {
 // classify wraps err, a failure to send one message to addr, as a
 // dispatcher.SendError.
 func classify(addr string, err error) error {
-	var se *mail.SendError
-	if !errors.As(err, &se) {
+	var te *txError
+	if !errors.As(err, &te) {
 		// Dialling, greeting, STARTTLS, AUTH or the pool: nothing was sent.
 		return dispatcher.Transient(fmt.Errorf("send to %s: %w", addr, err), 0)
 	}
-	if code := se.ErrorCode(); code >= 400 && code < 600 {
-		err = fmt.Errorf("send to %s: %w", addr, newReplyError(se))
+	if code := te.code(); code >= 400 && code < 600 {
+		err = fmt.Errorf("send to %s: %w", addr, te.replyError())
 		if code >= 500 {
 			return dispatcher.Permanent(err)
 		}
 		return dispatcher.Transient(err, 0)
 	}
 	err = fmt.Errorf("send to %s: %w", addr, err)
-	switch se.Reason {
-	case mail.ErrSMTPDataClose:
+	if te.stage == stageEnd {
 		// The data and its terminating dot were written (or were being
 		// flushed) and no reply came: the server may have accepted it.
 		return dispatcher.Uncertain(err)
-	case mail.ErrGetSender, mail.ErrGetRcpts, mail.ErrNoUnencoded:
-		return dispatcher.Permanent(err)
 	}
 	return dispatcher.Transient(err, 0)
 }

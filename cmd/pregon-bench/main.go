@@ -72,6 +72,7 @@ type options struct {
 	loadN        int
 
 	importRows int
+	yardstick  bool
 }
 
 const maxChunk = 50000
@@ -121,6 +122,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.loadDuration, "load-duration", 20*time.Second, "length of the load")
 	fs.IntVar(&o.loadN, "load-n", 10000, "recipients of the release sent during the load")
 	fs.IntVar(&o.importRows, "import", 0, "also import this many contacts in one CSV upload and report time, peak RSS and Redis stalls (0: no import run; 1000000 fits the 10 MiB limit)")
+	fs.BoolVar(&o.yardstick, "yardstick", true, "after each email run, send the same rendered messages with a plain net/smtp client over as many connections, for comparison")
 	fs.BoolVar(&o.verbose, "v", false, "log more")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -242,6 +244,16 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 			return fmt.Errorf("run N=%d: %w", n, err)
 		}
 		results = append(results, r)
+		if b.opts.yardstick {
+			y, err := b.runYardstick(ctx, n, b.poolSize())
+			if err != nil {
+				return fmt.Errorf("yardstick N=%d: %w", n, err)
+			}
+			if y.complete() && y.rate() > 0 {
+				r.vsYardstick = r.rate() / y.rate()
+			}
+			results = append(results, y)
+		}
 	}
 	if b.opts.scaleout && len(b.opts.sizes) > 0 {
 		n := min(slices.Max(b.opts.sizes), 100_000)
@@ -330,6 +342,15 @@ func (b *bench) report(ctx context.Context, started time.Time, results []*result
 			thousands(largest.n), b.opts.profile, largest.cpuProfile, pprofTop(ctx, largest.cpuProfile))
 	}
 	return s.String()
+}
+
+// poolSize is the SMTP connections each pregon process keeps: its
+// concurrency (PREGON_CONCURRENCY, default 20).
+func (b *bench) poolSize() int {
+	if b.opts.concurrency > 0 {
+		return b.opts.concurrency
+	}
+	return 20
 }
 
 func (b *bench) describeFlags() string {
