@@ -56,6 +56,8 @@ type Config struct {
 	// the write deadline of a closing connection (so a wall clock, in
 	// production). Nil means time.Now.
 	Now func() time.Time
+	// DKIM, when set, signs every message.
+	DKIM *DKIM
 	// Limiter, when set, is waited on before each message (a rate limit
 	// shared by all workers).
 	Limiter Limiter
@@ -76,7 +78,7 @@ type Channel struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	limiter  Limiter
-	bodies   *bodyCache
+	composer *Composer
 	buffers  sync.Pool     // *buffers
 	slots    chan struct{} // one token per connection that may be open
 
@@ -101,20 +103,21 @@ func New(cfg Config) (*Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := address(cfg.From); err != nil {
-		return nil, fmt.Errorf("email: from: %w", err)
+	composer, err := NewComposer(ComposeConfig{From: cfg.From, DKIM: cfg.DKIM})
+	if err != nil {
+		return nil, err
 	}
 	if cfg.PoolSize < 0 || cfg.Timeout < 0 {
 		return nil, errors.New("email: pool size and timeout must not be negative")
 	}
 	c := &Channel{
 		endpoint: ep,
+		composer: composer,
 		from:     cfg.From,
 		timeout:  cfg.Timeout,
 		logger:   cfg.Logger,
 		now:      cfg.Now,
 		limiter:  cfg.Limiter,
-		bodies:   newBodyCache(32),
 	}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
@@ -190,7 +193,7 @@ func (c *Channel) SendEmail(ctx context.Context, m *dispatcher.EmailMessage) (st
 	}
 	buf := c.buffers.Get().(*buffers)
 	defer c.buffers.Put(buf)
-	id, env, err := c.render(m, buf)
+	r, err := c.composer.Compose(m, c.now(), &buf.msg)
 	if err != nil {
 		return "", dispatcher.Permanent(fmt.Errorf("send to %s: %w", to, err))
 	}
@@ -206,38 +209,17 @@ func (c *Channel) SendEmail(ctx context.Context, m *dispatcher.EmailMessage) (st
 	}
 	defer func() { <-c.slots }()
 
-	if err := c.send(ctx, env, buf.data); err != nil {
+	buf.data = appendData(buf.data[:0], r.Data)
+	if err := c.send(ctx, envelope{from: r.From, rcpts: r.To}, buf.data); err != nil {
 		return "", classify(to, err)
 	}
-	return id, nil
+	return r.ID, nil
 }
 
 // buffers are one message's rendering and its DATA content, reused.
 type buffers struct {
 	msg  bytes.Buffer
 	data []byte
-}
-
-// render builds m with go-mail, writes it into buf.msg and, dot-stuffed,
-// into buf.data. It returns the Message-ID and the envelope.
-func (c *Channel) render(m *dispatcher.EmailMessage, buf *buffers) (string, envelope, error) {
-	msg, err := buildMessage(c.from, m, c.now(), c.bodies)
-	if err != nil {
-		return "", envelope{}, err
-	}
-	var env envelope
-	if env.from, err = msg.GetSender(false); err != nil {
-		return "", envelope{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
-	}
-	if env.rcpts, err = msg.GetRecipients(); err != nil {
-		return "", envelope{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
-	}
-	buf.msg.Reset()
-	if _, err := msg.WriteTo(&buf.msg); err != nil {
-		return "", envelope{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
-	}
-	buf.data = appendData(buf.data[:0], buf.msg.Bytes())
-	return msg.GetMessageID(), env, nil
 }
 
 // send sends data on a pooled or new connection. A pooled connection that

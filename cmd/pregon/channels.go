@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/pregon/pregon/channels/email"
@@ -35,12 +36,12 @@ func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, now fun
 		if box != nil {
 			return box, nil
 		}
-		b, err := outbox.New(outbox.Config{Dir: cfg.OutboxDir, From: from, Logger: log, Now: now})
+		b, err := outbox.New(outbox.Config{Dir: cfg.OutboxDir, From: from, DKIM: cfg.DKIM, Logger: log, Now: now})
 		box = b
 		return b, err
 	}
 	if cfg.SMTPURL != "" {
-		ecfg := email.Config{URL: cfg.SMTPURL, From: from, PoolSize: cfg.Concurrency, Logger: log, Now: now}
+		ecfg := email.Config{URL: cfg.SMTPURL, From: from, DKIM: cfg.DKIM, PoolSize: cfg.Concurrency, Logger: log, Now: now}
 		if cfg.EmailRate > 0 {
 			ecfg.Limiter = &ratelimit.Email{L: lim, PerSecond: cfg.EmailRate}
 		}
@@ -51,6 +52,13 @@ func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, now fun
 		closers = append(closers, func() { ch.Close() })
 		out.email = ch
 		log.Info("email channel: SMTP", "smtp", redact(cfg.SMTPURL))
+		if cfg.DKIM != nil {
+			var sel []string
+			for _, k := range cfg.DKIM.Keys {
+				sel = append(sel, k.Selector)
+			}
+			log.Info("email channel: DKIM signing", "domain", cfg.DKIM.Domain, "selectors", strings.Join(sel, ","))
+		}
 	} else {
 		b, err := useOutbox()
 		if err != nil {

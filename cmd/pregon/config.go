@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/api"
+	"github.com/pregon/pregon/channels/email"
 )
 
 // config is Pregón's configuration, read from PREGON_* environment variables.
@@ -39,6 +40,8 @@ type config struct {
 	EmailRate        int // emails per second
 	TelegramRate     int // Telegram messages per second, in all
 	TelegramChatRate int // Telegram messages per minute to one chat
+	// DKIM signs emails when PREGON_DKIM_* are set (dkimconfig.go).
+	DKIM *email.DKIM
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -107,6 +110,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	} else {
 		c.From = a
 	}
+	c.DKIM = loadDKIM(get, c.From, bad)
 	if u, err := url.Parse(c.TelegramAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("PREGON_TELEGRAM_API_URL", "want an absolute http(s) URL, got %q", c.TelegramAPIURL)
 	}
