@@ -3,7 +3,12 @@ package email
 import (
 	"bytes"
 	"fmt"
+	"net/url"
+	"path"
+	"strings"
 	"time"
+
+	"github.com/wneessen/go-mail"
 
 	"github.com/pregon/pregon/dispatcher"
 )
@@ -14,6 +19,10 @@ type ComposeConfig struct {
 	From dispatcher.Address
 	// DKIM, when set, signs every message.
 	DKIM *DKIM
+	// UnsubscribeMailto, when set, is an address added to List-Unsubscribe
+	// as a mailto: URI (RFC 2369), beside the message's https link. Pregón
+	// does not read that mailbox.
+	UnsubscribeMailto string
 }
 
 // Composer renders messages to the bytes that go over SMTP (before
@@ -25,6 +34,8 @@ type Composer struct {
 	from   dispatcher.Address
 	dkim   *DKIM
 	bodies *bodyCache
+	listID string // the List-Id header's value
+	mailto string // UnsubscribeMailto
 }
 
 // NewComposer returns a Composer for cfg. It returns an error for a bad From
@@ -38,7 +49,45 @@ func NewComposer(cfg ComposeConfig) (*Composer, error) {
 			return nil, fmt.Errorf("email: %w", err)
 		}
 	}
-	return &Composer{from: cfg.From, dkim: cfg.DKIM, bodies: newBodyCache(32)}, nil
+	if cfg.UnsubscribeMailto != "" {
+		if _, err := address(dispatcher.Address{Email: cfg.UnsubscribeMailto}); err != nil {
+			return nil, fmt.Errorf("email: unsubscribe mailto: %w", err)
+		}
+	}
+	_, domain, _ := strings.Cut(cfg.From.Email, "@")
+	return &Composer{from: cfg.From, dkim: cfg.DKIM, bodies: newBodyCache(32),
+		listID: ListID(domain), mailto: cfg.UnsubscribeMailto}, nil
+}
+
+// ListID returns the List-Id (RFC 2919) of the emails sent from an address
+// in domain: one list for all of the organisation's releases, since a
+// delivery may reach a contact through several of a release's lists.
+func ListID(domain string) string {
+	return "<pregon." + strings.ToLower(domain) + ">"
+}
+
+// listHeaders sets the headers of a bulk message on msg: List-Id,
+// Precedence: bulk, and the mailto: URI in List-Unsubscribe.
+func (c *Composer) listHeaders(msg *mail.Msg, m *dispatcher.EmailMessage) {
+	msg.SetGenHeader("List-Id", c.listID)
+	msg.SetGenHeader("Precedence", "bulk")
+	if c.mailto == "" {
+		return
+	}
+	var links []string
+	for name, v := range m.Headers {
+		if strings.EqualFold(name, "List-Unsubscribe") {
+			links = append(links, headerValue(v))
+		}
+	}
+	// The subject names the link's token (its last path segment), so that
+	// whoever reads the mailbox can tell who asked.
+	subject := "unsubscribe"
+	if u, err := url.Parse(m.UnsubscribeURL); err == nil && m.UnsubscribeURL != "" {
+		subject += " " + path.Base(u.Path)
+	}
+	links = append(links, "<mailto:"+c.mailto+"?subject="+url.PathEscape(subject)+">")
+	msg.SetGenHeader("List-Unsubscribe", strings.Join(links, ", "))
 }
 
 // Rendered is one rendered message.
@@ -60,6 +109,7 @@ func (c *Composer) Compose(m *dispatcher.EmailMessage, date time.Time, buf *byte
 	if err != nil {
 		return Rendered{}, err
 	}
+	c.listHeaders(msg, m)
 	var r Rendered
 	if r.From, err = msg.GetSender(false); err != nil {
 		return Rendered{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)

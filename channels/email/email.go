@@ -58,6 +58,9 @@ type Config struct {
 	Now func() time.Time
 	// DKIM, when set, signs every message.
 	DKIM *DKIM
+	// UnsubscribeMailto, when set, adds a mailto: URI to List-Unsubscribe
+	// (see ComposeConfig).
+	UnsubscribeMailto string
 	// Limiter, when set, is waited on before each message (a rate limit
 	// shared by all workers).
 	Limiter Limiter
@@ -103,7 +106,7 @@ func New(cfg Config) (*Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	composer, err := NewComposer(ComposeConfig{From: cfg.From, DKIM: cfg.DKIM})
+	composer, err := NewComposer(ComposeConfig{From: cfg.From, DKIM: cfg.DKIM, UnsubscribeMailto: cfg.UnsubscribeMailto})
 	if err != nil {
 		return nil, err
 	}

@@ -56,6 +56,8 @@ type Config struct {
 	From dispatcher.Address
 	// DKIM, when set, signs the emails as the email channel would.
 	DKIM *email.DKIM
+	// UnsubscribeMailto is the email channel's (see email.ComposeConfig).
+	UnsubscribeMailto string
 	// Logger receives a warning that the outbox is in use, and a line per
 	// message written. Nil discards them.
 	Logger *slog.Logger
@@ -87,7 +89,7 @@ func New(cfg Config) (*Outbox, error) {
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
-	if o.composer, err = email.NewComposer(email.ComposeConfig{From: o.from, DKIM: cfg.DKIM}); err != nil {
+	if o.composer, err = email.NewComposer(email.ComposeConfig{From: o.from, DKIM: cfg.DKIM, UnsubscribeMailto: cfg.UnsubscribeMailto}); err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	if o.now == nil {
