@@ -1,6 +1,8 @@
 // Package email sends Pregón's emails over SMTP with github.com/wneessen/go-mail.
 //
-// A Channel keeps a small pool of open SMTP connections and reuses them from
+// A Composer renders each message to bytes once: go-mail builds it, with
+// List-Id, Precedence and List-Unsubscribe, and go-msgauth signs it (DKIM)
+// when configured; the outbox uses the same Composer. A Channel keeps a small pool of open SMTP connections and reuses them from
 // one message to the next. It classifies every failure at its boundary as
 // permanent (SMTP 5xx), transient (SMTP 4xx, network trouble before the message
 // was handed over) or uncertain (the connection broke after the message data
@@ -76,7 +78,6 @@ type Limiter interface {
 type Channel struct {
 	client   *mail.Client // holds the settings; its own connection is never used
 	endpoint Endpoint
-	from     dispatcher.Address
 	timeout  time.Duration
 	logger   *slog.Logger
 	now      func() time.Time
@@ -116,7 +117,6 @@ func New(cfg Config) (*Channel, error) {
 	c := &Channel{
 		endpoint: ep,
 		composer: composer,
-		from:     cfg.From,
 		timeout:  cfg.Timeout,
 		logger:   cfg.Logger,
 		now:      cfg.Now,
