@@ -105,7 +105,7 @@ type Rendered struct {
 // buf's bytes. It returns an error wrapping ErrInvalidMessage for a message
 // that cannot be built (see BuildMessage), and a DKIM signing error.
 func (c *Composer) Compose(m *dispatcher.EmailMessage, date time.Time, buf *bytes.Buffer) (Rendered, error) {
-	msg, err := buildMessage(c.from, m, date, c.bodies)
+	msg, body, err := buildMessage(c.from, m, date, c.bodies)
 	if err != nil {
 		return Rendered{}, err
 	}
@@ -119,6 +119,9 @@ func (c *Composer) Compose(m *dispatcher.EmailMessage, date time.Time, buf *byte
 	}
 	buf.Reset()
 	if _, err := msg.WriteTo(buf); err != nil {
+		return Rendered{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
+	}
+	if _, err := body.write(buf, m.UnsubscribeURL); err != nil {
 		return Rendered{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
 	}
 	if c.dkim != nil {
