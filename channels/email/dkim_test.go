@@ -269,3 +269,33 @@ func TestAligned(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCompose renders one message per op, unsigned and signed.
+func BenchmarkCompose(b *testing.B) {
+	for _, kinds := range [][]string{nil, {"rsa"}, {"ed25519"}, {"rsa", "ed25519"}} {
+		name := "off"
+		if kinds != nil {
+			name = strings.Join(kinds, "+")
+		}
+		b.Run(name, func(b *testing.B) {
+			var d *email.DKIM
+			if kinds != nil {
+				d, _ = dkimConfig(b, kinds...)
+			}
+			comp, err := email.NewComposer(email.ComposeConfig{From: from, DKIM: d})
+			if err != nil {
+				b.Fatal(err)
+			}
+			m := statement("ana@example.org")
+			m.UnsubscribeURL = "https://pregon.example/u/abc"
+			date := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
+			var buf bytes.Buffer
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := comp.Compose(m, date, &buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -82,7 +82,9 @@ const usage = `usage: go run ./cmd/pregon-bench [flags]   (or: make bench BENCH_
 
 Measures Pregón end to end on this machine: for each N, N contacts imported
 through the API, one ~5 KB release sent to them through a discarding SMTP
-server on loopback; the same with one api and two worker processes; the API
+server on loopback, then the same rendered messages sent by a plain net/smtp
+client (the yardstick), and, with -dkim rsa,ed25519, the email runs again with
+signing; the same with one api and two worker processes; the API
 under load from a second process while a release is being sent; and 1,000
 Telegram channels against a fake Bot API limited to 30 messages per second;
 with -import N, N contacts imported in one CSV upload (-import 1000000 fits
