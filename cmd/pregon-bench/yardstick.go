@@ -111,7 +111,8 @@ type yardMsg struct {
 	data []byte
 }
 
-// yardstickMessages renders k messages of the demo release as pregon would.
+// yardstickMessages renders k messages of the demo release as pregon would
+// (the renderer, then the email channel's Composer, unsigned).
 func yardstickMessages(k int) ([]yardMsg, error) {
 	in, err := emailRelease("")
 	if err != nil {
@@ -127,16 +128,22 @@ func yardstickMessages(k int) ([]yardMsg, error) {
 		return nil, err
 	}
 	from := dispatcher.Address{Name: "Pregón Bench", Email: "bench@pregon.example.org"}
+	comp, err := email.NewComposer(email.ComposeConfig{From: from})
+	if err != nil {
+		return nil, err
+	}
 	date := time.Now()
+	contents := map[string]*dispatcher.EmailContent{}
+	for _, lang := range []string{"es", "en"} {
+		if contents[lang], err = r.Email(rel, lang); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]yardMsg, k)
 	for i := range out {
-		lang := "es"
+		content := contents["es"]
 		if i%2 == 1 {
-			lang = "en"
-		}
-		content, err := r.Email(rel, lang)
-		if err != nil {
-			return nil, err
+			content = contents["en"]
 		}
 		u := fmt.Sprintf("https://pregon.example.org/u/%06d.yardstick.0123456789abcdef0123456789abcdef", i)
 		m := &dispatcher.EmailMessage{
@@ -149,12 +156,8 @@ func yardstickMessages(k int) ([]yardMsg, error) {
 		if rel.Contact != nil {
 			m.ReplyTo = &dispatcher.Address{Name: rel.Contact.Name, Email: rel.Contact.Email}
 		}
-		msg, err := email.BuildMessage(from, m, date)
-		if err != nil {
-			return nil, err
-		}
 		var buf bytes.Buffer
-		if _, err := msg.WriteTo(&buf); err != nil {
+		if _, err := comp.Compose(m, date, &buf); err != nil {
 			return nil, err
 		}
 		out[i] = yardMsg{from: from.Email, data: buf.Bytes()}
