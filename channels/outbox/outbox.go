@@ -3,7 +3,7 @@
 // new user can see the whole pipeline work on a fresh machine.
 //
 // Emails go to DIR/email/<delivery-id>.eml as the full MIME message that
-// channels/email would send; Telegram posts go to DIR/telegram/<delivery-id>.html.
+// channels/email would send, byte for byte (the same email.Composer); Telegram posts go to DIR/telegram/<delivery-id>.html.
 // Sending the same delivery again overwrites its file.
 package outbox
 
