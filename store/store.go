@@ -66,11 +66,12 @@
 // is their documentation. A release has one delivery per recipient and
 // channel, so a large release is hundreds of thousands of these hashes, and
 // Redis stores every field name in every hash: the readable names
-// (channel, recipient, ..., claimed_at, worker) would add about 100 bytes
-// to each delivery, against a target of at most 250 bytes per delivery in
-// all. There is one release hash per release, so its names cost nothing
-// worth saving; they stay as they are, which also keeps data written by
-// earlier versions readable. Code never spells a field: Go uses the named
+// (channel, recipient, ..., claimed_at, worker) are 97 bytes longer in all,
+// and MEMORY USAGE of a typical sent email delivery's hash goes from 312 to
+// 376 bytes with them (Redis 7.0), when the target is at most 250 bytes per
+// delivery. The release hash's names are mostly words already, and there is
+// one such hash per release; they stay as they are too. Keeping both sets
+// of names means data written by earlier versions reads as before. Code never spells a field: Go uses the named
 // constants, and the Lua scripts the tables F, R and C that luaConstants
 // writes from those constants, so a script reads as
 // HMGET(key, F.status, F.channel) rather than HMGET(key, 's', 'c').
