@@ -9,34 +9,6 @@ import (
 	"time"
 )
 
-// Store is the persistence the dispatcher needs.
-type Store interface {
-	Release(ctx context.Context, id string) (*Release, error)
-	Channel(ctx context.Context, id string) (*TelegramChannel, error)
-	ScheduleSend(ctx context.Context, id string, at time.Time) (*Release, time.Time, error)
-	SetReleaseStatus(ctx context.Context, id string, to ReleaseStatus, from ...ReleaseStatus) (ReleaseStatus, error)
-	SnapshotComplete(ctx context.Context, id string) (bool, error)
-	SnapshotDone(ctx context.Context, id string) (ReleaseStatus, error)
-	Members(ctx context.Context, listID, cursor string, limit int) ([]Member, string, error)
-	Suppressed(ctx context.Context, emails []string) ([]bool, error)
-	CreateDeliveries(ctx context.Context, rid string, ds []*Delivery) ([]string, error)
-	DeliveryIDs(ctx context.Context, rid, cursor string, limit int) ([]string, string, error)
-	FinishAndClaimBy(ctx context.Context, rid, worker string, outs []Outcome, ids []string, staleBefore time.Time) ([]*Claimed, []Busy, error)
-	RenewClaim(ctx context.Context, rid, id string, claimedAt time.Time) (time.Time, bool, error)
-	Transition(ctx context.Context, rid string, ids []string, to DeliveryStatus, from ...DeliveryStatus) ([]string, error)
-	RequeueFailed(ctx context.Context, rid string, ids []string) ([]Ref, error)
-	MarkActive(ctx context.Context, rid string) error
-	UnmarkActive(ctx context.Context, rid string) error
-	ActiveReleases(ctx context.Context) ([]string, error)
-	Activity(ctx context.Context, rid string) (Activity, error)
-	Stalled(ctx context.Context, rid, cursor string, limit int, rule StallRule) ([]Ref, string, error)
-	TryLock(ctx context.Context, name string, ttl time.Duration) (bool, error)
-	Heartbeat(ctx context.Context, worker string, ttl time.Duration) error
-	Leave(ctx context.Context, worker string) error
-	DeadWorkers(ctx context.Context, self string) ([]string, time.Time, error)
-	ForgetWorkers(ctx context.Context, workers []string) error
-}
-
 // Queue enqueues the dispatcher's tasks.
 type Queue interface {
 	// EnqueueDispatch enqueues a release's dispatch at at; idempotent.

@@ -5,11 +5,45 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/redis/go-redis/v9"
 )
+
+// createDeliveriesScript creates the deliveries that do not exist yet and
+// counts them. In a release cancelled while it was being planned, those that
+// would be queued are created cancelled, so that it never shows queued
+// deliveries that nothing will send.
+//
+// KEYS[1] -> pregon:{<rid>}:release
+// KEYS[2] -> pregon:{<rid>}:counts
+// KEYS[3] -> pregon:{<rid>}:deliveries
+// ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
+// ARGV[2] -> now (Unix ms)
+// ARGV[3..] -> groups of six: id, channel, recipient, name, language, status
+//
+// Output: the ids of the queued deliveries it created.
+var createDeliveriesScript = newReleaseScript(`
+redis.call('HSET', KEYS[1], R.activity, ARGV[2])
+local cancelled = redis.call('HGET', KEYS[1], R.status) == RS.cancelled
+local created = {}
+for i = 3, #ARGV, 6 do
+  local id, ch, st = ARGV[i], ARGV[i+1], ARGV[i+5]
+  if cancelled and st == DS.queued then st = DS.cancelled end
+  local key = ARGV[1] .. id
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('HSET', key, F.channel, ch, F.recipient, ARGV[i+2], F.name, ARGV[i+3], F.language, ARGV[i+4],
+      F.status, st, F.attempts, 0, F.round_attempts, 0, F.created_at, ARGV[2], F.updated_at, ARGV[2])
+    redis.call('ZADD', KEYS[3], 0, id)
+    redis.call('HINCRBY', KEYS[2], ch .. C.sep .. st, 1)
+    if st == DS.queued then
+      redis.call('HINCRBY', KEYS[2], C.pending, 1)
+      created[#created + 1] = id
+    end
+  end
+end
+return created
+`)
 
 // CreateDeliveries records the deliveries of a release that do not exist yet
 // (ids are deterministic, so a recipient planned twice is recorded once) and
@@ -30,190 +64,41 @@ func (s *Store) CreateDeliveries(ctx context.Context, rid string, ds []*dispatch
 	return ids, nil
 }
 
-// ClaimDeliveries marks the given deliveries as sending and returns those it
-// took: queued and retrying ones, and sending ones claimed before staleBefore
-// (their worker died). It also returns the deliveries another worker holds.
-// Deliveries in other states are left alone, the pending ones of a
-// cancelled release become cancelled, and the email ones whose address is
-// suppressed become suppressed. The claims name no worker: see
-// FinishAndClaimBy.
-func (s *Store) ClaimDeliveries(ctx context.Context, rid string, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
-	return s.FinishAndClaimBy(ctx, rid, "", nil, ids, staleBefore)
-}
-
-// FinishAndClaim is FinishAndClaimBy for claims that name no worker.
-func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
-	return s.FinishAndClaimBy(ctx, rid, "", outs, ids, staleBefore)
-}
-
-// FinishAndClaimBy records outcomes and claims deliveries for worker (see
-// ClaimDeliveries) in one round trip, so that a worker can hold one delivery
-// at a time at no extra cost. A delivery held by another worker whose
-// liveness key is gone (see Heartbeat) is taken too, at the cost of two more
-// round trips, which only happens after a worker died.
-func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
-	keys := []string{releaseKey(rid), countsKey(rid), suppressedKey}
-	now := fmtTime(s.now())
-	cmds, err := s.pipelineScripts(ctx, func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd) {
-		for _, o := range outs {
-			due := ""
-			if !o.RetryAt.IsZero() {
-				due = fmtTime(o.RetryAt)
-			}
-			claim := ""
-			if !o.ClaimedAt.IsZero() {
-				claim = fmtTime(o.ClaimedAt)
-			}
-			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due, claim)
-		}
-		if len(ids) > 0 {
-			run(claimScript, claimArgs(rid, now, staleBefore, worker, nil, ids)...)
-		}
-	}, keys)
-	if err != nil {
-		return nil, nil, fmt.Errorf("record %d outcomes and claim %d deliveries of %s: %w", len(outs), len(ids), rid, err)
-	}
-	if len(ids) == 0 {
-		return nil, nil, nil
-	}
-	claimed, busy, err := parseClaim(rid, cmds[len(cmds)-1].(*redis.Cmd))
-	if err != nil || len(busy) == 0 {
-		return claimed, busy, err
-	}
-	dead, err := s.deadAmong(ctx, worker, busy)
-	if err != nil || len(dead) == 0 {
-		return claimed, busy, err
-	}
-	// Take over the deliveries of the dead workers. The script checks again
-	// that each is still held by the worker found dead.
-	var still []dispatcher.Busy
-	deadSet := map[string]bool{}
-	for _, w := range dead {
-		deadSet[w] = true
-	}
-	var again []string
-	for _, b := range busy {
-		if deadSet[b.Worker] {
-			again = append(again, b.ID)
-		} else {
-			still = append(still, b)
-		}
-	}
-	cmd := claimScript.Run(ctx, s.rdb, keys, claimArgs(rid, fmtTime(s.now()), staleBefore, worker, dead, again)...)
-	more, busy2, err := parseClaim(rid, cmd)
-	if err != nil {
-		return nil, nil, err
-	}
-	return append(claimed, more...), append(still, busy2...), nil
-}
-
-func claimArgs(rid, now string, staleBefore time.Time, worker string, dead, ids []string) []any {
-	args := make([]any, 0, 5+len(ids))
-	args = append(args, deliveryPrefix(rid), now, fmtTime(staleBefore), worker, strings.Join(dead, " "))
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	return args
-}
-
-// deadAmong returns the workers holding busy whose liveness key is gone,
-// leaving out worker itself (a worker is never dead to itself) and claims
-// that name no worker.
-func (s *Store) deadAmong(ctx context.Context, worker string, busy []dispatcher.Busy) ([]string, error) {
-	var ws []string
-	seen := map[string]bool{worker: true, "": true}
-	for _, b := range busy {
-		if !seen[b.Worker] {
-			seen[b.Worker] = true
-			ws = append(ws, b.Worker)
-		}
-	}
-	return s.deadWorkers(ctx, ws)
-}
-
-func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
-	res, err := cmd.Slice()
-	if err != nil && !isNil(err) {
-		return nil, nil, fmt.Errorf("claim deliveries of %s: %w", rid, err)
-	}
-	var out []*dispatcher.Claimed
-	var busy []dispatcher.Busy
-	for _, r := range res {
-		f, ok := r.([]any)
-		switch {
-		case ok && len(f) == 4:
-			busy = append(busy, dispatcher.Busy{ID: f[0].(string), ClaimedAt: parseTime(f[1].(string)),
-				Worker: f[2].(string), Channel: dispatcher.ChannelKind(f[3].(string))})
-			continue
-		case !ok || len(f) != 9:
-			return nil, nil, fmt.Errorf("claim deliveries of %s: unexpected reply %v", rid, r)
-		}
-		c := &dispatcher.Claimed{Delivery: dispatcher.Delivery{
-			ID: f[0].(string), ReleaseID: rid, Channel: dispatcher.ChannelKind(f[1].(string)),
-			Recipient: f[2].(string), Name: f[3].(string), Language: f[4].(string),
-			Status: dispatcher.DeliverySending, Attempts: int(f[5].(int64)),
-		}, RoundAttempts: int(f[6].(int64)), ClaimedAt: parseTime(f[8].(string))}
-		if m := f[7].(string); m != "" {
-			c.MessageIDs = strings.Fields(m)
-		}
-		out = append(out, c)
-	}
-	return out, busy, nil
-}
-
-// pipelineScripts runs the scripts that fill queues in one pipeline of
-// EVALSHA calls. A call that Redis answers NOSCRIPT (a new or restarted
-// server) had no effect, so it alone is run again, with the script's source.
-func (s *Store) pipelineScripts(ctx context.Context, fill func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd), keys []string) ([]redis.Cmder, error) {
-	type call struct {
-		sc   *redis.Script
-		args []any
-	}
-	var calls []call
-	p := s.rdb.Pipeline()
-	fill(p, func(sc *redis.Script, args ...any) *redis.Cmd {
-		calls = append(calls, call{sc, args})
-		return sc.EvalSha(ctx, p, keys, args...)
-	})
-	cmds, err := p.Exec(ctx)
-	if err == nil || isNil(err) {
-		return cmds, nil
-	}
-	if !redis.HasErrorPrefix(err, "NOSCRIPT") {
-		return nil, err
-	}
-	for i, c := range cmds {
-		if cerr := c.Err(); cerr != nil && redis.HasErrorPrefix(cerr, "NOSCRIPT") {
-			cmds[i] = calls[i].sc.Run(ctx, s.rdb, keys, calls[i].args...)
-		}
-		if cerr := cmds[i].Err(); cerr != nil && !isNil(cerr) {
-			return nil, cerr
-		}
-	}
-	return cmds, nil
-}
-
-// RenewClaim moves the claim of a delivery this worker is sending from
-// claimedAt to now, and returns the new claim time; it returns ok false when
-// the delivery is no longer this claim's (finished, or taken by another).
-func (s *Store) RenewClaim(ctx context.Context, rid, id string, claimedAt time.Time) (time.Time, bool, error) {
-	now := s.now()
-	n, err := renewScript.Run(ctx, s.rdb, []string{deliveryPrefix(rid) + id}, deliveryPrefix(rid)+id, fmtTime(claimedAt), fmtTime(now)).Int()
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("renew claim of %s: %w", id, err)
-	}
-	return now.Truncate(time.Millisecond), n == 1, nil
-}
-
-// FinishDeliveries records outcomes of claimed deliveries in one round trip.
-// An outcome for a delivery that is no longer sending is ignored.
-func (s *Store) FinishDeliveries(ctx context.Context, rid string, outs []dispatcher.Outcome) error {
-	if len(outs) == 0 {
-		return nil
-	}
-	_, _, err := s.FinishAndClaim(ctx, rid, outs, nil, time.Time{})
-	return err
-}
+// transitionScript moves deliveries from one status to another, for cancel
+// (queued|retrying → cancelled) and retry (failed → queued), keeping the
+// counts and the pending count right. A delivery moved to a pending status
+// starts a new round: no round attempts, no error.
+//
+// KEYS[1] -> pregon:{<rid>}:release
+// KEYS[2] -> pregon:{<rid>}:counts
+// ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
+// ARGV[2] -> now (Unix ms)
+// ARGV[3] -> the status to move to
+// ARGV[4] -> the statuses to move from, joined by ","
+// ARGV[5..] -> delivery ids
+//
+// Output: the ids it moved.
+var transitionScript = newReleaseScript(`
+local from = {}
+for s in string.gmatch(ARGV[4], '[^,]+') do from[s] = true end
+local to = ARGV[3]
+local out = {}
+for i = 5, #ARGV do
+  local key = ARGV[1] .. ARGV[i]
+  local f = redis.call('HMGET', key, F.status, F.channel)
+  if f[1] and from[f[1]] then
+    local wasPending = f[1] == DS.queued or f[1] == DS.retrying
+    local nowPending = to == DS.queued or to == DS.retrying
+    redis.call('HSET', key, F.status, to, F.updated_at, ARGV[2])
+    if nowPending then redis.call('HSET', key, F.round_attempts, 0, F.error, '') end
+    move(f[2], f[1], to)
+    if wasPending and not nowPending then redis.call('HINCRBY', KEYS[2], C.pending, -1) end
+    if nowPending and not wasPending then redis.call('HINCRBY', KEYS[2], C.pending, 1) end
+    out[#out + 1] = ARGV[i]
+  end
+end
+return out
+`)
 
 // Transition moves the given deliveries of a release from any of from to to,
 // and returns the ids it moved.
@@ -313,14 +198,14 @@ func (s *Store) deliveries(ctx context.Context, rid string, ids []string) ([]*di
 	out := make([]*dispatcher.Delivery, 0, len(ids))
 	for i, id := range ids {
 		h := hs[i].Val()
-		if h["s"] == "" {
+		if h[dStatus] == "" {
 			continue
 		}
-		a, _ := strconv.Atoi(h["a"])
+		a, _ := strconv.Atoi(h[dAttempts])
 		d := &dispatcher.Delivery{
-			ID: id, ReleaseID: rid, Channel: dispatcher.ChannelKind(h["c"]), Recipient: h["to"], Name: h["n"],
-			Language: h["l"], Status: dispatcher.DeliveryStatus(h["s"]), Attempts: a, LastError: h["e"],
-			MessageIDs: strings.Fields(h["m"]), CreatedAt: parseTime(h["ct"]), UpdatedAt: parseTime(h["ut"]),
+			ID: id, ReleaseID: rid, Channel: dispatcher.ChannelKind(h[dChannel]), Recipient: h[dRecipient], Name: h[dName],
+			Language: h[dLanguage], Status: dispatcher.DeliveryStatus(h[dStatus]), Attempts: a, LastError: h[dError],
+			MessageIDs: strings.Fields(h[dMessageIDs]), CreatedAt: parseTime(h[dCreatedAt]), UpdatedAt: parseTime(h[dUpdatedAt]),
 		}
 		if d.MessageIDs == nil {
 			d.MessageIDs = []string{}
@@ -329,6 +214,43 @@ func (s *Store) deliveries(ctx context.Context, rid string, ids []string) ([]*di
 	}
 	return out, nil
 }
+
+// requeueFailedScript moves failed deliveries back to queued for a retry
+// and, when it moved any, sets the release sending again and marks it
+// active, all in one step: two retries that interleave cannot set a release
+// sending with nothing pending. It moves nothing unless the release is
+// sending or was sent.
+//
+// KEYS[1] -> pregon:{<rid>}:release
+// KEYS[2] -> pregon:{<rid>}:counts
+// KEYS[3] -> pregon:active
+// ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
+// ARGV[2] -> now (Unix ms)
+// ARGV[3] -> release id
+// ARGV[4..] -> delivery ids
+//
+// Output: one {id, channel} per delivery it moved.
+var requeueFailedScript = newReleaseScript(`
+local relst = redis.call('HGET', KEYS[1], R.status)
+if relst ~= RS.sending and relst ~= RS.sent and relst ~= RS.sent_with_failures then return {} end
+local out = {}
+for i = 4, #ARGV do
+  local key = ARGV[1] .. ARGV[i]
+  local f = redis.call('HMGET', key, F.status, F.channel)
+  if f[1] == DS.failed then
+    redis.call('HSET', key, F.status, DS.queued, F.updated_at, ARGV[2], F.round_attempts, 0, F.error, '')
+    move(f[2], DS.failed, DS.queued)
+    redis.call('HINCRBY', KEYS[2], C.pending, 1)
+    out[#out + 1] = {ARGV[i], f[2]}
+  end
+end
+if #out > 0 then
+  redis.call('HSET', KEYS[1], R.status, RS.sending, R.updated_at, ARGV[2], R.activity, ARGV[2])
+  reindex(relst, RS.sending)
+  redis.call('SADD', KEYS[3], ARGV[3])
+end
+return out
+`)
 
 // RequeueFailed moves the failed ones of the given deliveries of a release
 // back to queued and, when it moved any, sets the release sending and

@@ -21,7 +21,7 @@ func (s *Store) CreateRelease(ctx context.Context, r *dispatcher.Release) error 
 		return fmt.Errorf("create release: %w", err)
 	}
 	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, releaseKey(r.ID), append(fields, "status", string(r.Status), "ut", fmtTime(now))...)
+		p.HSet(ctx, releaseKey(r.ID), append(fields, rStatus, string(r.Status), rUpdatedAt, fmtTime(now))...)
 		p.ZAdd(ctx, releasesKey, redis.Z{Member: r.ID})
 		p.ZAdd(ctx, statusIndexKey(r.Status), redis.Z{Member: r.ID})
 		return nil
@@ -32,10 +32,10 @@ func (s *Store) CreateRelease(ctx context.Context, r *dispatcher.Release) error 
 	return nil
 }
 
-// releaseFields returns the hash fields that hold a release's text: "data",
-// the whole release as JSON, and "sum", its summary (no body, no
-// translation bodies) that collections read. Whatever writes "data" must
-// write "sum" with it.
+// releaseFields returns the hash fields that hold a release's text: rData,
+// the whole release as JSON, and rSummary, its summary (no body, no
+// translation bodies) that collections read. Whatever writes rData must
+// write rSummary with it.
 func releaseFields(r *dispatcher.Release) ([]any, error) {
 	data, err := json.Marshal(r)
 	if err != nil {
@@ -45,7 +45,7 @@ func releaseFields(r *dispatcher.Release) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []any{"data", data, "sum", sum}, nil
+	return []any{rData, data, rSummary, sum}, nil
 }
 
 // summaryOf returns a copy of r without its body and its translations' bodies.
@@ -129,7 +129,7 @@ func (s *Store) SendTimes(ctx context.Context, ids []string) ([]time.Time, error
 	p := s.rdb.Pipeline()
 	cmds := make([]*redis.StringCmd, len(ids))
 	for i, id := range ids {
-		cmds[i] = p.HGet(ctx, releaseKey(id), "at")
+		cmds[i] = p.HGet(ctx, releaseKey(id), rSendAt)
 	}
 	if len(ids) > 0 {
 		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
@@ -147,15 +147,15 @@ func (s *Store) SendTimes(ctx context.Context, ids []string) ([]time.Time, error
 // size in bytes of the JSON read for each. Without full it reads summaries
 // (falling back to the whole release for one stored without a summary).
 func (s *Store) releases(ctx context.Context, ids []string, full bool) ([]*dispatcher.Release, []int, error) {
-	text := "sum"
+	text := rSummary
 	if full {
-		text = "data"
+		text = rData
 	}
 	p := s.rdb.Pipeline()
 	hs := make([]*redis.SliceCmd, len(ids))
 	cs := make([]*redis.MapStringStringCmd, len(ids))
 	for i, id := range ids {
-		hs[i] = p.HMGet(ctx, releaseKey(id), text, "status", "ut")
+		hs[i] = p.HMGet(ctx, releaseKey(id), text, rStatus, rUpdatedAt)
 		cs[i] = p.HGetAll(ctx, countsKey(id))
 	}
 	if len(ids) > 0 {
@@ -170,7 +170,7 @@ func (s *Store) releases(ctx context.Context, ids []string, full bool) ([]*dispa
 		data := str(v, 0)
 		if data == "" && str(v, 1) != "" && !full {
 			// Stored before summaries existed: read the whole release.
-			d, err := s.rdb.HGet(ctx, releaseKey(ids[i]), "data").Result()
+			d, err := s.rdb.HGet(ctx, releaseKey(ids[i]), rData).Result()
 			if err != nil && !isNil(err) {
 				return nil, nil, fmt.Errorf("get release %s: %w", ids[i], err)
 			}
@@ -199,14 +199,33 @@ func (s *Store) releases(ctx context.Context, ids []string, full bool) ([]*dispa
 
 func countsFrom(h map[string]string) *dispatcher.Counts {
 	c := dispatcher.NewCounts()
-	for _, ch := range []dispatcher.ChannelKind{dispatcher.ChannelEmail, dispatcher.ChannelTelegram} {
+	for _, ch := range channelKinds {
 		for _, st := range dispatcher.DeliveryStatuses {
-			n, _ := strconv.ParseInt(h[string(ch)+":"+string(st)], 10, 64)
+			n, _ := strconv.ParseInt(h[countField(ch, st)], 10, 64)
 			c.Add(ch, st, n)
 		}
 	}
 	return c
 }
+
+// scheduleScript moves a draft release to scheduled at a time, and to the
+// scheduled index; a release in another status is left alone.
+//
+// KEYS[1] -> pregon:{<rid>}:release
+// ARGV[1] -> the send time (Unix ms)
+// ARGV[2] -> now (Unix ms)
+//
+// Output: the release's send time ("" when it has none), or nil when the
+// release does not exist.
+var scheduleScript = newReleaseScript(`
+local cur = redis.call('HGET', KEYS[1], R.status)
+if not cur then return false end
+if cur == RS.draft then
+  redis.call('HSET', KEYS[1], R.status, RS.scheduled, R.send_at, ARGV[1], R.updated_at, ARGV[2])
+  reindex(RS.draft, RS.scheduled)
+end
+return redis.call('HGET', KEYS[1], R.send_at) or ''
+`)
 
 // ScheduleSend moves a draft release to scheduled, to be dispatched at at,
 // in one step. It returns the release as it is after the call and the time
@@ -228,6 +247,29 @@ func (s *Store) ScheduleSend(ctx context.Context, id string, at time.Time) (*dis
 	return r, parseTime(when), err
 }
 
+// setStatusScript changes a release's status when it is one of the given
+// ones, and moves it to that status's index.
+//
+// KEYS[1] -> pregon:{<rid>}:release
+// ARGV[1] -> the status to set
+// ARGV[2] -> now (Unix ms)
+// ARGV[3..] -> the statuses it may be changed from
+//
+// Output: the release's status after the call, or nil when the release does
+// not exist.
+var setStatusScript = newReleaseScript(`
+local cur = redis.call('HGET', KEYS[1], R.status)
+if not cur then return false end
+for i = 3, #ARGV do
+  if cur == ARGV[i] then
+    redis.call('HSET', KEYS[1], R.status, ARGV[1], R.updated_at, ARGV[2])
+    reindex(cur, ARGV[1])
+    return ARGV[1]
+  end
+end
+return cur
+`)
+
 // SetReleaseStatus moves a release to status to when it is in one of from,
 // and returns the status after the call.
 func (s *Store) SetReleaseStatus(ctx context.Context, id string, to dispatcher.ReleaseStatus, from ...dispatcher.ReleaseStatus) (dispatcher.ReleaseStatus, error) {
@@ -245,6 +287,20 @@ func (s *Store) SetReleaseStatus(ctx context.Context, id string, to dispatcher.R
 	return dispatcher.ReleaseStatus(st), nil
 }
 
+// snapshotDoneScript marks a release's recipients as all planned, and ends
+// it when nothing is pending (finalize).
+//
+// KEYS[1] -> pregon:{<rid>}:release
+// KEYS[2] -> pregon:{<rid>}:counts
+// ARGV[1] -> now (Unix ms)
+//
+// Output: the release's status after the call.
+var snapshotDoneScript = newReleaseScript(`
+redis.call('HSET', KEYS[1], R.snapshot, '1')
+finalize(ARGV[1])
+return redis.call('HGET', KEYS[1], R.status)
+`)
+
 // SnapshotDone records that every recipient of a release has a delivery, and
 // ends the release when none is pending. It returns the release's status.
 func (s *Store) SnapshotDone(ctx context.Context, id string) (dispatcher.ReleaseStatus, error) {
@@ -257,7 +313,7 @@ func (s *Store) SnapshotDone(ctx context.Context, id string) (dispatcher.Release
 
 // SnapshotComplete reports whether a release's recipients were all planned.
 func (s *Store) SnapshotComplete(ctx context.Context, id string) (bool, error) {
-	v, err := s.rdb.HGet(ctx, releaseKey(id), "snap").Result()
+	v, err := s.rdb.HGet(ctx, releaseKey(id), rSnapshot).Result()
 	if err != nil && !isNil(err) {
 		return false, fmt.Errorf("snapshot of %s: %w", id, err)
 	}

@@ -39,6 +39,25 @@ func (s *Store) ensureStatusIndex(ctx context.Context) error {
 	return nil
 }
 
+// indexStatusScript puts a release in the index of the status it has, and in
+// no other: the one-time backfill of the status indexes for releases stored
+// before they existed.
+//
+// KEYS[1] -> pregon:{<rid>}:release
+// ARGV[1] -> release id
+// ARGV[2..] -> every release status
+//
+// Output: 1 when it indexed the release, 0 when the release does not exist.
+var indexStatusScript = newScript(`
+local cur = redis.call('HGET', KEYS[1], R.status)
+if not cur then return 0 end
+for i = 2, #ARGV do
+  if ARGV[i] ~= cur then redis.call('ZREM', STATUS_INDEX .. ARGV[i], ARGV[1]) end
+end
+redis.call('ZADD', STATUS_INDEX .. cur, 0, ARGV[1])
+return 1
+`)
+
 func (s *Store) backfillStatusIndex(ctx context.Context) error {
 	args := []any{""}
 	for _, st := range releaseStatuses {
@@ -56,7 +75,7 @@ func (s *Store) backfillStatusIndex(ctx context.Context) error {
 			args[0] = id
 			// Eval, not Run: a pipeline cannot fall back from EVALSHA; this runs once.
 			indexStatusScript.Eval(ctx, p, []string{releaseKey(id)}, args...)
-			sums[i] = p.HMGet(ctx, releaseKey(id), "sum", "status")
+			sums[i] = p.HMGet(ctx, releaseKey(id), rSummary, rStatus)
 		}
 		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
 			return fmt.Errorf("index release statuses: %w", err)
@@ -79,7 +98,7 @@ func (s *Store) backfillSummary(ctx context.Context, id string, v []any) error {
 	if str(v, 0) != "" || str(v, 1) == "" {
 		return nil
 	}
-	data, err := s.rdb.HGet(ctx, releaseKey(id), "data").Result()
+	data, err := s.rdb.HGet(ctx, releaseKey(id), rData).Result()
 	if err != nil {
 		return fmt.Errorf("summary of release %s: %w", id, err)
 	}
@@ -91,7 +110,7 @@ func (s *Store) backfillSummary(ctx context.Context, id string, v []any) error {
 	if err != nil {
 		return fmt.Errorf("summary of release %s: %w", id, err)
 	}
-	if err := s.rdb.HSetNX(ctx, releaseKey(id), "sum", fields[3]).Err(); err != nil {
+	if err := s.rdb.HSetNX(ctx, releaseKey(id), rSummary, fields[3]).Err(); err != nil {
 		return fmt.Errorf("summary of release %s: %w", id, err)
 	}
 	return nil

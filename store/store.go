@@ -14,17 +14,77 @@
 //	pregon:releases                   ZSET  release ids
 //	pregon:releases:<status>          ZSET  ids of the releases in a status (kept by the status scripts)
 //	pregon:releases-indexed           STRING "1" once the status indexes hold every release
-//	pregon:{<rid>}:release            HASH  data (JSON), sum (JSON without bodies), status, at (send time), snap, ut, act (last activity)
+//	pregon:{<rid>}:release            HASH  release fields (legend below)
 //	pregon:active                     SET   ids of releases that are sending, for the sweeper
-//	pregon:{<rid>}:counts             HASH  "<channel>:<status>" → n, "pending" → n
+//	pregon:{<rid>}:counts             HASH  "<channel>:<status>" → n, "pending" → n (queued + retrying + sending)
 //	pregon:{<rid>}:deliveries         ZSET  delivery ids (score 0, lexical order for paging)
-//	pregon:{<rid>}:d:<delivery id>    HASH  c, to, n, l, s, a, ra, e, m, ct, ut, due, k, w
-//	                                  (k: claim time, w: id of the claiming worker)
+//	pregon:{<rid>}:d:<delivery id>    HASH  delivery fields (legend below)
 //	pregon:worker:<worker id>         STRING liveness key of a worker process (TTL, renewed): since when it has beaten unbroken
 //	pregon:workers                    SET   worker ids that have beaten, for the sweeper
 //	pregon:token:<sha256 of token>    HASH  id, name, role, created_at, expires_at, last_used_at
 //	pregon:tokenid:<token id>         STRING the sha256 of the token (for listing and revoking)
 //	pregon:tokens                     ZSET  token ids (score 0, lexical = creation order)
+//
+// Times are Unix milliseconds, in decimal.
+//
+// # Delivery hash fields
+//
+// Go names them with the dXxx constants (lua.go), Lua with F.xxx:
+//
+//	field  Go constant      Lua                meaning
+//	c      dChannel         F.channel          channel: email, telegram
+//	to     dRecipient       F.recipient        email address or Telegram chat id
+//	n      dName            F.name             recipient's name
+//	l      dLanguage        F.language         language the release is sent in
+//	s      dStatus          F.status           dispatcher.DeliveryStatus
+//	a      dAttempts        F.attempts         send attempts in all
+//	ra     dRoundAttempts   F.round_attempts   send attempts since last (re)queued
+//	e      dError           F.error            last error
+//	m      dMessageIDs      F.message_ids      message ids, space-separated
+//	ct     dCreatedAt       F.created_at       created at
+//	ut     dUpdatedAt       F.updated_at       last changed at
+//	due    dRetryDue        F.retry_due        when a retrying delivery is due ("" when none)
+//	k      dClaimedAt       F.claimed_at       time of the current claim (sending only)
+//	w      dWorker          F.worker           id of the claiming worker (sending only)
+//
+// # Release hash fields
+//
+// Go names them with the rXxx constants (lua.go), Lua with R.xxx:
+//
+//	field   Go constant   Lua          meaning
+//	data    rData         R.data       the release as JSON
+//	sum     rSummary      R.summary    the release as JSON without bodies (for collections)
+//	status  rStatus       R.status     dispatcher.ReleaseStatus
+//	at      rSendAt       R.send_at    when it is (or was) to be dispatched
+//	snap    rSnapshot     R.snapshot   "1" once every recipient has a delivery
+//	ut      rUpdatedAt    R.updated_at last changed at
+//	act     rActivity     R.activity   when its deliveries last changed (for the sweeper)
+//
+// # Field names
+//
+// The delivery hash keeps one- and two-letter field names, and this legend
+// is their documentation. A release has one delivery per recipient and
+// channel, so a large release is hundreds of thousands of these hashes, and
+// Redis stores every field name in every hash: the readable names
+// (channel, recipient, ..., claimed_at, worker) are 97 bytes longer in all,
+// and MEMORY USAGE of a typical sent email delivery's hash goes from 312 to
+// 376 bytes with them (Redis 7.0), when the target is at most 250 bytes per
+// delivery. The release hash's names are mostly words already, and there is
+// one such hash per release; they stay as they are too. Keeping both sets
+// of names means data written by earlier versions reads as before. Code never spells a field: Go uses the named
+// constants, and the Lua scripts the tables F, R and C that luaConstants
+// writes from those constants, so a script reads as
+// HMGET(key, F.status, F.channel) rather than HMGET(key, 's', 'c').
+//
+// # Scripts
+//
+// Each Lua script sits beside the Go method that runs it, headed by a block
+// naming its KEYS, ARGV and output. Every script begins with luaConstants
+// (lua.go): Lua tables of the field names above, of the delivery and
+// release statuses (DS, RS), of the channels (CH, CHANNELS), all written
+// from the Go constants of package dispatcher, so no status or channel name
+// is spelled twice. Scripts that change a release or its deliveries add
+// releaseLib (reindex, finalize, move).
 package store
 
 import (

@@ -39,8 +39,8 @@ func (s *Store) ActiveReleases(ctx context.Context) ([]string, error) {
 // whether its recipients were all planned, and how many deliveries are pending.
 func (s *Store) Activity(ctx context.Context, rid string) (dispatcher.Activity, error) {
 	p := s.rdb.Pipeline()
-	h := p.HMGet(ctx, releaseKey(rid), "status", "act", "snap", "ut")
-	n := p.HGet(ctx, countsKey(rid), "pending")
+	h := p.HMGet(ctx, releaseKey(rid), rStatus, rActivity, rSnapshot, rUpdatedAt)
+	n := p.HGet(ctx, countsKey(rid), cPending)
 	if _, err := p.Exec(ctx); err != nil && !isNil(err) {
 		return dispatcher.Activity{}, fmt.Errorf("activity of %s: %w", rid, err)
 	}
@@ -68,7 +68,7 @@ func (s *Store) Stalled(ctx context.Context, rid, cursor string, limit int, rule
 	p := s.rdb.Pipeline()
 	vs := make([]*redis.SliceCmd, len(ids))
 	for i, id := range ids {
-		vs[i] = p.HMGet(ctx, deliveryPrefix(rid)+id, "s", "k", "ut", "due", "w", "c")
+		vs[i] = p.HMGet(ctx, deliveryPrefix(rid)+id, dStatus, dClaimedAt, dUpdatedAt, dRetryDue, dWorker, dChannel)
 	}
 	if len(ids) > 0 {
 		if _, err := p.Exec(ctx); err != nil && !isNil(err) {

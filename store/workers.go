@@ -20,7 +20,12 @@ const workersKey = prefix + "workers"
 
 // heartbeatScript renews a worker's liveness key, or sets it to now when it
 // had gone: its value is when the worker's unbroken run of heartbeats began.
-// KEYS: liveness key. ARGV: now, ttl in milliseconds.
+//
+// KEYS[1] -> pregon:worker:<worker id>
+// ARGV[1] -> now (Unix ms)
+// ARGV[2] -> the key's time to live, in milliseconds
+//
+// Output: 1.
 var heartbeatScript = redis.NewScript(`
 if redis.call('PEXPIRE', KEYS[1], ARGV[2]) == 0 then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])

@@ -1,0 +1,314 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pregon/pregon/dispatcher"
+	"github.com/redis/go-redis/v9"
+)
+
+// ClaimDeliveries marks the given deliveries as sending and returns those it
+// took: queued and retrying ones, and sending ones claimed before staleBefore
+// (their worker died). It also returns the deliveries another worker holds.
+// Deliveries in other states are left alone, the pending ones of a
+// cancelled release become cancelled, and the email ones whose address is
+// suppressed become suppressed. The claims name no worker: see
+// FinishAndClaimBy.
+func (s *Store) ClaimDeliveries(ctx context.Context, rid string, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
+	return s.FinishAndClaimBy(ctx, rid, "", nil, ids, staleBefore)
+}
+
+// FinishAndClaim is FinishAndClaimBy for claims that name no worker.
+func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
+	return s.FinishAndClaimBy(ctx, rid, "", outs, ids, staleBefore)
+}
+
+// claimScript takes deliveries for sending: queued or retrying ones, and
+// sending ones whose worker is gone: their claim is older than staleBefore,
+// or it names a worker listed as dead. Pending deliveries of a cancelled
+// release become cancelled. An email delivery whose address is suppressed
+// (it unsubscribed since the release was planned) becomes suppressed instead
+// of being claimed.
+//
+// Liveness is checked outside this script, and the dead workers are passed
+// in ARGV: a worker's liveness key lives in no release's hash slot, and a
+// script may only touch keys of one slot under Redis Cluster. The check
+// cannot go stale in the unsafe direction: worker ids are unique per process
+// start, so a worker seen dead never comes back under the same id. (A live
+// worker whose liveness key expired because it could not renew it for the
+// whole TTL is taken for dead; see dispatcher.Config.LivenessTTL.)
+//
+// KEYS[1] -> pregon:{<rid>}:release
+// KEYS[2] -> pregon:{<rid>}:counts
+// KEYS[3] -> pregon:suppressed (email → reason)
+// ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
+// ARGV[2] -> now (Unix ms), the time of the claims it makes
+// ARGV[3] -> staleBefore (Unix ms): a claim older than this is taken over
+// ARGV[4] -> this worker's id ("" for claims that name no worker)
+// ARGV[5] -> the ids of dead workers, joined by " "
+// ARGV[6..] -> delivery ids
+//
+// Output: one {id, channel, recipient, name, language, attempts, round
+// attempts, message ids, claim time} per claimed delivery, and one {id,
+// claimed at, worker, channel} per delivery that another worker holds.
+var claimScript = newReleaseScript(`
+local relst = redis.call('HGET', KEYS[1], R.status)
+redis.call('HSET', KEYS[1], R.activity, ARGV[2])
+local dead = {}
+for w in string.gmatch(ARGV[5], '[^ ]+') do dead[w] = true end
+local out = {}
+for i = 6, #ARGV do
+  local key = ARGV[1] .. ARGV[i]
+  local f = redis.call('HMGET', key, F.status, F.channel, F.claimed_at, F.worker, F.recipient)
+  local st, ch = f[1], f[2]
+  if st then
+    local pending = st == DS.queued or st == DS.retrying
+    local free = st == DS.sending and (tonumber(f[3] or '0') < tonumber(ARGV[3]) or (f[4] and dead[f[4]] == true))
+    if relst == RS.cancelled then
+      if pending then
+        redis.call('HSET', key, F.status, DS.cancelled, F.updated_at, ARGV[2])
+        move(ch, st, DS.cancelled)
+        redis.call('HINCRBY', KEYS[2], C.pending, -1)
+      end
+    elseif (pending or free) and ch == CH.email and redis.call('HEXISTS', KEYS[3], f[5]) == 1 then
+      redis.call('HSET', key, F.status, DS.suppressed, F.error, '', F.updated_at, ARGV[2])
+      redis.call('HDEL', key, F.claimed_at, F.worker)
+      move(ch, st, DS.suppressed)
+      redis.call('HINCRBY', KEYS[2], C.pending, -1)
+      finalize(ARGV[2])
+    elseif pending or free then
+      local a = redis.call('HINCRBY', key, F.attempts, 1)
+      local ra = redis.call('HINCRBY', key, F.round_attempts, 1)
+      redis.call('HSET', key, F.status, DS.sending, F.claimed_at, ARGV[2], F.worker, ARGV[4], F.updated_at, ARGV[2])
+      if st ~= DS.sending then move(ch, st, DS.sending) end
+      local d = redis.call('HMGET', key, F.recipient, F.name, F.language, F.message_ids)
+      out[#out + 1] = {ARGV[i], ch, d[1], d[2] or '', d[3] or '', a, ra, d[4] or '', ARGV[2]}
+    elseif st == DS.sending then
+      out[#out + 1] = {ARGV[i], f[3] or '0', f[4] or '', ch}
+    end
+  end
+end
+return out
+`)
+
+// finishScript records the outcome of a claimed delivery. It does nothing
+// unless the delivery is still sending (under the given claim, when one is
+// given). A final outcome leaves the pending count and may end the release
+// (finalize).
+//
+// KEYS[1] -> pregon:{<rid>}:release
+// KEYS[2] -> pregon:{<rid>}:counts
+// KEYS[3] -> pregon:suppressed (unused: the keys of the pipeline it shares with claimScript)
+// ARGV[1] -> the delivery's key, pregon:{<rid>}:d:<id>
+// ARGV[2] -> the status it ends in
+// ARGV[3] -> error ("" when none)
+// ARGV[4] -> message ids, joined by " "
+// ARGV[5] -> now (Unix ms)
+// ARGV[6] -> when a retry is due (Unix ms), or ""
+// ARGV[7] -> the claim time the outcome belongs to (Unix ms), or "": any
+//
+// Output: 1 when it recorded the outcome, 0 when not.
+var finishScript = newReleaseScript(`
+local f = redis.call('HMGET', ARGV[1], F.status, F.channel, F.claimed_at)
+if f[1] ~= DS.sending then return 0 end
+if ARGV[7] ~= '' and f[3] ~= ARGV[7] then return 0 end
+redis.call('HSET', KEYS[1], R.activity, ARGV[5])
+local st = ARGV[2]
+redis.call('HSET', ARGV[1], F.status, st, F.error, ARGV[3], F.message_ids, ARGV[4], F.updated_at, ARGV[5], F.retry_due, ARGV[6])
+redis.call('HDEL', ARGV[1], F.claimed_at, F.worker)
+move(f[2], DS.sending, st)
+if st ~= DS.retrying and st ~= DS.queued then
+  redis.call('HINCRBY', KEYS[2], C.pending, -1)
+  finalize(ARGV[5])
+end
+return 1
+`)
+
+// FinishAndClaimBy records outcomes and claims deliveries for worker (see
+// ClaimDeliveries) in one round trip, so that a worker can hold one delivery
+// at a time at no extra cost. A delivery held by another worker whose
+// liveness key is gone (see Heartbeat) is taken too, at the cost of two more
+// round trips, which only happens after a worker died.
+func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
+	keys := []string{releaseKey(rid), countsKey(rid), suppressedKey}
+	now := fmtTime(s.now())
+	cmds, err := s.pipelineScripts(ctx, func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd) {
+		for _, o := range outs {
+			due := ""
+			if !o.RetryAt.IsZero() {
+				due = fmtTime(o.RetryAt)
+			}
+			claim := ""
+			if !o.ClaimedAt.IsZero() {
+				claim = fmtTime(o.ClaimedAt)
+			}
+			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due, claim)
+		}
+		if len(ids) > 0 {
+			run(claimScript, claimArgs(rid, now, staleBefore, worker, nil, ids)...)
+		}
+	}, keys)
+	if err != nil {
+		return nil, nil, fmt.Errorf("record %d outcomes and claim %d deliveries of %s: %w", len(outs), len(ids), rid, err)
+	}
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	claimed, busy, err := parseClaim(rid, cmds[len(cmds)-1].(*redis.Cmd))
+	if err != nil || len(busy) == 0 {
+		return claimed, busy, err
+	}
+	dead, err := s.deadAmong(ctx, worker, busy)
+	if err != nil || len(dead) == 0 {
+		return claimed, busy, err
+	}
+	// Take over the deliveries of the dead workers. The script checks again
+	// that each is still held by the worker found dead.
+	var still []dispatcher.Busy
+	deadSet := map[string]bool{}
+	for _, w := range dead {
+		deadSet[w] = true
+	}
+	var again []string
+	for _, b := range busy {
+		if deadSet[b.Worker] {
+			again = append(again, b.ID)
+		} else {
+			still = append(still, b)
+		}
+	}
+	cmd := claimScript.Run(ctx, s.rdb, keys, claimArgs(rid, fmtTime(s.now()), staleBefore, worker, dead, again)...)
+	more, busy2, err := parseClaim(rid, cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(claimed, more...), append(still, busy2...), nil
+}
+
+func claimArgs(rid, now string, staleBefore time.Time, worker string, dead, ids []string) []any {
+	args := make([]any, 0, 5+len(ids))
+	args = append(args, deliveryPrefix(rid), now, fmtTime(staleBefore), worker, strings.Join(dead, " "))
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return args
+}
+
+// deadAmong returns the workers holding busy whose liveness key is gone,
+// leaving out worker itself (a worker is never dead to itself) and claims
+// that name no worker.
+func (s *Store) deadAmong(ctx context.Context, worker string, busy []dispatcher.Busy) ([]string, error) {
+	var ws []string
+	seen := map[string]bool{worker: true, "": true}
+	for _, b := range busy {
+		if !seen[b.Worker] {
+			seen[b.Worker] = true
+			ws = append(ws, b.Worker)
+		}
+	}
+	return s.deadWorkers(ctx, ws)
+}
+
+func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
+	res, err := cmd.Slice()
+	if err != nil && !isNil(err) {
+		return nil, nil, fmt.Errorf("claim deliveries of %s: %w", rid, err)
+	}
+	var out []*dispatcher.Claimed
+	var busy []dispatcher.Busy
+	for _, r := range res {
+		f, ok := r.([]any)
+		switch {
+		case ok && len(f) == 4:
+			busy = append(busy, dispatcher.Busy{ID: f[0].(string), ClaimedAt: parseTime(f[1].(string)),
+				Worker: f[2].(string), Channel: dispatcher.ChannelKind(f[3].(string))})
+			continue
+		case !ok || len(f) != 9:
+			return nil, nil, fmt.Errorf("claim deliveries of %s: unexpected reply %v", rid, r)
+		}
+		c := &dispatcher.Claimed{Delivery: dispatcher.Delivery{
+			ID: f[0].(string), ReleaseID: rid, Channel: dispatcher.ChannelKind(f[1].(string)),
+			Recipient: f[2].(string), Name: f[3].(string), Language: f[4].(string),
+			Status: dispatcher.DeliverySending, Attempts: int(f[5].(int64)),
+		}, RoundAttempts: int(f[6].(int64)), ClaimedAt: parseTime(f[8].(string))}
+		if m := f[7].(string); m != "" {
+			c.MessageIDs = strings.Fields(m)
+		}
+		out = append(out, c)
+	}
+	return out, busy, nil
+}
+
+// pipelineScripts runs the scripts that fill queues in one pipeline of
+// EVALSHA calls. A call that Redis answers NOSCRIPT (a new or restarted
+// server) had no effect, so it alone is run again, with the script's source.
+func (s *Store) pipelineScripts(ctx context.Context, fill func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd), keys []string) ([]redis.Cmder, error) {
+	type call struct {
+		sc   *redis.Script
+		args []any
+	}
+	var calls []call
+	p := s.rdb.Pipeline()
+	fill(p, func(sc *redis.Script, args ...any) *redis.Cmd {
+		calls = append(calls, call{sc, args})
+		return sc.EvalSha(ctx, p, keys, args...)
+	})
+	cmds, err := p.Exec(ctx)
+	if err == nil || isNil(err) {
+		return cmds, nil
+	}
+	if !redis.HasErrorPrefix(err, "NOSCRIPT") {
+		return nil, err
+	}
+	for i, c := range cmds {
+		if cerr := c.Err(); cerr != nil && redis.HasErrorPrefix(cerr, "NOSCRIPT") {
+			cmds[i] = calls[i].sc.Run(ctx, s.rdb, keys, calls[i].args...)
+		}
+		if cerr := cmds[i].Err(); cerr != nil && !isNil(cerr) {
+			return nil, cerr
+		}
+	}
+	return cmds, nil
+}
+
+// renewScript moves a sending delivery's claim time to now, so that a long
+// send is not taken for a dead worker's.
+//
+// KEYS[1] -> pregon:{<rid>}:d:<id>
+// ARGV[1] -> the delivery's key (as KEYS[1])
+// ARGV[2] -> the claim time it must still hold (Unix ms)
+// ARGV[3] -> now (Unix ms)
+//
+// Output: 1 when it renewed the claim, 0 when the delivery is no longer
+// sending under that claim.
+var renewScript = newScript(`
+local f = redis.call('HMGET', ARGV[1], F.status, F.claimed_at)
+if f[1] ~= DS.sending or f[2] ~= ARGV[2] then return 0 end
+redis.call('HSET', ARGV[1], F.claimed_at, ARGV[3])
+return 1
+`)
+
+// RenewClaim moves the claim of a delivery this worker is sending from
+// claimedAt to now, and returns the new claim time; it returns ok false when
+// the delivery is no longer this claim's (finished, or taken by another).
+func (s *Store) RenewClaim(ctx context.Context, rid, id string, claimedAt time.Time) (time.Time, bool, error) {
+	now := s.now()
+	n, err := renewScript.Run(ctx, s.rdb, []string{deliveryPrefix(rid) + id}, deliveryPrefix(rid)+id, fmtTime(claimedAt), fmtTime(now)).Int()
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("renew claim of %s: %w", id, err)
+	}
+	return now.Truncate(time.Millisecond), n == 1, nil
+}
+
+// FinishDeliveries records outcomes of claimed deliveries in one round trip.
+// An outcome for a delivery that is no longer sending is ignored.
+func (s *Store) FinishDeliveries(ctx context.Context, rid string, outs []dispatcher.Outcome) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	_, _, err := s.FinishAndClaim(ctx, rid, outs, nil, time.Time{})
+	return err
+}

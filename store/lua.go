@@ -1,0 +1,170 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pregon/pregon/dispatcher"
+	"github.com/redis/go-redis/v9"
+)
+
+// Hash fields of a delivery (pregon:{<rid>}:d:<id>). The names are short on
+// purpose: see "Field names" in the package doc.
+const (
+	dChannel       = "c"   // channel kind: email, telegram
+	dRecipient     = "to"  // address or chat id
+	dName          = "n"   // recipient's name
+	dLanguage      = "l"   // language the release is sent in
+	dStatus        = "s"   // dispatcher.DeliveryStatus
+	dAttempts      = "a"   // send attempts in all
+	dRoundAttempts = "ra"  // send attempts since it was last (re)queued
+	dError         = "e"   // last error
+	dMessageIDs    = "m"   // message ids, space-separated
+	dCreatedAt     = "ct"  // Unix ms
+	dUpdatedAt     = "ut"  // Unix ms
+	dRetryDue      = "due" // Unix ms when a retrying delivery is due ("" when none)
+	dClaimedAt     = "k"   // Unix ms of the current claim (sending only)
+	dWorker        = "w"   // id of the claiming worker (sending only)
+)
+
+// Hash fields of a release (pregon:{<rid>}:release).
+const (
+	rData      = "data"   // the release as JSON
+	rSummary   = "sum"    // the release as JSON without bodies
+	rStatus    = "status" // dispatcher.ReleaseStatus
+	rSendAt    = "at"     // Unix ms it is (or was) to be dispatched
+	rSnapshot  = "snap"   // "1" once every recipient has a delivery
+	rUpdatedAt = "ut"     // Unix ms
+	rActivity  = "act"    // Unix ms its deliveries last changed
+)
+
+// Fields of a release's counts hash (pregon:{<rid>}:counts): countField(ch,
+// st) counts the deliveries of a channel in a status, cPending those that
+// are queued, retrying or sending.
+const (
+	cPending = "pending"
+	cSep     = ":"
+)
+
+func countField(ch dispatcher.ChannelKind, st dispatcher.DeliveryStatus) string {
+	return string(ch) + cSep + string(st)
+}
+
+// channelKinds are the channels counted in a release's counts hash.
+var channelKinds = []dispatcher.ChannelKind{dispatcher.ChannelEmail, dispatcher.ChannelTelegram}
+
+// unsuccessful are the final delivery statuses that end a release
+// sent_with_failures rather than sent.
+var unsuccessful = []dispatcher.DeliveryStatus{dispatcher.DeliveryFailed, dispatcher.DeliveryUncertain}
+
+// luaConstants is the head of every script: Lua tables of the hash fields,
+// statuses and channels above, written from the Go constants, so that no
+// script holds a second copy of a name. Scripts read F.status, R.activity,
+// DS.queued, RS.sending, CH.email, ...
+var luaConstants = luaTables()
+
+func luaTables() string {
+	type kv struct{ k, v string }
+	var b strings.Builder
+	table := func(name, doc string, kvs ...kv) {
+		fmt.Fprintf(&b, "-- %s\nlocal %s = {", doc, name)
+		for i, e := range kvs {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s = %q", e.k, e.v)
+		}
+		b.WriteString("}\n")
+	}
+	list := func(name, doc string, vs ...string) {
+		fmt.Fprintf(&b, "-- %s\nlocal %s = {", doc, name)
+		for i, v := range vs {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%q", v)
+		}
+		b.WriteString("}\n")
+	}
+	table("F", "delivery hash fields", kv{"channel", dChannel}, kv{"recipient", dRecipient}, kv{"name", dName},
+		kv{"language", dLanguage}, kv{"status", dStatus}, kv{"attempts", dAttempts}, kv{"round_attempts", dRoundAttempts},
+		kv{"error", dError}, kv{"message_ids", dMessageIDs}, kv{"created_at", dCreatedAt}, kv{"updated_at", dUpdatedAt},
+		kv{"retry_due", dRetryDue}, kv{"claimed_at", dClaimedAt}, kv{"worker", dWorker})
+	table("R", "release hash fields", kv{"data", rData}, kv{"summary", rSummary}, kv{"status", rStatus},
+		kv{"send_at", rSendAt}, kv{"snapshot", rSnapshot}, kv{"updated_at", rUpdatedAt}, kv{"activity", rActivity})
+	table("C", "counts hash fields (besides channel..C.sep..status)", kv{"pending", cPending}, kv{"sep", cSep})
+	table("DS", "delivery statuses",
+		kv{"queued", string(dispatcher.DeliveryQueued)}, kv{"retrying", string(dispatcher.DeliveryRetrying)},
+		kv{"sending", string(dispatcher.DeliverySending)}, kv{"sent", string(dispatcher.DeliverySent)},
+		kv{"failed", string(dispatcher.DeliveryFailed)}, kv{"suppressed", string(dispatcher.DeliverySuppressed)},
+		kv{"skipped", string(dispatcher.DeliverySkipped)}, kv{"uncertain", string(dispatcher.DeliveryUncertain)},
+		kv{"cancelled", string(dispatcher.DeliveryCancelled)})
+	table("RS", "release statuses",
+		kv{"draft", string(dispatcher.ReleaseDraft)}, kv{"scheduled", string(dispatcher.ReleaseScheduled)},
+		kv{"sending", string(dispatcher.ReleaseSending)}, kv{"sent", string(dispatcher.ReleaseSent)},
+		kv{"sent_with_failures", string(dispatcher.ReleaseSentWithFailures)}, kv{"cancelled", string(dispatcher.ReleaseCancelled)})
+	table("CH", "channels", kv{"email", string(dispatcher.ChannelEmail)}, kv{"telegram", string(dispatcher.ChannelTelegram)})
+	chs := make([]string, len(channelKinds))
+	for i, c := range channelKinds {
+		chs[i] = string(c)
+	}
+	list("CHANNELS", "every channel counted", chs...)
+	bad := make([]string, len(unsuccessful))
+	for i, st := range unsuccessful {
+		bad[i] = string(st)
+	}
+	list("UNSUCCESSFUL", "final statuses that make a release sent_with_failures", bad...)
+	fmt.Fprintf(&b, "-- prefix of the release status indexes\nlocal STATUS_INDEX = %q\n", statusIndexPrefix)
+	return b.String()
+}
+
+// newScript returns a script whose source is luaConstants then src.
+func newScript(src string) *redis.Script { return redis.NewScript(luaConstants + src) }
+
+// releaseLib is Lua that the scripts changing a release or its deliveries
+// include after luaConstants. Its functions expect
+//
+//	KEYS[1] -> pregon:{<rid>}:release
+//	KEYS[2] -> pregon:{<rid>}:counts
+//
+// reindex(from, to) keeps the release status indexes (one ZSET of release
+// ids per status) right: every script that changes a release's status calls
+// it in the same step, so that the index never disagrees with the release
+// hash. from may be nil (a release in no index yet).
+//
+// finalize(now) ends a sending release whose recipients were all planned
+// and whose deliveries are all final: sent, or sent_with_failures when any
+// is in an UNSUCCESSFUL status.
+//
+// move(ch, from, to) moves one delivery of channel ch between the counts of
+// two statuses.
+const releaseLib = `
+local function reindex(from, to)
+  local rid = string.match(KEYS[1], '{(.-)}')
+  if from then redis.call('ZREM', STATUS_INDEX .. from, rid) end
+  redis.call('ZADD', STATUS_INDEX .. to, 0, rid)
+end
+local function finalize(now)
+  if redis.call('HGET', KEYS[1], R.status) ~= RS.sending then return end
+  if redis.call('HGET', KEYS[1], R.snapshot) ~= '1' then return end
+  if tonumber(redis.call('HGET', KEYS[2], C.pending) or '0') > 0 then return end
+  local bad = 0
+  for _, ch in ipairs(CHANNELS) do
+    for _, st in ipairs(UNSUCCESSFUL) do
+      bad = bad + tonumber(redis.call('HGET', KEYS[2], ch .. C.sep .. st) or '0')
+    end
+  end
+  local st = RS.sent
+  if bad > 0 then st = RS.sent_with_failures end
+  redis.call('HSET', KEYS[1], R.status, st, R.updated_at, now)
+  reindex(RS.sending, st)
+end
+local function move(ch, from, to)
+  redis.call('HINCRBY', KEYS[2], ch .. C.sep .. from, -1)
+  redis.call('HINCRBY', KEYS[2], ch .. C.sep .. to, 1)
+end
+`
+
+// newReleaseScript returns a script whose source is luaConstants,
+// releaseLib, then src.
+func newReleaseScript(src string) *redis.Script { return newScript(releaseLib + src) }
