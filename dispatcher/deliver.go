@@ -60,6 +60,7 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 		// A retry is enqueued as soon as it is recorded, so that a worker
 		// that dies later in the batch does not take it along.
 		for _, o := range outs {
+			s.observer().DeliveryRecorded(b.Channel, o.Status)
 			if o.Status == DeliveryRetrying {
 				bs := []Batch{{ReleaseID: b.ReleaseID, Channel: b.Channel, IDs: []string{o.ID}}}
 				if err := s.cfg.Queue.EnqueueBatches(rec, bs, max(time.Until(o.RetryAt), 0)); err != nil {
@@ -174,6 +175,7 @@ func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Out
 			delay = s.cfg.Backoff(s.cfg.RetryBase, c.RoundAttempts)
 		}
 		log.Warn("delivery will be retried", "error", err, "delay", delay)
+		s.observer().DeliveryRetrying(c.Channel, err)
 		return out, delay
 	}
 	log.Log(ctx, levelFor(out.Status), "delivery "+string(out.Status), "error", out.Error)
