@@ -15,6 +15,7 @@ import (
 	"github.com/pregon/pregon/api"
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/links"
+	"github.com/pregon/pregon/metrics"
 	"github.com/pregon/pregon/queue"
 	"github.com/pregon/pregon/ratelimit"
 	"github.com/pregon/pregon/store"
@@ -89,6 +90,7 @@ type parts struct {
 	renderer *templates.Renderer
 	links    *links.Signer
 	service  *dispatcher.Service
+	metrics  *metrics.Metrics
 }
 
 // serve runs the API, the workers, or both, until ctx ends.
@@ -122,10 +124,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if p.links, err = openLinks(ctx, cfg, st, log, p.now); err != nil {
 		return err
 	}
+	if p.metrics, err = newMetrics(st, p.now); err != nil {
+		return err
+	}
+	p.limiter.OnWait = p.metrics.RateLimitWait
 	var senders channels
 	if roles&roleWorker != 0 {
 		var closeChannels func()
-		if senders, closeChannels, err = openChannels(cfg, log, p.limiter, p.now); err != nil {
+		if senders, closeChannels, err = openChannels(cfg, log, p.limiter, p.now, p.metrics); err != nil {
 			return err
 		}
 		defer closeChannels()
@@ -135,14 +141,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		Logger: log, Now: p.now, Links: p.links,
 		MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase, Backoff: queue.Backoff, BatchSize: cfg.BatchSize,
 		MessageIDDomain: domainOf(cfg.From.Address), ClaimTimeout: cfg.ClaimTimeout,
+		Observer: p.metrics,
 	})
 	if err != nil {
 		return err
 	}
 
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	if cfg.PprofAddr != "" {
 		srv := startPprof(cfg.PprofAddr, log, errc)
+		defer srv.Close()
+	}
+	if cfg.MetricsAddr != "" {
+		srv := startMetrics(cfg.MetricsAddr, p.metrics, log, errc)
 		defer srv.Close()
 	}
 	var httpSrv *http.Server
@@ -184,7 +195,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 // sent on errc.
 func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 	h, err := api.New(api.Config{Store: p.store, Sender: p.service, Previewer: p.renderer, Logger: p.log, Now: p.now,
-		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies})
+		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
+		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite)})
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +212,15 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		}
 	}()
 	return srv, nil
+}
+
+// apiMetrics is /metrics on the API address, for admin tokens, unless
+// PREGON_METRICS_ADDR serves it.
+func (p *parts) apiMetrics() http.Handler {
+	if p.cfg.MetricsAddr != "" {
+		return nil
+	}
+	return p.metrics.Handler()
 }
 
 // startWorkers starts the queue's workers and the sweeper, which runs until
