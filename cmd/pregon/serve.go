@@ -14,6 +14,7 @@ import (
 
 	"github.com/pregon/pregon/api"
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/internal/logging"
 	"github.com/pregon/pregon/links"
 	"github.com/pregon/pregon/metrics"
 	"github.com/pregon/pregon/queue"
@@ -30,10 +31,12 @@ const (
 	roleWorker
 )
 
-func newLogger(w io.Writer, level string) *slog.Logger {
+// newLogger returns the process's logger on w: JSON, or text on a terminal
+// or as format says, with email addresses masked unless level is debug.
+func newLogger(w io.Writer, level, format string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	return logging.New(w, logging.Options{Level: l, Format: format, KeepEmails: l <= slog.LevelDebug})
 }
 
 func openStore(ctx context.Context, cfg *config) (*store.Store, func(), error) {
@@ -102,7 +105,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	log.Info("pregon starting", readVersion().attrs()...)
 	st, closeRedis, err := openStore(ctx, cfg)
 	if err != nil {
