@@ -32,6 +32,12 @@ func (s *Server) monitoring(w http.ResponseWriter, r *http.Request) error {
 	if s.monitoringHandler == nil {
 		return &Problem{Status: http.StatusNotFound, Detail: "The queue dashboard is not served here."}
 	}
+	// A browser sends Basic credentials with any request to this site,
+	// including one a page elsewhere makes: refuse those that would act.
+	var csrf http.CrossOriginProtection
+	if err := csrf.Check(r); err != nil {
+		return &Problem{Status: http.StatusForbidden, Detail: "The queue dashboard takes no actions from other sites' pages."}
+	}
 	w.Header().Set("Content-Security-Policy", monitoringCSP)
 	s.monitoringHandler.ServeHTTP(w, r)
 	return nil

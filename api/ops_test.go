@@ -83,6 +83,41 @@ func TestDashboardAsksBrowserForBasic(t *testing.T) {
 	}
 }
 
+// TestDashboardRefusesCrossSiteActions checks that a page on another site
+// cannot make an admin's browser, which sends its Basic credentials along,
+// act in the dashboard; it may still read (the browser keeps the answer
+// from that page).
+func TestDashboardRefusesCrossSiteActions(t *testing.T) {
+	h := newHarness(t, withOps)
+	tests := []struct {
+		method, site, origin string
+		want                 int
+	}{
+		{"POST", "cross-site", "https://evil.example", 403},
+		{"DELETE", "", "https://evil.example", 403},
+		{"POST", "same-origin", "", 200},
+		{"POST", "", "", 200}, // not a browser (curl, scripts)
+		{"GET", "cross-site", "https://evil.example", 200},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(tt.method, "http://pregon.example/monitoring/api/queues/email", nil)
+		r.Header.Set("Authorization", basic("", adminToken))
+		if tt.site != "" {
+			r.Header.Set("Sec-Fetch-Site", tt.site)
+		}
+		if tt.origin != "" {
+			r.Header.Set("Origin", tt.origin)
+		}
+		w := h.serve(r)
+		if w.Code != tt.want {
+			t.Errorf("%s from %s %s: status %d, want %d", tt.method, tt.site, tt.origin, w.Code, tt.want)
+		}
+		if tt.want == 403 {
+			problemOf(t, w, 403)
+		}
+	}
+}
+
 func TestOpsEndpointsNotConfigured(t *testing.T) {
 	h := newHarness(t)
 	for _, p := range []string{"/metrics", "/monitoring/"} {
