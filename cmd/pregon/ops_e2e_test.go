@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -180,6 +181,17 @@ func TestEndToEndMetricsAddrAndDashboard(t *testing.T) {
 				t.Errorf("status %d, want %d with %q: %.300s", code, tt.want, tt.has, body)
 			}
 		})
+	}
+	// The page's scripts load, from under /monitoring/ too.
+	_, page := s.get(s.url+"/monitoring/", basicAuth(s.admin))
+	scripts := regexp.MustCompile(`src="(/monitoring/static/js/[^"]+\.js)"`).FindAllStringSubmatch(page, -1)
+	if len(scripts) == 0 {
+		t.Errorf("the dashboard page loads no script from /monitoring/static/js/:\n%.2000s", page)
+	}
+	for _, m := range scripts {
+		if code, js := s.get(s.url+m[1], basicAuth(s.admin)); code != 200 || len(js) < 1000 {
+			t.Errorf("%s: status %d, %d bytes", m[1], code, len(js))
+		}
 	}
 	if code := s.postStatus(s.url+"/monitoring/api/queues/default:pause", s.admin); code != http.StatusMethodNotAllowed {
 		t.Errorf("pause a queue in the read-only dashboard: %d, want 405", code)

@@ -158,6 +158,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if cfg.MetricsAddr != "" {
 		srv := startMetrics(cfg.MetricsAddr, p.metrics, log, errc)
 		defer srv.Close()
+	} else if roles&roleAPI == 0 {
+		log.Info("metrics are not served: set PREGON_METRICS_ADDR to serve this worker's /metrics")
 	}
 	var httpSrv *http.Server
 	if roles&roleAPI != 0 {
