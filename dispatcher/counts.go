@@ -9,9 +9,11 @@ func NewCounts() *Counts {
 	return &Counts{ByStatus: map[DeliveryStatus]int64{}, ByChannel: map[ChannelKind]map[DeliveryStatus]int64{}}
 }
 
-// Add records n deliveries of a channel in a status.
+// Add records n deliveries of a channel in a status. A negative n (which
+// the store never records) counts as none, so that no status ever exceeds
+// the total.
 func (c *Counts) Add(ch ChannelKind, s DeliveryStatus, n int64) {
-	if n == 0 {
+	if n <= 0 {
 		return
 	}
 	c.Total += n

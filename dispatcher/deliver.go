@@ -43,34 +43,47 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 	// Record with a context that outlives a shutdown's cancel: a message
 	// that has gone must not lose its record.
 	rec := context.WithoutCancel(ctx)
-	var busy []string
+	var busy []Ref
 	var outs []Outcome
+	channels := map[string]ChannelKind{} // of the deliveries in outs
+	var holding []*Claimed               // claimed and not yet recorded
+	defer func() {
+		// Whatever this call claimed and did not record (it returns early) is
+		// no longer held by this process: a stale claim may be taken.
+		for _, c := range holding {
+			s.held.remove(b.ReleaseID, []Outcome{{ID: c.ID}})
+		}
+	}()
 	for i := 0; i <= len(b.IDs); i++ {
 		var next []string
-		if i < len(b.IDs) && ctx.Err() == nil {
+		if i < len(b.IDs) && ctx.Err() == nil && !s.held.has(b.ReleaseID, b.IDs[i]) {
 			next = b.IDs[i : i+1]
 		}
 		if len(outs) == 0 && len(next) == 0 {
-			break
+			continue
 		}
 		claimed, held, err := s.finishAndClaim(ctx, b.ReleaseID, outs, next)
+		s.held.remove(b.ReleaseID, outs)
 		if err != nil {
 			return err
 		}
+		s.held.add(b.ReleaseID, claimed)
+		holding = claimed
 		// A retry is enqueued as soon as it is recorded, so that a worker
 		// that dies later in the batch does not take it along.
 		for _, o := range outs {
 			s.observer().DeliveryRecorded(b.Channel, o.Status)
 			if o.Status == DeliveryRetrying {
-				bs := []Batch{{ReleaseID: b.ReleaseID, Channel: b.Channel, IDs: []string{o.ID}}}
-				if err := s.cfg.Queue.EnqueueBatches(rec, bs, max(time.Until(o.RetryAt), 0)); err != nil {
+				refs := []Ref{{ID: o.ID, Channel: channels[o.ID]}}
+				if err := s.enqueueRefs(rec, b.ReleaseID, refs, max(o.RetryAt.Sub(s.cfg.Now()), 0)); err != nil {
 					return err
 				}
 			}
 		}
 		outs = outs[:0]
+		clear(channels)
 		for _, h := range held {
-			busy = append(busy, h.ID)
+			busy = append(busy, Ref{ID: h.ID, Channel: h.Channel})
 		}
 		for _, c := range claimed {
 			out, delay := s.deliverOne(ctx, rel, c)
@@ -78,13 +91,13 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 				out.RetryAt = s.cfg.Now().Add(delay)
 			}
 			outs = append(outs, out)
+			channels[c.ID] = c.Channel
 		}
 	}
-	if len(busy) > 0 {
-		bs := []Batch{{ReleaseID: b.ReleaseID, Channel: b.Channel, IDs: busy}}
-		if err := s.cfg.Queue.EnqueueBatches(rec, bs, s.cfg.ClaimTimeout+time.Second); err != nil {
-			return err
-		}
+	// Held by live workers: check again once their claims could have gone
+	// stale (a worker that dies before is found by the sweeper).
+	if err := s.enqueueRefs(rec, b.ReleaseID, busy, s.cfg.ClaimTimeout+time.Second); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		// Stopped part way (shutdown): the task is retried, and the
@@ -99,32 +112,31 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 const recordBackoff = 250 * time.Millisecond
 
 // finishAndClaim records outs and claims next. While there are outcomes to
-// record it retries through a Redis outage (for up to the claim timeout),
-// even after ctx ends.
+// record it retries through a Redis outage for as long as it lasts, even
+// after ctx ends: a message that has gone must not be left "sending", or it
+// is sent again. (Its claim stays this worker's as long as the worker lives:
+// other workers take it only once this worker's liveness key has gone, or
+// once the claim timeout has passed without a renewal.)
 func (s *Service) finishAndClaim(ctx context.Context, rid string, outs []Outcome, next []string) ([]*Claimed, []Busy, error) {
 	rec := context.WithoutCancel(ctx)
-	claimed, held, err := s.cfg.Store.FinishAndClaim(rec, rid, outs, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
+	claimed, held, err := s.cfg.Store.FinishAndClaimBy(rec, rid, s.cfg.WorkerID, outs, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
 	if err == nil || len(outs) == 0 {
 		return claimed, held, err
 	}
-	// A message that has gone must not be left "sending", or it is sent
-	// again once its claim goes stale: keep trying for as long as the claim
-	// holds (the claim timeout).
 	wait := recordBackoff
-	giveUp := s.cfg.Now().Add(s.cfg.ClaimTimeout)
-	for try := 2; s.cfg.Now().Before(giveUp); try++ {
+	for try := 2; ; try++ {
 		s.log.Warn("cannot record outcomes; trying again", "release_id", rid, "error", err, "attempt", try)
 		time.Sleep(wait)
 		wait = min(wait*2, 15*time.Second)
-		if _, _, err = s.cfg.Store.FinishAndClaim(rec, rid, outs, nil, time.Time{}); err == nil {
-			// Recorded; now the claim, unless the task is stopping.
-			if len(next) == 0 || ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
-			return s.cfg.Store.FinishAndClaim(ctx, rid, nil, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
+		if _, _, err = s.cfg.Store.FinishAndClaimBy(rec, rid, s.cfg.WorkerID, outs, nil, time.Time{}); err == nil {
+			break
 		}
 	}
-	return nil, nil, err
+	// Recorded; now the claim, unless the task is stopping.
+	if len(next) == 0 || ctx.Err() != nil {
+		return nil, nil, ctx.Err()
+	}
+	return s.cfg.Store.FinishAndClaimBy(ctx, rid, s.cfg.WorkerID, nil, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
 }
 
 // deliverOne sends one claimed delivery and returns its outcome, and for a

@@ -84,9 +84,12 @@ func (s *Service) Dispatch(ctx context.Context, id string) error {
 	return nil
 }
 
-// resume enqueues every pending delivery of a release again.
+// resume enqueues again the deliveries of a release that a crash may have
+// left without a task: queued ones, stale claims, and retries already due.
 func (s *Service) resume(ctx context.Context, id string) error {
-	return s.eachDeliveryPage(ctx, id, func(ids []string) error { return s.enqueueIDs(ctx, id, ids) })
+	now := s.cfg.Now()
+	rule := StallRule{Queued: true, ClaimedBefore: now.Add(-s.cfg.ClaimTimeout), RetryDueBefore: now, RetryChangedBefore: now.Add(-retryStaleAfter)}
+	return s.eachStalled(ctx, id, rule, func(refs []Ref) error { return s.enqueueRefs(ctx, id, refs, 0) })
 }
 
 type planner struct {

@@ -18,11 +18,37 @@ type Claimed struct {
 	ClaimedAt time.Time
 }
 
-// Busy is a delivery that another worker holds: it is sending, and its claim
-// is not stale yet.
+// Busy is a delivery that another worker holds: it is sending, its claim
+// is not stale yet, and its worker is alive.
 type Busy struct {
 	ID        string
+	Channel   ChannelKind
 	ClaimedAt time.Time
+	// Worker names the worker that holds it ("" for a claim made before
+	// claims named their worker).
+	Worker string
+}
+
+// Ref names one delivery of a release and its channel, so that a task can
+// be enqueued on the channel's own queue.
+type Ref struct {
+	ID      string
+	Channel ChannelKind
+}
+
+// StallRule says which deliveries of a release the sweeper takes as stalled,
+// that is, as moved on by no task any more.
+type StallRule struct {
+	// Queued takes queued deliveries.
+	Queued bool
+	// ClaimedBefore takes sending deliveries claimed before it (stale claims).
+	ClaimedBefore time.Time
+	// DeadWorkers takes sending deliveries claimed by these workers, whose
+	// liveness key has gone.
+	DeadWorkers []string
+	// RetryDueBefore takes retrying deliveries due before it; those without a
+	// due time are taken when last changed before RetryChangedBefore.
+	RetryDueBefore, RetryChangedBefore time.Time
 }
 
 // Outcome is the result of sending one claimed delivery.

@@ -21,15 +21,20 @@ type Store interface {
 	Suppressed(ctx context.Context, emails []string) ([]bool, error)
 	CreateDeliveries(ctx context.Context, rid string, ds []*Delivery) ([]string, error)
 	DeliveryIDs(ctx context.Context, rid, cursor string, limit int) ([]string, string, error)
-	FinishAndClaim(ctx context.Context, rid string, outs []Outcome, ids []string, staleBefore time.Time) ([]*Claimed, []Busy, error)
+	FinishAndClaimBy(ctx context.Context, rid, worker string, outs []Outcome, ids []string, staleBefore time.Time) ([]*Claimed, []Busy, error)
 	RenewClaim(ctx context.Context, rid, id string, claimedAt time.Time) (time.Time, bool, error)
 	Transition(ctx context.Context, rid string, ids []string, to DeliveryStatus, from ...DeliveryStatus) ([]string, error)
+	RequeueFailed(ctx context.Context, rid string, ids []string) ([]Ref, error)
 	MarkActive(ctx context.Context, rid string) error
 	UnmarkActive(ctx context.Context, rid string) error
 	ActiveReleases(ctx context.Context) ([]string, error)
 	Activity(ctx context.Context, rid string) (Activity, error)
-	Stalled(ctx context.Context, rid, cursor string, limit int, staleBefore, retryStaleBefore time.Time) ([]string, string, error)
+	Stalled(ctx context.Context, rid, cursor string, limit int, rule StallRule) ([]Ref, string, error)
 	TryLock(ctx context.Context, name string, ttl time.Duration) (bool, error)
+	Heartbeat(ctx context.Context, worker string, ttl time.Duration) error
+	Leave(ctx context.Context, worker string) error
+	DeadWorkers(ctx context.Context, self string) ([]string, time.Time, error)
+	ForgetWorkers(ctx context.Context, workers []string) error
 }
 
 // Queue enqueues the dispatcher's tasks.
@@ -65,10 +70,21 @@ type Config struct {
 	Backoff func(base time.Duration, n int) time.Duration
 	// BatchSize is how many email deliveries one task carries (default 100).
 	BatchSize int
-	// ClaimTimeout is how long a delivery may stay "sending" before another
-	// worker may take it, on the grounds that its worker died (default 2m).
-	// It must be longer than one send can take.
+	// ClaimTimeout is how long a delivery may stay "sending" without its
+	// claim being renewed before another worker may take it, on the grounds
+	// that its worker lost it (default 2m). A worker whose liveness key has
+	// gone (see LivenessTTL) loses its claims at once.
 	ClaimTimeout time.Duration
+	// WorkerID names this process in the claims it makes (default
+	// NewWorkerID()): unique per process start.
+	WorkerID string
+	// LivenessTTL is how long this worker's liveness key lives in Redis
+	// without renewal (default 10s; it is renewed every third of it, see
+	// StartHeartbeat). Once it has gone, the worker is taken for dead and its
+	// deliveries in flight are taken over, whatever ClaimTimeout is; so a
+	// live worker cut from Redis for longer than this may see a delivery it
+	// was sending sent again by another.
+	LivenessTTL time.Duration
 	// MessageIDDomain is the right-hand side of generated Message-IDs (default "pregon.local").
 	MessageIDDomain string
 	// Links, when set, makes the one-click unsubscribe link of each email
@@ -91,6 +107,7 @@ type Service struct {
 	log      *slog.Logger
 	content  *contentCache
 	inflight sync.WaitGroup // Deliver calls running
+	held     holding        // deliveries claimed by this process, not yet recorded
 }
 
 // NewService returns a Service, or an error when a required part is missing.
@@ -118,6 +135,12 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	if cfg.ClaimTimeout <= 0 {
 		cfg.ClaimTimeout = 2 * time.Minute
+	}
+	if cfg.WorkerID == "" {
+		cfg.WorkerID = NewWorkerID()
+	}
+	if cfg.LivenessTTL <= 0 {
+		cfg.LivenessTTL = 10 * time.Second
 	}
 	if cfg.MessageIDDomain == "" {
 		cfg.MessageIDDomain = "pregon.local"
@@ -190,7 +213,10 @@ func (s *Service) Cancel(ctx context.Context, id string) (*Release, error) {
 	return s.cfg.Store.Release(ctx, id)
 }
 
-// Retry queues the failed deliveries of a release again and returns how many.
+// Retry queues the failed deliveries of a release again and returns how
+// many. Each page of deliveries is moved and the release set sending again
+// in one step, only when something moved: two calls that interleave cannot
+// leave a release sending with nothing pending.
 func (s *Service) Retry(ctx context.Context, id string) (int, error) {
 	rel, err := s.cfg.Store.Release(ctx, id)
 	if err != nil {
@@ -202,20 +228,14 @@ func (s *Service) Retry(ctx context.Context, id string) (int, error) {
 	if rel.Counts == nil || rel.Counts.ByStatus[DeliveryFailed] == 0 {
 		return 0, nil
 	}
-	if _, err := s.cfg.Store.SetReleaseStatus(ctx, id, ReleaseSending, ReleaseSent, ReleaseSentWithFailures); err != nil {
-		return 0, err
-	}
-	if err := s.cfg.Store.MarkActive(ctx, id); err != nil {
-		return 0, err
-	}
 	n := 0
 	err = s.eachDeliveryPage(ctx, id, func(ids []string) error {
-		moved, err := s.cfg.Store.Transition(ctx, id, ids, DeliveryQueued, DeliveryFailed)
+		moved, err := s.cfg.Store.RequeueFailed(ctx, id, ids)
 		if err != nil {
 			return err
 		}
 		n += len(moved)
-		return s.enqueueIDs(ctx, id, moved)
+		return s.enqueueRefs(ctx, id, moved, 0)
 	})
 	if err != nil {
 		return n, err
@@ -241,14 +261,22 @@ func (s *Service) eachDeliveryPage(ctx context.Context, rid string, fn func(ids 
 	}
 }
 
-// enqueueIDs enqueues deliveries of a release in batches, whatever their
-// channel: a delivery task sends each delivery through its own channel, and
-// skips those that are no longer pending.
-func (s *Service) enqueueIDs(ctx context.Context, rid string, ids []string) error {
-	var bs []Batch
-	for start := 0; start < len(ids); start += s.cfg.BatchSize {
-		end := min(start+s.cfg.BatchSize, len(ids))
-		bs = append(bs, Batch{ReleaseID: rid, Channel: ChannelEmail, IDs: ids[start:end]})
+// enqueueRefs enqueues deliveries of a release in batches of one channel
+// each, to run after delay.
+func (s *Service) enqueueRefs(ctx context.Context, rid string, refs []Ref, delay time.Duration) error {
+	if len(refs) == 0 {
+		return nil
 	}
-	return s.cfg.Queue.EnqueueBatches(ctx, bs, 0)
+	var bs []Batch
+	byCh := map[ChannelKind]int{} // index in bs of the channel's open batch
+	for _, r := range refs {
+		i, ok := byCh[r.Channel]
+		if !ok || len(bs[i].IDs) >= s.cfg.BatchSize {
+			bs = append(bs, Batch{ReleaseID: rid, Channel: r.Channel})
+			i = len(bs) - 1
+			byCh[r.Channel] = i
+		}
+		bs[i].IDs = append(bs[i].IDs, r.ID)
+	}
+	return s.cfg.Queue.EnqueueBatches(ctx, bs, delay)
 }

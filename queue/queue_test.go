@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -79,6 +81,12 @@ func TestRoundTrip(t *testing.T) {
 	if err := c.EnqueueBatches(ctx, []dispatcher.Batch{b}, 10*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
+	// The second dispatch was dropped as a duplicate: one task waits. (Read
+	// before any server runs, so asynq's state cannot move meanwhile.)
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	if n := dispatchTasks(t, insp); n != 1 {
+		t.Fatalf("%d dispatch tasks enqueued by two EnqueueDispatch calls, want 1", n)
+	}
 	srv := NewServer(rdb, Config{Concurrency: 2, PollInterval: 10 * time.Millisecond, ShutdownTimeout: time.Second}, rec)
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -102,15 +110,126 @@ func TestRoundTrip(t *testing.T) {
 	case <-timeout:
 		t.Fatal("delivery never ran")
 	}
-	// The second dispatch was dropped as a duplicate, so no other task is left.
-	info, err := asynq.NewInspectorFromRedisClient(rdb).GetQueueInfo(QueueDispatch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := info.Pending + info.Scheduled + info.Active + info.Retry; n != 0 {
-		t.Errorf("%d dispatch tasks left, want 0", n)
+	// Once asynq has let go of the finished task (it stays active for a
+	// moment after the handler returns), the dispatch must have run once.
+	deadline := time.Now().Add(10 * time.Second)
+	for n := dispatchTasks(t, insp); n != 0; n = dispatchTasks(t, insp) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d dispatch tasks still in the queue 10s after the dispatch ran", n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if n := len(rec.dispatched); n != 0 {
 		t.Errorf("the dispatch ran %d more times, want once", n)
+	}
+}
+
+// dispatchTasks counts the dispatch tasks waiting, scheduled, running or
+// waiting for a retry.
+func dispatchTasks(t *testing.T, insp *asynq.Inspector) int {
+	t.Helper()
+	info, err := insp.GetQueueInfo(QueueDispatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Pending + info.Scheduled + info.Active + info.Retry
+}
+
+// TestEnqueueBatchesUsesTheClock: a delayed batch's not-before time is
+// computed from the client's clock.
+func TestEnqueueBatchesUsesTheClock(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	fixed := time.Date(2030, 5, 1, 12, 0, 0, 0, time.UTC)
+	c := NewClient(rdb, WithClock(func() time.Time { return fixed }))
+	b := dispatcher.Batch{ReleaseID: "rel_1", Channel: dispatcher.ChannelEmail, IDs: []string{"a"}}
+	if err := c.EnqueueBatches(context.Background(), []dispatcher.Batch{b}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := asynq.NewInspectorFromRedisClient(rdb).ListScheduledTasks(QueueEmail)
+	if err != nil || len(tasks) != 1 {
+		t.Fatalf("scheduled tasks = %v, %v; want 1", tasks, err)
+	}
+	var got dispatcher.Batch
+	if err := json.Unmarshal(tasks[0].Payload, &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := fixed.Add(time.Minute).UnixMilli(); got.NotBefore != want {
+		t.Errorf("not before = %d, want %d (the clock's now + 1m)", got.NotBefore, want)
+	}
+	if !tasks[0].NextProcessAt.Equal(fixed.Add(time.Minute)) {
+		t.Errorf("process at %s, want %s", tasks[0].NextProcessAt, fixed.Add(time.Minute))
+	}
+}
+
+// blocker is a Handler whose Deliver reports its context and waits.
+type blocker struct {
+	started chan context.Context
+	release chan struct{}
+}
+
+func (b *blocker) Dispatch(context.Context, string) error { return nil }
+func (b *blocker) Deliver(ctx context.Context, _ dispatcher.Batch) error {
+	b.started <- ctx
+	<-b.release
+	return nil
+}
+
+// TestFrozenRedisDoesNotCutADelivery freezes Redis (SIGSTOP) for longer
+// than asynq's 30 s task lease while a delivery task runs: asynq gives up
+// the task's lease, but the batch's context is not cancelled (that would
+// cut a send in the middle and record it uncertain); a shutdown still
+// cancels it.
+func TestFrozenRedisDoesNotCutADelivery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("freezes Redis for 35 s")
+	}
+	rdb := redistest.Start(t).Client(t)
+	ctx := context.Background()
+	info, err := rdb.InfoMap(ctx, "server").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(info["Server"]["process_id"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &blocker{started: make(chan context.Context, 1), release: make(chan struct{})}
+	srv := NewServer(rdb, Config{Concurrency: 1, PollInterval: 10 * time.Millisecond, ShutdownTimeout: time.Second}, h)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := NewClient(rdb).EnqueueBatches(ctx, []dispatcher.Batch{{ReleaseID: "rel_1", Channel: dispatcher.ChannelEmail, IDs: []string{"a"}}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	var tctx context.Context
+	select {
+	case tctx = <-h.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the delivery task never ran")
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	thaw := func() { syscall.Kill(pid, syscall.SIGCONT) }
+	t.Cleanup(thaw)
+	// The lease (30 s) runs out during the freeze; asynq notices at its
+	// first heartbeat after (every 5 s).
+	frozen := time.NewTimer(32 * time.Second)
+	select {
+	case <-tctx.Done():
+		t.Fatalf("the delivery's context was cancelled during the freeze: %v", tctx.Err())
+	case <-frozen.C:
+	}
+	thaw()
+	after := time.NewTimer(8 * time.Second)
+	select {
+	case <-tctx.Done():
+		t.Fatalf("the delivery's context was cancelled after a freeze: %v", tctx.Err())
+	case <-after.C:
+	}
+	close(h.release)
+	srv.Shutdown()
+	if tctx.Err() == nil {
+		t.Errorf("the delivery's context outlived the server's shutdown")
 	}
 }

@@ -42,6 +42,9 @@ type Config struct {
 type Server struct {
 	srv *asynq.Server
 	mux *asynq.ServeMux
+	// stop cuts the deliveries still running when a shutdown has waited
+	// its timeout.
+	stop context.CancelFunc
 }
 
 // NewServer returns a Server on an open Redis client that runs tasks with h.
@@ -83,16 +86,26 @@ func NewServer(rdb redis.UniversalClient, cfg Config, h Handler) *Server {
 		}
 		return classify(h.Dispatch(ctx, p.ReleaseID))
 	})
+	stopping, stop := context.WithCancel(context.Background())
 	deliver := func(ctx context.Context, t *asynq.Task) error {
 		var b dispatcher.Batch
 		if err := json.Unmarshal(t.Payload(), &b); err != nil || b.ReleaseID == "" {
 			return fmt.Errorf("bad delivery payload %q: %v: %w", t.Payload(), err, asynq.SkipRetry)
 		}
-		return classify(h.Deliver(ctx, b))
+		// asynq also cancels a task's context when it could not renew the
+		// task's lease in Redis for 30 s (Redis frozen or unreachable), and
+		// that, cutting a send after its data went out, made a delivery that
+		// had been sent "uncertain". Only a shutdown stops a batch: the task
+		// whose lease ran out is run again later, and finds done what this
+		// run did.
+		dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		defer cancel()
+		defer context.AfterFunc(stopping, cancel)()
+		return classify(h.Deliver(dctx, b))
 	}
 	mux.HandleFunc(TypeEmail, deliver)
 	mux.HandleFunc(TypeTelegram, deliver)
-	return &Server{srv: srv, mux: mux}
+	return &Server{srv: srv, mux: mux, stop: stop}
 }
 
 // classify maps a handler's error onto asynq's retry control: errors that
@@ -116,8 +129,11 @@ func (s *Server) Start() error {
 }
 
 // Shutdown stops taking tasks, waits for running ones up to the shutdown
-// timeout, and hands back those still running.
-func (s *Server) Shutdown() { s.srv.Shutdown() }
+// timeout, and hands back those still running, whose context it cancels.
+func (s *Server) Shutdown() {
+	s.srv.Shutdown()
+	s.stop()
+}
 
 // Backoff returns the delay before attempt n+1 after n failed attempts:
 // base·2^(n-1) with ±20% jitter, at most an hour.

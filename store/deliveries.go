@@ -33,17 +33,26 @@ func (s *Store) CreateDeliveries(ctx context.Context, rid string, ds []*dispatch
 // ClaimDeliveries marks the given deliveries as sending and returns those it
 // took: queued and retrying ones, and sending ones claimed before staleBefore
 // (their worker died). It also returns the deliveries another worker holds.
-// Deliveries in other states are left alone, and the pending ones of a
-// cancelled release become cancelled.
+// Deliveries in other states are left alone, the pending ones of a
+// cancelled release become cancelled, and the email ones whose address is
+// suppressed become suppressed. The claims name no worker: see
+// FinishAndClaimBy.
 func (s *Store) ClaimDeliveries(ctx context.Context, rid string, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
-	return s.FinishAndClaim(ctx, rid, nil, ids, staleBefore)
+	return s.FinishAndClaimBy(ctx, rid, "", nil, ids, staleBefore)
 }
 
-// FinishAndClaim records outcomes and claims deliveries (see ClaimDeliveries)
-// in one round trip, so that a worker can hold one delivery at a time at no
-// extra cost.
+// FinishAndClaim is FinishAndClaimBy for claims that name no worker.
 func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
-	keys := []string{releaseKey(rid), countsKey(rid)}
+	return s.FinishAndClaimBy(ctx, rid, "", outs, ids, staleBefore)
+}
+
+// FinishAndClaimBy records outcomes and claims deliveries for worker (see
+// ClaimDeliveries) in one round trip, so that a worker can hold one delivery
+// at a time at no extra cost. A delivery held by another worker whose
+// liveness key is gone (see Heartbeat) is taken too, at the cost of two more
+// round trips, which only happens after a worker died.
+func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
+	keys := []string{releaseKey(rid), countsKey(rid), suppressedKey}
 	now := fmtTime(s.now())
 	cmds, err := s.pipelineScripts(ctx, func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd) {
 		for _, o := range outs {
@@ -58,12 +67,7 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due, claim)
 		}
 		if len(ids) > 0 {
-			args := make([]any, 0, 3+len(ids))
-			args = append(args, deliveryPrefix(rid), now, fmtTime(staleBefore))
-			for _, id := range ids {
-				args = append(args, id)
-			}
-			run(claimScript, args...)
+			run(claimScript, claimArgs(rid, now, staleBefore, worker, nil, ids)...)
 		}
 	}, keys)
 	if err != nil {
@@ -72,7 +76,63 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
-	res, err := cmds[len(cmds)-1].(*redis.Cmd).Slice()
+	claimed, busy, err := parseClaim(rid, cmds[len(cmds)-1].(*redis.Cmd))
+	if err != nil || len(busy) == 0 {
+		return claimed, busy, err
+	}
+	dead, err := s.deadAmong(ctx, worker, busy)
+	if err != nil || len(dead) == 0 {
+		return claimed, busy, err
+	}
+	// Take over the deliveries of the dead workers. The script checks again
+	// that each is still held by the worker found dead.
+	var still []dispatcher.Busy
+	deadSet := map[string]bool{}
+	for _, w := range dead {
+		deadSet[w] = true
+	}
+	var again []string
+	for _, b := range busy {
+		if deadSet[b.Worker] {
+			again = append(again, b.ID)
+		} else {
+			still = append(still, b)
+		}
+	}
+	cmd := claimScript.Run(ctx, s.rdb, keys, claimArgs(rid, fmtTime(s.now()), staleBefore, worker, dead, again)...)
+	more, busy2, err := parseClaim(rid, cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(claimed, more...), append(still, busy2...), nil
+}
+
+func claimArgs(rid, now string, staleBefore time.Time, worker string, dead, ids []string) []any {
+	args := make([]any, 0, 5+len(ids))
+	args = append(args, deliveryPrefix(rid), now, fmtTime(staleBefore), worker, strings.Join(dead, " "))
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return args
+}
+
+// deadAmong returns the workers holding busy whose liveness key is gone,
+// leaving out worker itself (a worker is never dead to itself) and claims
+// that name no worker.
+func (s *Store) deadAmong(ctx context.Context, worker string, busy []dispatcher.Busy) ([]string, error) {
+	var ws []string
+	seen := map[string]bool{worker: true, "": true}
+	for _, b := range busy {
+		if !seen[b.Worker] {
+			seen[b.Worker] = true
+			ws = append(ws, b.Worker)
+		}
+	}
+	return s.deadWorkers(ctx, ws)
+}
+
+func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
+	res, err := cmd.Slice()
 	if err != nil && !isNil(err) {
 		return nil, nil, fmt.Errorf("claim deliveries of %s: %w", rid, err)
 	}
@@ -81,8 +141,9 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 	for _, r := range res {
 		f, ok := r.([]any)
 		switch {
-		case ok && len(f) == 2:
-			busy = append(busy, dispatcher.Busy{ID: f[0].(string), ClaimedAt: parseTime(f[1].(string))})
+		case ok && len(f) == 4:
+			busy = append(busy, dispatcher.Busy{ID: f[0].(string), ClaimedAt: parseTime(f[1].(string)),
+				Worker: f[2].(string), Channel: dispatcher.ChannelKind(f[3].(string))})
 			continue
 		case !ok || len(f) != 9:
 			return nil, nil, fmt.Errorf("claim deliveries of %s: unexpected reply %v", rid, r)
@@ -265,6 +326,34 @@ func (s *Store) deliveries(ctx context.Context, rid string, ids []string) ([]*di
 			d.MessageIDs = []string{}
 		}
 		out = append(out, d)
+	}
+	return out, nil
+}
+
+// RequeueFailed moves the failed ones of the given deliveries of a release
+// back to queued and, when it moved any, sets the release sending and
+// active again, in one step (see requeueFailedScript). It moves nothing in
+// a release that is not sending or sent. It returns the deliveries it moved.
+func (s *Store) RequeueFailed(ctx context.Context, rid string, ids []string) ([]dispatcher.Ref, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, 3+len(ids))
+	args = append(args, deliveryPrefix(rid), fmtTime(s.now()), rid)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	res, err := requeueFailedScript.Run(ctx, s.rdb, []string{releaseKey(rid), countsKey(rid), activeKey}, args...).Slice()
+	if err != nil && !isNil(err) {
+		return nil, fmt.Errorf("requeue failed deliveries of %s: %w", rid, err)
+	}
+	out := make([]dispatcher.Ref, 0, len(res))
+	for _, r := range res {
+		f, ok := r.([]any)
+		if !ok || len(f) != 2 {
+			return nil, fmt.Errorf("requeue failed deliveries of %s: unexpected reply %v", rid, r)
+		}
+		out = append(out, dispatcher.Ref{ID: f[0].(string), Channel: dispatcher.ChannelKind(f[1].(string))})
 	}
 	return out, nil
 }

@@ -40,15 +40,19 @@ local function move(ch, from, to)
 end
 `
 
-// createDeliveriesScript creates the deliveries that do not exist yet.
-// KEYS: release, counts, index. ARGV: delivery key prefix, now, then groups
-// of (id, channel, recipient, name, language, status). Returns the ids of the
-// queued deliveries it created.
+// createDeliveriesScript creates the deliveries that do not exist yet. In a
+// release cancelled while it was being planned, those that would be queued
+// are created cancelled, so that it never shows queued deliveries that
+// nothing will send. KEYS: release, counts, index. ARGV: delivery key
+// prefix, now, then groups of (id, channel, recipient, name, language,
+// status). Returns the ids of the queued deliveries it created.
 var createDeliveriesScript = redis.NewScript(finalizeLua + `
 redis.call('HSET', KEYS[1], 'act', ARGV[2])
+local cancelled = redis.call('HGET', KEYS[1], 'status') == 'cancelled'
 local created = {}
 for i = 3, #ARGV, 6 do
   local id, ch, st = ARGV[i], ARGV[i+1], ARGV[i+5]
+  if cancelled and st == 'queued' then st = 'cancelled' end
   local key = ARGV[1] .. id
   if redis.call('EXISTS', key) == 0 then
     redis.call('HSET', key, 'c', ch, 'to', ARGV[i+2], 'n', ARGV[i+3], 'l', ARGV[i+4], 's', st,
@@ -65,36 +69,60 @@ return created
 `)
 
 // claimScript takes deliveries for sending: queued or retrying ones, and
-// sending ones whose claim is older than staleBefore (their worker died).
-// Pending deliveries of a cancelled release become cancelled.
-// KEYS: release, counts. ARGV: delivery key prefix, now, staleBefore, ids...
-// Returns one {id, channel, recipient, name, language, attempts, round attempts, message ids, claim time} per claimed delivery,
-// and one {id, claimed at} per delivery that another worker holds (sending, not stale).
+// sending ones whose worker is gone: their claim is older than staleBefore,
+// or it names a worker listed as dead. Pending deliveries of a cancelled
+// release become cancelled. An email delivery whose address is suppressed
+// (it unsubscribed since the release was planned) becomes suppressed instead
+// of being claimed.
+//
+// Liveness is checked outside this script, and the dead workers are passed
+// in ARGV: a worker's liveness key lives in no release's hash slot, and a
+// script may only touch keys of one slot under Redis Cluster. The check
+// cannot go stale in the unsafe direction: worker ids are unique per process
+// start, so a worker seen dead never comes back under the same id. (A live
+// worker whose liveness key expired because it could not renew it for the
+// whole TTL is taken for dead; see dispatcher.Config.LivenessTTL.)
+//
+// KEYS: release, counts, suppressions (email → reason).
+// ARGV: delivery key prefix, now, staleBefore, this worker's id, dead
+// workers joined by " ", ids...
+// Returns one {id, channel, recipient, name, language, attempts, round
+// attempts, message ids, claim time} per claimed delivery, and one {id,
+// claimed at, worker, channel} per delivery that another worker holds.
 var claimScript = redis.NewScript(finalizeLua + `
 local relst = redis.call('HGET', KEYS[1], 'status')
 redis.call('HSET', KEYS[1], 'act', ARGV[2])
+local dead = {}
+for w in string.gmatch(ARGV[5], '[^ ]+') do dead[w] = true end
 local out = {}
-for i = 4, #ARGV do
+for i = 6, #ARGV do
   local key = ARGV[1] .. ARGV[i]
-  local f = redis.call('HMGET', key, 's', 'c', 'k')
+  local f = redis.call('HMGET', key, 's', 'c', 'k', 'w', 'to')
   local st, ch = f[1], f[2]
   if st then
     local pending = st == 'queued' or st == 'retrying'
+    local free = st == 'sending' and (tonumber(f[3] or '0') < tonumber(ARGV[3]) or (f[4] and dead[f[4]] == true))
     if relst == 'cancelled' then
       if pending then
         redis.call('HSET', key, 's', 'cancelled', 'ut', ARGV[2])
         move(ch, st, 'cancelled')
         redis.call('HINCRBY', KEYS[2], 'pending', -1)
       end
-    elseif pending or (st == 'sending' and tonumber(f[3] or '0') < tonumber(ARGV[3])) then
+    elseif (pending or free) and ch == 'email' and redis.call('HEXISTS', KEYS[3], f[5]) == 1 then
+      redis.call('HSET', key, 's', 'suppressed', 'e', '', 'ut', ARGV[2])
+      redis.call('HDEL', key, 'k', 'w')
+      move(ch, st, 'suppressed')
+      redis.call('HINCRBY', KEYS[2], 'pending', -1)
+      finalize(ARGV[2])
+    elseif pending or free then
       local a = redis.call('HINCRBY', key, 'a', 1)
       local ra = redis.call('HINCRBY', key, 'ra', 1)
-      redis.call('HSET', key, 's', 'sending', 'k', ARGV[2], 'ut', ARGV[2])
+      redis.call('HSET', key, 's', 'sending', 'k', ARGV[2], 'w', ARGV[4], 'ut', ARGV[2])
       if st ~= 'sending' then move(ch, st, 'sending') end
       local d = redis.call('HMGET', key, 'to', 'n', 'l', 'm')
       out[#out + 1] = {ARGV[i], ch, d[1], d[2] or '', d[3] or '', a, ra, d[4] or '', ARGV[2]}
     elseif st == 'sending' then
-      out[#out + 1] = {ARGV[i], f[3] or '0'}
+      out[#out + 1] = {ARGV[i], f[3] or '0', f[4] or '', ch}
     end
   end
 end
@@ -102,8 +130,8 @@ return out
 `)
 
 // finishScript records the outcome of a claimed delivery. It does nothing
-// unless the delivery is still sending. KEYS: release, counts. ARGV: delivery
-// key, status, error, message ids, now, due time of a retry (or ""), the
+// unless the delivery is still sending. KEYS: release, counts (and the
+// suppressions, unused). ARGV: delivery key, status, error, message ids, now, due time of a retry (or ""), the
 // claim time the outcome belongs to (or "": any). Returns 1 when it recorded.
 var finishScript = redis.NewScript(finalizeLua + `
 local f = redis.call('HMGET', ARGV[1], 's', 'c', 'k')
@@ -112,7 +140,7 @@ if ARGV[7] ~= '' and f[3] ~= ARGV[7] then return 0 end
 redis.call('HSET', KEYS[1], 'act', ARGV[5])
 local st = ARGV[2]
 redis.call('HSET', ARGV[1], 's', st, 'e', ARGV[3], 'm', ARGV[4], 'ut', ARGV[5], 'due', ARGV[6])
-redis.call('HDEL', ARGV[1], 'k')
+redis.call('HDEL', ARGV[1], 'k', 'w')
 move(f[2], 'sending', st)
 if st ~= 'retrying' and st ~= 'queued' then
   redis.call('HINCRBY', KEYS[2], 'pending', -1)
@@ -207,4 +235,33 @@ for i = 2, #ARGV do
 end
 redis.call('ZADD', '` + statusIndexPrefix + `' .. cur, 0, ARGV[1])
 return 1
+`)
+
+// requeueFailedScript moves failed deliveries back to queued for a retry
+// and, when it moved any, sets the release sending again and marks it
+// active, all in one step: two retries that interleave cannot set a release
+// sending with nothing pending. It moves nothing unless the release is
+// sending or was sent. KEYS: release, counts, active set. ARGV: delivery
+// key prefix, now, release id, ids... Returns one {id, channel} per
+// delivery it moved.
+var requeueFailedScript = redis.NewScript(finalizeLua + `
+local relst = redis.call('HGET', KEYS[1], 'status')
+if relst ~= 'sending' and relst ~= 'sent' and relst ~= 'sent_with_failures' then return {} end
+local out = {}
+for i = 4, #ARGV do
+  local key = ARGV[1] .. ARGV[i]
+  local f = redis.call('HMGET', key, 's', 'c')
+  if f[1] == 'failed' then
+    redis.call('HSET', key, 's', 'queued', 'ut', ARGV[2], 'ra', 0, 'e', '')
+    move(f[2], 'failed', 'queued')
+    redis.call('HINCRBY', KEYS[2], 'pending', 1)
+    out[#out + 1] = {ARGV[i], f[2]}
+  end
+end
+if #out > 0 then
+  redis.call('HSET', KEYS[1], 'status', 'sending', 'ut', ARGV[2], 'act', ARGV[2])
+  reindex(relst, 'sending') -- the status index follows (reindexLua)
+  redis.call('SADD', KEYS[3], ARGV[3])
+end
+return out
 `)

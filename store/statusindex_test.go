@@ -106,7 +106,7 @@ func TestStatusFilterReadsOnlyWhatItReturns(t *testing.T) {
 }
 
 // TestStatusIndexFollowsEveryTransition walks a release through every
-// status change the store makes (schedule, setStatus, finalize) and checks
+// status change the store makes (schedule, setStatus, finalize, retry) and checks
 // that a status filter finds it in its status, and only there.
 func TestStatusIndexFollowsEveryTransition(t *testing.T) {
 	ctx := context.Background()
@@ -156,11 +156,21 @@ func TestStatusIndexFollowsEveryTransition(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("not moved", map[dispatcher.ReleaseStatus][]string{dispatcher.ReleaseSending: {r.ID}, dispatcher.ReleaseCancelled: {other.ID}})
-	// No deliveries: the snapshot ends it (finalize).
-	if st, err := s.SnapshotDone(ctx, r.ID); err != nil || st != dispatcher.ReleaseSent {
-		t.Fatalf("SnapshotDone = %s, %v; want sent", st, err)
+	// One failed delivery and nothing pending: the snapshot ends it (finalize).
+	failed := &dispatcher.Delivery{ID: dispatcher.DeliveryID(r.ID, dispatcher.ChannelEmail, "ana@example.org"),
+		Channel: dispatcher.ChannelEmail, Recipient: "ana@example.org", Language: "es", Status: dispatcher.DeliveryFailed}
+	if _, err := s.CreateDeliveries(ctx, r.ID, []*dispatcher.Delivery{failed}); err != nil {
+		t.Fatal(err)
 	}
-	check("finalized", map[dispatcher.ReleaseStatus][]string{dispatcher.ReleaseSent: {r.ID}, dispatcher.ReleaseCancelled: {other.ID}})
+	if st, err := s.SnapshotDone(ctx, r.ID); err != nil || st != dispatcher.ReleaseSentWithFailures {
+		t.Fatalf("SnapshotDone = %s, %v; want sent_with_failures", st, err)
+	}
+	check("finalized", map[dispatcher.ReleaseStatus][]string{dispatcher.ReleaseSentWithFailures: {r.ID}, dispatcher.ReleaseCancelled: {other.ID}})
+	// A retry sends it again (requeueFailed).
+	if moved, err := s.RequeueFailed(ctx, r.ID, []string{failed.ID}); err != nil || len(moved) != 1 {
+		t.Fatalf("RequeueFailed = %v, %v; want the failed delivery", moved, err)
+	}
+	check("retried", map[dispatcher.ReleaseStatus][]string{dispatcher.ReleaseSending: {r.ID}, dispatcher.ReleaseCancelled: {other.ID}})
 }
 
 // TestStatusIndexBackfill: releases stored before the status indexes and

@@ -18,7 +18,10 @@
 //	pregon:active                     SET   ids of releases that are sending, for the sweeper
 //	pregon:{<rid>}:counts             HASH  "<channel>:<status>" → n, "pending" → n
 //	pregon:{<rid>}:deliveries         ZSET  delivery ids (score 0, lexical order for paging)
-//	pregon:{<rid>}:d:<delivery id>    HASH  c, to, n, l, s, a, ra, e, m, ct, ut, k
+//	pregon:{<rid>}:d:<delivery id>    HASH  c, to, n, l, s, a, ra, e, m, ct, ut, due, k, w
+//	                                  (k: claim time, w: id of the claiming worker)
+//	pregon:worker:<worker id>         STRING liveness key of a worker process (TTL, renewed): since when it has beaten unbroken
+//	pregon:workers                    SET   worker ids that have beaten, for the sweeper
 //	pregon:token:<sha256 of token>    HASH  id, name, role, created_at, expires_at, last_used_at
 //	pregon:tokenid:<token id>         STRING the sha256 of the token (for listing and revoking)
 //	pregon:tokens                     ZSET  token ids (score 0, lexical = creation order)

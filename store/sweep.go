@@ -55,11 +55,12 @@ func (s *Store) Activity(ctx context.Context, rid string) (dispatcher.Activity, 
 }
 
 // Stalled returns a page of a release's deliveries that no task will move on
-// by itself any more: queued ones, sending ones claimed before staleBefore,
-// and retrying ones due before staleBefore (or, without a due time, last
-// changed before retryStaleBefore). It returns the
-// next cursor ("" on the last page).
-func (s *Store) Stalled(ctx context.Context, rid, cursor string, limit int, staleBefore, retryStaleBefore time.Time) ([]string, string, error) {
+// by itself any more, by rule: queued ones (when rule.Queued), sending ones
+// claimed before rule.ClaimedBefore or by one of rule.DeadWorkers, and
+// retrying ones due before rule.RetryDueBefore (or, without a due time, last
+// changed before rule.RetryChangedBefore). It returns the next cursor (""
+// on the last page).
+func (s *Store) Stalled(ctx context.Context, rid, cursor string, limit int, rule dispatcher.StallRule) ([]dispatcher.Ref, string, error) {
 	ids, next, err := s.pageLex(ctx, deliveriesKey(rid), cursor, limit, false)
 	if err != nil {
 		return nil, "", err
@@ -67,29 +68,34 @@ func (s *Store) Stalled(ctx context.Context, rid, cursor string, limit int, stal
 	p := s.rdb.Pipeline()
 	vs := make([]*redis.SliceCmd, len(ids))
 	for i, id := range ids {
-		vs[i] = p.HMGet(ctx, deliveryPrefix(rid)+id, "s", "k", "ut", "due")
+		vs[i] = p.HMGet(ctx, deliveryPrefix(rid)+id, "s", "k", "ut", "due", "w", "c")
 	}
 	if len(ids) > 0 {
 		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
 			return nil, "", fmt.Errorf("stalled deliveries of %s: %w", rid, err)
 		}
 	}
-	var out []string
+	dead := map[string]bool{}
+	for _, w := range rule.DeadWorkers {
+		dead[w] = true
+	}
+	var out []dispatcher.Ref
 	for i, id := range ids {
 		v := vs[i].Val()
+		take := false
 		switch dispatcher.DeliveryStatus(str(v, 0)) {
 		case dispatcher.DeliveryQueued:
-			out = append(out, id)
+			take = rule.Queued
 		case dispatcher.DeliverySending:
-			if parseTime(str(v, 1)).Before(staleBefore) {
-				out = append(out, id)
-			}
+			take = parseTime(str(v, 1)).Before(rule.ClaimedBefore) || dead[str(v, 4)] && str(v, 4) != ""
 		case dispatcher.DeliveryRetrying:
-			// Due a claim timeout ago and still not retried: its task was lost.
+			// Due a while ago and still not retried: its task was lost.
 			// Without a due time, fall back to when it last changed.
-			if due := parseTime(str(v, 3)); !due.IsZero() && due.Before(staleBefore) || due.IsZero() && parseTime(str(v, 2)).Before(retryStaleBefore) {
-				out = append(out, id)
-			}
+			due := parseTime(str(v, 3))
+			take = !due.IsZero() && due.Before(rule.RetryDueBefore) || due.IsZero() && parseTime(str(v, 2)).Before(rule.RetryChangedBefore)
+		}
+		if take {
+			out = append(out, dispatcher.Ref{ID: id, Channel: dispatcher.ChannelKind(str(v, 5))})
 		}
 	}
 	return out, next, nil

@@ -6,44 +6,72 @@ import (
 	htmltemplate "html/template"
 
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/yuin/goldmark/ast"
 )
 
-// emailData is what the email templates see. Every field but Body in the
-// HTML template is plain text, escaped by the template.
+// emailData is what the email templates see. Every field but Body and About
+// in the HTML template is plain text, escaped by the template.
 type emailData struct {
 	view
-	Underline string
-	Body      any // htmltemplate.HTML (sanitised) for HTML, string for text
+	Heading string // the text's title, wrapped and underlined
+	Body    any    // htmltemplate.HTML (sanitised) for HTML, string for text
+	About   any    // the same, or nil
+	Refs    string // the text's numbered list of link URLs, or ""
 }
 
 // Email renders release rel in language lang (rel.Version(lang) picks the
 // translation or the original) for email: a one-line subject, a plain-text
 // version and an HTML version. The Markdown body is rendered to HTML and
 // sanitised with bluemonday's UGC policy, so raw HTML, scripts and
-// javascript: links never reach the output. It fails only when a template
-// fails to execute.
+// javascript: links never reach the output; images become links, so the HTML
+// loads nothing from other hosts. The plain text is wrapped at 72 columns,
+// with links as numbered references. It fails only when a template fails to
+// execute.
 func (r *Renderer) Email(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error) {
-	v := newView(rel, lang)
-	doc := parse(r.md, v.body)
-
-	var body bytes.Buffer
-	if err := r.md.Renderer().Render(&body, v.body, doc); err != nil {
-		return nil, fmt.Errorf("templates: render body HTML: %w", err)
+	v := r.view(rel, lang)
+	doc := r.document(v)
+	var about ast.Node
+	if v.about != nil {
+		about = parse(r.md, v.about)
 	}
-	safe := bytes.TrimSpace(r.policy.SanitizeBytes(body.Bytes()))
 
+	hd := emailData{view: v}
+	var err error
+	if hd.Body, err = r.bodyHTML(doc, v.body); err != nil {
+		return nil, err
+	}
+	if about != nil {
+		if hd.About, err = r.bodyHTML(about, v.about); err != nil {
+			return nil, err
+		}
+	}
 	var html bytes.Buffer
-	// The sanitised body is the only HTML the template does not escape.
-	if err := r.html.Execute(&html, emailData{view: v, Body: htmltemplate.HTML(safe)}); err != nil {
+	if err := r.html.Execute(&html, hd); err != nil {
 		return nil, fmt.Errorf("templates: execute email HTML template: %w", err)
 	}
+
+	var tw textWalker
+	td := emailData{view: v, Heading: underlined(v.Title, '=', textWidth), Body: tw.render(doc, v.body)}
+	if about != nil {
+		td.About = tw.render(about, v.about)
+	}
+	td.Refs = tw.refs()
 	var text bytes.Buffer
-	data := emailData{view: v, Underline: underline(v.Title, '='), Body: plainText(doc, v.body)}
-	if err := r.text.Execute(&text, data); err != nil {
+	if err := r.text.Execute(&text, td); err != nil {
 		return nil, fmt.Errorf("templates: execute email text template: %w", err)
 	}
 	c := &dispatcher.EmailContent{Subject: v.Title}
 	c.Text, c.Unsubscribe.Text = cutUnsubscribe(text.String())
 	c.HTML, c.Unsubscribe.HTML = cutUnsubscribe(html.String())
 	return c, nil
+}
+
+// bodyHTML renders doc, parsed from src, as sanitised HTML: the only HTML
+// the template does not escape.
+func (r *Renderer) bodyHTML(doc ast.Node, src []byte) (htmltemplate.HTML, error) {
+	var body bytes.Buffer
+	if err := r.md.Renderer().Render(&body, src, doc); err != nil {
+		return "", fmt.Errorf("templates: render body HTML: %w", err)
+	}
+	return htmltemplate.HTML(bytes.TrimSpace(r.policy.SanitizeBytes(body.Bytes()))), nil
 }

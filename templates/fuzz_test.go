@@ -26,6 +26,7 @@ func fuzzSeeds(tb testing.TB) []string {
 		"| a | b |\n|---|---|\n| <b>1</b> | ~~2~~ |\n\n- [x] hecho\n\n***\n\n&amp; &lt; &#0; &#xD800; &bogus; \\* \x00",
 		"**negrita sin cerrar *y cursiva\n\n<b>raw <i>html",
 		"\r\n\r\n  \t\u2028\u00a0",
+		"---\nplace: <b>Oaxaca</b> & *Co*\ndate: 2026-02-04\n---\n![foto](https://example.org/f.jpg) [![logo](https://example.org/l.png)](https://example.org/)\n\n###\n\n> ###\n\n| |\n|-|\n| |",
 	}
 }
 

@@ -6,8 +6,14 @@ import (
 	"testing"
 )
 
+// The organisation's "About" texts the golden files are rendered with.
+const (
+	aboutES = "**Acerca de la Coordinadora del Valle.** Red de más de cuarenta comunidades, ejidos y colectivos del Valle de Tlacuilo que defienden el agua y el territorio desde 2019. Más información en [coordinadora-valle.example](https://coordinadora-valle.example/)."
+	aboutEN = "**About the Valley Coordinating Committee.** A network of more than forty communities, ejidos and collectives of the Tlacuilo Valley defending water and land since 2019. More at [coordinadora-valle.example](https://coordinadora-valle.example/)."
+)
+
 func TestGolden(t *testing.T) {
-	r := newRenderer(t)
+	r := newRenderer(t, WithAbout("es", aboutES), WithAbout("en", aboutEN))
 	for _, lang := range []string{"es", "en"} {
 		t.Run(lang, func(t *testing.T) {
 			rel := fixture(t)

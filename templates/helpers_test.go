@@ -22,9 +22,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // newRenderer returns a Renderer or fails the test.
-func newRenderer(tb testing.TB) *Renderer {
+func newRenderer(tb testing.TB, opts ...Option) *Renderer {
 	tb.Helper()
-	r, err := New()
+	r, err := New(opts...)
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}

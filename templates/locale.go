@@ -18,6 +18,8 @@ type labels struct {
 	UnsubscribeQuestion string
 	UnsubscribeLink     string
 	months              [12]string
+	// dateline returns the dateline for a place and a day.
+	dateline func(place string, day time.Time) string
 }
 
 // labelsFor returns the labels for a language tag such as "es" or "es-MX":
@@ -32,7 +34,11 @@ func labelsFor(lang string) labels {
 			Unsubscribe:         "Para dejar de recibir estos comunicados:",
 			UnsubscribeQuestion: "¿Prefiere no recibir más comunicados?",
 			UnsubscribeLink:     "Darse de baja",
-			months:              [12]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"},
+			dateline: func(place string, d time.Time) string {
+				months := [12]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
+				return fmt.Sprintf("%s, %d de %s de %d.", strings.ToUpper(place), d.Day(), months[d.Month()-1], d.Year())
+			},
+			months: [12]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"},
 		}
 	default:
 		return labels{
@@ -42,7 +48,10 @@ func labelsFor(lang string) labels {
 			Unsubscribe:         "To stop receiving these statements:",
 			UnsubscribeQuestion: "Rather not receive these statements?",
 			UnsubscribeLink:     "Unsubscribe",
-			months:              [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
+			dateline: func(place string, d time.Time) string {
+				return fmt.Sprintf("%s, %d %s %d.", strings.ToUpper(place), d.Day(), d.Month(), d.Year())
+			},
+			months: [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
 		}
 	}
 }

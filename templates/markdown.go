@@ -14,9 +14,11 @@ import (
 
 // newMarkdown returns the Markdown dialect releases are written in: CommonMark
 // with GitHub's tables, strikethrough, autolinks and task lists. Typographic
-// replacements are off, so quotes stay as typed; raw HTML is not rendered.
+// replacements are off, so quotes stay as typed; raw HTML is not rendered. A
+// "###" alone on a line is the press-release end mark (see endMark), not an
+// empty heading.
 func newMarkdown() goldmark.Markdown {
-	return goldmark.New(goldmark.WithExtensions(extension.GFM))
+	return goldmark.New(goldmark.WithExtensions(extension.GFM, endMarkExtension{}))
 }
 
 // parse parses src into a syntax tree. The tree refers to src.

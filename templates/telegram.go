@@ -18,9 +18,10 @@ var errNoText = errors.New("templates: release has no text to post")
 // parse mode, each valid on its own and at most 4096 characters as Telegram
 // counts them (UTF-16 code units of the text after entity parsing). A message
 // is the title in bold, the summary in italics, the embargo line, the body,
-// the press contact and the source link; when that is too long it is split
-// between blocks, or inside a block that is longer than a message. It fails
-// only when the release has no text at all.
+// the organisation's "About" text, the press contact and the source link;
+// when that is too long it is split between blocks, or inside a block that
+// is longer than a message. It fails only when the release has no text at
+// all.
 func (r *Renderer) Telegram(rel *dispatcher.Release, lang string) ([]string, error) {
 	return r.telegram(rel, lang, telegramLimit)
 }
@@ -28,7 +29,7 @@ func (r *Renderer) Telegram(rel *dispatcher.Release, lang string) ([]string, err
 // telegram is Telegram with messages of at most limit code units; limit must
 // be at least 4.
 func (r *Renderer) telegram(rel *dispatcher.Release, lang string, limit int) ([]string, error) {
-	v := newView(rel, lang)
+	v := r.view(rel, lang)
 	var blocks []*tgBlock
 	add := func(b *tgBuilder) {
 		if blk := b.done(); blk != nil {
@@ -44,7 +45,10 @@ func (r *Renderer) telegram(rel *dispatcher.Release, lang string, limit int) ([]
 	embargo.wrapped(tagBold, v.Embargo)
 	add(&embargo)
 
-	blocks = append(blocks, tgWalker{src: v.body}.document(parse(r.md, v.body))...)
+	blocks = append(blocks, tgWalker{src: v.body}.document(r.document(v))...)
+	if v.about != nil {
+		blocks = append(blocks, tgWalker{src: v.about}.document(parse(r.md, v.about))...)
+	}
 
 	if c := v.Contact; c != nil {
 		var b tgBuilder

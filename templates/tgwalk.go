@@ -45,6 +45,8 @@ func (w tgWalker) block(b *tgBuilder, n ast.Node, depth int) {
 		w.inlines(b, n)
 	case *ast.Heading:
 		w.wrap(b, tagBold, n)
+	case *endMark:
+		b.write(endMarkText)
 	case *ast.ThematicBreak:
 		b.write("———")
 	case *ast.CodeBlock, *ast.FencedCodeBlock:

@@ -20,8 +20,12 @@ import (
 // them into U+FFFD and entity references to NUL decode to U+FFFD), so only
 // the templates can start such a line; the URL placeholder is replaced only
 // in that line.
+//
+// A line break inside the unsubscribe line is written as unsubscribeBreak,
+// so that a long link can have a line of its own in the text.
 const (
 	unsubscribeMarker = "\x00pregon:unsubscribe\x00"
+	unsubscribeBreak  = "\x00pregon:br\x00"
 	unsubscribeURL    = "%UNSUBSCRIBE_URL%"
 )
 
@@ -30,6 +34,15 @@ func templateFuncs() map[string]any {
 	return map[string]any{
 		// unsubscribe starts the line that holds the unsubscribe link.
 		"unsubscribe": func() htmltemplate.HTML { return unsubscribeMarker },
+		// br breaks the unsubscribe line.
+		"br": func() htmltemplate.HTML { return unsubscribeBreak },
+		// wrap wraps plain text at the text's width.
+		"wrap": func(s string) string { return wrapText(s, textWidth) },
+		// preheaderPad follows the preheader, so that mail clients show
+		// none of the text after it in their preview.
+		"preheaderPad": func() htmltemplate.HTML {
+			return htmltemplate.HTML(strings.Repeat("&#847;&zwnj;&nbsp;", 90))
+		},
 	}
 }
 
@@ -39,13 +52,13 @@ func templateFuncs() map[string]any {
 func cutUnsubscribe(s string) (string, dispatcher.LinkSlot) {
 	i := strings.Index(s, unsubscribeMarker)
 	if i < 0 || (i > 0 && s[i-1] != '\n') {
-		return strings.ReplaceAll(s, unsubscribeMarker, ""), dispatcher.LinkSlot{}
+		return strings.ReplaceAll(strings.ReplaceAll(s, unsubscribeMarker, ""), unsubscribeBreak, ""), dispatcher.LinkSlot{}
 	}
 	end := len(s)
 	if j := strings.IndexByte(s[i:], '\n'); j >= 0 {
 		end = i + j + 1
 	}
-	line := s[i+len(unsubscribeMarker) : end]
+	line := strings.ReplaceAll(s[i+len(unsubscribeMarker):end], unsubscribeBreak, "\n")
 	// The blank line before it goes with it, so that an email without the
 	// line does not end in a blank one.
 	start := i
@@ -55,9 +68,9 @@ func cutUnsubscribe(s string) (string, dispatcher.LinkSlot) {
 	slot := dispatcher.LinkSlot{At: start, Parts: strings.Split(s[start:i]+line, unsubscribeURL)}
 	rest := s[:start] + s[end:]
 	// A marker anywhere else cannot happen; never let one out.
-	rest = strings.ReplaceAll(rest, unsubscribeMarker, "")
+	rest = strings.ReplaceAll(strings.ReplaceAll(rest, unsubscribeMarker, ""), unsubscribeBreak, "")
 	for n, p := range slot.Parts {
-		slot.Parts[n] = strings.ReplaceAll(p, unsubscribeMarker, "")
+		slot.Parts[n] = strings.ReplaceAll(strings.ReplaceAll(p, unsubscribeMarker, ""), unsubscribeBreak, "")
 	}
 	return rest, slot
 }

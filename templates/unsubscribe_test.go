@@ -24,7 +24,7 @@ func TestWithUnsubscribe(t *testing.T) {
 				t.Error("WithUnsubscribe changed the shared content")
 			}
 			label := labelsFor(lang)
-			if !strings.HasSuffix(got.Text, "Cuerpo\n\n"+label.Unsubscribe+" "+link+"\n") {
+			if !strings.HasSuffix(got.Text, "Cuerpo\n\n"+label.Unsubscribe+"\n"+link+"\n") {
 				t.Errorf("text does not end with the unsubscribe line:\n%q", got.Text)
 			}
 			wantHTML := label.UnsubscribeQuestion + ` <a href="https://prensa.example.org/u/tok?a=1&amp;b=2" style="color:#0b57d0;">` + label.UnsubscribeLink + "</a></p>\n</div>"

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	htmltemplate "html/template"
 	"net/mail"
 	"strings"
 
@@ -10,35 +11,50 @@ import (
 // view is one language version of a release, cleaned up for rendering: the
 // data every output is made from.
 type view struct {
-	Lang    string
-	Title   string // one line
-	Summary string
-	Embargo string // the embargo line, or ""
-	Contact *contactView
-	Source  string // an http or https URL, or ""
-	Labels  labels
-	body    []byte // Markdown
+	Lang     string
+	Title    string // one line
+	Summary  string
+	Embargo  string // the embargo line, or ""
+	Dateline string // e.g. "MEXICO CITY, 4 February 2026.", or ""
+	Contact  *contactView
+	Source   string // an http or https URL, or ""
+	Labels   labels
+	body     []byte // Markdown, without its front matter
+	about    []byte // the organisation's "About" Markdown, or nil
 }
 
 // contactView is the press-contact block; Mailto is "" when Email is not a
-// plain address.
+// plain address, Tel "" when Phone is not a plain phone number.
 type contactView struct {
 	Name, Email, Mailto, Phone string
+	Tel                        htmltemplate.URL
 }
 
-// newView picks the version of rel in lang (the translation, or else the
+// view picks the version of rel in lang (the translation, or else the
 // original) and cleans it up. The labels follow the language of the version
 // picked, so that an English text never gets Spanish labels.
-func newView(rel *dispatcher.Release, lang string) view {
+func (r *Renderer) view(rel *dispatcher.Release, lang string) view {
 	ver := rel.Version(lang)
 	lab := labelsFor(ver.Language)
+	fm, body := frontMatter(clean(ver.Body))
 	v := view{
 		Lang:    baseLanguage(ver.Language),
 		Title:   oneLine(ver.Title),
 		Summary: strings.TrimSpace(clean(ver.Summary)),
 		Embargo: lab.embargo(rel.EmbargoUntil),
 		Labels:  lab,
-		body:    []byte(clean(ver.Body)),
+		body:    []byte(body),
+		about:   r.aboutFor(ver.Language),
+	}
+	if fm.place != "" {
+		day := r.now().In(r.loc)
+		switch {
+		case !fm.date.IsZero():
+			day = fm.date
+		case rel.EmbargoUntil != nil:
+			day = rel.EmbargoUntil.In(r.loc)
+		}
+		v.Dateline = lab.dateline(fm.place, day)
 	}
 	if u, ok := webURL(clean(rel.SourceURL)); ok {
 		v.Source = u
@@ -48,9 +64,34 @@ func newView(rel *dispatcher.Release, lang string) view {
 		if a, err := mail.ParseAddress(cv.Email); err == nil && a.Name == "" && a.Address == cv.Email {
 			cv.Mailto = "mailto:" + cv.Email
 		}
+		cv.Tel = telURL(cv.Phone)
 		if cv != (contactView{}) {
 			v.Contact = &cv
 		}
 	}
 	return v
+}
+
+// telURL returns a tel: URL for a phone number written with digits, spaces,
+// dots, hyphens, parentheses and an optional leading "+", or "" for anything
+// else (an extension, letters, too few or too many digits).
+func telURL(phone string) htmltemplate.URL {
+	var digits strings.Builder
+	for i, r := range phone {
+		switch {
+		case r >= '0' && r <= '9':
+			digits.WriteRune(r)
+		case r == '+' && i == 0:
+			digits.WriteRune(r)
+		case r == ' ' || r == '\u00a0' || r == '.' || r == '-' || r == '(' || r == ')' || r == '/':
+		default:
+			return ""
+		}
+	}
+	n := len(strings.TrimPrefix(digits.String(), "+"))
+	if n < 3 || n > 17 {
+		return ""
+	}
+	// Only digits and a "+" are left: nothing that needs escaping.
+	return htmltemplate.URL("tel:" + digits.String())
 }

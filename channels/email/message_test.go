@@ -118,7 +118,7 @@ func TestBuildMessageUnsubscribeLine(t *testing.T) {
 	}
 	m.Content = content.WithUnsubscribe(link)
 	checkMessage(t, data, m)
-	if !strings.Contains(m.Content.Text, "To stop receiving these statements: "+link+"\n") ||
+	if !strings.Contains(m.Content.Text, "To stop receiving these statements:\n"+link+"\n") ||
 		!strings.Contains(m.Content.HTML, `href="https://prensa.example.org/u/AZCd_9Q?a=1&amp;b=2"`) {
 		t.Errorf("the link is not in the footer:\n%s\n%s", m.Content.Text, m.Content.HTML)
 	}

@@ -12,6 +12,9 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	// The time zone database, embedded: PREGON_TIMEZONE and release time
+	// zones work on hosts and images without tzdata.
+	_ "time/tzdata"
 )
 
 const usage = `usage: pregon <command> [flags]

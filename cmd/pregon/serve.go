@@ -121,7 +121,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	}
 	p := &parts{cfg: cfg, log: log, now: time.Now, store: st,
 		queue: queue.NewClient(st.Client()), limiter: ratelimit.New(st.Client())}
-	if p.renderer, err = templates.New(); err != nil {
+	if p.renderer, err = newRenderer(getenv); err != nil {
 		return err
 	}
 	if p.links, err = openLinks(ctx, cfg, st, log, p.now); err != nil {
@@ -168,7 +168,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		}
 	}
 	var workers *queue.Server
+	stopBeat := func(bool) {}
 	if roles&roleWorker != 0 {
+		// Claims name this worker; its liveness key lets others take its
+		// deliveries over within seconds if it dies.
+		if stopBeat, err = p.service.StartHeartbeat(ctx); err != nil {
+			return err
+		}
 		if workers, err = p.startWorkers(ctx); err != nil {
 			return err
 		}
@@ -188,9 +194,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		workers.Shutdown()
 		// asynq hands back the tasks still running at its shutdown timeout;
 		// give their handlers a moment to record what they sent.
-		if !p.service.Drain(5 * time.Second) {
-			log.Warn("some deliveries were still running at exit; their claims go stale and the sweeper resends them")
+		drained := p.service.Drain(5 * time.Second)
+		if !drained {
+			log.Warn("some deliveries were still running at exit; they are taken over once this worker's liveness key expires")
 		}
+		stopBeat(drained)
 	}
 	log.Info("stopped")
 	return err

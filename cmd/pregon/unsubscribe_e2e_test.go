@@ -77,7 +77,7 @@ func TestEndToEndUnsubscribe(t *testing.T) {
 		}
 		link = strings.Trim(lu, "<>")
 		e.text = strings.ReplaceAll(e.text, "\r\n", "\n")
-		if !strings.Contains(e.text, "Para dejar de recibir estos comunicados: "+link+"\n") {
+		if !strings.Contains(e.text, "Para dejar de recibir estos comunicados:\n"+link+"\n") {
 			t.Errorf("the text footer lacks the link %q:\n%q", link, e.text)
 		}
 		if !strings.Contains(e.html, `href="`+strings.ReplaceAll(link, "&", "&amp;")+`"`) {
