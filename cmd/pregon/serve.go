@@ -106,6 +106,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	var workerID string // the id in this worker's claims, on each of its log lines
+	if roles&roleWorker != 0 {
+		workerID = dispatcher.NewWorkerID()
+		log = log.With("worker", workerID)
+	}
 	log.Info("pregon starting", readVersion().attrs()...)
 	st, closeRedis, err := openStore(ctx, cfg)
 	if err != nil {
@@ -144,7 +149,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		Logger: log, Now: p.now, Links: p.links,
 		MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase, Backoff: queue.Backoff, BatchSize: cfg.BatchSize,
 		MessageIDDomain: domainOf(cfg.From.Address), ClaimTimeout: cfg.ClaimTimeout,
-		Observer: p.metrics,
+		Observer: p.metrics, WorkerID: workerID,
 	})
 	if err != nil {
 		return err
