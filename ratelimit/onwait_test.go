@@ -23,7 +23,7 @@ func TestOnWaitCalledForEachWait(t *testing.T) {
 		keys = append(keys, r.Key)
 	}
 	ctx := context.Background()
-	free := Rule{Key: "free", Rate: 1000, Period: time.Second}
+	free := Rule{Key: "free", Rate: 1000, Period: time.Second, Burst: 100}
 	tight := Rule{Key: "tight", Rate: 1, Period: time.Minute}
 	_ = l.Wait(ctx, free, tight) // both free
 	_ = l.Wait(ctx, free, tight) // tight is a minute away: gives up
