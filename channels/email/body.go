@@ -2,7 +2,7 @@ package email
 
 import (
 	"bytes"
-	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"mime/quotedprintable"
@@ -65,9 +65,14 @@ var htmlEscaper = strings.NewReplacer(`&`, "&amp;", `'`, "&#39;", `<`, "&lt;", `
 
 // encodeBody encodes c as a multipart/alternative body (text then HTML).
 func encodeBody(c *dispatcher.EmailContent) *encodedBody {
-	var rnd [12]byte
-	rand.Read(rnd[:])
-	boundary := "pregon-" + hex.EncodeToString(rnd[:])
+	// The boundary comes from the content, so that the same content always
+	// gives the same bytes (the outbox writes what SMTP sends); a content
+	// cannot hold the hash of itself.
+	h := sha256.New()
+	io.WriteString(h, c.Text)
+	h.Write([]byte{0})
+	io.WriteString(h, c.HTML)
+	boundary := "pregon-" + hex.EncodeToString(h.Sum(nil)[:12])
 	b := &encodedBody{contentType: `multipart/alternative; boundary="` + boundary + `"`}
 
 	// Each part, whole (for a message without a link) and cut where the

@@ -1,6 +1,8 @@
 // Package email sends Pregón's emails over SMTP with github.com/wneessen/go-mail.
 //
-// A Channel keeps a small pool of open SMTP connections and reuses them from
+// A Composer renders each message to bytes once: go-mail builds it, with
+// List-Id, Precedence and List-Unsubscribe, and go-msgauth signs it (DKIM)
+// when configured; the outbox uses the same Composer. A Channel keeps a small pool of open SMTP connections and reuses them from
 // one message to the next. It classifies every failure at its boundary as
 // permanent (SMTP 5xx), transient (SMTP 4xx, network trouble before the message
 // was handed over) or uncertain (the connection broke after the message data
@@ -8,6 +10,7 @@
 package email
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -55,6 +58,11 @@ type Config struct {
 	// the write deadline of a closing connection (so a wall clock, in
 	// production). Nil means time.Now.
 	Now func() time.Time
+	// DKIM, when set, signs every message.
+	DKIM *DKIM
+	// UnsubscribeMailto, when set, adds a mailto: URI to List-Unsubscribe
+	// (see ComposeConfig).
+	UnsubscribeMailto string
 	// Limiter, when set, is waited on before each message (a rate limit
 	// shared by all workers).
 	Limiter Limiter
@@ -70,12 +78,12 @@ type Limiter interface {
 type Channel struct {
 	client   *mail.Client // holds the settings; its own connection is never used
 	endpoint Endpoint
-	from     dispatcher.Address
 	timeout  time.Duration
 	logger   *slog.Logger
 	now      func() time.Time
 	limiter  Limiter
-	bodies   *bodyCache
+	composer *Composer
+	buffers  sync.Pool     // *buffers
 	slots    chan struct{} // one token per connection that may be open
 
 	mu     sync.Mutex
@@ -99,20 +107,20 @@ func New(cfg Config) (*Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := address(cfg.From); err != nil {
-		return nil, fmt.Errorf("email: from: %w", err)
+	composer, err := NewComposer(ComposeConfig{From: cfg.From, DKIM: cfg.DKIM, UnsubscribeMailto: cfg.UnsubscribeMailto})
+	if err != nil {
+		return nil, err
 	}
 	if cfg.PoolSize < 0 || cfg.Timeout < 0 {
 		return nil, errors.New("email: pool size and timeout must not be negative")
 	}
 	c := &Channel{
 		endpoint: ep,
-		from:     cfg.From,
+		composer: composer,
 		timeout:  cfg.Timeout,
 		logger:   cfg.Logger,
 		now:      cfg.Now,
 		limiter:  cfg.Limiter,
-		bodies:   newBodyCache(32),
 	}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
@@ -128,6 +136,7 @@ func New(cfg Config) (*Channel, error) {
 		size = DefaultPoolSize
 	}
 	c.slots = make(chan struct{}, size)
+	c.buffers.New = func() any { return new(buffers) }
 	c.client, err = newClient(ep, c.timeout, c.now)
 	if err != nil {
 		return nil, fmt.Errorf("email: %w", err)
@@ -185,7 +194,9 @@ func (c *Channel) SendEmail(ctx context.Context, m *dispatcher.EmailMessage) (st
 	if m != nil {
 		to = m.To.Email
 	}
-	msg, err := buildMessage(c.from, m, c.now(), c.bodies)
+	buf := c.buffers.Get().(*buffers)
+	defer c.buffers.Put(buf)
+	r, err := c.composer.Compose(m, c.now(), &buf.msg)
 	if err != nil {
 		return "", dispatcher.Permanent(fmt.Errorf("send to %s: %w", to, err))
 	}
@@ -201,28 +212,35 @@ func (c *Channel) SendEmail(ctx context.Context, m *dispatcher.EmailMessage) (st
 	}
 	defer func() { <-c.slots }()
 
-	if err := c.send(ctx, msg); err != nil {
+	buf.data = appendData(buf.data[:0], r.Data)
+	if err := c.send(ctx, envelope{from: r.From, rcpts: r.To}, buf.data); err != nil {
 		return "", classify(to, err)
 	}
-	return msg.GetMessageID(), nil
+	return r.ID, nil
 }
 
-// send sends msg on a pooled or new connection. A pooled connection that turns
-// out to be stale has sent nothing, so the message is tried again on the next
-// one, and at last on a new connection.
-func (c *Channel) send(ctx context.Context, msg *mail.Msg) error {
+// buffers are one message's rendering and its DATA content, reused.
+type buffers struct {
+	msg  bytes.Buffer
+	data []byte
+}
+
+// send sends data on a pooled or new connection. A pooled connection that
+// turns out to be stale has sent nothing, so the message is tried again on
+// the next one, and at last on a new connection.
+func (c *Channel) send(ctx context.Context, env envelope, data []byte) error {
 	for {
 		cn, reused, err := c.get(ctx)
 		if err != nil {
 			return err
 		}
-		err = c.sendOn(ctx, cn, msg)
+		delivered, err := c.sendOn(ctx, cn, env, data)
 		if err == nil {
 			c.put(cn)
 			return nil
 		}
 		closeConn(cn)
-		if msg.IsDelivered() {
+		if delivered {
 			// The server took the message; what failed came after (ctx ended).
 			return nil
 		}
@@ -238,34 +256,33 @@ func (c *Channel) send(ctx context.Context, msg *mail.Msg) error {
 // usable before the message began: it was closed, or the server answered MAIL
 // FROM with 421 (closing the connection, e.g. after a number of messages).
 func stale(err error) bool {
-	var se *mail.SendError
-	if !errors.As(err, &se) {
+	var te *txError
+	if !errors.As(err, &te) {
 		return false
 	}
-	code := se.ErrorCode()
-	return se.Reason == mail.ErrConnCheck ||
-		se.Reason == mail.ErrSMTPMailFrom && (code == 0 || code == 421)
+	code := te.code()
+	return te.stage == stageMail && (code == 0 || code == 421)
 }
 
-// sendOn sends msg on cn, closing the connection if ctx ends meanwhile.
-func (c *Channel) sendOn(ctx context.Context, cn *conn, msg *mail.Msg) error {
+// sendOn sends data on cn, closing the connection if ctx ends meanwhile.
+func (c *Channel) sendOn(ctx context.Context, cn *conn, env envelope, data []byte) (delivered bool, err error) {
 	// Extend the deadline, as go-mail's connection check would, before any
 	// command is sent on a connection that has been idle.
 	if err := cn.sc.UpdateDeadline(c.timeout); err != nil {
-		return &connError{err}
+		return false, &connError{err}
 	}
 	text := cn.sc.Text
 	stop := context.AfterFunc(ctx, func() { _ = text.Close() })
-	err := c.client.SendWithSMTPClient(cn.sc, msg)
+	err = transact(cn.sc, env, data)
 	if !stop() {
 		// ctx ended and the connection was closed under the send.
 		cause := context.Cause(ctx)
 		if err == nil {
-			return &connError{cause} // delivered; send sees IsDelivered
+			return true, &connError{cause}
 		}
-		return fmt.Errorf("%w (%w)", err, cause)
+		return false, fmt.Errorf("%w (%w)", err, cause)
 	}
-	return err
+	return err == nil, err
 }
 
 // connError is a failure of a connection that carried no message.
@@ -357,26 +374,23 @@ func (c *Channel) Close() error {
 // classify wraps err, a failure to send one message to addr, as a
 // dispatcher.SendError.
 func classify(addr string, err error) error {
-	var se *mail.SendError
-	if !errors.As(err, &se) {
+	var te *txError
+	if !errors.As(err, &te) {
 		// Dialling, greeting, STARTTLS, AUTH or the pool: nothing was sent.
 		return dispatcher.Transient(fmt.Errorf("send to %s: %w", addr, err), 0)
 	}
-	if code := se.ErrorCode(); code >= 400 && code < 600 {
-		err = fmt.Errorf("send to %s: %w", addr, newReplyError(se))
+	if code := te.code(); code >= 400 && code < 600 {
+		err = fmt.Errorf("send to %s: %w", addr, te.replyError())
 		if code >= 500 {
 			return dispatcher.Permanent(err)
 		}
 		return dispatcher.Transient(err, 0)
 	}
 	err = fmt.Errorf("send to %s: %w", addr, err)
-	switch se.Reason {
-	case mail.ErrSMTPDataClose:
+	if te.stage == stageEnd {
 		// The data and its terminating dot were written (or were being
 		// flushed) and no reply came: the server may have accepted it.
 		return dispatcher.Uncertain(err)
-	case mail.ErrGetSender, mail.ErrGetRcpts, mail.ErrNoUnencoded:
-		return dispatcher.Permanent(err)
 	}
 	return dispatcher.Transient(err, 0)
 }

@@ -44,20 +44,25 @@ var reservedHeaders = map[string]bool{
 // is not a plain http(s) URL, or a header name is invalid or one
 // BuildMessage sets itself.
 func BuildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, date time.Time) (*mail.Msg, error) {
-	return buildMessage(from, m, date, nil)
+	msg, _, err := buildMessage(from, m, date, nil)
+	return msg, err
 }
 
-// buildMessage is BuildMessage, with the body taken from encoded when it is
-// not nil: the same MIME body, encoded once for all the recipients of m.Content.
-func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, date time.Time, encoded *bodyCache) (*mail.Msg, error) {
+// buildMessage is BuildMessage, but when encoded is not nil the body is the
+// same MIME body encoded once for all the recipients of m.Content: the
+// message go-mail writes then ends with the blank line after its headers,
+// and the caller writes the body after it with body.write(w,
+// m.UnsubscribeURL). (go-mail copied a body through a buffer of its own,
+// grown from nothing for every message.)
+func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, date time.Time, encoded *bodyCache) (msg *mail.Msg, body *encodedBody, err error) {
 	if m == nil || m.Content == nil {
-		return nil, fmt.Errorf("%w: no content", ErrInvalidMessage)
+		return nil, nil, fmt.Errorf("%w: no content", ErrInvalidMessage)
 	}
 	if m.Content.Text == "" && m.Content.HTML == "" {
-		return nil, fmt.Errorf("%w: empty body", ErrInvalidMessage)
+		return nil, nil, fmt.Errorf("%w: empty body", ErrInvalidMessage)
 	}
 	if m.UnsubscribeURL != "" && !webLink(m.UnsubscribeURL) {
-		return nil, fmt.Errorf("%w: unsubscribe URL %q", ErrInvalidMessage, m.UnsubscribeURL)
+		return nil, nil, fmt.Errorf("%w: unsubscribe URL %q", ErrInvalidMessage, m.UnsubscribeURL)
 	}
 	// The content is shared by every recipient; the footer's unsubscribe
 	// line is each one's own.
@@ -67,21 +72,21 @@ func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, date time
 	}
 	fromAddr, err := address(from)
 	if err != nil {
-		return nil, fmt.Errorf("%w: from: %v", ErrInvalidMessage, err)
+		return nil, nil, fmt.Errorf("%w: from: %v", ErrInvalidMessage, err)
 	}
 	toAddr, err := address(m.To)
 	if err != nil {
-		return nil, fmt.Errorf("%w: to: %v", ErrInvalidMessage, err)
+		return nil, nil, fmt.Errorf("%w: to: %v", ErrInvalidMessage, err)
 	}
 
-	msg := mail.NewMsg(mail.WithCharset(mail.CharsetUTF8), mail.WithEncoding(mail.EncodingQP),
+	msg = mail.NewMsg(mail.WithCharset(mail.CharsetUTF8), mail.WithEncoding(mail.EncodingQP),
 		mail.WithNoDefaultUserAgent())
 	msg.FromMailAddress(fromAddr)
 	setTo(msg, toAddr)
 	if m.ReplyTo != nil && m.ReplyTo.Email != "" {
 		replyTo, err := address(*m.ReplyTo)
 		if err != nil {
-			return nil, fmt.Errorf("%w: reply-to: %v", ErrInvalidMessage, err)
+			return nil, nil, fmt.Errorf("%w: reply-to: %v", ErrInvalidMessage, err)
 		}
 		msg.ReplyToMailAddress(replyTo)
 	}
@@ -90,7 +95,7 @@ func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, date time
 		id := strings.TrimSuffix(strings.TrimPrefix(m.MessageID, "<"), ">")
 		if id == "" || strings.ContainsAny(id, "<> \t\r\n\"()[],;:\\") || !strings.Contains(id, "@") ||
 			!isPrintableASCII(id) {
-			return nil, fmt.Errorf("%w: message id %q", ErrInvalidMessage, m.MessageID)
+			return nil, nil, fmt.Errorf("%w: message id %q", ErrInvalidMessage, m.MessageID)
 		}
 		msg.SetMessageIDWithValue(id)
 	}
@@ -98,19 +103,18 @@ func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, date time
 
 	for name, value := range m.Headers {
 		if !validHeaderName(name) {
-			return nil, fmt.Errorf("%w: header name %q", ErrInvalidMessage, name)
+			return nil, nil, fmt.Errorf("%w: header name %q", ErrInvalidMessage, name)
 		}
 		if reservedHeaders[strings.ToLower(name)] {
-			return nil, fmt.Errorf("%w: header %q is set by the email channel", ErrInvalidMessage, name)
+			return nil, nil, fmt.Errorf("%w: header %q is set by the email channel", ErrInvalidMessage, name)
 		}
 		msg.SetGenHeader(mail.Header(name), headerValue(value))
 	}
 
 	switch {
 	case encoded != nil:
-		b := encoded.get(m.Content)
-		link := m.UnsubscribeURL
-		msg.SetBodyWriter(mail.ContentType(b.contentType), func(w io.Writer) (int64, error) { return b.write(w, link) },
+		body = encoded.get(m.Content)
+		msg.SetBodyWriter(mail.ContentType(body.contentType), func(io.Writer) (int64, error) { return 0, nil },
 			mail.WithPartEncoding(mail.NoEncoding))
 	case content.HTML == "":
 		msg.SetBodyString(mail.TypeTextPlain, content.Text)
@@ -120,7 +124,7 @@ func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, date time
 		msg.SetBodyString(mail.TypeTextPlain, content.Text)
 		msg.AddAlternativeString(mail.TypeTextHTML, content.HTML)
 	}
-	return msg, nil
+	return msg, body, nil
 }
 
 // webLink reports whether s is an absolute http or https URL with nothing

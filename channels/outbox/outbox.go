@@ -3,7 +3,7 @@
 // new user can see the whole pipeline work on a fresh machine.
 //
 // Emails go to DIR/email/<delivery-id>.eml as the full MIME message that
-// channels/email would send; Telegram posts go to DIR/telegram/<delivery-id>.html.
+// channels/email would send, byte for byte (the same email.Composer); Telegram posts go to DIR/telegram/<delivery-id>.html.
 // Sending the same delivery again overwrites its file.
 package outbox
 
@@ -35,10 +35,11 @@ var ErrBadDeliveryID = errors.New("delivery id cannot name a file")
 
 // Outbox writes messages to files. It is safe for concurrent use.
 type Outbox struct {
-	dir    string
-	from   dispatcher.Address
-	logger *slog.Logger
-	now    func() time.Time
+	dir      string
+	from     dispatcher.Address
+	composer *email.Composer
+	logger   *slog.Logger
+	now      func() time.Time
 }
 
 var (
@@ -53,6 +54,10 @@ type Config struct {
 	// From is the sender the emails show, as the email channel would with
 	// the same From. Zero: "Pregón outbox <outbox@pregon.invalid>".
 	From dispatcher.Address
+	// DKIM, when set, signs the emails as the email channel would.
+	DKIM *email.DKIM
+	// UnsubscribeMailto is the email channel's (see email.ComposeConfig).
+	UnsubscribeMailto string
 	// Logger receives a warning that the outbox is in use, and a line per
 	// message written. Nil discards them.
 	Logger *slog.Logger
@@ -84,6 +89,9 @@ func New(cfg Config) (*Outbox, error) {
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
+	if o.composer, err = email.NewComposer(email.ComposeConfig{From: o.from, DKIM: cfg.DKIM, UnsubscribeMailto: cfg.UnsubscribeMailto}); err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
 	if o.now == nil {
 		o.now = time.Now
 	}
@@ -95,8 +103,9 @@ func New(cfg Config) (*Outbox, error) {
 // Dir returns the outbox folder, as an absolute path.
 func (o *Outbox) Dir() string { return o.dir }
 
-// SendEmail writes m to DIR/email/<delivery-id>.eml, built exactly as the
-// email channel builds it, and returns its Message-ID with angle brackets. It
+// SendEmail writes m to DIR/email/<delivery-id>.eml, byte for byte what the
+// email channel with the same From and DKIM settings would send (before
+// SMTP's dot-stuffing), and returns its Message-ID with angle brackets. It
 // returns a permanent *dispatcher.SendError when the message cannot be built
 // or the delivery id cannot be a file name, and a transient one when the file
 // cannot be written.
@@ -107,20 +116,17 @@ func (o *Outbox) SendEmail(ctx context.Context, m *dispatcher.EmailMessage) (str
 	if err := checkID(m.DeliveryID); err != nil {
 		return "", dispatcher.Permanent(fmt.Errorf("outbox email to %s: %w", m.To.Email, err))
 	}
-	msg, err := email.BuildMessage(o.from, m, o.now())
+	var buf bytes.Buffer
+	r, err := o.composer.Compose(m, o.now(), &buf)
 	if err != nil {
 		return "", dispatcher.Permanent(fmt.Errorf("outbox email to %s: %w", m.To.Email, err))
 	}
-	var buf bytes.Buffer
-	if _, err := msg.WriteTo(&buf); err != nil {
-		return "", dispatcher.Permanent(fmt.Errorf("outbox email to %s: %w", m.To.Email, err))
-	}
 	path := filepath.Join(o.dir, "email", m.DeliveryID+".eml")
-	if err := writeFile(ctx, path, buf.Bytes()); err != nil {
+	if err := writeFile(ctx, path, r.Data); err != nil {
 		return "", dispatcher.Transient(fmt.Errorf("outbox email to %s: %w", m.To.Email, err), 0)
 	}
 	o.logger.Info("outbox: email written", "channel", "email", "delivery_id", m.DeliveryID, "path", path)
-	return msg.GetMessageID(), nil
+	return r.ID, nil
 }
 
 // SendTelegram writes the post's parts to DIR/telegram/<delivery-id>.html,

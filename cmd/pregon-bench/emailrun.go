@@ -41,6 +41,9 @@ func (b *bench) emailTimeout(n int) time.Duration {
 // the figures so far and its failure set; other errors end the run.
 func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, error) {
 	label, res := strconv.Itoa(n), &result{run: "serve", n: n}
+	if sel := b.dkim["PREGON_DKIM_SELECTOR"]; sel != "" {
+		label += "-" + sel // bench-rsa: its own logs and profiles
+	}
 	roles := [][2]string{{"serve", label}}
 	if scaleout {
 		label, res.run = "scaleout", "api + 2 workers"

@@ -72,6 +72,8 @@ type options struct {
 	loadN        int
 
 	importRows int
+	yardstick  bool
+	dkim       []string
 }
 
 const maxChunk = 50000
@@ -80,7 +82,9 @@ const usage = `usage: go run ./cmd/pregon-bench [flags]   (or: make bench BENCH_
 
 Measures Pregón end to end on this machine: for each N, N contacts imported
 through the API, one ~5 KB release sent to them through a discarding SMTP
-server on loopback; the same with one api and two worker processes; the API
+server on loopback, then the same rendered messages sent by a plain net/smtp
+client (the yardstick), and, with -dkim rsa,ed25519, the email runs again with
+signing; the same with one api and two worker processes; the API
 under load from a second process while a release is being sent; and 1,000
 Telegram channels against a fake Bot API limited to 30 messages per second;
 with -import N, N contacts imported in one CSV upload (-import 1000000 fits
@@ -121,12 +125,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.loadDuration, "load-duration", 20*time.Second, "length of the load")
 	fs.IntVar(&o.loadN, "load-n", 10000, "recipients of the release sent during the load")
 	fs.IntVar(&o.importRows, "import", 0, "also import this many contacts in one CSV upload and report time, peak RSS and Redis stalls (0: no import run; 1000000 fits the 10 MiB limit)")
+	fs.BoolVar(&o.yardstick, "yardstick", true, "after each email run, send the same rendered messages with a plain net/smtp client over as many connections, for comparison")
+	dkim := fs.String("dkim", "off", "DKIM modes of the email runs, comma-separated: off, rsa (RSA-2048), ed25519; each repeats the runs of -n")
 	fs.BoolVar(&o.verbose, "v", false, "log more")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if o.dkim, err = parseDKIMModes(*dkim); err != nil {
+		return nil, err
 	}
 	for s := range strings.SplitSeq(*sizes, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -178,6 +188,7 @@ type bench struct {
 	redisAddr string
 	rdb       *redis.Client
 	tg        *telegramtest.Server
+	dkim      map[string]string // PREGON_DKIM_* of the email runs under way
 }
 
 func (b *bench) outPath(name string) string { return filepath.Join(b.opts.out, name) }
@@ -236,13 +247,33 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 	started := time.Now()
 	b.loadAtStart = loadAverage()
 	var results []*result
-	for _, n := range b.opts.sizes {
-		r, err := b.runEmail(ctx, n, false)
-		if err != nil {
-			return fmt.Errorf("run N=%d: %w", n, err)
+	for _, mode := range b.opts.dkim {
+		if b.dkim, err = b.dkimEnv(mode); err != nil {
+			return fmt.Errorf("DKIM key: %w", err)
 		}
-		results = append(results, r)
+		for _, n := range b.opts.sizes {
+			r, err := b.runEmail(ctx, n, false)
+			if err != nil {
+				return fmt.Errorf("run N=%d DKIM %s: %w", n, mode, err)
+			}
+			if mode != "off" {
+				r.run += ", DKIM " + mode
+			}
+			results = append(results, r)
+			if !b.opts.yardstick || mode != "off" {
+				continue
+			}
+			y, err := b.runYardstick(ctx, n, b.poolSize())
+			if err != nil {
+				return fmt.Errorf("yardstick N=%d: %w", n, err)
+			}
+			if y.complete() && y.rate() > 0 {
+				r.vsYardstick = r.rate() / y.rate()
+			}
+			results = append(results, y)
+		}
 	}
+	b.dkim = nil
 	if b.opts.scaleout && len(b.opts.sizes) > 0 {
 		n := min(slices.Max(b.opts.sizes), 100_000)
 		r, err := b.runEmail(ctx, n, true)
@@ -332,6 +363,15 @@ func (b *bench) report(ctx context.Context, started time.Time, results []*result
 	return s.String()
 }
 
+// poolSize is the SMTP connections each pregon process keeps: its
+// concurrency (PREGON_CONCURRENCY, default 20).
+func (b *bench) poolSize() int {
+	if b.opts.concurrency > 0 {
+		return b.opts.concurrency
+	}
+	return 20
+}
+
 func (b *bench) describeFlags() string {
 	conc := "default"
 	if b.opts.concurrency > 0 {
@@ -348,6 +388,7 @@ func (b *bench) describeFlags() string {
 	if b.opts.importRows > 0 {
 		out += fmt.Sprintf(" -import %d", b.opts.importRows)
 	}
+	out += " -dkim " + strings.Join(b.opts.dkim, ",")
 	for _, e := range b.opts.env {
 		out += " -env " + e
 	}
@@ -372,7 +413,7 @@ func (b *bench) cleanOut() error {
 	if err := os.MkdirAll(b.opts.out, 0o755); err != nil {
 		return err
 	}
-	for _, pat := range []string{"*.pprof", "pregon-*.log", "smtpsink-*.log", "redis.log", "results.md", "loadgen.log", "load-samples.csv"} {
+	for _, pat := range []string{"*.pprof", "pregon-*.log", "smtpsink-*.log", "redis.log", "results.md", "loadgen.log", "load-samples.csv", "dkim-*.pem"} {
 		old, _ := filepath.Glob(b.outPath(pat))
 		for _, f := range old {
 			if err := os.Remove(f); err != nil {

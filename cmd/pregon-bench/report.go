@@ -38,6 +38,12 @@ type result struct {
 	pending          []string // some deliveries still pending when the wait ended
 	cpuProfile       string
 	logs             []logSummary
+
+	// yardstick marks the plain SMTP client's run (yardstick.go): its
+	// "pregon" CPU is the client's.
+	yardstick bool
+	// vsYardstick is this run's rate over the yardstick's at the same N (0: none).
+	vsYardstick float64
 }
 
 // wall is the time from t0 to the last message the SMTP server accepted.
@@ -71,8 +77,17 @@ func (r *result) otherShare() float64 {
 
 const mb = 1 << 20
 
-var header = []string{"run", "N", "wall s", "emails/s", "first email ms", "pregon peak RSS MB",
-	"Redis B/delivery", "pregon CPU s/1k", "sink CPU s/1k", "sink msgs", "sent/failed"}
+var header = []string{"run", "N", "wall s", "emails/s", "× yardstick", "first email ms", "pregon peak RSS MB",
+	"Redis B/delivery", "pregon CPU ms/email", "Redis CPU ms/email", "sink CPU ms/email", "(pregon+Redis)/sink",
+	"sink msgs", "sent/failed"}
+
+// rate returns the emails per second the sink accepted (0 when unknown).
+func (r *result) rate() float64 {
+	if w := r.wall(); w > 0 {
+		return float64(r.n) / w.Seconds()
+	}
+	return 0
+}
 
 // row returns the run's cells in the order of header.
 func (r *result) row() []string {
@@ -90,7 +105,19 @@ func (r *result) row() []string {
 		rss = append(rss, megabytes(max(r.importRSS[i], r.sendRSS[i])))
 		cpu += r.pregonCPU[i]
 	}
-	per1k := func(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()/float64(r.n)*1000) }
+	perEmail := func(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()/float64(r.n)*1000) }
+	vs, ratio := "–", "–"
+	if r.vsYardstick > 0 {
+		vs = fmt.Sprintf("%.2f", r.vsYardstick)
+	}
+	if r.sinkCPU > 0 {
+		ratio = fmt.Sprintf("%.2f", (cpu+r.redisCPU).Seconds()/r.sinkCPU.Seconds())
+	}
+	redis := perEmail(r.redisCPU)
+	if r.yardstick {
+		redis = "–"
+		ratio = fmt.Sprintf("%.2f client", cpu.Seconds()/r.sinkCPU.Seconds())
+	}
 	msgs := strconv.FormatInt(r.sink.Messages, 10)
 	if r.sink.Duplicates > 0 {
 		msgs += fmt.Sprintf(" (%d dup)", r.sink.Duplicates)
@@ -104,8 +131,8 @@ func (r *result) row() []string {
 	} else if r.status != "sent" {
 		sent += " " + r.status
 	}
-	return []string{r.run, thousands(r.n), seconds(wall), rate, fmt.Sprintf("%.0f", float64(r.firstEmail())/1e6),
-		strings.Join(rss, "+"), fmt.Sprintf("%.0f", r.redisPerDelivery), per1k(cpu), per1k(r.sinkCPU), msgs, sent}
+	return []string{r.run, thousands(r.n), seconds(wall), rate, vs, fmt.Sprintf("%.0f", float64(r.firstEmail())/1e6),
+		strings.Join(rss, "+"), fmt.Sprintf("%.0f", r.redisPerDelivery), perEmail(cpu), redis, perEmail(r.sinkCPU), ratio, msgs, sent}
 }
 
 // notes returns the run's details that the table has no room for.
@@ -113,6 +140,16 @@ func (r *result) notes() []string {
 	name := fmt.Sprintf("%s N=%s", r.run, thousands(r.n))
 	var out []string
 	add := func(format string, args ...any) { out = append(out, name+": "+fmt.Sprintf(format, args...)) }
+	if r.yardstick {
+		add("the same rendered messages (%d distinct) sent by net/smtp from the bench process, whose CPU is the \"pregon CPU\" column; "+
+			"sink %d messages, %.1f MB, %d connections; client CPU %.2f s, sink CPU %.2f s",
+			min(r.n, yardstickPool), r.sink.Messages, float64(r.sink.Bytes)/mb, r.sink.Connections,
+			r.pregonCPU[0].Seconds(), r.sinkCPU.Seconds())
+		if r.failure != "" {
+			add("FAILED: %s", r.failure)
+		}
+		return out
+	}
 	add("import %s (%.0f contacts/s); release %s after %s; sink %d messages, %.1f MB, %d connections, %d distinct recipients, %d duplicates",
 		seconds(r.importTime)+" s", float64(r.n)/r.importTime.Seconds(), orDash(r.status), seconds(r.doneAfter)+" s",
 		r.sink.Messages, float64(r.sink.Bytes)/mb, r.sink.Connections, r.sink.Recipients, r.sink.Duplicates)

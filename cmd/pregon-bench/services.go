@@ -206,6 +206,9 @@ func (b *bench) pregonEnv(set map[string]string) []string {
 	for k, v := range set {
 		env = append(env, k+"="+v)
 	}
+	for k, v := range b.dkim {
+		env = append(env, k+"="+v)
+	}
 	return append(env, b.opts.env...)
 }
 

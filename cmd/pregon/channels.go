@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/pregon/pregon/channels/email"
@@ -31,17 +33,24 @@ func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, now fun
 		}
 	}
 	from := dispatcher.Address{Name: cfg.From.Name, Email: cfg.From.Address}
+	if d := domainOf(cfg.From.Address); !publicDomain(d) {
+		log.Warn("PREGON_FROM's domain, which every Message-ID and the List-Id use, is not a real domain: "+
+			"receivers may take the emails for spam; set PREGON_FROM to an address of your own domain",
+			"channel", "email", "domain", d)
+	}
 	var box *outbox.Outbox
 	useOutbox := func() (*outbox.Outbox, error) {
 		if box != nil {
 			return box, nil
 		}
-		b, err := outbox.New(outbox.Config{Dir: cfg.OutboxDir, From: from, Logger: log, Now: now})
+		b, err := outbox.New(outbox.Config{Dir: cfg.OutboxDir, From: from, DKIM: cfg.DKIM,
+			UnsubscribeMailto: cfg.UnsubscribeMailto, Logger: log, Now: now})
 		box = b
 		return b, err
 	}
 	if cfg.SMTPURL != "" {
-		ecfg := email.Config{URL: cfg.SMTPURL, From: from, PoolSize: cfg.Concurrency, Logger: log, Now: now}
+		ecfg := email.Config{URL: cfg.SMTPURL, From: from, DKIM: cfg.DKIM,
+			UnsubscribeMailto: cfg.UnsubscribeMailto, PoolSize: cfg.Concurrency, Logger: log, Now: now}
 		if cfg.EmailRate > 0 {
 			ecfg.Limiter = &ratelimit.Email{L: lim, PerSecond: cfg.EmailRate}
 		}
@@ -56,6 +65,13 @@ func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, now fun
 			return channels{}, nil, err
 		}
 		log.Info("email channel: SMTP", "smtp", redact(cfg.SMTPURL))
+		if cfg.DKIM != nil {
+			var sel []string
+			for _, k := range cfg.DKIM.Keys {
+				sel = append(sel, k.Selector)
+			}
+			log.Info("email channel: DKIM signing", "domain", cfg.DKIM.Domain, "selectors", strings.Join(sel, ","))
+		}
 	} else {
 		b, err := useOutbox()
 		if err != nil {
@@ -86,4 +102,21 @@ func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, now fun
 	}
 	out.email, out.telegram = m.Email(out.email), m.Telegram(out.telegram)
 	return out, closeAll, nil
+}
+
+// publicDomain reports whether d can be a domain on the Internet: a dotted
+// name, not an IP address, not "localhost" nor under a name reserved for
+// tests and local networks (RFC 2606, 6761, 6762).
+func publicDomain(d string) bool {
+	d = strings.ToLower(strings.TrimSuffix(d, "."))
+	if !strings.Contains(d, ".") || net.ParseIP(strings.Trim(d, "[]")) != nil {
+		return false
+	}
+	for _, tld := range []string{"localhost", "local", "invalid", "test", "example", "example.com", "example.net", "example.org",
+		"internal", "lan", "home.arpa"} {
+		if d == tld || strings.HasSuffix(d, "."+tld) {
+			return false
+		}
+	}
+	return true
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/api"
+	"github.com/pregon/pregon/channels/email"
 )
 
 // config is Pregón's configuration, read from PREGON_* environment variables.
@@ -47,6 +48,10 @@ type config struct {
 	EmailRate        int // emails per second
 	TelegramRate     int // Telegram messages per second, in all
 	TelegramChatRate int // Telegram messages per minute to one chat
+	// DKIM signs emails when PREGON_DKIM_* are set (dkimconfig.go).
+	DKIM *email.DKIM
+	// UnsubscribeMailto is added to List-Unsubscribe as a mailto: URI.
+	UnsubscribeMailto string
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -132,6 +137,15 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		bad("PREGON_FROM", "want \"Name <address>\", got %q: %v", from, err)
 	} else {
 		c.From = a
+	}
+	c.DKIM = loadDKIM(get, c.From, bad)
+	if v := get("PREGON_UNSUBSCRIBE_MAILTO", ""); v != "" {
+		a, err := mail.ParseAddress(v)
+		if err != nil || a.Name != "" || a.Address != v || strings.ContainsAny(v, "?&<>%") {
+			bad("PREGON_UNSUBSCRIBE_MAILTO", "want a bare address such as unsubscribe@your-domain.example, got %q", v)
+		} else {
+			c.UnsubscribeMailto = v
+		}
 	}
 	if u, err := url.Parse(c.TelegramAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("PREGON_TELEGRAM_API_URL", "want an absolute http(s) URL, got %q", c.TelegramAPIURL)
