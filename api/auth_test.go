@@ -41,6 +41,10 @@ func TestRouteTable(t *testing.T) {
 		"GET /v1/releases/{id}/preview viewer",
 		"GET /v1/tokens admin",
 		"DELETE /v1/tokens/{id} admin",
+		"GET /metrics admin",
+		"GET /monitoring/ admin",
+		"POST /monitoring/ admin",
+		"DELETE /monitoring/ admin",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)

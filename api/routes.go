@@ -77,6 +77,11 @@ func (s *Server) routes() []route {
 
 		{"GET /v1/tokens", auth.RoleAdmin, s.getTokens, false},
 		{"DELETE /v1/tokens/{id}", auth.RoleAdmin, s.revokeToken, false},
+
+		{"GET /metrics", auth.RoleAdmin, s.metrics, false},
+		{"GET /monitoring/", auth.RoleAdmin, s.monitoring, false},
+		{"POST /monitoring/", auth.RoleAdmin, s.monitoring, false},
+		{"DELETE /monitoring/", auth.RoleAdmin, s.monitoring, false},
 	}
 }
 

@@ -173,6 +173,9 @@ type Config struct {
 	// nearest untrusted hop connected from. Empty: the client is the
 	// connection's address.
 	TrustedProxies []netip.Prefix
+	// Metrics, when set, serves GET /metrics to admin tokens; Monitoring,
+	// when set, serves the queue dashboard under MonitoringPath to them.
+	Metrics, Monitoring http.Handler
 }
 
 // Server is the API v1 HTTP handler.
@@ -191,6 +194,8 @@ type Server struct {
 	proxies   []netip.Prefix
 	pages     *pages
 	handler   http.Handler
+
+	metricsHandler, monitoringHandler http.Handler
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -209,6 +214,7 @@ func New(cfg Config) (*Server, error) {
 		links: cfg.Links, limiter: cfg.Limiter, proxies: cfg.TrustedProxies,
 		rates: map[auth.Role]int{rolePublic: cfg.PublicRate, roleProbe: cfg.ProbeRate},
 	}
+	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
 	if s.rates[rolePublic] <= 0 {
 		s.rates[rolePublic] = DefaultPublicRate
 	}
@@ -243,7 +249,7 @@ func New(cfg Config) (*Server, error) {
 		mux.Handle(rt.pattern, s.endpoint(rt))
 	}
 	mux.Handle("/", s.endpoint(route{pattern: "/", role: roleNone, handle: s.unmatched(mux)}))
-	s.handler = s.observe(secureHeaders(mux))
+	s.handler = s.observe(secureHeaders(basicForMonitoring(mux)))
 	return s, nil
 }
 

@@ -72,6 +72,7 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 		// A retry is enqueued as soon as it is recorded, so that a worker
 		// that dies later in the batch does not take it along.
 		for _, o := range outs {
+			s.observer().DeliveryRecorded(channels[o.ID], o.Status)
 			if o.Status == DeliveryRetrying {
 				refs := []Ref{{ID: o.ID, Channel: channels[o.ID]}}
 				if err := s.enqueueRefs(rec, b.ReleaseID, refs, max(o.RetryAt.Sub(s.cfg.Now()), 0)); err != nil {
@@ -186,6 +187,7 @@ func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Out
 			delay = s.cfg.Backoff(s.cfg.RetryBase, c.RoundAttempts)
 		}
 		log.Warn("delivery will be retried", "error", err, "delay", delay)
+		s.observer().DeliveryRetrying(c.Channel, err)
 		return out, delay
 	}
 	log.Log(ctx, levelFor(out.Status), "delivery "+string(out.Status), "error", out.Error)

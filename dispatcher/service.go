@@ -62,6 +62,8 @@ type Config struct {
 	// Links, when set, makes the one-click unsubscribe link of each email
 	// (List-Unsubscribe and List-Unsubscribe-Post headers, RFC 8058).
 	Links Links
+	// Observer, when set, is told of deliveries' outcomes (for metrics).
+	Observer Observer
 }
 
 // Links makes signed links to Pregón's public pages.

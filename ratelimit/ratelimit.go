@@ -51,7 +51,10 @@ type Limiter struct {
 	// transient error carrying the time to retry after, so that a worker is
 	// not held (default 5s).
 	MaxWait time.Duration
-	sleep   func(context.Context, time.Duration) error
+	// OnWait, when set, is called each time a turn under rule is not free
+	// and must be waited for (for metrics).
+	OnWait func(rule Rule, wait time.Duration)
+	sleep  func(context.Context, time.Duration) error
 }
 
 // New returns a Limiter on rdb.
@@ -76,6 +79,9 @@ func (l *Limiter) Wait(ctx context.Context, rules ...Rule) error {
 			}
 			if wait == 0 {
 				break
+			}
+			if l.OnWait != nil {
+				l.OnWait(r, wait)
 			}
 			if wait > l.MaxWait {
 				return dispatcher.Transient(fmt.Errorf("%s: %w", r.Key, ErrRateLimited), wait)

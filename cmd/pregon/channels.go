@@ -11,6 +11,7 @@ import (
 	"github.com/pregon/pregon/channels/outbox"
 	"github.com/pregon/pregon/channels/telegram"
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/metrics"
 	"github.com/pregon/pregon/ratelimit"
 )
 
@@ -21,9 +22,9 @@ type channels struct {
 }
 
 // openChannels returns the email and Telegram senders: the real ones when
-// configured (paced by lim), the outbox otherwise, and a function that closes
-// them.
-func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, now func() time.Time) (channels, func(), error) {
+// configured (paced by lim), the outbox otherwise, timed and counted by m,
+// and a function that closes them.
+func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, now func() time.Time, m *metrics.Metrics) (channels, func(), error) {
 	var out channels
 	closers := []func(){}
 	closeAll := func() {
@@ -59,6 +60,10 @@ func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, now fun
 		}
 		closers = append(closers, func() { ch.Close() })
 		out.email = ch
+		if err := m.WatchSMTPConns(ch.Conns); err != nil {
+			closeAll()
+			return channels{}, nil, err
+		}
 		log.Info("email channel: SMTP", "smtp", redact(cfg.SMTPURL))
 		if cfg.DKIM != nil {
 			var sel []string
@@ -95,6 +100,7 @@ func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, now fun
 		out.telegram = b
 		log.Warn("telegram channel: PREGON_TELEGRAM_TOKEN is not set, so posts are NOT sent: they are written to the outbox", "dir", cfg.OutboxDir)
 	}
+	out.email, out.telegram = m.Email(out.email), m.Telegram(out.telegram)
 	return out, closeAll, nil
 }
 

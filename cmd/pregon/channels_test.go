@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pregon/pregon/metrics"
 )
 
 func TestPublicDomain(t *testing.T) {
@@ -47,7 +49,7 @@ func TestWarnsOfLocalMessageIDDomain(t *testing.T) {
 		log := slog.New(slog.NewTextHandler(&logs, nil))
 		a, _ := mail.ParseAddress(tt.from)
 		cfg := &config{From: a, OutboxDir: t.TempDir()}
-		_, closeAll, err := openChannels(cfg, log, nil, time.Now)
+		_, closeAll, err := openChannels(cfg, log, nil, time.Now, metrics.New(time.Now))
 		if err != nil {
 			t.Fatal(err)
 		}

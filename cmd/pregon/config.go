@@ -33,6 +33,14 @@ type config struct {
 	BatchSize      int
 	LogLevel       string
 	PprofAddr      string
+	// MetricsAddr, when set, serves /metrics without a token (for a private
+	// network); otherwise the API serves it to admin tokens.
+	MetricsAddr string
+	// MonitoringWrite lets admins act on tasks in the queue dashboard.
+	MonitoringWrite bool
+	// LogFormat is "json", "text", or "" for text on a terminal and JSON
+	// otherwise.
+	LogFormat string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed, for the per-client rate limits of public pages.
 	TrustedProxies []netip.Prefix
@@ -67,6 +75,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		LogLevel:       get("PREGON_LOG_LEVEL", "info"),
 		PprofAddr:      get("PREGON_PPROF_ADDR", ""),
 	}
+	c.MetricsAddr = get("PREGON_METRICS_ADDR", "")
+	c.LogFormat = get("PREGON_LOG_FORMAT", "")
 	var errs []error
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
@@ -81,6 +91,22 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
 			bad("PREGON_PPROF_ADDR", "want host:port, got %q", c.PprofAddr)
 		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("PREGON_METRICS_ADDR", "want host:port, got %q", c.MetricsAddr)
+		}
+	}
+	switch v := get("PREGON_MONITORING_WRITE", "false"); v {
+	case "true", "false":
+		c.MonitoringWrite = v == "true"
+	default:
+		bad("PREGON_MONITORING_WRITE", "want true or false, got %q", v)
+	}
+	switch c.LogFormat {
+	case "", "json", "text":
+	default:
+		bad("PREGON_LOG_FORMAT", "want json or text, got %q", c.LogFormat)
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.HTTPAddr

@@ -14,7 +14,9 @@ import (
 
 	"github.com/pregon/pregon/api"
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/internal/logging"
 	"github.com/pregon/pregon/links"
+	"github.com/pregon/pregon/metrics"
 	"github.com/pregon/pregon/queue"
 	"github.com/pregon/pregon/ratelimit"
 	"github.com/pregon/pregon/store"
@@ -29,10 +31,12 @@ const (
 	roleWorker
 )
 
-func newLogger(w io.Writer, level string) *slog.Logger {
+// newLogger returns the process's logger on w: JSON, or text on a terminal
+// or as format says, with email addresses masked unless level is debug.
+func newLogger(w io.Writer, level, format string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	return logging.New(w, logging.Options{Level: l, Format: format, KeepEmails: l <= slog.LevelDebug})
 }
 
 func openStore(ctx context.Context, cfg *config) (*store.Store, func(), error) {
@@ -89,6 +93,7 @@ type parts struct {
 	renderer *templates.Renderer
 	links    *links.Signer
 	service  *dispatcher.Service
+	metrics  *metrics.Metrics
 }
 
 // serve runs the API, the workers, or both, until ctx ends.
@@ -100,7 +105,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	var workerID string // the id in this worker's claims, on each of its log lines
+	if roles&roleWorker != 0 {
+		workerID = dispatcher.NewWorkerID()
+		log = log.With("worker", workerID)
+	}
 	log.Info("pregon starting", readVersion().attrs()...)
 	st, closeRedis, err := openStore(ctx, cfg)
 	if err != nil {
@@ -122,10 +132,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if p.links, err = openLinks(ctx, cfg, st, log, p.now); err != nil {
 		return err
 	}
+	if p.metrics, err = newMetrics(st, p.now); err != nil {
+		return err
+	}
+	p.limiter.OnWait = p.metrics.RateLimitWait
 	var senders channels
 	if roles&roleWorker != 0 {
 		var closeChannels func()
-		if senders, closeChannels, err = openChannels(cfg, log, p.limiter, p.now); err != nil {
+		if senders, closeChannels, err = openChannels(cfg, log, p.limiter, p.now, p.metrics); err != nil {
 			return err
 		}
 		defer closeChannels()
@@ -135,15 +149,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		Logger: log, Now: p.now, Links: p.links,
 		MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase, Backoff: queue.Backoff, BatchSize: cfg.BatchSize,
 		MessageIDDomain: domainOf(cfg.From.Address), ClaimTimeout: cfg.ClaimTimeout,
+		Observer: p.metrics, WorkerID: workerID,
 	})
 	if err != nil {
 		return err
 	}
 
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	if cfg.PprofAddr != "" {
 		srv := startPprof(cfg.PprofAddr, log, errc)
 		defer srv.Close()
+	}
+	if cfg.MetricsAddr != "" {
+		srv := startMetrics(cfg.MetricsAddr, p.metrics, log, errc)
+		defer srv.Close()
+	} else if roles&roleAPI == 0 {
+		log.Info("metrics are not served: set PREGON_METRICS_ADDR to serve this worker's /metrics")
 	}
 	var httpSrv *http.Server
 	if roles&roleAPI != 0 {
@@ -192,7 +213,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 // sent on errc.
 func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 	h, err := api.New(api.Config{Store: p.store, Sender: p.service, Previewer: p.renderer, Logger: p.log, Now: p.now,
-		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies})
+		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
+		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite)})
 	if err != nil {
 		return nil, err
 	}
@@ -208,6 +230,15 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		}
 	}()
 	return srv, nil
+}
+
+// apiMetrics is /metrics on the API address, for admin tokens, unless
+// PREGON_METRICS_ADDR serves it.
+func (p *parts) apiMetrics() http.Handler {
+	if p.cfg.MetricsAddr != "" {
+		return nil
+	}
+	return p.metrics.Handler()
 }
 
 // startWorkers starts the queue's workers and the sweeper, which runs until
