@@ -56,11 +56,11 @@ func (s *Service) StartHeartbeat(ctx context.Context) (stop func(leave bool), er
 			case <-t.C:
 			}
 			if err := s.cfg.Store.Heartbeat(ctx, id, ttl); err != nil && ctx.Err() == nil {
-				s.log.Warn("cannot renew this worker's liveness key", "worker", id, "error", err)
+				s.log.Warn("cannot renew this worker's liveness key", "error", err)
 			}
 		}
 	})
-	s.log.Info("worker liveness", "worker", id, "ttl", ttl.String())
+	s.log.Info("worker liveness", "ttl", ttl.String())
 	return func(leave bool) {
 		cancel()
 		wg.Wait()
@@ -68,7 +68,7 @@ func (s *Service) StartHeartbeat(ctx context.Context) (stop func(leave bool), er
 			lctx, done := context.WithTimeout(context.Background(), 5*time.Second)
 			defer done()
 			if err := s.cfg.Store.Leave(lctx, id); err != nil {
-				s.log.Warn("cannot remove this worker's liveness key", "worker", id, "error", err)
+				s.log.Warn("cannot remove this worker's liveness key", "error", err)
 			}
 		}
 	}, nil

@@ -48,7 +48,9 @@ type Config struct {
 	// gone (see LivenessTTL) loses its claims at once.
 	ClaimTimeout time.Duration
 	// WorkerID names this process in the claims it makes (default
-	// NewWorkerID()): unique per process start.
+	// NewWorkerID()): unique per process start. The dispatcher does not add
+	// it to its log lines: give it a Logger that carries it (serve adds
+	// "worker" to every line of a worker process).
 	WorkerID string
 	// LivenessTTL is how long this worker's liveness key lives in Redis
 	// without renewal (default 10s; it is renewed every third of it, see
