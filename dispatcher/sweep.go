@@ -113,20 +113,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 
 // eachStalled calls fn with each page of the stalled deliveries of a release.
 func (s *Service) eachStalled(ctx context.Context, rid string, rule StallRule, fn func([]Ref) error) error {
-	cursor := ""
-	for {
-		refs, next, err := s.cfg.Store.Stalled(ctx, rid, cursor, 1000, rule)
-		if err != nil {
-			return err
-		}
-		if err := fn(refs); err != nil {
-			return err
-		}
-		if next == "" {
-			return nil
-		}
-		cursor = next
-	}
+	return eachPage(func(cursor string) ([]Ref, string, error) {
+		return s.cfg.Store.Stalled(ctx, rid, cursor, 1000, rule)
+	}, fn)
 }
 
 // RunSweeper sweeps every interval (at most a quarter of the liveness TTL,

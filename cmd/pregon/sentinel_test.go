@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pregon/pregon/internal/redistest"
+	"github.com/pregon/pregon/internal/testkit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -22,7 +24,7 @@ import (
 func TestRedisSentinelURL(t *testing.T) {
 	master := redistest.Start(t)
 	_, mport, _ := net.SplitHostPort(master.Addr)
-	sport := freeAddr(t)[len("127.0.0.1:"):]
+	sport := strconv.Itoa(testkit.FreePort(t))
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "sentinel.conf")
 	body := fmt.Sprintf("port %s\nbind 127.0.0.1\ndir %s\nsentinel monitor pregon 127.0.0.1 %s 1\n", sport, dir, mport)

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pregon/pregon/internal/testkit"
 )
 
 // Server is a running redis-server.
@@ -57,10 +59,7 @@ func StartWith(tb testing.TB, opts Options) *Server {
 		tb.Fatalf("redis-server not found (install the redis-server package): %v", err)
 	}
 	s := &Server{Dir: tb.TempDir()}
-	port, err := freePort()
-	if err != nil {
-		tb.Fatalf("free port: %v", err)
-	}
+	port := testkit.FreePort(tb)
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	s.args = []string{
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", s.Dir,
@@ -143,15 +142,6 @@ func (s *Server) Restart(tb testing.TB) {
 	if err := s.start(tb); err != nil {
 		tb.Fatal(err)
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func tail(path string) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/pregon/pregon/internal/smtptest"
+	"github.com/pregon/pregon/internal/testkit"
 )
 
 const wait = 10 * time.Second
@@ -187,23 +188,11 @@ func TestServerTLS(t *testing.T) {
 	}
 }
 
-// fatalRecorder records Fatalf instead of stopping the test.
-type fatalRecorder struct {
-	testing.TB
-	failed string
-}
-
-func (f *fatalRecorder) Helper() {}
-func (f *fatalRecorder) Fatalf(format string, args ...any) {
-	f.failed = fmt.Sprintf(format, args...)
-}
-
 func TestWaitForTimesOut(t *testing.T) {
 	s := smtptest.Start(t)
-	rec := &fatalRecorder{TB: t}
-	s.WaitFor(rec, 1, 10*time.Millisecond)
-	if !strings.Contains(rec.failed, "got 0") {
-		t.Errorf("WaitFor did not fail the test: %q", rec.failed)
+	msg := testkit.Failure(t, func(tb testing.TB) { s.WaitFor(tb, 1, 10*time.Millisecond) })
+	if !strings.Contains(msg, "got 0") {
+		t.Errorf("WaitFor did not fail the test: %q", msg)
 	}
 }
 
