@@ -124,7 +124,24 @@ func (s *Service) eachStalled(ctx context.Context, rid string, rule StallRule, f
 // them sweep at a time.
 func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 	interval = min(interval, s.cfg.LivenessTTL/4)
-	t := time.NewTicker(interval)
+	every(ctx, interval, func() {
+		ok, err := s.cfg.Store.TryLock(ctx, "sweep", interval*9/10)
+		if err != nil {
+			s.log.Warn("sweeper: cannot take its lock", "error", err)
+			return
+		}
+		if !ok {
+			return
+		}
+		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("sweeper failed", "error", err)
+		}
+	})
+}
+
+// every calls fn every d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -132,16 +149,6 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		ok, err := s.cfg.Store.TryLock(ctx, "sweep", interval*9/10)
-		if err != nil {
-			s.log.Warn("sweeper: cannot take its lock", "error", err)
-			continue
-		}
-		if !ok {
-			continue
-		}
-		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("sweeper failed", "error", err)
-		}
+		fn()
 	}
 }
