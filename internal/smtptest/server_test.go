@@ -78,13 +78,8 @@ func TestServerHandlers(t *testing.T) {
 		wantCodes []int // per attempt; 0 means accepted, -1 means no reply
 	}{
 		{
-			name: "451 then accept",
-			rcpt: func(_ string, attempt int) *smtp.SMTPError {
-				if attempt == 1 {
-					return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
-				}
-				return nil
-			},
+			name:      "451 then accept",
+			rcpt:      smtptest.FirstAttempt(&smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}),
 			wantCodes: []int{451, 0},
 		},
 		{
@@ -95,13 +90,8 @@ func TestServerHandlers(t *testing.T) {
 			wantCodes: []int{550, 550},
 		},
 		{
-			name: "554 after data",
-			data: func(_ string, attempt int) *smtp.SMTPError {
-				if attempt == 1 {
-					return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "content rejected"}
-				}
-				return nil
-			},
+			name:      "554 after data",
+			data:      smtptest.FirstAttempt(&smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "content rejected"}),
 			wantCodes: []int{554, 0},
 		},
 		{
