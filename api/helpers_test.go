@@ -157,16 +157,15 @@ func (h *harness) serve(r *http.Request) *httptest.ResponseRecorder {
 
 func checkSecurityHeaders(t *testing.T, w *httptest.ResponseRecorder) {
 	t.Helper()
-	checkHeaders(t, w, map[string]string{
-		"X-Content-Type-Options":  "nosniff",
-		"Cache-Control":           "no-store",
-		"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-	})
+	checkHeaders(t, w, map[string]string{"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"})
 }
 
-// checkHeaders checks that w has each header of want with its value.
+// checkHeaders checks that w has the headers every answer has
+// (X-Content-Type-Options: nosniff, Cache-Control: no-store) and each
+// header of want with its value.
 func checkHeaders(t *testing.T, w *httptest.ResponseRecorder, want map[string]string) {
 	t.Helper()
+	want["X-Content-Type-Options"], want["Cache-Control"] = "nosniff", "no-store"
 	for k, v := range want {
 		if got := w.Header().Get(k); got != v {
 			t.Errorf("%s = %q, want %q", k, got, v)

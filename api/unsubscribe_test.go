@@ -47,11 +47,9 @@ func (h *harness) page(method, path, ctype, body string, header http.Header, sta
 func checkPageHeaders(t *testing.T, w *httptest.ResponseRecorder) {
 	t.Helper()
 	checkHeaders(t, w, map[string]string{
-		"Content-Type":           "text/html; charset=utf-8",
-		"X-Content-Type-Options": "nosniff",
-		"Cache-Control":          "no-store",
-		"Referrer-Policy":        "no-referrer",
-		"X-Frame-Options":        "DENY",
+		"Content-Type":    "text/html; charset=utf-8",
+		"Referrer-Policy": "no-referrer",
+		"X-Frame-Options": "DENY",
 	})
 	csp := w.Header().Get("Content-Security-Policy")
 	for _, want := range []string{"default-src 'none'", "style-src 'sha256-", "form-action 'self'", "frame-ancestors 'none'"} {
