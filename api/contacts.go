@@ -47,16 +47,6 @@ type SuppressedRow struct {
 	Reason string `json:"reason"`
 }
 
-// contactInput is one contact of a JSON upload.
-type contactInput struct {
-	Email      string            `json:"email"`
-	Name       string            `json:"name"`
-	Outlet     string            `json:"outlet"`
-	Language   string            `json:"language"`
-	Tags       []string          `json:"tags"`
-	Attributes map[string]string `json:"attributes"`
-}
-
 // importTimeout bounds the reading and writing of one import request, in
 // place of the server's shorter timeouts: a 10 MiB upload of 800,000 rows
 // takes seconds to save, more on a slow link or a busy Redis.
@@ -179,7 +169,7 @@ func parseJSONContacts(ctx context.Context, data []byte, im *importer) error {
 		if err := dec.Decode(&raw); err != nil {
 			return jsonStreamError(data, dec, err, row)
 		}
-		var in contactInput
+		var in dispatcher.Contact // as sent: contactOf checks it
 		if err := decodeJSON(raw, &in); err != nil {
 			if p, ok := err.(*Problem); ok {
 				p.Detail = fmt.Sprintf("Contact %d: %s", row, p.Detail)

@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pregon/pregon/dispatcher"
 )
 
 // csvColumns are the columns a contact CSV may have; others are ignored.
@@ -74,7 +76,7 @@ func parseCSV(ctx context.Context, data []byte, im *importer) error {
 			continue
 		}
 		line, _ := rd.FieldPos(0)
-		err = im.add(ctx, line, contactInput{
+		err = im.add(ctx, line, dispatcher.Contact{
 			Email:    cell("email"),
 			Name:     cell("name"),
 			Outlet:   cell("outlet"),

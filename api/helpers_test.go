@@ -1,19 +1,18 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pregon/pregon/auth"
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/internal/testkit"
 	"github.com/pregon/pregon/links"
 )
 
@@ -35,44 +34,9 @@ type harness struct {
 	srv    *Server
 	store  *memStore
 	sender *fakeSender
-	logs   *syncBuffer
+	logs   *testkit.Buffer
 	links  *links.Signer
-	clock  *testClock // the links signer's clock
-}
-
-// testClock is a clock a test can move.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	clock  *testkit.Clock // the links signer's clock
 }
 
 // newHarness returns a Server over fakes; mod may change its Config.
@@ -84,8 +48,8 @@ func newHarness(t *testing.T, mod ...func(*Config)) *harness {
 	st.addToken(coordToken, auth.RoleCoordinator)
 	st.addToken(viewerToken, auth.RoleViewer)
 	st.addToken(oddToken, "guest")
-	h := &harness{t: t, store: st, sender: &fakeSender{store: st}, logs: &syncBuffer{}, clock: &testClock{t: t0}}
-	signer, err := links.New([]byte(linksSecret), "https://prensa.example.org", h.clock.now, 0)
+	h := &harness{t: t, store: st, sender: &fakeSender{store: st}, logs: &testkit.Buffer{}, clock: testkit.NewClock(t0)}
+	signer, err := links.New([]byte(linksSecret), "https://prensa.example.org", h.clock.Now, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,11 +157,16 @@ func (h *harness) serve(r *http.Request) *httptest.ResponseRecorder {
 
 func checkSecurityHeaders(t *testing.T, w *httptest.ResponseRecorder) {
 	t.Helper()
-	for k, v := range map[string]string{
-		"X-Content-Type-Options":  "nosniff",
-		"Cache-Control":           "no-store",
-		"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-	} {
+	checkHeaders(t, w, map[string]string{"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"})
+}
+
+// checkHeaders checks that w has the headers every answer has
+// (X-Content-Type-Options: nosniff, Cache-Control: no-store) and each
+// header of want with its value.
+func checkHeaders(t *testing.T, w *httptest.ResponseRecorder, want map[string]string) {
+	t.Helper()
+	want["X-Content-Type-Options"], want["Cache-Control"] = "nosniff", "no-store"
+	for k, v := range want {
 		if got := w.Header().Get(k); got != v {
 			t.Errorf("%s = %q, want %q", k, got, v)
 		}

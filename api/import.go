@@ -80,7 +80,7 @@ func (im *importer) firstSeen(email string) bool {
 
 // add validates one row and queues it for saving unless its email was seen
 // before; a full batch is saved at once. It returns only a store error.
-func (im *importer) add(ctx context.Context, row int, in contactInput) error {
+func (im *importer) add(ctx context.Context, row int, in dispatcher.Contact) error {
 	im.last = row
 	raw := strings.TrimSpace(in.Email)
 	c, msg := contactOf(in)
@@ -134,9 +134,9 @@ func (im *importer) suppressed(row int, email, reason string) {
 	im.res.Suppressed = append(im.res.Suppressed, SuppressedRow{Row: row, Email: email, Reason: reason})
 }
 
-// contactOf validates one row and returns the contact to store, or the
-// message that refuses the row.
-func contactOf(in contactInput) (dispatcher.Contact, string) {
+// contactOf validates one row, as it was sent, and returns the contact to
+// store, or the message that refuses the row.
+func contactOf(in dispatcher.Contact) (dispatcher.Contact, string) {
 	email, err := dispatcher.NormalizeEmail(in.Email)
 	if err != nil {
 		return dispatcher.Contact{}, err.Error()

@@ -14,6 +14,7 @@ import (
 	"github.com/pregon/pregon/auth"
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/internal/redistest"
+	"github.com/pregon/pregon/internal/testkit"
 	"github.com/pregon/pregon/queue"
 	"github.com/pregon/pregon/ratelimit"
 	"github.com/pregon/pregon/store"
@@ -29,7 +30,7 @@ type redisAPI struct {
 	srv   *Server
 	redis *redistest.Server
 	store *store.Store
-	logs  *syncBuffer
+	logs  *testkit.Buffer
 }
 
 func newRedisAPI(t testing.TB, mod ...func(*Config)) *redisAPI {
@@ -47,7 +48,7 @@ func newRedisAPI(t testing.TB, mod ...func(*Config)) *redisAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	svc, err := dispatcher.NewService(dispatcher.Config{Store: st, Queue: queue.NewClient(rdb), Renderer: renderer, Logger: log})
 	if err != nil {

@@ -19,37 +19,20 @@ const (
 	maxAudience  = 1000      // ids per audience kind
 )
 
-type translationInput struct {
-	Language string `json:"language"`
-	Title    string `json:"title"`
-	Summary  string `json:"summary"`
-	Body     string `json:"body"`
-}
-
-type contactBlockInput struct {
-	Name  string `json:"name"`
-	Email string `json:"email"`
-	Phone string `json:"phone"`
-}
-
-type audiencesInput struct {
-	Lists            []string `json:"lists"`
-	EarlyLists       []string `json:"early_lists"`
-	TelegramChannels []string `json:"telegram_channels"`
-}
-
-// releaseInput is the body of POST /v1/releases.
+// releaseInput is the body of POST /v1/releases. Its translations,
+// contact and audiences decode into the domain's types, and release checks
+// and trims them.
 type releaseInput struct {
-	Title        string             `json:"title"`
-	Summary      string             `json:"summary"`
-	Body         string             `json:"body"`
-	Language     string             `json:"language"`
-	Translations []translationInput `json:"translations"`
-	Contact      *contactBlockInput `json:"contact"`
-	SourceURL    string             `json:"source_url"`
-	Audiences    audiencesInput     `json:"audiences"`
-	EmbargoUntil *string            `json:"embargo_until"`
-	Send         bool               `json:"send"`
+	Title        string                   `json:"title"`
+	Summary      string                   `json:"summary"`
+	Body         string                   `json:"body"`
+	Language     string                   `json:"language"`
+	Translations []dispatcher.Translation `json:"translations"`
+	Contact      *dispatcher.PressContact `json:"contact"`
+	SourceURL    string                   `json:"source_url"`
+	Audiences    dispatcher.Audiences     `json:"audiences"`
+	EmbargoUntil *string                  `json:"embargo_until"`
+	Send         bool                     `json:"send"`
 }
 
 // release validates in, looking up the lists and channels it names, and

@@ -23,7 +23,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	h := newHarness(t)
 	list := h.newList("Prensa")
 	good := h.unsubscribePath("ana@example.org")
-	forger, err := links.New([]byte("guessed-secret-0123456789"), "https://prensa.example.org", h.clock.now, 0)
+	forger, err := links.New([]byte("guessed-secret-0123456789"), "https://prensa.example.org", h.clock.Now, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	h.store.listsErr, h.store.panicLists = nil, true
 	req("GET", "/v1/lists", "Bearer "+adminToken, "")
 	h.store.panicLists = false
-	h.clock.add(links.DefaultTTL)
+	h.clock.Add(links.DefaultTTL)
 	req("POST", good, "", "List-Unsubscribe=One-Click") // expired
 
 	logs := h.logs.String()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pregon/pregon/auth"
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/internal/testkit"
 )
 
 // The token methods of the in-memory Store (see fakes_test.go).
@@ -131,8 +132,8 @@ func TestTokensListAndRevoke(t *testing.T) {
 // TestExpiredToken checks that a token works until its expiry and answers
 // 401, saying it expired, from that moment on.
 func TestExpiredToken(t *testing.T) {
-	clock := &testClock{t: t0}
-	h := newHarness(t, func(c *Config) { c.Now = clock.now })
+	clock := testkit.NewClock(t0)
+	h := newHarness(t, func(c *Config) { c.Now = clock.Now })
 	const secret = "pgn_expiring"
 	exp := t0.Add(time.Hour)
 	h.store.tokens[auth.Hash(secret)] = &auth.Token{ID: "tok_exp", Name: "ci", Role: auth.RoleViewer, ExpiresAt: &exp}
@@ -141,9 +142,7 @@ func TestExpiredToken(t *testing.T) {
 		at   time.Duration
 		want int
 	}{{0, 200}, {time.Hour - time.Millisecond, 200}, {time.Hour, 401}, {48 * time.Hour, 401}} {
-		clock.mu.Lock()
-		clock.t = t0.Add(tc.at)
-		clock.mu.Unlock()
+		clock.Set(t0.Add(tc.at))
 		w := h.do("GET", "/v1/lists", secret, "", "")
 		if w.Code != tc.want {
 			t.Errorf("at +%v: %d, want %d", tc.at, w.Code, tc.want)
@@ -157,18 +156,18 @@ func TestExpiredToken(t *testing.T) {
 // TestTokenLastUsedOncePerMinute checks that requests record a token's use
 // at most once a minute.
 func TestTokenLastUsedOncePerMinute(t *testing.T) {
-	clock := &testClock{t: t0}
+	clock := testkit.NewClock(t0)
 	var counter *touchCounter
 	h := newHarness(t, func(c *Config) {
 		counter = &touchCounter{memStore: c.Store.(*memStore)}
-		c.Store, c.Now = counter, clock.now
+		c.Store, c.Now = counter, clock.Now
 	})
 	steps := []struct {
 		advance time.Duration
 		touches int // in all, after five requests
 	}{{0, 1}, {30 * time.Second, 1}, {30 * time.Second, 2}, {59 * time.Second, 2}, {time.Second, 3}}
 	for i, st := range steps {
-		clock.add(st.advance)
+		clock.Add(st.advance)
 		for range 5 {
 			if w := h.do("GET", "/v1/lists", viewerToken, "", ""); w.Code != http.StatusOK {
 				t.Fatalf("step %d: %d", i, w.Code)

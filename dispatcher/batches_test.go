@@ -2,8 +2,6 @@ package dispatcher_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -37,6 +35,17 @@ func (q *recordingQueue) take() []dispatcher.Batch {
 	bs := q.batches
 	q.batches, q.delays = nil, nil
 	return bs
+}
+
+// oneQueuedEmail creates a release with one queued email delivery and
+// returns the ids of both.
+func oneQueuedEmail(t *testing.T, s *store.Store) (rid, id string) {
+	t.Helper()
+	rid, chans := mixedRelease(t, s, 1, 0, dispatcher.DeliveryQueued)
+	for k := range chans {
+		id = k
+	}
+	return rid, id
 }
 
 // mixedRelease stores a sending, fully planned release with nEmail email
@@ -117,11 +126,7 @@ func TestBatchesCarryTheirChannel(t *testing.T) {
 			st := store.New(rdb, nil)
 			q := &recordingQueue{}
 			later := func() time.Time { return time.Now().Add(time.Hour) } // every release is idle
-			svc, err := dispatcher.NewService(dispatcher.Config{Store: st, Queue: q, Now: later, BatchSize: 4,
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-			if err != nil {
-				t.Fatal(err)
-			}
+			svc := newService(t, dispatcher.Config{Store: st, Queue: q, Now: later, BatchSize: 4}, false)
 			rid, chans := mixedRelease(t, st, 9, 3, tt.st)
 			if err := tt.run(ctx, svc, rid); err != nil {
 				t.Fatal(err)

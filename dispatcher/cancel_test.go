@@ -2,7 +2,6 @@ package dispatcher_test
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
 
@@ -32,24 +31,15 @@ func (c *cancelMidPlanning) Members(ctx context.Context, listID, cursor string, 
 func TestCancelDuringPlanning(t *testing.T) {
 	h := newIdleHarness(t, dispatcher.Config{}) // no workers: nothing but the planner moves deliveries
 	ctx := context.Background()
-	var emails []string
-	for i := range 2500 {
-		emails = append(emails, fmt.Sprintf("p%04d@example.org", i))
-	}
-	rid := h.release(t, dispatcher.Audiences{Lists: []string{h.list(t, emails...)}})
-	if _, err := h.svc.Send(ctx, rid, nil); err != nil {
-		t.Fatal(err)
-	}
+	emails := addresses("p%04d@example.org", 2500)
+	rid := h.sendTo(t, emails...)
 	wrapped := &cancelMidPlanning{Store: h.store}
 	wrapped.hook = func() {
 		if _, err := h.svc.Cancel(ctx, rid); err != nil {
 			t.Errorf("cancel: %v", err)
 		}
 	}
-	svc, err := dispatcher.NewService(dispatcher.Config{Store: wrapped, Queue: h.queue, Logger: h.log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := newService(t, dispatcher.Config{Store: wrapped, Queue: h.queue, Logger: h.log}, false)
 	if err := svc.Dispatch(ctx, rid); err != nil {
 		t.Fatal(err)
 	}

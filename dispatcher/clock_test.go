@@ -3,15 +3,12 @@ package dispatcher_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/internal/redistest"
 	"github.com/pregon/pregon/store"
-	"github.com/pregon/pregon/templates"
 )
 
 // transientEmail fails every send transiently.
@@ -29,22 +26,11 @@ func TestRetryDelayUsesTheInjectedClock(t *testing.T) {
 	rdb := redistest.Start(t).Client(t)
 	st := store.New(rdb, nil)
 	q := &recordingQueue{}
-	r, err := templates.New()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ahead := func() time.Time { return time.Now().Add(24 * time.Hour) }
 	const backoff = 40 * time.Second
-	svc, err := dispatcher.NewService(dispatcher.Config{Store: st, Queue: q, Now: ahead, Renderer: r, Email: transientEmail{},
-		Backoff: func(time.Duration, int) time.Duration { return backoff }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rid, chans := mixedRelease(t, st, 1, 0, dispatcher.DeliveryQueued)
-	var id string
-	for k := range chans {
-		id = k
-	}
+	svc := newService(t, dispatcher.Config{Store: st, Queue: q, Now: ahead, Email: transientEmail{},
+		Backoff: func(time.Duration, int) time.Duration { return backoff }}, true)
+	rid, id := oneQueuedEmail(t, st)
 	if err := svc.Deliver(ctx, dispatcher.Batch{ReleaseID: rid, Channel: dispatcher.ChannelEmail, IDs: []string{id}}); err != nil {
 		t.Fatal(err)
 	}

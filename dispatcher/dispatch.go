@@ -101,12 +101,14 @@ type planner struct {
 }
 
 func (p *planner) list(ctx context.Context, listID string) error {
-	cursor := ""
-	for {
+	members := func(cursor string) ([]Member, string, error) {
 		ms, next, err := p.s.cfg.Store.Members(ctx, listID, cursor, pageSize)
 		if err != nil {
-			return fmt.Errorf("plan list %s: %w", listID, err)
+			return nil, "", fmt.Errorf("plan list %s: %w", listID, err)
 		}
+		return ms, next, nil
+	}
+	return eachPage(members, func(ms []Member) error {
 		emails := make([]string, len(ms))
 		for i, m := range ms {
 			emails[i] = m.Email
@@ -138,11 +140,8 @@ func (p *planner) list(ctx context.Context, listID string) error {
 				return err
 			}
 		}
-		if next == "" {
-			return nil
-		}
-		cursor = next
-	}
+		return nil
+	})
 }
 
 func (p *planner) enqueue(ctx context.Context, n int) error {

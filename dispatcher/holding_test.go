@@ -3,8 +3,6 @@ package dispatcher_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,7 +10,6 @@ import (
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/internal/redistest"
 	"github.com/pregon/pregon/store"
-	"github.com/pregon/pregon/templates"
 )
 
 // noRenewals is a Store whose claim renewals fail, as while Redis is frozen.
@@ -45,23 +42,11 @@ func TestOwnStaleClaimIsNotTakenOver(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(redistest.Start(t).Client(t), nil)
 	q := &recordingQueue{}
-	r, err := templates.New()
-	if err != nil {
-		t.Fatal(err)
-	}
 	mail := &heldEmail{entered: make(chan struct{}), release: make(chan struct{})}
 	var offset atomic.Int64 // the clock jumps past the claim timeout
 	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	svc, err := dispatcher.NewService(dispatcher.Config{Store: noRenewals{st}, Queue: q, Now: now, Renderer: r, Email: mail,
-		ClaimTimeout: time.Minute, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rid, chans := mixedRelease(t, st, 1, 0, dispatcher.DeliveryQueued)
-	var id string
-	for k := range chans {
-		id = k
-	}
+	svc := newService(t, dispatcher.Config{Store: noRenewals{st}, Queue: q, Now: now, Email: mail, ClaimTimeout: time.Minute}, true)
+	rid, id := oneQueuedEmail(t, st)
 	batch := dispatcher.Batch{ReleaseID: rid, Channel: dispatcher.ChannelEmail, IDs: []string{id}}
 	done := make(chan error, 1)
 	go func() { done <- svc.Deliver(ctx, batch) }()

@@ -47,18 +47,11 @@ func (s *Service) StartHeartbeat(ctx context.Context) (stop func(leave bool), er
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(ttl / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+		every(ctx, ttl/3, func() {
 			if err := s.cfg.Store.Heartbeat(ctx, id, ttl); err != nil && ctx.Err() == nil {
 				s.log.Warn("cannot renew this worker's liveness key", "error", err)
 			}
-		}
+		})
 	})
 	s.log.Info("worker liveness", "ttl", ttl.String())
 	return func(leave bool) {

@@ -2,8 +2,6 @@ package dispatcher_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"sort"
 	"strings"
 	"testing"
@@ -26,18 +24,10 @@ func TestSweepTakesOverDeadWorker(t *testing.T) {
 	// The sweeping worker has been alive for an hour (its clock is an hour
 	// ahead of its first heartbeat), and claims go stale after two.
 	later := func() time.Time { return time.Now().Add(time.Hour) }
-	svc, err := dispatcher.NewService(dispatcher.Config{Store: st, Queue: q, Now: later, ClaimTimeout: 2 * time.Hour, WorkerID: "sweeper:1:cc",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := newService(t, dispatcher.Config{Store: st, Queue: q, Now: later, ClaimTimeout: 2 * time.Hour, WorkerID: "sweeper:1:cc"}, false)
 	// Another sweeper whose heartbeats began just now (as after a freeze of
 	// Redis, when every key had expired): it does not judge others yet.
-	young, err := dispatcher.NewService(dispatcher.Config{Store: st, Queue: q, ClaimTimeout: 2 * time.Hour, WorkerID: "young:1:dd",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	young := newService(t, dispatcher.Config{Store: st, Queue: q, ClaimTimeout: 2 * time.Hour, WorkerID: "young:1:dd"}, false)
 	rid, chans := mixedRelease(t, st, 4, 0, dispatcher.DeliveryQueued)
 	var ids []string
 	for id := range chans {
@@ -98,11 +88,7 @@ func TestHeartbeat(t *testing.T) {
 	ctx := context.Background()
 	rdb := redistest.Start(t).Client(t)
 	st := store.New(rdb, nil)
-	svc, err := dispatcher.NewService(dispatcher.Config{Store: st, Queue: &recordingQueue{}, LivenessTTL: 3 * time.Second,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := newService(t, dispatcher.Config{Store: st, Queue: &recordingQueue{}, LivenessTTL: 3 * time.Second}, false)
 	key := "pregon:worker:" + svc.WorkerID()
 	stop, err := svc.StartHeartbeat(ctx)
 	if err != nil {

@@ -40,10 +40,7 @@ func TestInterleavedRetriesDoNotStickSending(t *testing.T) {
 		}
 		return nil
 	})
-	rid := h.release(t, dispatcher.Audiences{Lists: []string{h.list(t, "ok@example.org", "gone@example.org")}})
-	if _, err := h.svc.Send(ctx, rid, nil); err != nil {
-		t.Fatal(err)
-	}
+	rid := h.sendTo(t, "ok@example.org", "gone@example.org")
 	if rel := h.wait(t, rid); rel.Status != dispatcher.ReleaseSentWithFailures {
 		t.Fatalf("release %s, want sent_with_failures", rel.Status)
 	}
@@ -55,10 +52,7 @@ func TestInterleavedRetriesDoNotStickSending(t *testing.T) {
 			t.Errorf("after the first retry: release %s, want sent", rel.Status)
 		}
 	}}
-	second, err := dispatcher.NewService(dispatcher.Config{Store: stale, Queue: h.queue, Logger: h.log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := newService(t, dispatcher.Config{Store: stale, Queue: h.queue, Logger: h.log}, false)
 	if n, err := second.Retry(ctx, rid); err != nil || n != 0 {
 		t.Errorf("second retry = %d, %v; want 0", n, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/internal/testkit"
 	"github.com/pregon/pregon/mock"
 )
 
@@ -20,7 +21,7 @@ var t0 = time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
 // channels that succeed unless told otherwise, and a clock that moves only
 // when the test moves it.
 type rig struct {
-	clock  *mock.Clock
+	clock  *testkit.Clock
 	mem    *mock.MemStore
 	store  *mock.Store
 	queue  *mock.Queue
@@ -30,7 +31,7 @@ type rig struct {
 }
 
 func newRig() *rig {
-	clock := mock.NewClock(t0)
+	clock := testkit.NewClock(t0)
 	mem := mock.NewMemStore(clock.Now)
 	return &rig{
 		clock: clock, mem: mem, store: mock.NewStore(mem), queue: mock.NewQueue(), render: mock.NewRenderer(),

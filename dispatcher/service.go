@@ -218,14 +218,24 @@ func (s *Service) Retry(ctx context.Context, id string) (int, error) {
 	return n, nil
 }
 
+// eachDeliveryPage calls fn with each page of a release's delivery ids.
 func (s *Service) eachDeliveryPage(ctx context.Context, rid string, fn func(ids []string) error) error {
+	return eachPage(func(cursor string) ([]string, string, error) {
+		return s.cfg.Store.DeliveryIDs(ctx, rid, cursor, 1000)
+	}, fn)
+}
+
+// eachPage calls fn with each page that page answers for a cursor ("" for
+// the first), following the next cursor until it is "", and stops at the
+// first error of either.
+func eachPage[T any](page func(cursor string) ([]T, string, error), fn func([]T) error) error {
 	cursor := ""
 	for {
-		ids, next, err := s.cfg.Store.DeliveryIDs(ctx, rid, cursor, 1000)
+		items, next, err := page(cursor)
 		if err != nil {
 			return err
 		}
-		if err := fn(ids); err != nil {
+		if err := fn(items); err != nil {
 			return err
 		}
 		if next == "" {

@@ -122,6 +122,47 @@ func (h *harness) release(t *testing.T, aud dispatcher.Audiences) string {
 	return r.ID
 }
 
+// newService returns the service of cfg, with a logger that discards when
+// cfg has none, and the templates' renderer when withRenderer; it fails
+// the test when cfg is refused.
+func newService(t *testing.T, cfg dispatcher.Config, withRenderer bool) *dispatcher.Service {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if withRenderer {
+		r, err := templates.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Renderer = r
+	}
+	svc, err := dispatcher.NewService(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// sendTo creates a release to a new press list of emails and sends it.
+func (h *harness) sendTo(t *testing.T, emails ...string) string {
+	t.Helper()
+	rid := h.release(t, dispatcher.Audiences{Lists: []string{h.list(t, emails...)}})
+	if _, err := h.svc.Send(context.Background(), rid, nil); err != nil {
+		t.Fatal(err)
+	}
+	return rid
+}
+
+// addresses returns n addresses made from format and 0…n-1.
+func addresses(format string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf(format, i)
+	}
+	return out
+}
+
 // wait waits until the release reaches a final status and returns it.
 func (h *harness) wait(t *testing.T, id string) *dispatcher.Release {
 	t.Helper()
@@ -203,10 +244,7 @@ func TestRetriesAndClassification(t *testing.T) {
 func TestSendTwiceAndTaskRerunSendNothingAgain(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	var emails []string
-	for i := range 20 {
-		emails = append(emails, fmt.Sprintf("p%02d@example.org", i))
-	}
+	emails := addresses("p%02d@example.org", 20)
 	a := h.list(t, emails...)
 	b := h.list(t, emails[:10]...) // the first ten are on both lists
 	rid := h.release(t, dispatcher.Audiences{Lists: []string{a, b}})
@@ -280,10 +318,7 @@ func TestSuppressedAddressIsRecordedNotMailed(t *testing.T) {
 	if err := h.store.Suppress(ctx, "quit@example.org", "unsubscribed"); err != nil {
 		t.Fatal(err)
 	}
-	rid := h.release(t, dispatcher.Audiences{Lists: []string{h.list(t, "quit@example.org", "stay@example.org")}})
-	if _, err := h.svc.Send(ctx, rid, nil); err != nil {
-		t.Fatal(err)
-	}
+	rid := h.sendTo(t, "quit@example.org", "stay@example.org")
 	rel := h.wait(t, rid)
 	if rel.Status != dispatcher.ReleaseSent || rel.Counts.ByStatus[dispatcher.DeliverySuppressed] != 1 || rel.Counts.ByStatus[dispatcher.DeliverySent] != 1 {
 		t.Fatalf("release %s counts %+v; want sent with 1 sent, 1 suppressed", rel.Status, rel.Counts.ByStatus)
@@ -301,14 +336,8 @@ func TestSuppressedAddressIsRecordedNotMailed(t *testing.T) {
 func TestSweeperRecoversLostTasksAndDeadClaims(t *testing.T) {
 	h := newIdleHarness(t, dispatcher.Config{ClaimTimeout: 300 * time.Millisecond})
 	ctx := context.Background()
-	var emails []string
-	for i := range 12 {
-		emails = append(emails, fmt.Sprintf("s%02d@example.org", i))
-	}
-	rid := h.release(t, dispatcher.Audiences{Lists: []string{h.list(t, emails...)}})
-	if _, err := h.svc.Send(ctx, rid, nil); err != nil {
-		t.Fatal(err)
-	}
+	emails := addresses("s%02d@example.org", 12)
+	rid := h.sendTo(t, emails...)
 	if err := h.svc.Dispatch(ctx, rid); err != nil { // planned and enqueued, but no worker runs yet
 		t.Fatal(err)
 	}

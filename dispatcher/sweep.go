@@ -113,20 +113,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 
 // eachStalled calls fn with each page of the stalled deliveries of a release.
 func (s *Service) eachStalled(ctx context.Context, rid string, rule StallRule, fn func([]Ref) error) error {
-	cursor := ""
-	for {
-		refs, next, err := s.cfg.Store.Stalled(ctx, rid, cursor, 1000, rule)
-		if err != nil {
-			return err
-		}
-		if err := fn(refs); err != nil {
-			return err
-		}
-		if next == "" {
-			return nil
-		}
-		cursor = next
-	}
+	return eachPage(func(cursor string) ([]Ref, string, error) {
+		return s.cfg.Store.Stalled(ctx, rid, cursor, 1000, rule)
+	}, fn)
 }
 
 // RunSweeper sweeps every interval (at most a quarter of the liveness TTL,
@@ -135,7 +124,24 @@ func (s *Service) eachStalled(ctx context.Context, rid string, rule StallRule, f
 // them sweep at a time.
 func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 	interval = min(interval, s.cfg.LivenessTTL/4)
-	t := time.NewTicker(interval)
+	every(ctx, interval, func() {
+		ok, err := s.cfg.Store.TryLock(ctx, "sweep", interval*9/10)
+		if err != nil {
+			s.log.Warn("sweeper: cannot take its lock", "error", err)
+			return
+		}
+		if !ok {
+			return
+		}
+		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("sweeper failed", "error", err)
+		}
+	})
+}
+
+// every calls fn every d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -143,16 +149,6 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		ok, err := s.cfg.Store.TryLock(ctx, "sweep", interval*9/10)
-		if err != nil {
-			s.log.Warn("sweeper: cannot take its lock", "error", err)
-			continue
-		}
-		if !ok {
-			continue
-		}
-		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("sweeper failed", "error", err)
-		}
+		fn()
 	}
 }

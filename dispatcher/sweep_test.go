@@ -53,6 +53,11 @@ func TestSweepSetsGoingWhatNoTaskWill(t *testing.T) {
 		live = time.Hour
 		dead = 10 * time.Second
 	)
+	// A release a live worker is sending, with more queued.
+	aliveHolds := map[string]sweptDelivery{
+		"held by the alive": sendingBy("busy", 20*time.Second),
+		"queued":            inQueue(),
+	}
 	tests := []struct {
 		name       string
 		status     dispatcher.ReleaseStatus // default sending
@@ -95,18 +100,10 @@ func TestSweepSetsGoingWhatNoTaskWill(t *testing.T) {
 			wantWatched:  true},
 		{name: "busy, no worker dead: left alone",
 			idle: 30 * time.Second, workers: map[string]time.Duration{"busy": live},
-			deliveries: map[string]sweptDelivery{
-				"held by the alive": sendingBy("busy", 20*time.Second),
-				"queued":            inQueue(),
-			},
-			wantWatched: true},
+			deliveries: aliveHolds, wantWatched: true},
 		{name: "busy, a dead worker that held none of it: left alone",
 			idle: 30 * time.Second, workers: map[string]time.Duration{"gone": dead, "busy": live},
-			deliveries: map[string]sweptDelivery{
-				"held by the alive": sendingBy("busy", 20*time.Second),
-				"queued":            inQueue(),
-			},
-			wantWatched: true},
+			deliveries: aliveHolds, wantWatched: true},
 		{name: "the sweeper's own claims: never taken for a dead worker's",
 			idle: 30 * time.Second, workers: map[string]time.Duration{"sweeper": dead},
 			deliveries: map[string]sweptDelivery{

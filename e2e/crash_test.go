@@ -91,41 +91,69 @@ func checkAllSent(t *testing.T, s *stack, rid string, addrs []string, timeout ti
 	return tl
 }
 
+// releaseAThird sends a release to n new addresses (prefix0…) on a new
+// press list named list, and waits until a third of them have received it.
+func (s *stack) releaseAThird(prefix, list string, n int) (rid string, addrs []string) {
+	s.t.Helper()
+	addrs = recipients(prefix, n)
+	lid := s.pressList(list, addrs)
+	rid = s.sendRelease([]string{lid}, nil)
+	s.smtp.WaitFor(s.t, n/3, 60*time.Second)
+	return rid, addrs
+}
+
+// killed is what stood when a kill -9 test killed its worker.
+type killed struct {
+	at       time.Time
+	received int64           // emails received by then
+	inFlight map[string]bool // the recipients of the deliveries sending
+}
+
+// kill9MidRelease starts the API and a worker, sends a release to
+// crashRecipients new addresses (prefix0…) on a new press list, and kills
+// the worker with SIGKILL a third of the way in.
+func (s *stack) kill9MidRelease(prefix, list string) (rid string, addrs []string, k killed) {
+	s.t.Helper()
+	s.startAPI()
+	w := s.startWorker()
+	rid, addrs = s.releaseAThird(prefix, list, crashRecipients)
+	w.kill9(s.t)
+	k = killed{at: time.Now(), received: s.smtp.Count(), inFlight: map[string]bool{}}
+	// The deliveries the dead worker held: claimed, maybe sent, not recorded.
+	for _, d := range s.deliveries(rid, "status=sending") {
+		k.inFlight[d.Recipient] = true
+	}
+	return rid, addrs, k
+}
+
+// checkDuplicates checks that only deliveries in flight at the kill were
+// received twice.
+func (k killed) checkDuplicates(t *testing.T, tl tally) {
+	t.Helper()
+	if tl.duplicated > len(k.inFlight) {
+		t.Errorf("%d emails received twice, more than the %d in flight at the kill", tl.duplicated, len(k.inFlight))
+	}
+	for _, a := range tl.dupAddrs {
+		if !k.inFlight[a] {
+			t.Errorf("%s received twice but was not in flight at the kill", a)
+		}
+	}
+}
+
 // TestCrashKill9Worker kills the worker with SIGKILL a third of the way into
 // a release and starts a new one: everyone gets the release, and only
 // deliveries that were in flight at the kill may be received twice.
 func TestCrashKill9Worker(t *testing.T) {
 	s := newStack(t)
-	s.startAPI()
-	w := s.startWorker()
-	addrs := recipients("k", crashRecipients)
-	lid := s.pressList("Prensa kill -9", addrs)
-
-	rid := s.sendRelease([]string{lid}, nil)
-	s.smtp.WaitFor(t, crashRecipients/3, 60*time.Second)
-	w.kill9(t)
-	killed := time.Now()
-	atKill := s.smtp.Count()
-	// The deliveries the dead worker held: claimed, maybe sent, not recorded.
-	inFlight := map[string]bool{}
-	for _, d := range s.deliveries(rid, "status=sending") {
-		inFlight[d.Recipient] = true
-	}
-	t.Logf("killed the worker after %d emails; %d deliveries were sending", atKill, len(inFlight))
+	rid, addrs, k := s.kill9MidRelease("k", "Prensa kill -9")
+	t.Logf("killed the worker after %d emails; %d deliveries were sending", k.received, len(k.inFlight))
 
 	s.startWorker()
 	tl := checkAllSent(t, s, rid, addrs, 90*time.Second)
-	recovery := time.Since(killed)
-	if tl.duplicated > len(inFlight) {
-		t.Errorf("%d emails received twice, more than the %d in flight at the kill", tl.duplicated, len(inFlight))
-	}
-	for _, a := range tl.dupAddrs {
-		if !inFlight[a] {
-			t.Errorf("%s received twice but was not in flight at the kill", a)
-		}
-	}
+	recovery := time.Since(k.at)
+	k.checkDuplicates(t, tl)
 	t.Logf("FIGURES crash-kill9: %s in_flight_at_kill=%d received_at_kill=%d kill_to_done=%s duplicated_addrs=%s",
-		tl, len(inFlight), atKill, recovery.Round(100*time.Millisecond), short(tl.dupAddrs))
+		tl, len(k.inFlight), k.received, recovery.Round(100*time.Millisecond), short(tl.dupAddrs))
 }
 
 // TestCrashRedisRestart kills Redis (SIGKILL; AOF with appendfsync
@@ -146,11 +174,7 @@ func redisOutage(t *testing.T, name string, outage time.Duration) {
 	const concurrency = 8 // PREGON_CONCURRENCY: at most this many in flight
 	s := newStack(t)
 	serve := s.startServe()
-	addrs := recipients("r", crashRecipients)
-	lid := s.pressList("Prensa Redis", addrs)
-
-	rid := s.sendRelease([]string{lid}, nil)
-	s.smtp.WaitFor(t, crashRecipients/3, 60*time.Second)
+	rid, addrs := s.releaseAThird("r", "Prensa Redis", crashRecipients)
 	s.redis.Stop()
 	stopped := time.Now()
 	atStop := s.smtp.Count()
@@ -209,11 +233,7 @@ func TestGracefulStopWorker(t *testing.T) {
 	s := newStack(t)
 	s.startAPI()
 	w := s.startWorker()
-	addrs := recipients("g", crashRecipients)
-	lid := s.pressList("Prensa SIGTERM", addrs)
-
-	rid := s.sendRelease([]string{lid}, nil)
-	s.smtp.WaitFor(t, crashRecipients/3, 60*time.Second)
+	rid, addrs := s.releaseAThird("g", "Prensa SIGTERM", crashRecipients)
 	atStop := s.smtp.Count()
 	// It must exit: stop fails the test after its shutdown timeout (and the
 	// drain that follows it) with room to spare. How long it took is a
@@ -264,26 +284,14 @@ func TestCrashKill9WorkerWithRetries(t *testing.T) {
 		}
 		return nil
 	})
-	s.startAPI()
-	w := s.startWorker()
-	addrs := recipients("kr", crashRecipients)
-	lid := s.pressList("Prensa kill -9 con reintentos", addrs)
-
-	rid := s.sendRelease([]string{lid}, nil)
-	s.smtp.WaitFor(t, crashRecipients/3, 60*time.Second)
-	w.kill9(t)
-	killed := time.Now()
-	inFlight := map[string]bool{}
-	for _, d := range s.deliveries(rid, "status=sending") {
-		inFlight[d.Recipient] = true
-	}
+	rid, addrs, k := s.kill9MidRelease("kr", "Prensa kill -9 con reintentos")
 	retrying := len(s.deliveries(rid, "status=retrying"))
 	s.startWorker()
 	tl := checkAllSent(t, s, rid, addrs, 110*time.Second)
-	took := time.Since(killed)
-	if tl.duplicated > len(inFlight) {
-		t.Errorf("%d emails received twice, more than the %d in flight at the kill", tl.duplicated, len(inFlight))
+	took := time.Since(k.at)
+	if tl.duplicated > len(k.inFlight) {
+		t.Errorf("%d emails received twice, more than the %d in flight at the kill", tl.duplicated, len(k.inFlight))
 	}
 	t.Logf("FIGURES crash-kill9-retries: %s in_flight_at_kill=%d retrying_at_kill=%d kill_to_done=%s",
-		tl, len(inFlight), retrying, took.Round(100*time.Millisecond))
+		tl, len(k.inFlight), retrying, took.Round(100*time.Millisecond))
 }

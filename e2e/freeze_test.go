@@ -27,10 +27,7 @@ func TestRedisFreeze(t *testing.T) {
 	})
 	serve := s.startServe()
 	const n = 4000
-	addrs := recipients("f", n)
-	lid := s.pressList("Prensa congelada", addrs)
-	rid := s.sendRelease([]string{lid}, nil)
-	s.smtp.WaitFor(t, n/3, 60*time.Second)
+	rid, addrs := s.releaseAThird("f", "Prensa congelada", n)
 
 	opt, err := redis.ParseURL(s.redis.URL())
 	if err != nil {

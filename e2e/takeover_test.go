@@ -15,32 +15,12 @@ import (
 // logged, not asserted.
 func TestKill9TakeoverBeforeClaimTimeout(t *testing.T) {
 	s := newStack(t, withEnv("PREGON_CLAIM_TIMEOUT", "10m"))
-	s.startAPI()
-	w := s.startWorker()
-	addrs := recipients("t", crashRecipients)
-	lid := s.pressList("Prensa relevo", addrs)
-
-	rid := s.sendRelease([]string{lid}, nil)
-	s.smtp.WaitFor(t, crashRecipients/3, 60*time.Second)
-	w.kill9(t)
-	killed := time.Now()
-	atKill := s.smtp.Count()
-	inFlight := map[string]bool{}
-	for _, d := range s.deliveries(rid, "status=sending") {
-		inFlight[d.Recipient] = true
-	}
+	rid, addrs, k := s.kill9MidRelease("t", "Prensa relevo")
 	s.startWorker()
 	s.waitFinal(rid, 60*time.Second)
-	took := time.Since(killed)
+	took := time.Since(k.at)
 	tl := checkAllSent(t, s, rid, addrs, 10*time.Second)
-	if tl.duplicated > len(inFlight) {
-		t.Errorf("%d emails received twice, more than the %d in flight at the kill", tl.duplicated, len(inFlight))
-	}
-	for _, a := range tl.dupAddrs {
-		if !inFlight[a] {
-			t.Errorf("%s received twice but was not in flight at the kill", a)
-		}
-	}
+	k.checkDuplicates(t, tl)
 	t.Logf("FIGURES takeover-kill9: %s claim_timeout=10m in_flight_at_kill=%d received_at_kill=%d kill_to_sent=%.1fs duplicated_addrs=%s",
-		tl, len(inFlight), atKill, took.Seconds(), short(tl.dupAddrs))
+		tl, len(k.inFlight), k.received, took.Seconds(), short(tl.dupAddrs))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/internal/redistest"
+	"github.com/pregon/pregon/internal/testkit"
 	"github.com/pregon/pregon/mock"
 	"github.com/pregon/pregon/store"
 )
@@ -21,7 +22,7 @@ var t0 = time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
 // beyond dispatcher.Store.
 type side struct {
 	dispatcher.Store
-	clock      *mock.Clock
+	clock      *testkit.Clock
 	newRelease func() string
 	suppress   func(email string)
 	kill       func(worker string) // its liveness key goes
@@ -35,7 +36,7 @@ type side struct {
 func TestMemStoreFollowsTheStore(t *testing.T) {
 	ctx := context.Background()
 	rdb := redistest.Start(t).Client(t)
-	rc := mock.NewClock(t0)
+	rc := testkit.NewClock(t0)
 	rs := store.New(rdb, rc.Now)
 	redisSide := side{Store: rs, clock: rc,
 		newRelease: func() string {
@@ -63,7 +64,7 @@ func TestMemStoreFollowsTheStore(t *testing.T) {
 			return *d
 		},
 	}
-	mc := mock.NewClock(t0)
+	mc := testkit.NewClock(t0)
 	ms := mock.NewMemStore(mc.Now)
 	memSide := side{Store: ms, clock: mc,
 		newRelease: func() string { return ms.AddRelease(dispatcher.Release{Title: "Nota", Language: "es"}) },

@@ -6,9 +6,8 @@
 // calls its field, which the test sets; a method whose field is nil panics
 // with its name. NewStore fills a Store's fields from any dispatcher.Store,
 // such as the in-memory one NewMemStore returns, so that a test overrides
-// only what it wants to break and still sees every call.
-//
-// Clock is a settable clock for Config.Now and MemStore.
+// only what it wants to break and still sees every call. The settable
+// clock for Config.Now and MemStore is internal/testkit's Clock.
 package mock
 
 import (

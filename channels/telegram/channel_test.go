@@ -238,31 +238,15 @@ func TestSendTelegramErrors(t *testing.T) {
 			wantIs:     context.DeadlineExceeded,
 		},
 		{
-			name: "200 with a truncated body",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				io.Copy(io.Discard, r.Body)
-				w.Header().Set("Content-Type", "application/json")
-				w.Header().Set("Content-Length", "200")
-				w.WriteHeader(http.StatusOK)
-				io.WriteString(w, `{"ok":true,"result":{"message_id":`)
-				w.(http.Flusher).Flush()
-				panic(http.ErrAbortHandler)
-			},
+			name:      "200 with a truncated body",
+			handler:   truncated(http.StatusOK, `{"ok":true,"result":{"message_id":`),
 			wantIDs:   []string{},
 			uncertain: true,
 			wantIs:    telegram.ErrNoAnswer,
 		},
 		{
-			name: "503 with a truncated body",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				io.Copy(io.Discard, r.Body)
-				w.Header().Set("Content-Type", "application/json")
-				w.Header().Set("Content-Length", "200")
-				w.WriteHeader(http.StatusServiceUnavailable)
-				io.WriteString(w, `{"ok":false,`)
-				w.(http.Flusher).Flush()
-				panic(http.ErrAbortHandler)
-			},
+			name:    "503 with a truncated body",
+			handler: truncated(http.StatusServiceUnavailable, `{"ok":false,`),
 			wantIDs: []string{},
 		},
 		{
@@ -458,4 +442,18 @@ func BenchmarkSendTelegram(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(s.Total())/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// truncated answers status with a body that ends after prefix, short of
+// the 200 bytes its Content-Length promises, and breaks the connection.
+func truncated(status int, prefix string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "200")
+		w.WriteHeader(status)
+		io.WriteString(w, prefix)
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	}
 }

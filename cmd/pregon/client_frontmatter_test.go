@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pregon/pregon/internal/testkit"
 )
 
 func TestFrontMatterParse(t *testing.T) {
@@ -85,14 +87,8 @@ func TestFrontMatterParse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			meta, body, err := parseFrontMatter(tt.src)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
-				}
+			if testkit.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("err = %v", err)
 			}
 			if diff := cmp.Diff(tt.wantMeta, meta); diff != "" {
 				t.Errorf("meta (-want +got):\n%s", diff)
@@ -126,14 +122,8 @@ func TestFrontMatterReleaseFile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseReleaseFile("rel.md", tt.src)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
-				}
+			if testkit.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("err = %v", err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("release file (-want +got):\n%s", diff)

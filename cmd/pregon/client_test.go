@@ -30,6 +30,17 @@ type exchange struct {
 	respType     string // its Content-Type; application/json when ""
 }
 
+// problem returns req answered with an about:blank problem of status and
+// detail, as the API answers.
+func problem(req exchange, status int, detail string) exchange {
+	resp, err := json.Marshal(map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail})
+	if err != nil {
+		panic(err)
+	}
+	req.status, req.respType, req.resp = status, "application/problem+json", string(resp)
+	return req
+}
+
 // fakeAPI serves a script of exchanges in order and reports any request
 // that differs from the next one expected.
 type fakeAPI struct {
@@ -216,9 +227,8 @@ func TestClient(t *testing.T) {
 			name: "channel add --exists-ok finds the registered channel",
 			args: []string{"channel", "add", "--chat", "@pregon_demo", "--exists-ok"},
 			script: []exchange{
-				{method: "POST", path: "/v1/telegram/channels", json: `{"chat_id":"@pregon_demo"}`,
-					status: 409, respType: "application/problem+json",
-					resp: `{"type":"about:blank","title":"Conflict","status":409,"detail":"A channel with chat_id @pregon_demo is already registered."}`},
+				problem(exchange{method: "POST", path: "/v1/telegram/channels", json: `{"chat_id":"@pregon_demo"}`},
+					409, "A channel with chat_id @pregon_demo is already registered."),
 				{method: "GET", path: "/v1/telegram/channels", query: "limit=500", status: 200,
 					resp: `{"items":[{"id":"C0","chat_id":"@other"},{"id":"C9","chat_id":"@Pregon_Demo"}],"next_cursor":""}`},
 			},
@@ -343,10 +353,9 @@ func TestClient(t *testing.T) {
 				"all      2      0       0         1     0       1\n",
 		},
 		{
-			name: "release status of an unknown release",
-			args: []string{"release", "status", "nope"},
-			script: []exchange{{method: "GET", path: "/v1/releases/nope", status: 404, respType: "application/problem+json",
-				resp: `{"type":"about:blank","title":"Not Found","status":404,"detail":"Nothing was found at /v1/releases/nope."}`}},
+			name:    "release status of an unknown release",
+			args:    []string{"release", "status", "nope"},
+			script:  []exchange{problem(exchange{method: "GET", path: "/v1/releases/nope"}, 404, "Nothing was found at /v1/releases/nope.")},
 			wantErr: "GET /v1/releases/nope: 404 Not Found: Nothing was found at /v1/releases/nope.",
 		},
 		{
@@ -388,8 +397,8 @@ func TestClient(t *testing.T) {
 		{
 			name: "release cancel of a sent release",
 			args: []string{"release", "cancel", "R1"},
-			script: []exchange{{method: "POST", path: "/v1/releases/R1/cancel", status: 409, respType: "application/problem+json",
-				resp: `{"type":"about:blank","title":"Conflict","status":409,"detail":"The release was already sent; it cannot be cancelled."}`}},
+			script: []exchange{problem(exchange{method: "POST", path: "/v1/releases/R1/cancel"},
+				409, "The release was already sent; it cannot be cancelled.")},
 			wantErr: "POST /v1/releases/R1/cancel: 409 Conflict: The release was already sent; it cannot be cancelled.",
 		},
 		{

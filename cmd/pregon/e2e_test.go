@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"net"
 	"net/http"
 	"net/mail"
 	"strings"
@@ -22,6 +20,7 @@ import (
 	"github.com/pregon/pregon/internal/redistest"
 	"github.com/pregon/pregon/internal/smtptest"
 	"github.com/pregon/pregon/internal/telegramtest"
+	"github.com/pregon/pregon/internal/testkit"
 )
 
 //go:embed testdata/statement_es.md
@@ -48,7 +47,7 @@ func startService(t *testing.T, opts ...func(s *service)) *service {
 	t.Helper()
 	rs := redistest.Start(t)
 	s := &service{t: t, smtp: smtptest.Start(t), tg: telegramtest.Start(t, e2eBotToken), redis: rs}
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	s.url = "http://" + addr
 	s.env = map[string]string{
 		"PREGON_REDIS_URL":        rs.URL(),
@@ -68,16 +67,13 @@ func startService(t *testing.T, opts ...func(s *service)) *service {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	var logs bytes.Buffer
-	lw := &lockedWriter{w: &logs}
-	go func() { done <- run(ctx, []string{"serve"}, io.Discard, lw, s.getenv) }()
+	logs := &testkit.Buffer{}
+	go func() { done <- run(ctx, []string{"serve"}, io.Discard, logs, s.getenv) }()
 	t.Cleanup(func() {
 		cancel()
 		defer func() {
 			if t.Failed() {
-				lw.mu.Lock()
-				t.Logf("pregon's log:\n%s", logs.String())
-				lw.mu.Unlock()
+				t.Logf("pregon's log:\n%s", logs)
 			}
 		}()
 		select {
@@ -89,25 +85,19 @@ func startService(t *testing.T, opts ...func(s *service)) *service {
 			t.Errorf("pregon serve did not stop")
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(s.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
+	testkit.WaitFor(t, "pregon serve to be ready", 20*time.Second, 20*time.Millisecond, func() (bool, string) {
 		select {
 		case code := <-done:
 			t.Fatalf("pregon serve exited %d before it was ready", code)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pregon serve not ready: %v", err)
+		resp, err := http.Get(s.url + "/readyz")
+		if err != nil {
+			return false, err.Error()
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.StatusCode == 200, resp.Status
+	})
 	s.admin = s.token("admin")
 	return s
 }
@@ -131,40 +121,11 @@ func (s *service) token(role string) string {
 // do sends a request and decodes the JSON answer into out (when not nil).
 func (s *service) do(token, method, path, ctype string, body any, out any) (int, http.Header) {
 	s.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		r = bytes.NewReader(j)
+	resp := testkit.Do(s.t, testkit.Request{Method: method, URL: s.url + path, Token: token, Body: body, ContentType: ctype})
+	if out != nil && len(resp.Body) > 0 {
+		resp.Decode(s.t, out)
 	}
-	req, err := http.NewRequest(method, s.url+path, r)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			s.t.Fatalf("%s %s: decode %q: %v", method, path, data, err)
-		}
-	}
-	return resp.StatusCode, resp.Header
+	return resp.Status, resp.Header
 }
 
 func (s *service) post(path string, body, out any) int {
@@ -555,14 +516,4 @@ func parseEmail(t *testing.T, data []byte) parsedEmail {
 		t.Fatalf("message lacks a text or html part")
 	}
 	return e
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/pregon/pregon/internal/testkit"
 )
 
 // Server is a running redis-server.
@@ -57,10 +59,7 @@ func StartWith(tb testing.TB, opts Options) *Server {
 		tb.Fatalf("redis-server not found (install the redis-server package): %v", err)
 	}
 	s := &Server{Dir: tb.TempDir()}
-	port, err := freePort()
-	if err != nil {
-		tb.Fatalf("free port: %v", err)
-	}
+	port := testkit.FreePort(tb)
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	s.args = []string{
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", s.Dir,
@@ -145,13 +144,34 @@ func (s *Server) Restart(tb testing.TB) {
 	}
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+// StartSentinel starts a Redis Sentinel on a free port that monitors
+// master under name, waits until it knows the master, and stops it when tb
+// ends. It returns the sentinel's address.
+func StartSentinel(tb testing.TB, master *Server, name string) string {
+	tb.Helper()
+	_, mport, _ := net.SplitHostPort(master.Addr)
+	port := testkit.FreePort(tb)
+	dir := tb.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %s 1\n", port, dir, name, mport)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		tb.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	cmd := exec.Command("redis-server", conf, "--sentinel")
+	logs := &testkit.Buffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start redis-server --sentinel: %v", err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	sc := redis.NewSentinelClient(&redis.Options{Addr: addr})
+	defer sc.Close()
+	testkit.WaitFor(tb, "the sentinel to know the master", 10*time.Second, 20*time.Millisecond, func() (bool, string) {
+		got, err := sc.GetMasterAddrByName(context.Background(), name).Result()
+		return err == nil && len(got) == 2 && got[1] == mport, fmt.Sprintf("%v %v\n%s", got, err, logs)
+	})
+	return addr
 }
 
 func tail(path string) string {

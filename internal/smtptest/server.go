@@ -211,6 +211,17 @@ func (s *Server) WaitFor(tb testing.TB, n int, timeout time.Duration) []Message 
 	}
 }
 
+// FirstAttempt returns a handler, for SetHandler or SetDataHandler, that
+// answers e to each recipient's first attempt and accepts the others.
+func FirstAttempt(e *smtp.SMTPError) func(rcpt string, attempt int) *smtp.SMTPError {
+	return func(_ string, attempt int) *smtp.SMTPError {
+		if attempt == 1 {
+			return e
+		}
+		return nil
+	}
+}
+
 // SetHandler sets the function that answers each RCPT command: nil accepts
 // the recipient, an error (e.g. 451 or 550) is the server's reply. A nil fn
 // accepts every recipient.

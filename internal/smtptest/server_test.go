@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/pregon/pregon/internal/smtptest"
+	"github.com/pregon/pregon/internal/testkit"
 )
 
 const wait = 10 * time.Second
@@ -77,13 +78,8 @@ func TestServerHandlers(t *testing.T) {
 		wantCodes []int // per attempt; 0 means accepted, -1 means no reply
 	}{
 		{
-			name: "451 then accept",
-			rcpt: func(_ string, attempt int) *smtp.SMTPError {
-				if attempt == 1 {
-					return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
-				}
-				return nil
-			},
+			name:      "451 then accept",
+			rcpt:      smtptest.FirstAttempt(&smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}),
 			wantCodes: []int{451, 0},
 		},
 		{
@@ -94,13 +90,8 @@ func TestServerHandlers(t *testing.T) {
 			wantCodes: []int{550, 550},
 		},
 		{
-			name: "554 after data",
-			data: func(_ string, attempt int) *smtp.SMTPError {
-				if attempt == 1 {
-					return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "content rejected"}
-				}
-				return nil
-			},
+			name:      "554 after data",
+			data:      smtptest.FirstAttempt(&smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "content rejected"}),
 			wantCodes: []int{554, 0},
 		},
 		{
@@ -187,23 +178,11 @@ func TestServerTLS(t *testing.T) {
 	}
 }
 
-// fatalRecorder records Fatalf instead of stopping the test.
-type fatalRecorder struct {
-	testing.TB
-	failed string
-}
-
-func (f *fatalRecorder) Helper() {}
-func (f *fatalRecorder) Fatalf(format string, args ...any) {
-	f.failed = fmt.Sprintf(format, args...)
-}
-
 func TestWaitForTimesOut(t *testing.T) {
 	s := smtptest.Start(t)
-	rec := &fatalRecorder{TB: t}
-	s.WaitFor(rec, 1, 10*time.Millisecond)
-	if !strings.Contains(rec.failed, "got 0") {
-		t.Errorf("WaitFor did not fail the test: %q", rec.failed)
+	msg := testkit.Failure(t, func(tb testing.TB) { s.WaitFor(tb, 1, 10*time.Millisecond) })
+	if !strings.Contains(msg, "got 0") {
+		t.Errorf("WaitFor did not fail the test: %q", msg)
 	}
 }
 

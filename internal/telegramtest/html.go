@@ -40,11 +40,10 @@ func ParseHTML(text string) (string, error) {
 	for i := 0; i < len(text); {
 		c := text[i]
 		if c == '&' {
-			r, n, err := decodeEntity(text, i)
+			n, err := writeEntity(&out, text, i)
 			if err != nil {
 				return "", err
 			}
-			out.WriteRune(r)
 			i += n
 			continue
 		}
@@ -113,11 +112,10 @@ func ParseHTML(text string) (string, error) {
 					i++
 					for i < len(text) && at(i) != q {
 						if at(i) == '&' {
-							r, n, err := decodeEntity(text, i)
+							n, err := writeEntity(&value, text, i)
 							if err != nil {
 								return "", err
 							}
-							value.WriteRune(r)
 							i += n
 							continue
 						}
@@ -167,6 +165,17 @@ func ParseHTML(text string) (string, error) {
 		return "", fmt.Errorf("Can't find end tag corresponding to start tag %q", open[len(open)-1])
 	}
 	return out.String(), nil
+}
+
+// writeEntity writes the character of the entity at text[i] to b and
+// returns the entity's length in bytes.
+func writeEntity(b *strings.Builder, text string, i int) (int, error) {
+	r, n, err := decodeEntity(text, i)
+	if err != nil {
+		return 0, err
+	}
+	b.WriteRune(r)
+	return n, nil
 }
 
 // decodeEntity decodes the character reference at text[i] (which is '&') and

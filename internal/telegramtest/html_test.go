@@ -1,8 +1,9 @@
 package telegramtest
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/pregon/pregon/internal/testkit"
 )
 
 func TestParseHTML(t *testing.T) {
@@ -38,14 +39,8 @@ func TestParseHTML(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseHTML(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseHTML(%q) error = %v, want it to contain %q", tt.in, err, tt.wantErr)
-				}
+			if testkit.WantErr(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("ParseHTML(%q): %v", tt.in, err)
 			}
 			if got != tt.want {
 				t.Errorf("ParseHTML(%q) = %q, want %q", tt.in, got, tt.want)

@@ -10,38 +10,17 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/pregon/pregon/internal/testkit"
 )
 
 const token = "123456:TEST-token"
-
-// fakeClock is a clock that moves only when told to.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 8, 10, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // reply is a decoded Bot API answer.
 type reply struct {
@@ -164,7 +143,7 @@ func TestGetMe(t *testing.T) {
 }
 
 func TestBodyEncodingsAndAnswerShape(t *testing.T) {
-	clk := newFakeClock()
+	clk := testkit.NewClock(time.Date(2026, 3, 8, 10, 0, 0, 0, time.UTC))
 	s := Start(t, token, Clock(clk.Now))
 	s.AddChat("@canal")
 	id := s.ChatNumericID("@canal")
@@ -261,14 +240,14 @@ func TestRateLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := newFakeClock()
+			clk := testkit.NewClock(time.Date(2026, 3, 8, 10, 0, 0, 0, time.UTC))
 			s := Start(t, token, append([]Option{Clock(clk.Now)}, tt.opts...)...)
 			for _, c := range []string{"@a", "@b", "@c"} {
 				s.AddChat(c)
 			}
 			var wantViolations int64
 			for i, st := range tt.steps {
-				clk.Advance(st.advance)
+				clk.Add(st.advance)
 				for j := range st.count {
 					r := send(t, s, st.chat, "hola")
 					last := j == st.count-1

@@ -1,12 +1,14 @@
 // Package testkit holds the helpers that Pregón's tests share: free ports,
-// a synchronised log buffer, a settable clock, waiting for a condition with
-// a deadline, and JSON requests to a running API.
+// a synchronised log buffer, a settable clock, checking a wanted error,
+// waiting for a condition with a deadline, and JSON requests to a running API.
 package testkit
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -61,7 +63,8 @@ func (b *Buffer) String() string {
 }
 
 // Clock is a clock a test sets and moves; its Now may be passed wherever a
-// func() time.Time is injected. It is safe for concurrent use.
+// func() time.Time is injected (dispatcher.Config.Now, mock.NewMemStore,
+// store.New). It is safe for concurrent use.
 type Clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -77,11 +80,13 @@ func (c *Clock) Now() time.Time {
 	return c.t
 }
 
-// Advance moves the clock by d (back when d is negative).
-func (c *Clock) Advance(d time.Duration) {
+// Add moves the clock by d (back when d is negative) and returns the new
+// time.
+func (c *Clock) Add(d time.Duration) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+	return c.t
 }
 
 // Set sets the clock to t.
@@ -89,6 +94,24 @@ func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = t
+}
+
+// WantErr checks err against want, a text the error must contain, or ""
+// when no error is wanted: it fails the test when an error is wanted and
+// err is nil or lacks want, and when none is wanted and err is not nil. It
+// reports whether an error was wanted, so that a table test stops there.
+func WantErr(tb testing.TB, err error, want string) bool {
+	tb.Helper()
+	if want == "" {
+		if err != nil {
+			tb.Fatalf("err = %v, want none", err)
+		}
+		return false
+	}
+	if err == nil || !strings.Contains(err.Error(), want) {
+		tb.Fatalf("err = %v, want one containing %q", err, want)
+	}
+	return true
 }
 
 // WaitFor calls cond every interval until it reports true, and fails the
@@ -109,4 +132,33 @@ func WaitFor(tb testing.TB, what string, timeout, interval time.Duration, cond f
 		}
 		<-tick.C
 	}
+}
+
+// fatalTB records a Fatalf instead of ending the test.
+type fatalTB struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalTB) Helper() {}
+
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic(f) // stops fn, as runtime.Goexit stops a test
+}
+
+// Failure runs fn with a testing.TB whose Fatalf stops fn without failing
+// the test, and returns the Fatalf message ("" when fn did not call it), so
+// that a test helper's failures can be checked.
+func Failure(t *testing.T, fn func(tb testing.TB)) (msg string) {
+	t.Helper()
+	f := &fatalTB{TB: t}
+	defer func() {
+		if r := recover(); r != nil && r != any(f) {
+			panic(r)
+		}
+		msg = f.msg
+	}()
+	fn(f)
+	return ""
 }

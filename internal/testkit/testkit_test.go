@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,34 +11,6 @@ import (
 	"testing"
 	"time"
 )
-
-// fatalTB records a Fatalf instead of ending the test, so that the
-// helpers' failures can be checked.
-type fatalTB struct {
-	testing.TB
-	msg string
-}
-
-func (f *fatalTB) Helper() {}
-
-func (f *fatalTB) Fatalf(format string, args ...any) {
-	f.msg = fmt.Sprintf(format, args...)
-	panic(f) // stops the helper, as runtime.Goexit stops a test
-}
-
-// fails runs fn with a fatalTB and returns its Fatalf message, "" if none.
-func fails(t *testing.T, fn func(tb testing.TB)) (msg string) {
-	t.Helper()
-	f := &fatalTB{TB: t}
-	defer func() {
-		if r := recover(); r != nil && r != any(f) {
-			panic(r)
-		}
-		msg = f.msg
-	}()
-	fn(f)
-	return ""
-}
 
 func TestFreeAddr(t *testing.T) {
 	addr := FreeAddr(t)
@@ -74,7 +47,7 @@ func TestClock(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for range 100 {
-				c.Advance(time.Second)
+				c.Add(time.Second)
 				_ = c.Now()
 			}
 		})
@@ -98,11 +71,38 @@ func TestWaitFor(t *testing.T) {
 	if n != 3 {
 		t.Errorf("cond called %d times, want 3", n)
 	}
-	msg := fails(t, func(tb testing.TB) {
+	msg := Failure(t, func(tb testing.TB) {
 		WaitFor(tb, "never", 5*time.Millisecond, time.Millisecond, func() (bool, string) { return false, "still no" })
 	})
 	if !strings.Contains(msg, "for never; last: still no") {
 		t.Errorf("WaitFor's failure = %q", msg)
+	}
+}
+
+func TestWantErr(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		err        error
+		want       string
+		wanted     bool
+		wantFailed string // "" when it must not fail
+	}{
+		{name: "none wanted, none came", wanted: false},
+		{name: "wanted and came", err: errors.New("line 2: bad"), want: "line 2", wanted: true},
+		{name: "none wanted, one came", err: errors.New("boom"), wantFailed: "err = boom, want none"},
+		{name: "wanted, none came", want: "line 2", wantFailed: `err = <nil>, want one containing "line 2"`},
+		{name: "wanted, another came", err: errors.New("boom"), want: "line 2", wantFailed: `err = boom, want one containing "line 2"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var wanted bool
+			msg := Failure(t, func(tb testing.TB) { wanted = WantErr(tb, tt.err, tt.want) })
+			if msg != tt.wantFailed {
+				t.Errorf("failure %q, want %q", msg, tt.wantFailed)
+			}
+			if tt.wantFailed == "" && wanted != tt.wanted {
+				t.Errorf("WantErr = %v, want %v", wanted, tt.wanted)
+			}
+		})
 	}
 }
 
@@ -134,7 +134,7 @@ func TestDoJSON(t *testing.T) {
 	if p.Status != 401 || p.Detail != "no token" || len(p.Errors) != 1 || p.Errors[0].Field != "token" {
 		t.Errorf("problem %+v", p)
 	}
-	msg := fails(t, func(tb testing.TB) { DoJSON(tb, Request{Method: "GET", URL: srv.URL}, 200, nil) })
+	msg := Failure(t, func(tb testing.TB) { DoJSON(tb, Request{Method: "GET", URL: srv.URL}, 200, nil) })
 	if !strings.Contains(msg, "status 401, want 200") || !strings.Contains(msg, "no token") {
 		t.Errorf("DoJSON's failure = %q, want the status and the body", msg)
 	}
