@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pregon/pregon/internal/testkit"
 )
 
 // get sends a GET with an Authorization header ("" for none) and returns
@@ -152,7 +154,7 @@ func TestEndToEndMetrics(t *testing.T) {
 // PREGON_METRICS_ADDR (no token; the API then has none) and checks that the
 // queue dashboard is served to admins only, read-only by default.
 func TestEndToEndMetricsAddrAndDashboard(t *testing.T) {
-	maddr := freeAddr(t)
+	maddr := testkit.FreeAddr(t)
 	s := startService(t, func(s *service) { s.env["PREGON_METRICS_ADDR"] = maddr })
 	if code, body := s.get("http://"+maddr+"/metrics", ""); code != 200 || !strings.Contains(body, "pregon_releases{") {
 		t.Errorf("metrics address: %d %.200s", code, body)
