@@ -143,3 +143,16 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// beating makes worker's heartbeats (TTL 10s, the default) have run
+// unbroken for the 5s a worker needs before it may take others for dead.
+func (r *rig) beating(t *testing.T, worker string) {
+	t.Helper()
+	now := r.clock.Now()
+	r.clock.Set(now.Add(-5 * time.Second))
+	err := r.mem.Heartbeat(context.Background(), worker, 10*time.Second)
+	r.clock.Set(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -32,7 +32,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	now := s.cfg.Now()
-	if len(dead) > 0 && now.Sub(since) < s.cfg.LivenessTTL/2 {
+	if len(dead) > 0 && (since.IsZero() || now.Sub(since) < s.cfg.LivenessTTL/2) {
 		// This worker's own heartbeats broke off lately (or it has none):
 		// Redis was frozen or away, every worker's key may have expired
 		// meanwhile, and live ones renew theirs within a third of the TTL.
@@ -41,6 +41,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		dead = nil
 	}
 	n := 0
+	complete := true // every release a dead worker may hold was swept
 	for _, rid := range ids {
 		a, err := s.cfg.Store.Activity(ctx, rid)
 		if err != nil {
@@ -55,6 +56,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		idle := now.Sub(a.Last) >= s.cfg.ClaimTimeout
 		log := s.log.With("release_id", rid, "idle", now.Sub(a.Last).Round(time.Second))
 		if !a.Snapshot {
+			// Still planning: a dead worker may hold deliveries of it that
+			// this sweep does not take, so remember the dead for later.
+			complete = false
 			if !idle {
 				continue
 			}
@@ -101,7 +105,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			n++
 		}
 	}
-	if len(dead) > 0 {
+	if len(dead) > 0 && complete {
 		// Their deliveries are enqueued again; a later sweep need not look.
 		s.log.Warn("workers found dead; their deliveries were taken over", "workers", dead)
 		if err := s.cfg.Store.ForgetWorkers(ctx, dead); err != nil {

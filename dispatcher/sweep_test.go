@@ -166,6 +166,7 @@ func TestSweepSetsGoingWhatNoTaskWill(t *testing.T) {
 				}
 			}
 
+			r.beating(t, "sweeper")
 			n, err := r.service(t, dispatcher.Config{WorkerID: "sweeper", ClaimTimeout: 2 * time.Minute}).Sweep(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -226,6 +227,9 @@ func TestSweepTakesOverADeadWorkersClaimsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop(false)
+	if err := r.mem.Heartbeat(ctx, "alive", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	alive := r.service(t, dispatcher.Config{WorkerID: "alive", ClaimTimeout: time.Hour})
 	for _, step := range []struct {
 		after time.Duration
@@ -235,6 +239,10 @@ func TestSweepTakesOverADeadWorkersClaimsAtOnce(t *testing.T) {
 		{10 * time.Second, dispatcher.DeliverySent},   // it has (LivenessTTL 10s)
 	} {
 		r.clock.Set(t0.Add(step.after))
+		// The live worker has beaten since t0 (renewing keeps when its run began).
+		if err := r.mem.Heartbeat(ctx, "alive", 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
 		r.queue.Reset()
 		if _, err := alive.Sweep(ctx); err != nil {
 			t.Fatal(err)
@@ -250,5 +258,40 @@ func TestSweepTakesOverADeadWorkersClaimsAtOnce(t *testing.T) {
 	}
 	if n := r.email.Count("SendEmail"); n != 1 {
 		t.Errorf("%d emails sent, want 1", n)
+	}
+}
+
+// TestSweeperWithoutItsOwnKeyJudgesNobody: a sweeper whose own liveness key
+// is gone (Redis was frozen or away, and every key may have expired, live
+// workers' too) takes nobody's deliveries and forgets nobody, until its own
+// heartbeats have run for half the TTL.
+func TestSweeperWithoutItsOwnKeyJudgesNobody(t *testing.T) {
+	r := newRig()
+	ctx := context.Background()
+	rid, ids := r.sending(t, "ana@example.org")
+	if err := r.mem.Heartbeat(ctx, "other", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.mem.FinishAndClaimBy(ctx, rid, "other", nil, ids, t0.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	r.mem.Kill("other") // its key expired, as every key may have
+	sweeper := r.service(t, dispatcher.Config{WorkerID: "sweeper", ClaimTimeout: time.Hour})
+	if _, err := sweeper.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b := r.queue.Batches(); len(b) != 0 {
+		t.Errorf("a sweeper without its own key enqueued %+v", b)
+	}
+	if dead, _, _ := r.mem.DeadWorkers(ctx, "sweeper"); len(dead) != 1 {
+		t.Errorf("dead workers %v; want the other still registered", dead)
+	}
+	// Once it has beaten for half the TTL, it judges.
+	r.beating(t, "sweeper")
+	if _, err := sweeper.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b := r.queue.Batches(); len(b) != 1 || len(b[0].IDs) != 1 || b[0].IDs[0] != ids[0] {
+		t.Errorf("after beating, enqueued %+v; want the dead worker's delivery", b)
 	}
 }

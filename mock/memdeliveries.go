@@ -60,10 +60,12 @@ func (m *MemStore) deliveryPage(rid, cursor string, limit int) (*memRelease, []s
 
 // FinishAndClaimBy records outs, then claims ids for worker. An outcome is
 // recorded only while its delivery is sending and, when it names a claim,
-// under that claim. A claim takes queued and retrying deliveries, and
+// under that claim or one of the same worker. A claim takes queued and retrying deliveries, and
 // sending ones claimed before staleBefore or by another worker whose
-// liveness key has gone (or that never beat); it turns the pending
-// deliveries of a cancelled release to cancelled, and those to a suppressed
+// liveness key has gone (or that never beat) once worker's own heartbeats
+// have run for half their TTL; it turns the pending deliveries of a
+// cancelled release to cancelled (and a gone worker's sending ones to
+// uncertain), and those to a suppressed
 // address to suppressed; it returns as busy the sending deliveries it
 // leaves.
 func (m *MemStore) FinishAndClaimBy(_ context.Context, rid, worker string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
@@ -76,7 +78,8 @@ func (m *MemStore) FinishAndClaimBy(_ context.Context, rid, worker string, outs 
 	now := m.clock()
 	for _, o := range outs {
 		d := r.deliveries[o.ID]
-		if d == nil || d.Status != dispatcher.DeliverySending || !o.ClaimedAt.IsZero() && !ms(o.ClaimedAt).Equal(d.ClaimedAt) {
+		if d == nil || d.Status != dispatcher.DeliverySending ||
+			!o.ClaimedAt.IsZero() && !ms(o.ClaimedAt).Equal(d.ClaimedAt) && (worker == "" || d.Worker != worker) {
 			continue
 		}
 		r.act = now
@@ -98,11 +101,17 @@ func (m *MemStore) FinishAndClaimBy(_ context.Context, rid, worker string, outs 
 		}
 		pending := d.Status == dispatcher.DeliveryQueued || d.Status == dispatcher.DeliveryRetrying
 		free := d.Status == dispatcher.DeliverySending &&
-			(d.ClaimedAt.Before(ms(staleBefore)) || d.Worker != "" && d.Worker != worker && !m.alive(d.Worker))
+			(d.ClaimedAt.Before(ms(staleBefore)) || d.Worker != "" && d.Worker != worker && !m.alive(d.Worker) && m.mayJudge(worker))
 		switch {
 		case r.rel.Status == dispatcher.ReleaseCancelled:
 			if pending {
 				d.Status, d.UpdatedAt = dispatcher.DeliveryCancelled, now
+			} else if free {
+				d.Status, d.UpdatedAt = dispatcher.DeliveryUncertain, now
+				d.LastError = "the release was cancelled while its worker, since gone, was sending it"
+				d.ClaimedAt, d.Worker = time.Time{}, ""
+			} else if d.Status == dispatcher.DeliverySending {
+				busy = append(busy, dispatcher.Busy{ID: id, Channel: d.Channel, ClaimedAt: d.ClaimedAt, Worker: d.Worker})
 			}
 		case (pending || free) && d.Channel == dispatcher.ChannelEmail && m.isSuppressed(d.Recipient):
 			d.Status, d.LastError, d.UpdatedAt = dispatcher.DeliverySuppressed, "", now

@@ -49,6 +49,7 @@ type MemStore struct {
 	locks      map[string]time.Time // lock name → expiry
 	live       map[string]time.Time // worker → expiry of its liveness key
 	since      map[string]time.Time // worker → when its unbroken run of heartbeats began
+	liveTTL    time.Duration        // the TTL of the last Heartbeat
 	workers    map[string]bool      // workers that have beaten and not left or been forgotten
 	seq        int
 }

@@ -96,6 +96,7 @@ func (m *MemStore) Heartbeat(_ context.Context, worker string, ttl time.Duration
 		m.since[worker] = m.now() // an unbroken run of heartbeats begins
 	}
 	m.live[worker] = m.now().Add(ttl)
+	m.liveTTL = ttl
 	m.workers[worker] = true
 	return nil
 }
@@ -147,6 +148,13 @@ func (m *MemStore) ForgetWorkers(_ context.Context, workers []string) error {
 }
 
 // alive reports whether worker's liveness key is there.
+// mayJudge reports whether worker may take others for dead: its own
+// heartbeats have run unbroken for half their TTL (any worker may when it
+// names none).
+func (m *MemStore) mayJudge(worker string) bool {
+	return worker == "" || m.alive(worker) && m.now().Sub(m.since[worker]) >= m.liveTTL/2
+}
+
 func (m *MemStore) alive(worker string) bool {
 	exp, ok := m.live[worker]
 	return ok && m.now().Before(exp)

@@ -29,17 +29,18 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 // claimScript takes deliveries for sending: queued or retrying ones, and
 // sending ones whose worker is gone: their claim is older than staleBefore,
 // or it names a worker listed as dead. Pending deliveries of a cancelled
-// release become cancelled. An email delivery whose address is suppressed
+// release become cancelled, and those a gone worker was sending uncertain. An email delivery whose address is suppressed
 // (it unsubscribed since the release was planned) becomes suppressed instead
 // of being claimed.
 //
 // Liveness is checked outside this script, and the dead workers are passed
 // in ARGV: a worker's liveness key lives in no release's hash slot, and a
 // script may only touch keys of one slot under Redis Cluster. The check
-// cannot go stale in the unsafe direction: worker ids are unique per process
-// start, so a worker seen dead never comes back under the same id. (A live
-// worker whose liveness key expired because it could not renew it for the
-// whole TTL is taken for dead; see dispatcher.Config.LivenessTTL.)
+// is made only by a worker whose own heartbeats have run unbroken for half
+// the TTL (deadAmong), so that after Redis was frozen or away, when every
+// key may have expired, live workers have renewed theirs before anyone
+// judges. (A live worker cut off from Redis for longer than the TTL while
+// the others were not is taken for dead; see dispatcher.Config.LivenessTTL.)
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
@@ -72,6 +73,15 @@ for i = 6, #ARGV do
         redis.call('HSET', key, F.status, DS.cancelled, F.updated_at, ARGV[2])
         move(ch, st, DS.cancelled)
         redis.call('HINCRBY', KEYS[2], C.pending, -1)
+      elseif free then
+        -- Its worker died mid-send and nothing will send it now: it may
+        -- have gone out.
+        redis.call('HSET', key, F.status, DS.uncertain, F.error, 'the release was cancelled while its worker, since gone, was sending it', F.updated_at, ARGV[2])
+        redis.call('HDEL', key, F.claimed_at, F.worker)
+        move(ch, st, DS.uncertain)
+        redis.call('HINCRBY', KEYS[2], C.pending, -1)
+      elseif st == DS.sending then
+        out[#out + 1] = {ARGV[i], f[3] or '0', f[4] or '', ch}
       end
     elseif (pending or free) and ch == CH.email and redis.call('HEXISTS', KEYS[3], f[5]) == 1 then
       redis.call('HSET', key, F.status, DS.suppressed, F.error, '', F.updated_at, ARGV[2])
@@ -109,12 +119,18 @@ return out
 // ARGV[5] -> now (Unix ms)
 // ARGV[6] -> when a retry is due (Unix ms), or ""
 // ARGV[7] -> the claim time the outcome belongs to (Unix ms), or "": any
+// ARGV[8] -> the worker that made the claim, or "": the claim time decides
+//
+// The outcome is recorded over its own claim: the same claim time, or the
+// same worker (a renewal whose reply was lost moved the claim time without
+// the worker knowing; a worker never holds two claims of one delivery, see
+// dispatcher's holding).
 //
 // Output: 1 when it recorded the outcome, 0 when not.
 var finishScript = newReleaseScript(`
-local f = redis.call('HMGET', ARGV[1], F.status, F.channel, F.claimed_at)
+local f = redis.call('HMGET', ARGV[1], F.status, F.channel, F.claimed_at, F.worker)
 if f[1] ~= DS.sending then return 0 end
-if ARGV[7] ~= '' and f[3] ~= ARGV[7] then return 0 end
+if ARGV[7] ~= '' and f[3] ~= ARGV[7] and (ARGV[8] == '' or f[4] ~= ARGV[8]) then return 0 end
 redis.call('HSET', KEYS[1], R.activity, ARGV[5])
 local st = ARGV[2]
 redis.call('HSET', ARGV[1], F.status, st, F.error, ARGV[3], F.message_ids, ARGV[4], F.updated_at, ARGV[5], F.retry_due, ARGV[6])
@@ -145,7 +161,7 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 			if !o.ClaimedAt.IsZero() {
 				claim = fmtTime(o.ClaimedAt)
 			}
-			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due, claim)
+			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due, claim, worker)
 		}
 		if len(ids) > 0 {
 			run(claimScript, claimArgs(rid, now, staleBefore, worker, nil, ids)...)
@@ -199,7 +215,7 @@ func claimArgs(rid, now string, staleBefore time.Time, worker string, dead, ids 
 
 // deadAmong returns the workers holding busy whose liveness key is gone,
 // leaving out worker itself (a worker is never dead to itself) and claims
-// that name no worker.
+// that name no worker; none while worker's own heartbeats are young.
 func (s *Store) deadAmong(ctx context.Context, worker string, busy []dispatcher.Busy) ([]string, error) {
 	var ws []string
 	seen := map[string]bool{worker: true, "": true}
@@ -207,6 +223,22 @@ func (s *Store) deadAmong(ctx context.Context, worker string, busy []dispatcher.
 		if !seen[b.Worker] {
 			seen[b.Worker] = true
 			ws = append(ws, b.Worker)
+		}
+	}
+	if len(ws) == 0 {
+		return nil, nil
+	}
+	if worker != "" {
+		// After Redis was frozen or away every liveness key may have
+		// expired, live workers' too: judge nobody dead until this
+		// worker's own heartbeats have run unbroken for half its TTL, by
+		// when live ones have renewed theirs (they do every third of it).
+		since, err := s.rdb.Get(ctx, liveKey(worker)).Result()
+		if err != nil && !isNil(err) {
+			return nil, fmt.Errorf("liveness of worker %s: %w", worker, err)
+		}
+		if t := parseTime(since); t.IsZero() || s.now().Sub(t) < time.Duration(s.liveTTL.Load())/2 {
+			return nil, nil
 		}
 	}
 	return s.deadWorkers(ctx, ws)

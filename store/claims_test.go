@@ -82,6 +82,16 @@ func TestClaimOfDeadWorkerTakenAtOnce(t *testing.T) {
 	if since.IsZero() {
 		t.Errorf("DeadWorkers: no time since which %s has been alive", stranger)
 	}
+	// The stranger's own heartbeats began just now (as after Redis was
+	// frozen, when every key may have expired): it judges nobody dead yet.
+	c, _, err = s.FinishAndClaimBy(ctx, rid, stranger, nil, []string{"a@x.org", "b@x.org"}, longAgo)
+	if err != nil || len(c) != 0 {
+		t.Fatalf("a worker whose heartbeats are young took %v, %v", c, err)
+	}
+	// Half its TTL later (its run began a minute ago), it does.
+	if err := s.Client().Set(ctx, "pregon:worker:"+stranger, time.Now().Add(-time.Minute).UnixMilli(), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
 	c, busy, err = s.FinishAndClaimBy(ctx, rid, stranger, nil, []string{"a@x.org", "b@x.org"}, longAgo)
 	if err != nil || len(c) != 1 || c[0].ID != "a@x.org" || c[0].Attempts != 2 {
 		t.Fatalf("claim after the death took %+v, %v; want a@x.org only, attempt 2", c, err)
@@ -184,5 +194,82 @@ func TestClaimSkipsAddressSuppressedMeanwhile(t *testing.T) {
 	}
 	if rel.Status != dispatcher.ReleaseSent || rel.Counts.Total != 2 {
 		t.Errorf("release %s with total %d, want sent with 2", rel.Status, rel.Counts.Total)
+	}
+}
+
+// TestOutcomeRecordedAfterALostRenewalReply: a renewal that Redis ran but
+// whose reply was lost moved the claim time without the worker knowing; the
+// worker's outcome, under its old claim time, is still recorded (it names
+// the same worker), while another worker's is not.
+func TestOutcomeRecordedAfterALostRenewalReply(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	rid := sendingRelease(t, s, "a@x.org")
+	c, _, err := s.FinishAndClaimBy(ctx, rid, "w1", nil, []string{"a@x.org"}, time.Now().Add(-time.Hour))
+	if err != nil || len(c) != 1 {
+		t.Fatalf("claim = %v, %v", c, err)
+	}
+	// The renewal the worker never heard of.
+	if _, ok, err := s.RenewClaim(ctx, rid, "a@x.org", c[0].ClaimedAt.Add(0)); err != nil || !ok {
+		t.Fatalf("renew = %v, %v", ok, err)
+	}
+	old := dispatcher.Outcome{ID: "a@x.org", Status: dispatcher.DeliverySent, MessageIDs: []string{"<m@x>"}, ClaimedAt: c[0].ClaimedAt.Add(-time.Millisecond)}
+	if _, _, err := s.FinishAndClaimBy(ctx, rid, "w2", []dispatcher.Outcome{old}, nil, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Delivery(ctx, rid, "a@x.org"); d.Status != dispatcher.DeliverySending {
+		t.Fatalf("another worker's outcome under an old claim was recorded: %s", d.Status)
+	}
+	if _, _, err := s.FinishAndClaimBy(ctx, rid, "w1", []dispatcher.Outcome{old}, nil, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Delivery(ctx, rid, "a@x.org"); d.Status != dispatcher.DeliverySent || len(d.MessageIDs) != 1 {
+		t.Fatalf("the claiming worker's outcome was not recorded: %+v", d)
+	}
+}
+
+// TestCancelledReleaseEndsADeadWorkersSend: in a cancelled release, a
+// delivery that a worker, since dead, was sending is ended as uncertain by
+// the next claim (nothing will send it, and it may have gone out), so that
+// nothing stays pending.
+func TestCancelledReleaseEndsADeadWorkersSend(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	rid := sendingRelease(t, s, "a@x.org")
+	if err := s.Heartbeat(ctx, "judge", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Client().Set(ctx, "pregon:worker:judge", time.Now().Add(-time.Minute).UnixMilli(), time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.FinishAndClaimBy(ctx, rid, "gone", nil, []string{"a@x.org"}, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetReleaseStatus(ctx, rid, dispatcher.ReleaseCancelled, dispatcher.ReleaseSending); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Heartbeat(ctx, "gone", time.Minute); err != nil { // registered, then its key goes
+		t.Fatal(err)
+	}
+	if err := s.Client().Del(ctx, "pregon:worker:gone").Err(); err != nil {
+		t.Fatal(err)
+	}
+	c, busy, err := s.FinishAndClaimBy(ctx, rid, "judge", nil, []string{"a@x.org"}, time.Now().Add(-time.Hour))
+	if err != nil || len(c) != 0 || len(busy) != 0 {
+		t.Fatalf("claim in a cancelled release = %v, %v, %v; want nothing claimed or busy", c, busy, err)
+	}
+	d, err := s.Delivery(ctx, rid, "a@x.org")
+	if err != nil || d.Status != dispatcher.DeliveryUncertain {
+		t.Fatalf("delivery = %+v, %v; want uncertain", d, err)
+	}
+	rel, err := s.Release(ctx, rid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := rel.Counts.ByStatus[dispatcher.DeliverySending]; n != 0 {
+		t.Errorf("%d deliveries still counted sending", n)
+	}
+	if n := rel.Counts.ByStatus[dispatcher.DeliveryUncertain]; n != 1 {
+		t.Errorf("%d uncertain, want 1", n)
 	}
 }

@@ -107,7 +107,8 @@ import (
 type Store struct {
 	rdb     redis.UniversalClient
 	now     func() time.Time
-	indexed atomic.Bool // the status indexes are known to hold every release
+	indexed atomic.Bool  // the status indexes are known to hold every release
+	liveTTL atomic.Int64 // the TTL of this process's liveness key (Heartbeat), in ns
 }
 
 // New returns a Store on an open client. now may be nil (time.Now).

@@ -181,6 +181,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 			return err
 		}
 		if workers, err = p.startWorkers(ctx); err != nil {
+			stopBeat(true) // it took no task: leave at once
 			return err
 		}
 	}
