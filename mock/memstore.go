@@ -46,11 +46,11 @@ type MemStore struct {
 	lists      map[string]map[string]bool   // list id → member emails
 	suppressed map[string]string            // email → reason
 	active     map[string]bool
-	locks      map[string]time.Time // lock name → expiry
-	live       map[string]time.Time // worker → expiry of its liveness key
-	since      map[string]time.Time // worker → when its unbroken run of heartbeats began
-	liveTTL    time.Duration        // the TTL of the last Heartbeat
-	workers    map[string]bool      // workers that have beaten and not left or been forgotten
+	locks      map[string]time.Time     // lock name → expiry
+	live       map[string]time.Time     // worker → expiry of its liveness key
+	since      map[string]time.Time     // worker → when its unbroken run of heartbeats began
+	ttl        map[string]time.Duration // worker → the TTL of its last Heartbeat
+	workers    map[string]bool          // workers that have beaten and not left or been forgotten
 	seq        int
 }
 
@@ -83,7 +83,7 @@ func NewMemStore(now func() time.Time) *MemStore {
 	return &MemStore{
 		now: now, releases: map[string]*memRelease{}, channels: map[string]dispatcher.TelegramChannel{},
 		contacts: map[string]dispatcher.Member{}, lists: map[string]map[string]bool{}, suppressed: map[string]string{},
-		active: map[string]bool{}, locks: map[string]time.Time{}, live: map[string]time.Time{}, since: map[string]time.Time{}, workers: map[string]bool{},
+		active: map[string]bool{}, locks: map[string]time.Time{}, live: map[string]time.Time{}, since: map[string]time.Time{}, ttl: map[string]time.Duration{}, workers: map[string]bool{},
 	}
 }
 

@@ -96,7 +96,7 @@ func (m *MemStore) Heartbeat(_ context.Context, worker string, ttl time.Duration
 		m.since[worker] = m.now() // an unbroken run of heartbeats begins
 	}
 	m.live[worker] = m.now().Add(ttl)
-	m.liveTTL = ttl
+	m.ttl[worker] = ttl
 	m.workers[worker] = true
 	return nil
 }
@@ -152,7 +152,7 @@ func (m *MemStore) ForgetWorkers(_ context.Context, workers []string) error {
 // heartbeats have run unbroken for half their TTL (any worker may when it
 // names none).
 func (m *MemStore) mayJudge(worker string) bool {
-	return worker == "" || m.alive(worker) && m.now().Sub(m.since[worker]) >= m.liveTTL/2
+	return worker == "" || m.alive(worker) && m.now().Sub(m.since[worker]) >= m.ttl[worker]/2
 }
 
 func (m *MemStore) alive(worker string) bool {

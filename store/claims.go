@@ -237,7 +237,8 @@ func (s *Store) deadAmong(ctx context.Context, worker string, busy []dispatcher.
 		if err != nil && !isNil(err) {
 			return nil, fmt.Errorf("liveness of worker %s: %w", worker, err)
 		}
-		if t := parseTime(since); t.IsZero() || s.now().Sub(t) < time.Duration(s.liveTTL.Load())/2 {
+		ttl, _ := s.liveTTL.Load(worker)
+		if t := parseTime(since); t.IsZero() || s.now().Sub(t) < durationOf(ttl)/2 {
 			return nil, nil
 		}
 	}
@@ -343,4 +344,10 @@ func (s *Store) FinishDeliveries(ctx context.Context, rid string, outs []dispatc
 	}
 	_, _, err := s.FinishAndClaim(ctx, rid, outs, nil, time.Time{})
 	return err
+}
+
+// durationOf returns v as a time.Duration, zero when it is not one (nil).
+func durationOf(v any) time.Duration {
+	d, _ := v.(time.Duration)
+	return d
 }

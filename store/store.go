@@ -96,6 +96,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -107,8 +108,8 @@ import (
 type Store struct {
 	rdb     redis.UniversalClient
 	now     func() time.Time
-	indexed atomic.Bool  // the status indexes are known to hold every release
-	liveTTL atomic.Int64 // the TTL of this process's liveness key (Heartbeat), in ns
+	indexed atomic.Bool // the status indexes are known to hold every release
+	liveTTL sync.Map    // worker id → the TTL of its liveness key (Heartbeat), for this process's workers
 }
 
 // New returns a Store on an open client. now may be nil (time.Now).

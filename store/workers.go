@@ -36,7 +36,7 @@ return 1
 // Heartbeat renews worker's liveness key for ttl (see heartbeatScript) and
 // registers the worker.
 func (s *Store) Heartbeat(ctx context.Context, worker string, ttl time.Duration) error {
-	s.liveTTL.Store(int64(ttl))
+	s.liveTTL.Store(worker, ttl)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		heartbeatScript.Eval(ctx, p, []string{liveKey(worker)}, fmtTime(s.now()), ttl.Milliseconds())
 		p.SAdd(ctx, workersKey, worker)
