@@ -195,12 +195,18 @@ func isPrintableASCII(s string) bool {
 // preformatted To header; the address is then given to go-mail as the
 // envelope recipient only (as Bcc, which go-mail never writes into the
 // message), so the message still names exactly one recipient, in To.
+//
+// A name that is not valid UTF-8 has its bad bytes replaced, and one with a
+// backslash is sent as encoded words too: go-mail leaves a backslash as is
+// inside a Q-encoded word, which mail readers then cannot parse (found by
+// FuzzBuildMessage).
 func setTo(msg *mail.Msg, to *netmail.Address) {
-	if !strings.Contains(to.Name, "=?") {
+	name := strings.ToValidUTF8(to.Name, "\uFFFD")
+	if !strings.Contains(name, "=?") && !strings.ContainsRune(name, '\\') && name == to.Name {
 		msg.ToMailAddress(to)
 		return
 	}
-	msg.SetGenHeaderPreformatted(mail.Header(mail.HeaderTo), encodeWords(to.Name)+" <"+to.Address+">")
+	msg.SetGenHeaderPreformatted(mail.Header(mail.HeaderTo), encodeWords(name)+" <"+to.Address+">")
 	msg.BccMailAddress(&netmail.Address{Address: to.Address})
 }
 
