@@ -26,7 +26,6 @@ type memStore struct {
 	tokens      map[string]*auth.Token
 	suppressed  map[string]string // email → reason
 	pingErr     error
-	sendAt      map[string]time.Time // release id → when fakeSender scheduled it
 	panicLists  bool
 	listsErr    error // returned by Lists
 	writes      int   // successful Create*/Upsert*/Remove* calls
@@ -42,7 +41,7 @@ var _ Store = (*memStore)(nil)
 
 func newMemStore(now func() time.Time) *memStore {
 	return &memStore{now: now, members: map[string]map[string]dispatcher.Contact{},
-		deliveries: map[string][]*dispatcher.Delivery{}, sendAt: map[string]time.Time{}, tokens: map[string]*auth.Token{}, suppressed: map[string]string{}}
+		deliveries: map[string][]*dispatcher.Delivery{}, tokens: map[string]*auth.Token{}, suppressed: map[string]string{}}
 }
 
 func (m *memStore) id(prefix string) string {
@@ -259,17 +258,6 @@ func (m *memStore) Releases(ctx context.Context, status dispatcher.ReleaseStatus
 	return page(all, start, limit)
 }
 
-// SendTimes returns the times fakeSender scheduled releases for.
-func (m *memStore) SendTimes(ctx context.Context, ids []string) ([]time.Time, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]time.Time, len(ids))
-	for i, id := range ids {
-		out[i] = m.sendAt[id]
-	}
-	return out, nil
-}
-
 func (m *memStore) Deliveries(ctx context.Context, releaseID string, f DeliveryFilter, cursor string, limit int) ([]*dispatcher.Delivery, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -357,10 +345,12 @@ func (f *fakeSender) Send(ctx context.Context, id string, at *time.Time) (*dispa
 		return nil, fmt.Errorf("release %s is cancelled: %w", id, dispatcher.ErrConflict)
 	case r.Status == dispatcher.ReleaseDraft && at != nil && at.After(m.now()):
 		r.Status = dispatcher.ReleaseScheduled
-		m.sendAt[id] = *at
+		when := *at
+		r.ScheduledAt = &when
 	case r.Status == dispatcher.ReleaseDraft:
 		r.Status = dispatcher.ReleaseSending
-		m.sendAt[id] = m.now()
+		when := m.now()
+		r.ScheduledAt = &when
 	}
 	c := *r
 	return &c, nil

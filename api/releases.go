@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -9,20 +8,6 @@ import (
 
 	"github.com/pregon/pregon/dispatcher"
 )
-
-// releaseStatuses are the values of GET /v1/releases?status=.
-var releaseStatuses = []dispatcher.ReleaseStatus{
-	dispatcher.ReleaseDraft, dispatcher.ReleaseScheduled, dispatcher.ReleaseSending,
-	dispatcher.ReleaseSent, dispatcher.ReleaseSentWithFailures, dispatcher.ReleaseCancelled,
-}
-
-// releaseView is a release as the API shows it: the stored release, and
-// scheduled_at, when its dispatch is (or was) due (null for a release never
-// scheduled).
-type releaseView struct {
-	*dispatcher.Release
-	ScheduledAt *time.Time `json:"scheduled_at"`
-}
 
 // releaseSummary is a release in a collection without ?fields=full: no
 // "body", and its translations without theirs.
@@ -32,7 +17,6 @@ type releaseSummary struct {
 	// "body" is left out of the JSON.
 	Body         string               `json:"body,omitempty"`
 	Translations []translationSummary `json:"translations"`
-	ScheduledAt  *time.Time           `json:"scheduled_at"`
 }
 
 // translationSummary is a translation without its body.
@@ -43,9 +27,8 @@ type translationSummary struct {
 }
 
 // present returns a copy of r fit for a response: counts (zeros when nothing
-// was sent), translations and audiences are never null; scheduled_at is at,
-// or null when at is zero.
-func present(r *dispatcher.Release, at time.Time) *releaseView {
+// was sent), translations and audiences are never null.
+func present(r *dispatcher.Release) *dispatcher.Release {
 	out := *r
 	if out.Counts == nil {
 		out.Counts = dispatcher.NewCounts()
@@ -58,42 +41,16 @@ func present(r *dispatcher.Release, at time.Time) *releaseView {
 			*ids = []string{}
 		}
 	}
-	v := &releaseView{Release: &out}
-	if !at.IsZero() {
-		at = at.UTC()
-		v.ScheduledAt = &at
-	}
-	return v
+	return &out
 }
 
 // summarize returns the summary of a presented release.
-func summarize(v *releaseView) *releaseSummary {
-	ts := make([]translationSummary, len(v.Translations))
-	for i, t := range v.Translations {
+func summarize(r *dispatcher.Release) *releaseSummary {
+	ts := make([]translationSummary, len(r.Translations))
+	for i, t := range r.Translations {
 		ts[i] = translationSummary{Language: t.Language, Title: t.Title, Summary: t.Summary}
 	}
-	return &releaseSummary{Release: v.Release, Translations: ts, ScheduledAt: v.ScheduledAt}
-}
-
-// view returns rel presented with its scheduled time.
-func (s *Server) view(ctx context.Context, rel *dispatcher.Release) (*releaseView, error) {
-	ats, err := s.store.SendTimes(ctx, []string{rel.ID})
-	if err != nil {
-		return nil, err
-	}
-	return present(rel, ats[0]), nil
-}
-
-// viewSaved is view for the answer to a change that was saved: a failure to
-// read the scheduled time is logged and leaves scheduled_at null, since the
-// change must not be reported as failed.
-func (s *Server) viewSaved(ctx context.Context, rel *dispatcher.Release) *releaseView {
-	v, err := s.view(ctx, rel)
-	if err != nil {
-		s.log.WarnContext(ctx, "cannot read the scheduled time of a saved release", "release_id", rel.ID, "error", err)
-		return present(rel, time.Time{})
-	}
-	return v
+	return &releaseSummary{Release: r, Translations: ts}
 }
 
 // createRelease handles POST /v1/releases → 201 release. Nothing is written
@@ -128,7 +85,7 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 		}
 		rel = sent
 	}
-	return writeJSON(w, http.StatusCreated, s.viewSaved(r.Context(), rel))
+	return writeJSON(w, http.StatusCreated, present(rel))
 }
 
 // getReleases handles GET /v1/releases?status=&fields=&cursor=&limit= →
@@ -139,8 +96,8 @@ func (s *Server) getReleases(w http.ResponseWriter, r *http.Request) error {
 	var fe fieldErrors
 	cursor, limit := pageParams(q, &fe)
 	status := dispatcher.ReleaseStatus(q.Get("status"))
-	if status != "" && !oneOf(status, releaseStatuses) {
-		fe.add("status", "must be one of %s", list(releaseStatuses))
+	if status != "" && !oneOf(status, dispatcher.ReleaseStatuses) {
+		fe.add("status", "must be one of %s", list(dispatcher.ReleaseStatuses))
 	}
 	full := false
 	switch q.Get("fields") {
@@ -157,24 +114,16 @@ func (s *Server) getReleases(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ids := make([]string, len(rels))
-	for i, rel := range rels {
-		ids[i] = rel.ID
-	}
-	ats, err := s.store.SendTimes(r.Context(), ids)
-	if err != nil {
-		return err
-	}
 	if full {
-		items := make([]*releaseView, len(rels))
+		items := make([]*dispatcher.Release, len(rels))
 		for i, rel := range rels {
-			items[i] = present(rel, ats[i])
+			items[i] = present(rel)
 		}
 		return writeJSON(w, http.StatusOK, newPage(items, next))
 	}
 	items := make([]*releaseSummary, len(rels))
 	for i, rel := range rels {
-		items[i] = summarize(present(rel, ats[i]))
+		items[i] = summarize(present(rel))
 	}
 	return writeJSON(w, http.StatusOK, newPage(items, next))
 }
@@ -185,11 +134,7 @@ func (s *Server) getRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.view(r.Context(), rel)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, v)
+	return writeJSON(w, http.StatusOK, present(rel))
 }
 
 type sendInput struct {
@@ -236,7 +181,7 @@ func (s *Server) sendRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusAccepted, s.viewSaved(r.Context(), rel))
+	return writeJSON(w, http.StatusAccepted, present(rel))
 }
 
 // embargoConflict returns a 409 problem when sending rel at at would break
@@ -261,7 +206,7 @@ func (s *Server) cancelRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, s.viewSaved(r.Context(), rel))
+	return writeJSON(w, http.StatusOK, present(rel))
 }
 
 // retryRelease handles POST /v1/releases/{id}/retry → 202 {"requeued": n}.

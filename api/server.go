@@ -69,9 +69,6 @@ type Store interface {
 	// once the releases read reach maxBytes of stored JSON (0: no bound). A
 	// status filter reads only the releases it returns.
 	Releases(ctx context.Context, status dispatcher.ReleaseStatus, cursor string, limit int, full bool, maxBytes int) ([]*dispatcher.Release, string, error)
-	// SendTimes returns, for each release, the time its dispatch is (or was)
-	// due; the zero time for one never scheduled.
-	SendTimes(ctx context.Context, ids []string) ([]time.Time, error)
 	// Deliveries returns a page of a release's deliveries that match f, and
 	// the cursor of the next page ("" on the last page); dispatcher.ErrNotFound
 	// for an unknown release.

@@ -57,9 +57,6 @@ func New(baseURL, token string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// BaseURL returns the API's base URL, without a trailing slash.
-func (c *Client) BaseURL() string { return c.base }
-
 // request is one call to the API.
 type request struct {
 	method, path string

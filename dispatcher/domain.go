@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 )
@@ -92,6 +93,11 @@ const (
 	ReleaseCancelled        ReleaseStatus = "cancelled"
 )
 
+// ReleaseStatuses lists every release status, in the order of a release's life.
+var ReleaseStatuses = []ReleaseStatus{
+	ReleaseDraft, ReleaseScheduled, ReleaseSending, ReleaseSent, ReleaseSentWithFailures, ReleaseCancelled,
+}
+
 // Release is one statement and the audiences it goes to.
 type Release struct {
 	ID           string        `json:"id"`
@@ -105,9 +111,12 @@ type Release struct {
 	SourceURL    string        `json:"source_url"`
 	Audiences    Audiences     `json:"audiences"`
 	EmbargoUntil *time.Time    `json:"embargo_until"`
-	CreatedAt    time.Time     `json:"created_at"`
-	UpdatedAt    time.Time     `json:"updated_at"`
-	Counts       *Counts       `json:"counts,omitempty"`
+	// ScheduledAt is when its dispatch is (or was) due: set by Send, nil
+	// for a release never scheduled. The store keeps it beside the release.
+	ScheduledAt *time.Time `json:"scheduled_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	Counts      *Counts    `json:"counts,omitempty"`
 }
 
 // Version returns the release's text in lang when it has a translation in
@@ -132,8 +141,11 @@ const (
 	ChannelTelegram ChannelKind = "telegram"
 )
 
+// Channels lists every delivery channel.
+var Channels = []ChannelKind{ChannelEmail, ChannelTelegram}
+
 // Valid reports whether c is a known channel.
-func (c ChannelKind) Valid() bool { return c == ChannelEmail || c == ChannelTelegram }
+func (c ChannelKind) Valid() bool { return slices.Contains(Channels, c) }
 
 // DeliveryStatus is where one delivery is.
 type DeliveryStatus string

@@ -30,12 +30,10 @@ passed=0
 skipped=()
 current=
 smoke=
-vulnbin=
 toolbin=
 finish() {
 	local code=$?
 	if [ -n "$smoke" ]; then rm -rf "$smoke"; fi
-	if [ -n "$vulnbin" ]; then rm -rf "$vulnbin"; fi
 	if [ -n "$toolbin" ]; then rm -rf "$toolbin"; fi
 	if [ "$code" -ne 0 ]; then
 		echo
@@ -44,12 +42,31 @@ finish() {
 	fi
 }
 trap finish EXIT
+toolbin=$(mktemp -d) # staticcheck and govulncheck, when not on PATH
 
 step() {
 	current=$1
 	printf '\n==> %s\n' "$1"
 }
 ok() { passed=$((passed + 1)); }
+
+# tool NAME PACKAGE VERSION prints the path of the command NAME: the one on
+# PATH, or PACKAGE@VERSION installed into a temporary folder. When it cannot
+# be installed it prints nothing, and says SKIPPED and why on stderr.
+tool() {
+	local bin
+	if bin=$(command -v "$1"); then
+		echo "$bin"
+		return
+	fi
+	echo "installing $2@$3 into a temporary folder" >&2
+	if GOBIN="$toolbin" go install "$2@$3" >"$toolbin/$1.log" 2>&1; then
+		echo "$toolbin/$1"
+	else
+		sed 's/^/    /' "$toolbin/$1.log" >&2
+		echo "$1: SKIPPED: it could not be installed (is the Go module proxy reachable?)" >&2
+	fi
+}
 
 command -v go >/dev/null 2>&1 || {
 	current="looking for Go"
@@ -79,18 +96,8 @@ fi
 ok
 
 step "staticcheck ./..."
-staticcheck=$(command -v staticcheck || true)
-if [ -z "$staticcheck" ]; then
-	toolbin=$(mktemp -d)
-	echo "installing honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION into a temporary folder"
-	if GOBIN="$toolbin" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" >"$toolbin/install.log" 2>&1; then
-		staticcheck=$toolbin/staticcheck
-	else
-		sed 's/^/    /' "$toolbin/install.log"
-		echo "staticcheck: SKIPPED: it could not be installed (is the Go module proxy reachable?)"
-		skipped+=("staticcheck (not installable)")
-	fi
-fi
+staticcheck=$(tool staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION")
+[ -n "$staticcheck" ] || skipped+=("staticcheck (not installable)")
 if [ -n "$staticcheck" ]; then
 	"$staticcheck" ./...
 	ok
@@ -126,18 +133,8 @@ done
 ok
 
 step "govulncheck ./... (known vulnerabilities in the code's dependencies and Go)"
-vulncheck=$(command -v govulncheck || true)
-if [ -z "$vulncheck" ]; then
-	vulnbin=$(mktemp -d)
-	echo "installing golang.org/x/vuln/cmd/govulncheck@$GOVULNCHECK_VERSION into a temporary folder"
-	if GOBIN="$vulnbin" go install "golang.org/x/vuln/cmd/govulncheck@$GOVULNCHECK_VERSION" >"$vulnbin/install.log" 2>&1; then
-		vulncheck=$vulnbin/govulncheck
-	else
-		sed 's/^/    /' "$vulnbin/install.log"
-		echo "govulncheck: SKIPPED: it could not be installed (is the Go module proxy reachable?)"
-		skipped+=("govulncheck (not installable)")
-	fi
-fi
+vulncheck=$(tool govulncheck golang.org/x/vuln/cmd/govulncheck "$GOVULNCHECK_VERSION")
+[ -n "$vulncheck" ] || skipped+=("govulncheck (not installable)")
 if [ -n "$vulncheck" ]; then
 	set +e
 	vulnout=$("$vulncheck" ./... 2>&1)

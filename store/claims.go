@@ -228,21 +228,19 @@ func (s *Store) deadAmong(ctx context.Context, worker string, busy []dispatcher.
 	if len(ws) == 0 {
 		return nil, nil
 	}
-	if worker != "" {
-		// After Redis was frozen or away every liveness key may have
-		// expired, live workers' too: judge nobody dead until this
-		// worker's own heartbeats have run unbroken for half its TTL, by
-		// when live ones have renewed theirs (they do every third of it).
-		since, err := s.rdb.Get(ctx, liveKey(worker)).Result()
-		if err != nil && !isNil(err) {
-			return nil, fmt.Errorf("liveness of worker %s: %w", worker, err)
-		}
-		ttl, _ := s.liveTTL.Load(worker)
-		if t := parseTime(since); t.IsZero() || s.now().Sub(t) < durationOf(ttl)/2 {
-			return nil, nil
-		}
+	dead, since, err := s.liveness(ctx, worker, ws)
+	if err != nil || worker == "" {
+		return dead, err
 	}
-	return s.deadWorkers(ctx, ws)
+	// After Redis was frozen or away every liveness key may have expired,
+	// live workers' too: judge nobody dead until this worker's own
+	// heartbeats have run unbroken for half its TTL, by when live ones have
+	// renewed theirs (they do every third of it).
+	ttl, _ := s.liveTTL.Load(worker)
+	if since.IsZero() || s.now().Sub(since) < durationOf(ttl)/2 {
+		return nil, nil
+	}
+	return dead, nil
 }
 
 func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {

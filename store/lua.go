@@ -50,9 +50,6 @@ func countField(ch dispatcher.ChannelKind, st dispatcher.DeliveryStatus) string 
 	return string(ch) + cSep + string(st)
 }
 
-// channelKinds are the channels counted in a release's counts hash.
-var channelKinds = []dispatcher.ChannelKind{dispatcher.ChannelEmail, dispatcher.ChannelTelegram}
-
 // unsuccessful are the final delivery statuses that end a release
 // sent_with_failures rather than sent.
 var unsuccessful = []dispatcher.DeliveryStatus{dispatcher.DeliveryFailed, dispatcher.DeliveryUncertain}
@@ -104,8 +101,8 @@ func luaTables() string {
 		kv{"sending", string(dispatcher.ReleaseSending)}, kv{"sent", string(dispatcher.ReleaseSent)},
 		kv{"sent_with_failures", string(dispatcher.ReleaseSentWithFailures)}, kv{"cancelled", string(dispatcher.ReleaseCancelled)})
 	table("CH", "channels", kv{"email", string(dispatcher.ChannelEmail)}, kv{"telegram", string(dispatcher.ChannelTelegram)})
-	chs := make([]string, len(channelKinds))
-	for i, c := range channelKinds {
+	chs := make([]string, len(dispatcher.Channels))
+	for i, c := range dispatcher.Channels {
 		chs[i] = string(c)
 	}
 	list("CHANNELS", "every channel counted", chs...)

@@ -21,10 +21,10 @@ func TestLuaConstantsNameEveryValue(t *testing.T) {
 	for _, st := range dispatcher.DeliveryStatuses {
 		deliveries = append(deliveries, string(st))
 	}
-	for _, st := range releaseStatuses {
+	for _, st := range dispatcher.ReleaseStatuses {
 		releases = append(releases, string(st))
 	}
-	for _, ch := range channelKinds {
+	for _, ch := range dispatcher.Channels {
 		channels = append(channels, string(ch))
 	}
 	tests := []struct {

@@ -16,15 +16,15 @@ func (s *Store) ReleaseCounts(ctx context.Context) (map[dispatcher.ReleaseStatus
 		return nil, err
 	}
 	p := s.rdb.Pipeline()
-	cmds := make([]*redis.IntCmd, len(releaseStatuses))
-	for i, st := range releaseStatuses {
+	cmds := make([]*redis.IntCmd, len(dispatcher.ReleaseStatuses))
+	for i, st := range dispatcher.ReleaseStatuses {
 		cmds[i] = p.ZCard(ctx, statusIndexKey(st))
 	}
 	if _, err := p.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("count releases by status: %w", err)
 	}
-	out := make(map[dispatcher.ReleaseStatus]int64, len(releaseStatuses))
-	for i, st := range releaseStatuses {
+	out := make(map[dispatcher.ReleaseStatus]int64, len(dispatcher.ReleaseStatuses))
+	for i, st := range dispatcher.ReleaseStatuses {
 		out[st] = cmds[i].Val()
 	}
 	return out, nil

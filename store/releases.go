@@ -122,27 +122,6 @@ func (s *Store) Releases(ctx context.Context, status dispatcher.ReleaseStatus, c
 	}
 }
 
-// SendTimes returns when each release is (or was) to be dispatched: the
-// time Send scheduled it for, and the zero time for one never scheduled or
-// unknown.
-func (s *Store) SendTimes(ctx context.Context, ids []string) ([]time.Time, error) {
-	p := s.rdb.Pipeline()
-	cmds := make([]*redis.StringCmd, len(ids))
-	for i, id := range ids {
-		cmds[i] = p.HGet(ctx, releaseKey(id), rSendAt)
-	}
-	if len(ids) > 0 {
-		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
-			return nil, fmt.Errorf("send times: %w", err)
-		}
-	}
-	out := make([]time.Time, len(ids))
-	for i, c := range cmds {
-		out[i] = parseTime(c.Val())
-	}
-	return out, nil
-}
-
 // releases reads releases with their counts, skipping unknown ids, and the
 // size in bytes of the JSON read for each. Without full it reads summaries
 // (falling back to the whole release for one stored without a summary).
@@ -155,7 +134,7 @@ func (s *Store) releases(ctx context.Context, ids []string, full bool) ([]*dispa
 	hs := make([]*redis.SliceCmd, len(ids))
 	cs := make([]*redis.MapStringStringCmd, len(ids))
 	for i, id := range ids {
-		hs[i] = p.HMGet(ctx, releaseKey(id), text, rStatus, rUpdatedAt)
+		hs[i] = p.HMGet(ctx, releaseKey(id), text, rStatus, rUpdatedAt, rSendAt)
 		cs[i] = p.HGetAll(ctx, countsKey(id))
 	}
 	if len(ids) > 0 {
@@ -190,6 +169,10 @@ func (s *Store) releases(ctx context.Context, ids []string, full bool) ([]*dispa
 		if ut := parseTime(str(v, 2)); !ut.IsZero() {
 			r.UpdatedAt = ut
 		}
+		r.ScheduledAt = nil
+		if at := parseTime(str(v, 3)); !at.IsZero() {
+			r.ScheduledAt = &at
+		}
 		r.Counts = countsFrom(cs[i].Val())
 		out = append(out, r)
 		sizes = append(sizes, len(data))
@@ -199,7 +182,7 @@ func (s *Store) releases(ctx context.Context, ids []string, full bool) ([]*dispa
 
 func countsFrom(h map[string]string) *dispatcher.Counts {
 	c := dispatcher.NewCounts()
-	for _, ch := range channelKinds {
+	for _, ch := range dispatcher.Channels {
 		for _, st := range dispatcher.DeliveryStatuses {
 			n, _ := strconv.ParseInt(h[countField(ch, st)], 10, 64)
 			c.Add(ch, st, n)

@@ -9,12 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// releaseStatuses are every status a release can have.
-var releaseStatuses = []dispatcher.ReleaseStatus{
-	dispatcher.ReleaseDraft, dispatcher.ReleaseScheduled, dispatcher.ReleaseSending,
-	dispatcher.ReleaseSent, dispatcher.ReleaseSentWithFailures, dispatcher.ReleaseCancelled,
-}
-
 // ensureStatusIndex makes sure, once per Store, that the status indexes and
 // the summaries hold every release: releases stored by an older version of
 // Pregón had neither. It walks every release once (the first time any
@@ -60,7 +54,7 @@ return 1
 
 func (s *Store) backfillStatusIndex(ctx context.Context) error {
 	args := []any{""}
-	for _, st := range releaseStatuses {
+	for _, st := range dispatcher.ReleaseStatuses {
 		args = append(args, string(st))
 	}
 	cursor := ""

@@ -66,20 +66,17 @@ func (s *Store) Leave(ctx context.Context, worker string) error {
 // when its key has gone too: Redis was frozen or away, and every worker's
 // key may have expired meanwhile).
 func (s *Store) DeadWorkers(ctx context.Context, self string) ([]string, time.Time, error) {
-	p := s.rdb.Pipeline()
-	members := p.SMembers(ctx, workersKey)
-	since := p.Get(ctx, liveKey(self))
-	if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+	members, err := s.rdb.SMembers(ctx, workersKey).Result()
+	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("workers: %w", err)
 	}
-	others := members.Val()[:0]
-	for _, w := range members.Val() {
+	others := members[:0]
+	for _, w := range members {
 		if w != self {
 			others = append(others, w)
 		}
 	}
-	dead, err := s.deadWorkers(ctx, others)
-	return dead, parseTime(since.Val()), err
+	return s.liveness(ctx, self, others)
 }
 
 // ForgetWorkers unregisters dead workers whose deliveries have all been
@@ -94,18 +91,24 @@ func (s *Store) ForgetWorkers(ctx context.Context, workers []string) error {
 	return nil
 }
 
-// deadWorkers returns those of ws whose liveness key has gone.
-func (s *Store) deadWorkers(ctx context.Context, ws []string) ([]string, error) {
-	if len(ws) == 0 {
-		return nil, nil
-	}
+// liveness returns those of ws whose liveness key has gone, and since when
+// self's own heartbeats have run unbroken (zero when its key has gone, or
+// self is ""), in one round trip.
+func (s *Store) liveness(ctx context.Context, self string, ws []string) ([]string, time.Time, error) {
 	p := s.rdb.Pipeline()
+	var since *redis.StringCmd
+	if self != "" {
+		since = p.Get(ctx, liveKey(self))
+	}
 	ex := make([]*redis.IntCmd, len(ws))
 	for i, w := range ws {
 		ex[i] = p.Exists(ctx, liveKey(w))
 	}
-	if _, err := p.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("liveness of workers: %w", err)
+	if since == nil && len(ws) == 0 {
+		return nil, time.Time{}, nil
+	}
+	if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+		return nil, time.Time{}, fmt.Errorf("liveness of workers: %w", err)
 	}
 	var dead []string
 	for i, w := range ws {
@@ -113,5 +116,9 @@ func (s *Store) deadWorkers(ctx context.Context, ws []string) ([]string, error) 
 			dead = append(dead, w)
 		}
 	}
-	return dead, nil
+	var t time.Time
+	if since != nil {
+		t = parseTime(since.Val())
+	}
+	return dead, t, nil
 }
