@@ -395,11 +395,11 @@ type fakePreviewer struct{}
 var _ Previewer = fakePreviewer{}
 
 func (fakePreviewer) Email(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error) {
-	v := rel.Version(lang)
+	v := rel.Text(lang)
 	return &dispatcher.EmailContent{Subject: v.Title, Text: v.Body, HTML: "<p>" + v.Body + "</p>"}, nil
 }
 
 func (fakePreviewer) Telegram(rel *dispatcher.Release, lang string) ([]string, error) {
-	v := rel.Version(lang)
+	v := rel.Text(lang)
 	return []string{"<b>" + v.Title + "</b>", v.Body}, nil
 }

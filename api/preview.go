@@ -47,7 +47,7 @@ func (s *Server) previewRelease(w http.ResponseWriter, r *http.Request) error {
 	if lang == "" {
 		lang = rel.Language
 	}
-	lang = rel.Version(lang).Language
+	lang = rel.Text(lang).Language
 	if ch == dispatcher.ChannelEmail {
 		c, err := s.previewer.Email(rel, lang)
 		if err != nil {

@@ -65,6 +65,7 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	rel.Author, rel.Version = infoFrom(r.Context()).token, 1
 	if err := s.store.CreateRelease(r.Context(), rel); err != nil {
 		return err
 	}

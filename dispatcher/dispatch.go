@@ -126,7 +126,7 @@ func (p *planner) list(ctx context.Context, listID string) error {
 			}
 			ds[i] = &Delivery{
 				ID: DeliveryID(p.rel.ID, ChannelEmail, m.Email), Channel: ChannelEmail,
-				Recipient: m.Email, Name: m.Name, Language: p.rel.Version(m.Language).Language, Status: st,
+				Recipient: m.Email, Name: m.Name, Language: p.rel.Text(m.Language).Language, Status: st,
 			}
 		}
 		ids, err := p.s.cfg.Store.CreateDeliveries(ctx, p.rel.ID, ds)
@@ -171,7 +171,7 @@ func (p *planner) channel(ctx context.Context, channelID string) error {
 	}
 	d := &Delivery{
 		ID: DeliveryID(p.rel.ID, ChannelTelegram, c.ChatID), Channel: ChannelTelegram, Recipient: c.ChatID,
-		Name: c.Title, Language: p.rel.Version(c.Language).Language, Status: st,
+		Name: c.Title, Language: p.rel.Text(c.Language).Language, Status: st,
 	}
 	ids, err := p.s.cfg.Store.CreateDeliveries(ctx, p.rel.ID, []*Delivery{d})
 	if err != nil {

@@ -111,6 +111,19 @@ type Release struct {
 	SourceURL    string        `json:"source_url"`
 	Audiences    Audiences     `json:"audiences"`
 	EmbargoUntil *time.Time    `json:"embargo_until"`
+	// Timezone is the IANA name of the time zone the release's times are
+	// shown in (its embargo line, its dateline); "" means the server's
+	// default (PREGON_TIMEZONE). Times are stored in UTC.
+	Timezone string `json:"timezone"`
+	// Version counts the release's edits: 1 when created, one more with
+	// each change of its content or audiences.
+	Version int `json:"version"`
+	// Author is the name of the token that created the release.
+	Author string `json:"author"`
+	// ApprovedBy names the coordinator who approved ApprovedVersion; an
+	// approval holds only while ApprovedVersion is the current Version.
+	ApprovedBy      string `json:"approved_by,omitempty"`
+	ApprovedVersion int    `json:"approved_version,omitempty"`
 	// ScheduledAt is when its dispatch is (or was) due: set by Send, nil
 	// for a release never scheduled. The store keeps it beside the release.
 	ScheduledAt *time.Time `json:"scheduled_at"`
@@ -119,9 +132,9 @@ type Release struct {
 	Counts      *Counts    `json:"counts,omitempty"`
 }
 
-// Version returns the release's text in lang when it has a translation in
+// Text returns the release's text in lang when it has a translation in
 // that language, and the original otherwise.
-func (r *Release) Version(lang string) Translation {
+func (r *Release) Text(lang string) Translation {
 	if lang != "" && !strings.EqualFold(lang, r.Language) {
 		for _, t := range r.Translations {
 			if strings.EqualFold(t.Language, lang) {

@@ -27,11 +27,11 @@ type Renderer struct {
 func NewRenderer() *Renderer {
 	return &Renderer{
 		EmailFn: func(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error) {
-			v := rel.Version(lang)
+			v := rel.Text(lang)
 			return &dispatcher.EmailContent{Subject: v.Title, Text: v.Title, HTML: "<p>" + v.Title + "</p>"}, nil
 		},
 		TelegramFn: func(rel *dispatcher.Release, lang string) ([]string, error) {
-			return []string{rel.Version(lang).Title}, nil
+			return []string{rel.Text(lang).Title}, nil
 		},
 	}
 }

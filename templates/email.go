@@ -19,7 +19,7 @@ type emailData struct {
 	Refs    string // the text's numbered list of link URLs, or ""
 }
 
-// Email renders release rel in language lang (rel.Version(lang) picks the
+// Email renders release rel in language lang (rel.Text(lang) picks the
 // translation or the original) for email: a one-line subject, a plain-text
 // version and an HTML version. The Markdown body is rendered to HTML and
 // sanitised with bluemonday's UGC policy, so raw HTML, scripts and

@@ -24,7 +24,7 @@ func TestTelegramFixture(t *testing.T) {
 				t.Errorf("got %d parts, want the fixture split in two or more", len(parts))
 			}
 			all := noSpace(checkParts(t, parts, telegramLimit))
-			ver := rel.Version(lang)
+			ver := rel.Text(lang)
 			for _, p := range paragraphs(t, ver.Body) {
 				if !strings.Contains(all, noSpace(p)) {
 					t.Errorf("paragraph missing from the messages: %q", p)

@@ -34,7 +34,7 @@ type contactView struct {
 // original) and cleans it up. The labels follow the language of the version
 // picked, so that an English text never gets Spanish labels.
 func (r *Renderer) view(rel *dispatcher.Release, lang string) view {
-	ver := rel.Version(lang)
+	ver := rel.Text(lang)
 	lab := labelsFor(ver.Language)
 	fm, body := frontMatter(clean(ver.Body))
 	v := view{
