@@ -1,6 +1,9 @@
 package audit
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+)
 
 // Break is a place where the chain does not hold.
 type Break struct {
@@ -91,4 +94,44 @@ func (v *Verifier) fail(b Break) {
 		return
 	}
 	v.breaks = append(v.breaks, b)
+}
+
+// Report is the result of checking a whole chain.
+type Report struct {
+	// Entries is how many entries were checked.
+	Entries int64
+	// Head is the end of the chain the log records.
+	Head Head
+	// Breaks are the places the chain does not hold, oldest first; none when
+	// it is intact. Omitted counts those beyond the first few.
+	Breaks  []Break
+	Omitted int
+}
+
+// Fetch returns a page of the chain, oldest first, from cursor ("" for
+// the first page): its entries, the cursor of the next page ("" after the
+// last) and the log's head when the page was read.
+type Fetch func(ctx context.Context, cursor string) (entries []*Entry, next string, head Head, err error)
+
+// Check walks the whole chain through fetch, oldest first, and checks it
+// (see Verifier). It returns an error only when a page cannot be fetched.
+func Check(ctx context.Context, fetch Fetch) (*Report, error) {
+	var v Verifier
+	var head Head
+	cursor := ""
+	for {
+		entries, next, h, err := fetch(ctx, cursor)
+		if err != nil {
+			return nil, fmt.Errorf("audit chain after %d entries: %w", v.Count(), err)
+		}
+		for _, e := range entries {
+			v.Add(e)
+		}
+		head = h
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	return &Report{Entries: v.Count(), Head: head, Breaks: v.Finish(head), Omitted: v.Omitted()}, nil
 }
