@@ -223,7 +223,9 @@ func TestAuditReadPagedAndFiltered(t *testing.T) {
 		}
 	}
 	// A cursor of another collection is not an audit cursor.
-	var lists struct{ NextCursor string `json:"next_cursor"` }
+	var lists struct {
+		NextCursor string `json:"next_cursor"`
+	}
 	a.must("GET", "/v1/lists?limit=1", "", http.StatusOK, &lists)
 	problemOf(t, a.do("GET", "/v1/audit?cursor="+lists.NextCursor, auditAdminToken, ""), http.StatusBadRequest)
 

@@ -127,7 +127,10 @@ func TestVerifierFindsBreaks(t *testing.T) {
 			return es
 		}, 3, "does not follow the entry before it"},
 		{"seq edited", func(es []*audit.Entry, _ *audit.Head) []*audit.Entry { es[2].Seq = 30; return es }, 3, "is missing"},
-		{"head altered", func(es []*audit.Entry, head *audit.Head) []*audit.Entry { head.Hash = strings.Repeat("0", 64); return es }, 6, "does not match the log's head"},
+		{"head altered", func(es []*audit.Entry, head *audit.Head) []*audit.Entry {
+			head.Hash = strings.Repeat("0", 64)
+			return es
+		}, 6, "does not match the log's head"},
 		{"head moved back", func(es []*audit.Entry, head *audit.Head) []*audit.Entry { head.Seq = 4; return es }, 5, "past the log's head"},
 	}
 	for _, tt := range tests {
