@@ -9,11 +9,12 @@ import (
 type Break struct {
 	// Seq is the number of the first entry that is wrong or missing.
 	Seq int64 `json:"seq"`
-	// Problem says what is wrong, in a sentence.
+	// Problem says what is wrong with the entry, as the rest of a sentence
+	// that starts "entry 5": "was altered: ...", "is missing: ...".
 	Problem string `json:"problem"`
 }
 
-func (b Break) Error() string { return fmt.Sprintf("entry %d: %s", b.Seq, b.Problem) }
+func (b Break) Error() string { return fmt.Sprintf("entry %d %s", b.Seq, b.Problem) }
 
 // maxBreaks is how many breaks a Verifier keeps: after a few, the rest say
 // little more.
@@ -122,7 +123,7 @@ func Check(ctx context.Context, fetch Fetch) (*Report, error) {
 	for {
 		entries, next, h, err := fetch(ctx, cursor)
 		if err != nil {
-			return nil, fmt.Errorf("audit chain after %d entries: %w", v.Count(), err)
+			return nil, fmt.Errorf("read the audit log (after %d entries): %w", v.Count(), err)
 		}
 		for _, e := range entries {
 			v.Add(e)
