@@ -6,6 +6,9 @@
 // unsubscribe page of signed links, GET and POST /u/{token}), each
 // rate-limited per client address.
 //
+// Every change made through it is recorded in the audit log (AuditLog,
+// package audit) before it is answered; see Server.audit.
+//
 // The persistence, the sender, the renderer, the links checker and the rate
 // limiter it needs are the small interfaces Store, Sender, Previewer, Links
 // and RateLimiter, implemented elsewhere (ratelimit.PerClient is the one on
