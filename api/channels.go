@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pregon/pregon/audit"
 	"github.com/pregon/pregon/dispatcher"
 )
 
@@ -68,6 +69,10 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) error {
 			Errors: []FieldError{{Field: "chat_id", Message: "is already registered"}}}
 	}
 	if err != nil {
+		return err
+	}
+	if err := s.audit(r, audit.Entry{Action: audit.ChannelCreate, Target: c.ID,
+		Detail: map[string]any{"chat_id": c.ChatID}}); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, c)

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pregon/pregon/audit"
 	"github.com/pregon/pregon/dispatcher"
 )
 
@@ -93,7 +94,21 @@ func (s *Server) importContacts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.importCut(w, r, im, err)
 	}
+	if err := s.audit(r, importEntry(im, false)); err != nil {
+		return err
+	}
 	return writeJSON(w, http.StatusOK, im.res)
+}
+
+// importEntry is the audit entry of an import: its counts, and for an
+// import cut part way, the last row accounted for.
+func importEntry(im *importer, cut bool) audit.Entry {
+	d := map[string]any{"added": im.res.Added, "updated": im.res.Updated, "skipped": im.res.Skipped,
+		"errors": len(im.res.Errors) + im.res.ErrorsOmitted, "suppressed": len(im.res.Suppressed) + im.res.SuppressedOmitted}
+	if cut {
+		d["cut"], d["saved_through_row"] = true, im.savedThrough
+	}
+	return audit.Entry{Action: audit.ContactsImport, Target: im.listID, Detail: d}
 }
 
 // cutProblem is the problem of an import that stopped after saving some
@@ -115,6 +130,10 @@ func (s *Server) importCut(w http.ResponseWriter, r *http.Request, im *importer,
 	if im.savedThrough == 0 && im.res.Added+im.res.Updated == 0 {
 		return err // nothing saved: the usual problem
 	}
+	// Some rows were saved: that is a change, recorded with how far it got.
+	// A failure to record it is logged by s.audit; the answer stays this
+	// problem, which already says what was saved.
+	_ = s.audit(r, importEntry(im, true))
 	info := infoFrom(r.Context())
 	info.err = err
 	why := "because the store failed"
@@ -255,7 +274,12 @@ func (s *Server) removeContact(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return invalid("The path does not end in an email address.", FieldError{Field: "email", Message: "invalid email"})
 	}
-	if err := s.store.RemoveContact(r.Context(), r.PathValue("id"), email); err != nil {
+	listID := r.PathValue("id")
+	if err := s.store.RemoveContact(r.Context(), listID, email); err != nil {
+		return err
+	}
+	if err := s.audit(r, audit.Entry{Action: audit.ContactRemove, Target: listID,
+		Detail: map[string]any{"email": email}}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

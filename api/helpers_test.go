@@ -33,6 +33,7 @@ type harness struct {
 	t      *testing.T
 	srv    *Server
 	store  *memStore
+	audit  *memAudit
 	sender *fakeSender
 	logs   *testkit.Buffer
 	links  *links.Signer
@@ -48,13 +49,13 @@ func newHarness(t *testing.T, mod ...func(*Config)) *harness {
 	st.addToken(coordToken, auth.RoleCoordinator)
 	st.addToken(viewerToken, auth.RoleViewer)
 	st.addToken(oddToken, "guest")
-	h := &harness{t: t, store: st, sender: &fakeSender{store: st}, logs: &testkit.Buffer{}, clock: testkit.NewClock(t0)}
+	h := &harness{t: t, store: st, audit: &memAudit{}, sender: &fakeSender{store: st}, logs: &testkit.Buffer{}, clock: testkit.NewClock(t0)}
 	signer, err := links.New([]byte(linksSecret), "https://prensa.example.org", h.clock.Now, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.links = signer
-	cfg := Config{Store: st, Sender: h.sender, Previewer: fakePreviewer{}, Now: now, Links: signer,
+	cfg := Config{Store: st, Sender: h.sender, Previewer: fakePreviewer{}, Audit: h.audit, Now: now, Links: signer,
 		Logger: slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	for _, m := range mod {
 		m(&cfg)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pregon/pregon/audit"
 	"github.com/pregon/pregon/dispatcher"
 )
 
@@ -37,6 +38,10 @@ func (s *Server) createList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.store.CreateList(r.Context(), l); err != nil {
+		return err
+	}
+	if err := s.audit(r, audit.Entry{Action: audit.ListCreate, Target: l.ID,
+		Detail: map[string]any{"name": l.Name, "kind": string(l.Kind)}}); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/v1/lists/"+l.ID)

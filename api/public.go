@@ -54,14 +54,29 @@ func rateKey(pattern string) string {
 	return strings.NewReplacer(" ", "_", "{", "", "}", "").Replace(pattern)
 }
 
-// clientKey names the client of r for rate limits: its IP address, or its
-// /64 network for IPv6 (one host usually has a whole /64). When the
-// connection comes from a trusted proxy, the client is the nearest address
-// in X-Forwarded-For that is not a trusted proxy.
+// clientKey names the client of r for rate limits: its IP address (see
+// clientAddr), or its /64 network for IPv6 (one host usually has a whole
+// /64).
 func clientKey(r *http.Request, trusted []netip.Prefix) string {
-	addr, ok := parseAddr(r.RemoteAddr)
+	addr, ok := clientAddr(r, trusted)
 	if !ok {
 		return "unknown"
+	}
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+// clientAddr returns the IP address of r's client: the connection's, or,
+// when the connection comes from a trusted proxy, the nearest address in
+// X-Forwarded-For that is not a trusted proxy. ok is false when the
+// connection's address cannot be read.
+func clientAddr(r *http.Request, trusted []netip.Prefix) (addr netip.Addr, ok bool) {
+	addr, ok = parseAddr(r.RemoteAddr)
+	if !ok {
+		return addr, false
 	}
 	if isTrusted(addr, trusted) {
 		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
@@ -76,11 +91,7 @@ func clientKey(r *http.Request, trusted []netip.Prefix) string {
 			}
 		}
 	}
-	if addr.Is6() {
-		p, _ := addr.Prefix(64)
-		return p.String()
-	}
-	return addr.String()
+	return addr, true
 }
 
 // parseAddr reads "ip", "ip:port" or "[ip]:port", unmapping IPv4-in-IPv6.

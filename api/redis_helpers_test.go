@@ -54,7 +54,7 @@ func newRedisAPI(t testing.TB, mod ...func(*Config)) *redisAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Store: st, Sender: svc, Previewer: renderer, Logger: log,
+	cfg := Config{Store: st, Sender: svc, Previewer: renderer, Audit: st, Logger: log,
 		Limiter: &ratelimit.PerClient{L: ratelimit.New(rdb), Burst: ratelimit.ClientBurst}}
 	for _, m := range mod {
 		m(&cfg)

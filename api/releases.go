@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pregon/pregon/audit"
 	"github.com/pregon/pregon/dispatcher"
 )
 
@@ -69,6 +70,9 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.CreateRelease(r.Context(), rel); err != nil {
 		return err
 	}
+	if err := s.audit(r, audit.Entry{Action: audit.ReleaseCreate, Target: rel.ID, Version: rel.Version}); err != nil {
+		return err // not sent either: nothing more happens unrecorded
+	}
 	w.Header().Set("Location", "/v1/releases/"+rel.ID)
 	if in.Send {
 		sent, err := s.sender.Send(r.Context(), rel.ID, nil)
@@ -83,6 +87,9 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 			}
 			infoFrom(r.Context()).err = err
 			return p
+		}
+		if err := s.audit(r, sendEntry(sent, nil)); err != nil {
+			return err
 		}
 		rel = sent
 	}
@@ -182,7 +189,22 @@ func (s *Server) sendRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.audit(r, sendEntry(rel, at)); err != nil {
+		return err
+	}
 	return writeJSON(w, http.StatusAccepted, present(rel))
+}
+
+// sendEntry is the audit entry of a send of rel (at: when asked for, nil
+// for now or the embargo), with the status the release is in afterwards. A
+// send of a release already on its way is recorded too: it was asked for,
+// and the status says it changed nothing.
+func sendEntry(rel *dispatcher.Release, at *time.Time) audit.Entry {
+	d := map[string]any{"status": string(rel.Status)}
+	if at != nil {
+		d["at"] = at.UTC().Format(time.RFC3339)
+	}
+	return audit.Entry{Action: audit.ReleaseSend, Target: rel.ID, Version: rel.Version, Detail: d}
 }
 
 // embargoConflict returns a 409 problem when sending rel at at would break
@@ -207,13 +229,24 @@ func (s *Server) cancelRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.audit(r, audit.Entry{Action: audit.ReleaseCancel, Target: rel.ID, Version: rel.Version}); err != nil {
+		return err
+	}
 	return writeJSON(w, http.StatusOK, present(rel))
 }
 
 // retryRelease handles POST /v1/releases/{id}/retry → 202 {"requeued": n}.
 func (s *Server) retryRelease(w http.ResponseWriter, r *http.Request) error {
-	n, err := s.sender.Retry(r.Context(), r.PathValue("id"))
+	rel, err := s.store.Release(r.Context(), r.PathValue("id"))
 	if err != nil {
+		return err
+	}
+	n, err := s.sender.Retry(r.Context(), rel.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.audit(r, audit.Entry{Action: audit.ReleaseRetry, Target: rel.ID, Version: rel.Version,
+		Detail: map[string]any{"requeued": n}}); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusAccepted, map[string]int{"requeued": n})

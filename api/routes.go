@@ -75,6 +75,8 @@ func (s *Server) routes() []route {
 		{"GET /v1/releases/{id}/deliveries", viewer, s.getDeliveries, false},
 		{"GET /v1/releases/{id}/preview", viewer, s.previewRelease, false},
 
+		{"GET /v1/audit", auth.RoleAdmin, s.getAudit, false},
+
 		{"GET /v1/tokens", auth.RoleAdmin, s.getTokens, false},
 		{"DELETE /v1/tokens/{id}", auth.RoleAdmin, s.revokeToken, false},
 

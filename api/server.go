@@ -6,6 +6,9 @@
 // unsubscribe page of signed links, GET and POST /u/{token}), each
 // rate-limited per client address.
 //
+// Every change made through it is recorded in the audit log (AuditLog,
+// package audit) before it is answered; see Server.audit.
+//
 // The persistence, the sender, the renderer, the links checker and the rate
 // limiter it needs are the small interfaces Store, Sender, Previewer, Links
 // and RateLimiter, implemented elsewhere (ratelimit.PerClient is the one on
@@ -137,12 +140,14 @@ const (
 	ReadyTimeout = time.Second
 )
 
-// Config configures a Server. Store, Sender and Previewer are required; the
-// other fields have defaults.
+// Config configures a Server. Store, Sender, Previewer and Audit are
+// required; the other fields have defaults.
 type Config struct {
 	Store     Store
 	Sender    Sender
 	Previewer Previewer
+	// Audit records every change made through the API (see Server.audit).
+	Audit AuditLog
 	// Logger receives one line per request; nil discards them.
 	Logger *slog.Logger
 	// MaxBodyBytes caps JSON request bodies; 0 means DefaultMaxBodyBytes.
@@ -180,6 +185,7 @@ type Server struct {
 	store     Store
 	sender    Sender
 	previewer Previewer
+	auditLog  AuditLog
 	log       *slog.Logger
 	maxBody   int64
 	maxUpload int64
@@ -204,9 +210,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("api: Config.Sender is required")
 	case cfg.Previewer == nil:
 		return nil, errors.New("api: Config.Previewer is required")
+	case cfg.Audit == nil:
+		return nil, errors.New("api: Config.Audit is required")
 	}
 	s := &Server{
-		store: cfg.Store, sender: cfg.Sender, previewer: cfg.Previewer,
+		store: cfg.Store, sender: cfg.Sender, previewer: cfg.Previewer, auditLog: cfg.Audit,
 		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, maxUpload: cfg.MaxUploadBytes, maxPage: cfg.MaxPageBytes, now: cfg.Now,
 		links: cfg.Links, limiter: cfg.Limiter, proxies: cfg.TrustedProxies,
 		rates: map[auth.Role]int{rolePublic: cfg.PublicRate, roleProbe: cfg.ProbeRate},

@@ -17,6 +17,7 @@ func TestNewRequiresDependencies(t *testing.T) {
 		{Sender: h.sender, Previewer: fakePreviewer{}},
 		{Store: h.store, Previewer: fakePreviewer{}},
 		{Store: h.store, Sender: h.sender},
+		{Store: h.store, Sender: h.sender, Previewer: fakePreviewer{}},
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("New(%+v) = nil error", cfg)

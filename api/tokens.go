@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+
+	"github.com/pregon/pregon/audit"
 )
 
 // getTokens handles GET /v1/tokens (admin): every API token, expired ones
@@ -18,7 +20,11 @@ func (s *Server) getTokens(w http.ResponseWriter, r *http.Request) error {
 // revokeToken handles DELETE /v1/tokens/{id} (admin): the token stops
 // working at once → 204; 404 for an id that names no token.
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	if err := s.store.RevokeToken(r.Context(), r.PathValue("id")); err != nil {
+	id := r.PathValue("id")
+	if err := s.store.RevokeToken(r.Context(), id); err != nil {
+		return err
+	}
+	if err := s.audit(r, audit.Entry{Action: audit.TokenRevoke, Target: id}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -24,6 +24,10 @@
 //	pregon:token:<sha256 of token>    HASH  id, name, role, created_at, expires_at, last_used_at
 //	pregon:tokenid:<token id>         STRING the sha256 of the token (for listing and revoking)
 //	pregon:tokens                     ZSET  token ids (score 0, lexical = creation order)
+//	pregon:{audit}:head               HASH  seq, hash, at of the audit log's last entry (see audit.go)
+//	pregon:{audit}:entries            HASH  seq → audit entry as JSON (package audit)
+//	pregon:{audit}:at                 ZSET  zero-padded seq by time: the first entry since a time
+//	pregon:{audit}:release:<rid>      ZSET  seq by seq: a release's audit entries
 //
 // Times are Unix milliseconds, in decimal.
 //

@@ -39,6 +39,7 @@ the flags --api-url and --token, accepted by every command, override them.
   pregon release cancel ID        stop a release that is not sent yet
   pregon release retry ID         send the failed deliveries again
 
+` + auditUsage + `
 A release file starts with a front matter block of "key: value" lines between
 two "---" lines (keys: title, summary, language, contact_name, contact_email,
 contact_phone, source_url); the Markdown body follows. A translation file has
@@ -61,7 +62,7 @@ type cli struct {
 	poll           time.Duration // how often release send --wait asks for the status
 }
 
-// clientCmd runs the client command cmd ("list", "channel" or "release") with
+// clientCmd runs the client command cmd ("list", "channel", "release" or "audit") with
 // args, against the HTTP API named by PREGON_API_URL or --api-url.
 func clientCmd(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	c := &cli{stdout: stdout, stderr: stderr, getenv: getenv, http: &http.Client{Timeout: time.Minute}, poll: defaultPoll}
@@ -82,6 +83,8 @@ func (c *cli) commands() map[string]func(context.Context, []string) error {
 		"release preview":    c.releasePreview,
 		"release cancel":     c.releaseCancel,
 		"release retry":      c.releaseRetry,
+		"audit verify":       c.auditVerify,
+		"audit list":         c.auditList,
 	}
 }
 

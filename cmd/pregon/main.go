@@ -32,6 +32,7 @@ Commands:
   release send|status|deliveries|cancel|retry ...
                         client commands: talk to a running Pregón's HTTP API
                         (PREGON_API_URL, PREGON_TOKEN); run "pregon release help"
+  audit verify|list     check the audit log's hash chain, or print its entries (admin token)
   version               print the module version, commit and Go version it was built from
 
 Configuration comes from PREGON_* environment variables; see README.md.
@@ -61,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = serve(ctx, args, stderr, getenv, roleWorker)
 	case "token":
 		err = tokenCmd(ctx, args, stdout, stderr, getenv)
-	case "list", "channel", "release":
+	case "list", "channel", "release", "audit":
 		err = clientCmd(ctx, cmd, args, stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, readVersion())

@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os/user"
 	"text/tabwriter"
 	"time"
 
+	"github.com/pregon/pregon/audit"
 	"github.com/pregon/pregon/auth"
 	"github.com/pregon/pregon/store"
 )
@@ -59,6 +61,16 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			if err := st.CreateToken(ctx, auth.Hash(secret), tok); err != nil {
 				return err
 			}
+			err = st.AppendAudit(ctx, &audit.Entry{Actor: cliActor(getenv), Action: audit.TokenCreate, Target: tok.ID,
+				Client: "local", Detail: map[string]any{"name": tok.Name, "role": string(tok.Role)}})
+			if err != nil {
+				// A token that cannot be recorded is not handed out: it was
+				// never shown, so taking it back loses nothing.
+				if rerr := st.RevokeToken(ctx, tok.ID); rerr != nil {
+					return fmt.Errorf("token %s was created but could not be recorded in the audit log (%w), nor revoked (%w): revoke it with pregon token revoke %s", tok.ID, err, rerr, tok.ID)
+				}
+				return fmt.Errorf("no token created: it could not be recorded in the audit log: %w", err)
+			}
 			fmt.Fprintln(stdout, secret)
 			fmt.Fprintf(stderr, "token %s (%s, %s) created; it is shown only this once\n", tok.ID, tok.Name, tok.Role)
 			return nil
@@ -82,11 +94,29 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			if err := st.RevokeToken(ctx, args[1]); err != nil {
 				return err
 			}
+			err := st.AppendAudit(ctx, &audit.Entry{Actor: cliActor(getenv), Action: audit.TokenRevoke, Target: args[1], Client: "local"})
+			if err != nil {
+				return fmt.Errorf("token %s revoked, but the revocation could not be recorded in the audit log: %w", args[1], err)
+			}
 			fmt.Fprintf(stderr, "token %s revoked\n", args[1])
 			return nil
 		})
 	}
 	return fmt.Errorf("token: unknown command %q\n%s", args[0], tokenUsage)
+}
+
+// cliActor names who runs the pregon command on the server, for the audit
+// log: "cli:" and the operating system's user (from the system, else
+// $USER), or "cli" when neither says.
+func cliActor(getenv func(string) string) string {
+	name := getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if name == "" {
+		return "cli"
+	}
+	return "cli:" + name
 }
 
 // withStore runs f with a store on the configured Redis.
