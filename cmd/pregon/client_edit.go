@@ -26,7 +26,7 @@ func (c *cli) releaseEdit(ctx context.Context, args []string) error {
 	title := cm.fs.String("title", "", "the new title")
 	summary := cm.fs.String("summary", "", "the new summary (\"\" removes it)")
 	sourceURL := cm.fs.String("source-url", "", "the new source URL (\"\" removes it)")
-	embargo := cm.fs.String("embargo", "", "the new embargo, RFC 3339 like 2026-06-01T09:00:00-06:00, or none to lift it")
+	embargo := cm.fs.String("embargo", "", "the new embargo, RFC 3339 like 2026-06-01T09:00:00-06:00, or none to remove it")
 	cm.fs.Var(&lists, "list", "send to these lists instead (repeat for more)")
 	cm.fs.Var(&early, "early-list", "give these lists the release under embargo instead (repeat for more)")
 	cm.fs.Var(&channels, "channel", "post in these Telegram channels instead (repeat for more)")
