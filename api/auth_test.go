@@ -40,6 +40,8 @@ func TestRouteTable(t *testing.T) {
 		"GET /v1/releases/{id}/deliveries viewer",
 		"GET /v1/releases/{id}/preview viewer",
 		"GET /v1/audit admin",
+		"PATCH /v1/releases/{id} coordinator",
+		"POST /v1/releases/{id}/approve coordinator",
 		"GET /v1/tokens admin",
 		"DELETE /v1/tokens/{id} admin",
 		"GET /metrics admin",

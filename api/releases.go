@@ -79,7 +79,11 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			p := &Problem{Status: http.StatusInternalServerError, ReleaseID: rel.ID,
 				Detail: "The release " + rel.ID + " was saved as a draft but could not be sent; send it again with POST /v1/releases/" + rel.ID + "/send."}
+			var ce *dispatcher.ConflictError
 			switch {
+			case errors.As(err, &ce):
+				p.Status = http.StatusConflict
+				p.Detail = "The release " + rel.ID + " was saved as a draft but not sent: " + conflictProblem(ce, 0, "sent").Detail
 			case errors.Is(err, dispatcher.ErrConflict):
 				p.Status = http.StatusConflict
 			case unavailable(err):
@@ -180,6 +184,10 @@ func (s *Server) sendRelease(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	rel, err := s.sender.Send(r.Context(), id, at)
+	var ce *dispatcher.ConflictError
+	if errors.As(err, &ce) {
+		return conflictProblem(ce, 0, "sent")
+	}
 	if errors.Is(err, dispatcher.ErrConflict) {
 		if cur, gerr := s.store.Release(r.Context(), id); gerr == nil && cur.Status == dispatcher.ReleaseCancelled {
 			return &Problem{Status: http.StatusConflict, Detail: "The release was cancelled; it cannot be sent."}

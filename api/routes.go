@@ -74,6 +74,8 @@ func (s *Server) routes() []route {
 		{"POST /v1/releases/{id}/retry", coordinator, s.retryRelease, false},
 		{"GET /v1/releases/{id}/deliveries", viewer, s.getDeliveries, false},
 		{"GET /v1/releases/{id}/preview", viewer, s.previewRelease, false},
+		{"PATCH /v1/releases/{id}", coordinator, s.editRelease, false},
+		{"POST /v1/releases/{id}/approve", coordinator, s.approveRelease, false},
 
 		{"GET /v1/audit", auth.RoleAdmin, s.getAudit, false},
 

@@ -72,6 +72,17 @@ type Store interface {
 	// once the releases read reach maxBytes of stored JSON (0: no bound). A
 	// status filter reads only the releases it returns.
 	Releases(ctx context.Context, status dispatcher.ReleaseStatus, cursor string, limit int, full bool, maxBytes int) ([]*dispatcher.Release, string, error)
+	// EditRelease stores e.Release as the next version of its release, in
+	// one step, and returns the release as stored; dispatcher.ErrNotFound, or
+	// a *dispatcher.ConflictError when the release is no longer a draft or
+	// scheduled, had its early copies sent and e changes more than the
+	// embargo, or is no longer at version e.Base.
+	EditRelease(ctx context.Context, e *dispatcher.Edit) (*dispatcher.Release, error)
+	// ApproveRelease records that approver approved version of a release and
+	// returns it; dispatcher.ErrNotFound, or a *dispatcher.ConflictError when
+	// approver wrote it, it is no longer a draft or scheduled, or version is
+	// not its current one.
+	ApproveRelease(ctx context.Context, id string, version int, approver string) (*dispatcher.Release, error)
 	// Deliveries returns a page of a release's deliveries that match f, and
 	// the cursor of the next page ("" on the last page); dispatcher.ErrNotFound
 	// for an unknown release.
@@ -106,6 +117,10 @@ type Sender interface {
 	Cancel(ctx context.Context, id string) (*dispatcher.Release, error)
 	// Retry re-enqueues a release's failed deliveries and returns how many.
 	Retry(ctx context.Context, id string) (int, error)
+	// Reschedule moves the dispatch of a scheduled release after an edit
+	// changed its timing, and returns the release; one in another status is
+	// returned as it is.
+	Reschedule(ctx context.Context, id string) (*dispatcher.Release, error)
 }
 
 // Previewer renders a release as a channel would send it.
@@ -178,6 +193,11 @@ type Config struct {
 	// Metrics, when set, serves GET /metrics to admin tokens; Monitoring,
 	// when set, serves the queue dashboard under MonitoringPath to them.
 	Metrics, Monitoring http.Handler
+	// RequireApproval says that releases are sent only once a coordinator
+	// other than the author approved their current version (the Sender
+	// enforces it): an edit of a scheduled release then sends it back to
+	// draft, since it withdraws the approval (PREGON_REQUIRE_APPROVAL).
+	RequireApproval bool
 }
 
 // Server is the API v1 HTTP handler.
@@ -197,6 +217,8 @@ type Server struct {
 	proxies   []netip.Prefix
 	pages     *pages
 	handler   http.Handler
+	// requireApproval is Config.RequireApproval.
+	requireApproval bool
 
 	metricsHandler, monitoringHandler http.Handler
 }
@@ -220,6 +242,7 @@ func New(cfg Config) (*Server, error) {
 		rates: map[auth.Role]int{rolePublic: cfg.PublicRate, roleProbe: cfg.ProbeRate},
 	}
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
+	s.requireApproval = cfg.RequireApproval
 	if s.rates[rolePublic] <= 0 {
 		s.rates[rolePublic] = DefaultPublicRate
 	}

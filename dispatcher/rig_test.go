@@ -68,6 +68,7 @@ func (r *rig) service(t *testing.T, cfg dispatcher.Config) *dispatcher.Service {
 		def.WorkerID = cfg.WorkerID
 	}
 	def.MaxAttempts, def.RetryBase, def.ClaimTimeout = cfg.MaxAttempts, cfg.RetryBase, cfg.ClaimTimeout
+	def.RequireApproval = cfg.RequireApproval
 	s, err := dispatcher.NewService(def)
 	if err != nil {
 		t.Fatal(err)

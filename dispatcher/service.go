@@ -66,6 +66,10 @@ type Config struct {
 	Links Links
 	// Observer, when set, is told of deliveries' outcomes (for metrics).
 	Observer Observer
+	// RequireApproval makes Send refuse a release (a *ConflictError with
+	// ConflictUnapproved) until a coordinator other than its author has
+	// approved its current version (PREGON_REQUIRE_APPROVAL).
+	RequireApproval bool
 }
 
 // Links makes signed links to Pregón's public pages.
@@ -126,7 +130,8 @@ func NewService(cfg Config) (*Service, error) {
 // in the past; the release's embargo when it has one and at is nil). It is
 // idempotent: a release already scheduled, sending or sent is returned as it
 // is, and nothing is sent again. A cancelled release gives ErrConflict, and
-// so does an at before the release's embargo.
+// so does an at before the release's embargo; with Config.RequireApproval,
+// a draft whose current version is not approved gives a *ConflictError.
 func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release, error) {
 	rel, err := s.cfg.Store.Release(ctx, id)
 	if err != nil {
@@ -147,7 +152,7 @@ func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release,
 	case rel.EmbargoUntil != nil:
 		when = *rel.EmbargoUntil
 	}
-	rel, when, err = s.cfg.Store.ScheduleSend(ctx, id, when)
+	rel, when, err = s.cfg.Store.ScheduleSend(ctx, id, when, s.cfg.RequireApproval)
 	if err != nil {
 		return nil, err
 	}

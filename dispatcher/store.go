@@ -17,7 +17,7 @@ import (
 type Store interface {
 	Release(ctx context.Context, id string) (*Release, error)
 	Channel(ctx context.Context, id string) (*TelegramChannel, error)
-	ScheduleSend(ctx context.Context, id string, at time.Time) (*Release, time.Time, error)
+	ScheduleSend(ctx context.Context, id string, at time.Time, requireApproval bool) (*Release, time.Time, error)
 	SetReleaseStatus(ctx context.Context, id string, to ReleaseStatus, from ...ReleaseStatus) (ReleaseStatus, error)
 	SnapshotComplete(ctx context.Context, id string) (bool, error)
 	SnapshotDone(ctx context.Context, id string) (ReleaseStatus, error)

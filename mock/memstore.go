@@ -229,10 +229,17 @@ func (m *MemStore) Channel(_ context.Context, id string) (*dispatcher.TelegramCh
 	return &c, nil
 }
 
-// ScheduleSend moves a draft release to scheduled at at.
-func (m *MemStore) ScheduleSend(ctx context.Context, id string, at time.Time) (*dispatcher.Release, time.Time, error) {
+// ScheduleSend moves a draft release to scheduled at at; with
+// requireApproval, only a draft whose current version is approved (a
+// *dispatcher.ConflictError otherwise). A release without a Version is at
+// version 1.
+func (m *MemStore) ScheduleSend(ctx context.Context, id string, at time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error) {
 	m.mu.Lock()
 	r, err := m.release(id)
+	if err == nil && r.rel.Status == dispatcher.ReleaseDraft && requireApproval && r.rel.ApprovedVersion != max(r.rel.Version, 1) {
+		err = &dispatcher.ConflictError{ID: id, Reason: dispatcher.ConflictUnapproved, Status: r.rel.Status,
+			Version: max(r.rel.Version, 1), Author: r.rel.Author}
+	}
 	if err == nil && r.rel.Status == dispatcher.ReleaseDraft {
 		r.rel.Status, r.at, r.rel.UpdatedAt = dispatcher.ReleaseScheduled, ms(at), m.clock()
 	}

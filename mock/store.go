@@ -15,7 +15,7 @@ type Store struct {
 
 	ReleaseFn          func(ctx context.Context, id string) (*dispatcher.Release, error)
 	ChannelFn          func(ctx context.Context, id string) (*dispatcher.TelegramChannel, error)
-	ScheduleSendFn     func(ctx context.Context, id string, at time.Time) (*dispatcher.Release, time.Time, error)
+	ScheduleSendFn     func(ctx context.Context, id string, at time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error)
 	SetReleaseStatusFn func(ctx context.Context, id string, to dispatcher.ReleaseStatus, from ...dispatcher.ReleaseStatus) (dispatcher.ReleaseStatus, error)
 	SnapshotCompleteFn func(ctx context.Context, id string) (bool, error)
 	SnapshotDoneFn     func(ctx context.Context, id string) (dispatcher.ReleaseStatus, error)
@@ -70,8 +70,8 @@ func (s *Store) Channel(ctx context.Context, id string) (*dispatcher.TelegramCha
 }
 
 // ScheduleSend calls ScheduleSendFn.
-func (s *Store) ScheduleSend(ctx context.Context, id string, at time.Time) (*dispatcher.Release, time.Time, error) {
-	return call(&s.Recorder, s.ScheduleSendFn, "ScheduleSend", id, at)(ctx, id, at)
+func (s *Store) ScheduleSend(ctx context.Context, id string, at time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error) {
+	return call(&s.Recorder, s.ScheduleSendFn, "ScheduleSend", id, at, requireApproval)(ctx, id, at, requireApproval)
 }
 
 // SetReleaseStatus calls SetReleaseStatusFn.

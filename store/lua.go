@@ -36,6 +36,13 @@ const (
 	rSnapshot  = "snap"   // "1" once every recipient has a delivery
 	rUpdatedAt = "ut"     // Unix ms
 	rActivity  = "act"    // Unix ms its deliveries last changed
+	// The edits and approvals, kept beside the JSON so that scripts can
+	// check them; where a release's JSON says otherwise, these win.
+	rVersion         = "ver"   // its current version (absent: 1)
+	rAuthor          = "auth"  // name of the token that created it
+	rApprovedBy      = "apby"  // name of the token that approved rApprovedVersion
+	rApprovedVersion = "apv"   // the version approved (absent: none)
+	rEarly           = "early" // "1" once its embargoed copies to early lists were planned
 )
 
 // Fields of a release's counts hash (pregon:{<rid>}:counts): countField(ch,
@@ -88,7 +95,9 @@ func luaTables() string {
 		kv{"error", dError}, kv{"message_ids", dMessageIDs}, kv{"created_at", dCreatedAt}, kv{"updated_at", dUpdatedAt},
 		kv{"retry_due", dRetryDue}, kv{"claimed_at", dClaimedAt}, kv{"worker", dWorker})
 	table("R", "release hash fields", kv{"data", rData}, kv{"summary", rSummary}, kv{"status", rStatus},
-		kv{"send_at", rSendAt}, kv{"snapshot", rSnapshot}, kv{"updated_at", rUpdatedAt}, kv{"activity", rActivity})
+		kv{"send_at", rSendAt}, kv{"snapshot", rSnapshot}, kv{"updated_at", rUpdatedAt}, kv{"activity", rActivity},
+		kv{"version", rVersion}, kv{"author", rAuthor}, kv{"approved_by", rApprovedBy}, kv{"approved_version", rApprovedVersion},
+		kv{"early", rEarly})
 	table("C", "counts hash fields (besides channel..C.sep..status)", kv{"pending", cPending}, kv{"sep", cSep})
 	table("DS", "delivery statuses",
 		kv{"queued", string(dispatcher.DeliveryQueued)}, kv{"retrying", string(dispatcher.DeliveryRetrying)},

@@ -11,17 +11,20 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// CreateRelease stores a new draft release, setting ID, Status, CreatedAt and UpdatedAt.
+// CreateRelease stores a new draft release, setting ID, Status, CreatedAt and
+// UpdatedAt, and Version to 1 when it is 0.
 func (s *Store) CreateRelease(ctx context.Context, r *dispatcher.Release) error {
 	now := s.now().UTC()
 	r.ID, r.Status = newID("rel", now), dispatcher.ReleaseDraft
 	r.CreatedAt, r.UpdatedAt = now.Truncate(1e6), now.Truncate(1e6)
+	r.Version = max(r.Version, 1)
 	fields, err := releaseFields(r)
 	if err != nil {
 		return fmt.Errorf("create release: %w", err)
 	}
+	fields = append(fields, rStatus, string(r.Status), rUpdatedAt, fmtTime(now), rVersion, r.Version, rAuthor, r.Author)
 	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, releaseKey(r.ID), append(fields, rStatus, string(r.Status), rUpdatedAt, fmtTime(now))...)
+		p.HSet(ctx, releaseKey(r.ID), fields...)
 		p.ZAdd(ctx, releasesKey, redis.Z{Member: r.ID})
 		p.ZAdd(ctx, statusIndexKey(r.Status), redis.Z{Member: r.ID})
 		return nil
@@ -134,7 +137,7 @@ func (s *Store) releases(ctx context.Context, ids []string, full bool) ([]*dispa
 	hs := make([]*redis.SliceCmd, len(ids))
 	cs := make([]*redis.MapStringStringCmd, len(ids))
 	for i, id := range ids {
-		hs[i] = p.HMGet(ctx, releaseKey(id), text, rStatus, rUpdatedAt, rSendAt)
+		hs[i] = p.HMGet(ctx, releaseKey(id), text, rStatus, rUpdatedAt, rSendAt, rVersion, rAuthor, rApprovedBy, rApprovedVersion)
 		cs[i] = p.HGetAll(ctx, countsKey(id))
 	}
 	if len(ids) > 0 {
@@ -173,6 +176,7 @@ func (s *Store) releases(ctx context.Context, ids []string, full bool) ([]*dispa
 		if at := parseTime(str(v, 3)); !at.IsZero() {
 			r.ScheduledAt = &at
 		}
+		overlayEdits(r, v[4:])
 		r.Counts = countsFrom(cs[i].Val())
 		out = append(out, r)
 		sizes = append(sizes, len(data))
@@ -192,17 +196,24 @@ func countsFrom(h map[string]string) *dispatcher.Counts {
 }
 
 // scheduleScript moves a draft release to scheduled at a time, and to the
-// scheduled index; a release in another status is left alone.
+// scheduled index; a release in another status is left alone. When asked,
+// it schedules a draft only if its current version is approved.
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // ARGV[1] -> the send time (Unix ms)
 // ARGV[2] -> now (Unix ms)
+// ARGV[3] -> "1" when approval is required
 //
-// Output: the release's send time ("" when it has none), or nil when the
-// release does not exist.
+// Output: the release's send time ("" when it has none), unapproved when
+// approval was required and is missing, or nil when the release does not
+// exist.
 var scheduleScript = newReleaseScript(`
 local cur = redis.call('HGET', KEYS[1], R.status)
 if not cur then return false end
+if cur == RS.draft and ARGV[3] == '1' then
+  local v = redis.call('HGET', KEYS[1], R.version) or '1'
+  if redis.call('HGET', KEYS[1], R.approved_version) ~= v then return '` + unapproved + `' end
+end
 if cur == RS.draft then
   redis.call('HSET', KEYS[1], R.status, RS.scheduled, R.send_at, ARGV[1], R.updated_at, ARGV[2])
   reindex(RS.draft, RS.scheduled)
@@ -210,16 +221,22 @@ end
 return redis.call('HGET', KEYS[1], R.send_at) or ''
 `)
 
+// unapproved is scheduleScript's answer for a draft whose current version
+// is not approved, when approval is required.
+const unapproved = "unapproved"
+
 // ScheduleSend moves a draft release to scheduled, to be dispatched at at,
 // in one step. It returns the release as it is after the call and the time
 // it is to be dispatched (set by this call or an earlier one; zero for a
 // release that was never scheduled); a release in another status than draft
-// is returned unchanged. It returns dispatcher.ErrNotFound for an unknown id.
-func (s *Store) ScheduleSend(ctx context.Context, id string, at time.Time) (*dispatcher.Release, time.Time, error) {
+// is returned unchanged. It returns dispatcher.ErrNotFound for an unknown id
+// and, with requireApproval, a *dispatcher.ConflictError for a draft whose
+// current version is not approved.
+func (s *Store) ScheduleSend(ctx context.Context, id string, at time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error) {
 	if !validID("rel", id) {
 		return nil, time.Time{}, fmt.Errorf("release %q: %w", id, dispatcher.ErrNotFound)
 	}
-	when, err := scheduleScript.Run(ctx, s.rdb, []string{releaseKey(id)}, fmtTime(at), fmtTime(s.now())).Text()
+	when, err := scheduleScript.Run(ctx, s.rdb, []string{releaseKey(id)}, fmtTime(at), fmtTime(s.now()), flag(requireApproval)).Text()
 	if isNil(err) {
 		return nil, time.Time{}, fmt.Errorf("release %q: %w", id, dispatcher.ErrNotFound)
 	}
@@ -227,6 +244,10 @@ func (s *Store) ScheduleSend(ctx context.Context, id string, at time.Time) (*dis
 		return nil, time.Time{}, fmt.Errorf("schedule release %s: %w", id, err)
 	}
 	r, err := s.Release(ctx, id)
+	if err == nil && when == unapproved {
+		return nil, time.Time{}, &dispatcher.ConflictError{ID: id, Reason: dispatcher.ConflictUnapproved,
+			Status: r.Status, Version: r.Version, Author: r.Author}
+	}
 	return r, parseTime(when), err
 }
 

@@ -38,6 +38,14 @@ the flags --api-url and --token, accepted by every command, override them.
                                   print the release as recipients will get it
   pregon release cancel ID        stop a release that is not sent yet
   pregon release retry ID         send the failed deliveries again
+  pregon release edit ID [-f FILE.md] [--translation FILE.md]... [--title T] [--summary S]
+                      [--source-url URL] [--embargo RFC3339|none] [--list ID]...
+                      [--early-list ID]... [--channel ID]... [--version N]
+                                  change a draft or scheduled release; prints its new
+                                  version (an edit withdraws an approval)
+  pregon release approve ID [--version N]
+                                  approve a release someone else wrote (default: its
+                                  current version, which is shown)
 
 ` + auditUsage + `
 A release file starts with a front matter block of "key: value" lines between
@@ -85,6 +93,8 @@ func (c *cli) commands() map[string]func(context.Context, []string) error {
 		"release retry":      c.releaseRetry,
 		"audit verify":       c.auditVerify,
 		"audit list":         c.auditList,
+		"release edit":       c.releaseEdit,
+		"release approve":    c.releaseApprove,
 	}
 }
 

@@ -52,6 +52,9 @@ type config struct {
 	DKIM *email.DKIM
 	// UnsubscribeMailto is added to List-Unsubscribe as a mailto: URI.
 	UnsubscribeMailto string
+	// RequireApproval refuses to send a release until a coordinator other
+	// than its author approved its current version (two-person rule).
+	RequireApproval bool
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -102,6 +105,12 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		c.MonitoringWrite = v == "true"
 	default:
 		bad("PREGON_MONITORING_WRITE", "want true or false, got %q", v)
+	}
+	switch v := get("PREGON_REQUIRE_APPROVAL", "false"); v {
+	case "true", "false":
+		c.RequireApproval = v == "true"
+	default:
+		bad("PREGON_REQUIRE_APPROVAL", "want true or false, got %q", v)
 	}
 	switch c.LogFormat {
 	case "", "json", "text":

@@ -1,0 +1,47 @@
+package dispatcher_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/pregon/pregon/dispatcher"
+)
+
+// TestSendNeedsApprovalWhenRequired: with RequireApproval, Send refuses a
+// draft until its current version is approved, and schedules nothing
+// meanwhile; without it, the same draft is sent.
+func TestSendNeedsApprovalWhenRequired(t *testing.T) {
+	ctx := context.Background()
+	r := newRig()
+	id := r.mem.AddRelease(dispatcher.Release{Title: "T", Body: "B", Language: "es", Version: 2, Author: "ana", ApprovedBy: "luis", ApprovedVersion: 1})
+	svc := r.service(t, dispatcher.Config{RequireApproval: true})
+
+	_, err := svc.Send(ctx, id, nil)
+	var ce *dispatcher.ConflictError
+	if !errors.As(err, &ce) || ce.Reason != dispatcher.ConflictUnapproved || ce.Version != 2 || ce.Author != "ana" || !errors.Is(err, dispatcher.ErrConflict) {
+		t.Fatalf("Send of an unapproved version: %v", err)
+	}
+	if want := "release " + id + " needs approval of version 2 by a coordinator other than ana"; err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
+	}
+	if d := r.queue.Dispatches(); len(d) != 0 {
+		t.Fatalf("dispatches enqueued for an unapproved release: %v", d)
+	}
+	if rel, _ := r.mem.Release(ctx, id); rel.Status != dispatcher.ReleaseDraft {
+		t.Fatalf("status %s, want draft", rel.Status)
+	}
+
+	// The same version sent without the requirement goes.
+	other := r.mem.AddRelease(dispatcher.Release{Title: "T", Body: "B", Language: "es", Version: 2, Author: "ana"})
+	rel, err := r.service(t, dispatcher.Config{}).Send(ctx, other, nil)
+	if err != nil || rel.Status != dispatcher.ReleaseScheduled {
+		t.Fatalf("Send without the requirement: %v, %v", rel, err)
+	}
+
+	approved := r.mem.AddRelease(dispatcher.Release{Title: "T", Body: "B", Language: "es", Version: 2, Author: "ana", ApprovedBy: "luis", ApprovedVersion: 2})
+	rel, err = svc.Send(ctx, approved, nil)
+	if err != nil || rel.Status != dispatcher.ReleaseScheduled {
+		t.Fatalf("Send of an approved version: %v, %v", rel, err)
+	}
+}
