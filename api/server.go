@@ -173,6 +173,11 @@ type Config struct {
 	// Metrics, when set, serves GET /metrics to admin tokens; Monitoring,
 	// when set, serves the queue dashboard under MonitoringPath to them.
 	Metrics, Monitoring http.Handler
+	// Tester starts test sends and reports on them; nil means the test send
+	// endpoints answer 501. TestRate is how many test sends a minute one
+	// token may start after a burst (0: DefaultTestRate; see testsend.go).
+	Tester   Tester
+	TestRate int
 }
 
 // Server is the API v1 HTTP handler.
@@ -193,6 +198,8 @@ type Server struct {
 	handler   http.Handler
 
 	metricsHandler, monitoringHandler http.Handler
+	tester                            Tester
+	testRate                          int
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -212,6 +219,10 @@ func New(cfg Config) (*Server, error) {
 		rates: map[auth.Role]int{rolePublic: cfg.PublicRate, roleProbe: cfg.ProbeRate},
 	}
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
+	s.tester, s.testRate = cfg.Tester, cfg.TestRate
+	if s.testRate <= 0 {
+		s.testRate = DefaultTestRate
+	}
 	if s.rates[rolePublic] <= 0 {
 		s.rates[rolePublic] = DefaultPublicRate
 	}

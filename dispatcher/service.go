@@ -66,6 +66,10 @@ type Config struct {
 	Links Links
 	// Observer, when set, is told of deliveries' outcomes (for metrics).
 	Observer Observer
+	// Tests keeps test sends and TestQueue enqueues them (see StartTest);
+	// without them, test sends answer ErrNoTests.
+	Tests     TestStore
+	TestQueue TestQueue
 }
 
 // Links makes signed links to Pregón's public pages.

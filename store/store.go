@@ -24,6 +24,7 @@
 //	pregon:token:<sha256 of token>    HASH  id, name, role, created_at, expires_at, last_used_at
 //	pregon:tokenid:<token id>         STRING the sha256 of the token (for listing and revoking)
 //	pregon:tokens                     ZSET  token ids (score 0, lexical = creation order)
+//	pregon:test:<test id>             STRING a test send and its results as JSON (TTL; see tests.go)
 //
 // Times are Unix milliseconds, in decimal.
 //

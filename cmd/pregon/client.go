@@ -38,6 +38,9 @@ the flags --api-url and --token, accepted by every command, override them.
                                   print the release as recipients will get it
   pregon release cancel ID        stop a release that is not sent yet
   pregon release retry ID         send the failed deliveries again
+  pregon release test ID [--email ADDRESS]... [--telegram @name|-100...]... [--language L]
+                                  send the release as it is now to a few addresses or
+                                  chats, marked [TEST]; prints each one's result
 
 A release file starts with a front matter block of "key: value" lines between
 two "---" lines (keys: title, summary, language, contact_name, contact_email,
@@ -82,6 +85,7 @@ func (c *cli) commands() map[string]func(context.Context, []string) error {
 		"release preview":    c.releasePreview,
 		"release cancel":     c.releaseCancel,
 		"release retry":      c.releaseRetry,
+		"release test":       c.releaseTest,
 	}
 }
 

@@ -149,7 +149,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		Logger: log, Now: p.now, Links: p.links,
 		MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase, Backoff: queue.Backoff, BatchSize: cfg.BatchSize,
 		MessageIDDomain: domainOf(cfg.From.Address), ClaimTimeout: cfg.ClaimTimeout,
-		Observer: p.metrics, WorkerID: workerID,
+		Observer: p.metrics, WorkerID: workerID, Tests: st, TestQueue: p.queue,
 	})
 	if err != nil {
 		return err
@@ -215,7 +215,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 	h, err := api.New(api.Config{Store: p.store, Sender: p.service, Previewer: p.renderer, Logger: p.log, Now: p.now,
 		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
-		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite)})
+		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite), Tester: p.service})
 	if err != nil {
 		return nil, err
 	}
@@ -246,6 +246,7 @@ func (p *parts) apiMetrics() http.Handler {
 // ctx ends.
 func (p *parts) startWorkers(ctx context.Context) (*queue.Server, error) {
 	workers := queue.NewServer(p.store.Client(), queue.Config{Concurrency: p.cfg.Concurrency, RetryBase: p.cfg.RetryBase, Logger: p.log}, p.service)
+	workers.HandleTests(p.service)
 	if err := workers.Start(); err != nil {
 		return nil, err
 	}
