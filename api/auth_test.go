@@ -42,6 +42,8 @@ func TestRouteTable(t *testing.T) {
 		"GET /v1/audit admin",
 		"PATCH /v1/releases/{id} coordinator",
 		"POST /v1/releases/{id}/approve coordinator",
+		"POST /v1/releases/{id}/test coordinator",
+		"GET /v1/releases/{id}/tests/{test_id} viewer",
 		"GET /v1/tokens admin",
 		"DELETE /v1/tokens/{id} admin",
 		"GET /metrics admin",

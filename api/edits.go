@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pregon/pregon/audit"
 	"github.com/pregon/pregon/dispatcher"
 )
 
@@ -81,6 +82,12 @@ func (s *Server) editRelease(w http.ResponseWriter, r *http.Request) error {
 				return s.rescheduleFailed(r, rel, err)
 			}
 			rel = moved
+		}
+		if len(changed) > 0 {
+			if err := s.audit(r, audit.Entry{Action: audit.ReleaseEdit, Target: rel.ID, Version: rel.Version,
+				Detail: map[string]any{"fields": strings.Join(changed, ",")}}); err != nil {
+				return err
+			}
 		}
 		w.Header().Set("ETag", strconv.Quote(strconv.Itoa(rel.Version)))
 		return writeJSON(w, http.StatusOK, present(rel))
@@ -315,6 +322,9 @@ func (s *Server) approveRelease(w http.ResponseWriter, r *http.Request) error {
 		return conflictProblem(ce, *in.Version, "approved")
 	}
 	if err != nil {
+		return err
+	}
+	if err := s.audit(r, audit.Entry{Action: audit.ReleaseApprove, Target: rel.ID, Version: *in.Version}); err != nil {
 		return err
 	}
 	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(rel.Version)))

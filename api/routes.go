@@ -78,6 +78,8 @@ func (s *Server) routes() []route {
 		{"POST /v1/releases/{id}/approve", coordinator, s.approveRelease, false},
 
 		{"GET /v1/audit", auth.RoleAdmin, s.getAudit, false},
+		{"POST /v1/releases/{id}/test", coordinator, s.testRelease, false},
+		{"GET /v1/releases/{id}/tests/{test_id}", viewer, s.getTest, false},
 
 		{"GET /v1/tokens", auth.RoleAdmin, s.getTokens, false},
 		{"DELETE /v1/tokens/{id}", auth.RoleAdmin, s.revokeToken, false},

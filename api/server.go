@@ -198,6 +198,11 @@ type Config struct {
 	// enforces it): an edit of a scheduled release then sends it back to
 	// draft, since it withdraws the approval (PREGON_REQUIRE_APPROVAL).
 	RequireApproval bool
+	// Tester starts test sends and reports on them; nil means the test send
+	// endpoints answer 501. TestRate is how many test sends a minute one
+	// token may start after a burst (0: DefaultTestRate; see testsend.go).
+	Tester   Tester
+	TestRate int
 }
 
 // Server is the API v1 HTTP handler.
@@ -221,6 +226,8 @@ type Server struct {
 	requireApproval bool
 
 	metricsHandler, monitoringHandler http.Handler
+	tester                            Tester
+	testRate                          int
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -243,6 +250,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
 	s.requireApproval = cfg.RequireApproval
+	s.tester, s.testRate = cfg.Tester, cfg.TestRate
+	if s.testRate <= 0 {
+		s.testRate = DefaultTestRate
+	}
 	if s.rates[rolePublic] <= 0 {
 		s.rates[rolePublic] = DefaultPublicRate
 	}

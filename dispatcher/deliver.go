@@ -262,24 +262,33 @@ func (s *Service) sendEmail(ctx context.Context, rel *Release, c *Claimed) (stri
 	if err != nil {
 		return "", Permanent(fmt.Errorf("render email: %w", err))
 	}
+	msg := s.emailMessage(rel, content, c.ID, Address{Name: c.Name, Email: c.Recipient})
+	return s.cfg.Email.SendEmail(ctx, msg)
+}
+
+// emailMessage returns the email of rel to one recipient, with its content
+// rendered, as every delivery (and every test send, see RunTest) builds it:
+// the Reply-To of the press contact, a Message-ID made of id, and the
+// recipient's own one-click unsubscribe link.
+func (s *Service) emailMessage(rel *Release, content *EmailContent, id string, to Address) *EmailMessage {
 	msg := &EmailMessage{
-		DeliveryID: c.ID,
-		To:         Address{Name: c.Name, Email: c.Recipient},
-		MessageID:  c.ID + "." + rel.ID + "@" + s.cfg.MessageIDDomain,
+		DeliveryID: id,
+		To:         to,
+		MessageID:  id + "." + rel.ID + "@" + s.cfg.MessageIDDomain,
 		Content:    content,
 	}
 	if rel.Contact != nil && rel.Contact.Email != "" {
 		msg.ReplyTo = &Address{Name: rel.Contact.Name, Email: rel.Contact.Email}
 	}
 	if s.cfg.Links != nil {
-		u := s.cfg.Links.UnsubscribeURL(c.Recipient, rel.ID)
+		u := s.cfg.Links.UnsubscribeURL(to.Email, rel.ID)
 		msg.UnsubscribeURL = u
 		msg.Headers = map[string]string{
 			"List-Unsubscribe":      "<" + u + ">",
 			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 		}
 	}
-	return s.cfg.Email.SendEmail(ctx, msg)
+	return msg
 }
 
 func (s *Service) sendTelegram(ctx context.Context, rel *Release, c *Claimed) ([]string, error) {

@@ -70,6 +70,10 @@ type Config struct {
 	// ConflictUnapproved) until a coordinator other than its author has
 	// approved its current version (PREGON_REQUIRE_APPROVAL).
 	RequireApproval bool
+	// Tests keeps test sends and TestQueue enqueues them (see StartTest);
+	// without them, test sends answer ErrNoTests.
+	Tests     TestStore
+	TestQueue TestQueue
 }
 
 // Links makes signed links to Pregón's public pages.

@@ -28,6 +28,7 @@
 //	pregon:{audit}:entries            HASH  seq → audit entry as JSON (package audit)
 //	pregon:{audit}:at                 ZSET  zero-padded seq by time: the first entry since a time
 //	pregon:{audit}:release:<rid>      ZSET  seq by seq: a release's audit entries
+//	pregon:test:<test id>             STRING a test send and its results as JSON (TTL; see tests.go)
 //
 // Times are Unix milliseconds, in decimal.
 //

@@ -46,6 +46,9 @@ the flags --api-url and --token, accepted by every command, override them.
   pregon release approve ID [--version N]
                                   approve a release someone else wrote (default: its
                                   current version, which is shown)
+  pregon release test ID [--email ADDRESS]... [--telegram @name|-100...]... [--language L]
+                                  send the release as it is now to a few addresses or
+                                  chats, marked [TEST]; prints each one's result
 
 ` + auditUsage + `
 A release file starts with a front matter block of "key: value" lines between
@@ -95,6 +98,7 @@ func (c *cli) commands() map[string]func(context.Context, []string) error {
 		"audit list":         c.auditList,
 		"release edit":       c.releaseEdit,
 		"release approve":    c.releaseApprove,
+		"release test":       c.releaseTest,
 	}
 }
 

@@ -149,7 +149,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		Logger: log, Now: p.now, Links: p.links,
 		MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase, Backoff: queue.Backoff, BatchSize: cfg.BatchSize,
 		MessageIDDomain: domainOf(cfg.From.Address), ClaimTimeout: cfg.ClaimTimeout,
-		Observer: p.metrics, WorkerID: workerID, RequireApproval: cfg.RequireApproval,
+		Observer: p.metrics, WorkerID: workerID, RequireApproval: cfg.RequireApproval, Tests: st, TestQueue: p.queue,
 	})
 	if err != nil {
 		return err
@@ -216,7 +216,7 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 	h, err := api.New(api.Config{Store: p.store, Sender: p.service, Previewer: p.renderer, Audit: p.store, Logger: p.log, Now: p.now,
 		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
 		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite),
-		RequireApproval: p.cfg.RequireApproval})
+		RequireApproval: p.cfg.RequireApproval, Tester: p.service})
 	if err != nil {
 		return nil, err
 	}
@@ -247,6 +247,7 @@ func (p *parts) apiMetrics() http.Handler {
 // ctx ends.
 func (p *parts) startWorkers(ctx context.Context) (*queue.Server, error) {
 	workers := queue.NewServer(p.store.Client(), queue.Config{Concurrency: p.cfg.Concurrency, RetryBase: p.cfg.RetryBase, Logger: p.log}, p.service)
+	workers.HandleTests(p.service)
 	if err := workers.Start(); err != nil {
 		return nil, err
 	}
