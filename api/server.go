@@ -23,6 +23,7 @@ import (
 
 	"github.com/pregon/pregon/auth"
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/linkcheck"
 	"github.com/pregon/pregon/links"
 )
 
@@ -85,6 +86,12 @@ type Store interface {
 	// Suppress records that email must never be mailed again, and why. It
 	// succeeds whether or not the address is on any list.
 	Suppress(ctx context.Context, email, reason string) error
+	// Members returns a page of a list's members as planning a release
+	// reads them, and Suppressed whether each email is suppressed: the
+	// pre-send checks count a release's audience with them, as
+	// dispatcher.Dispatch would plan it.
+	Members(ctx context.Context, listID, cursor string, limit int) ([]dispatcher.Member, string, error)
+	Suppressed(ctx context.Context, emails []string) ([]bool, error)
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
 }
@@ -173,6 +180,13 @@ type Config struct {
 	// Metrics, when set, serves GET /metrics to admin tokens; Monitoring,
 	// when set, serves the queue dashboard under MonitoringPath to them.
 	Metrics, Monitoring http.Handler
+	// LinkChecker asks the links of a release for its pre-send checks; nil
+	// means a linkcheck.Checker with its defaults (non-public addresses
+	// refused).
+	LinkChecker LinkChecker
+	// Location is the time zone of releases without one of their own
+	// (PREGON_TIMEZONE); nil means UTC.
+	Location *time.Location
 }
 
 // Server is the API v1 HTTP handler.
@@ -191,6 +205,9 @@ type Server struct {
 	proxies   []netip.Prefix
 	pages     *pages
 	handler   http.Handler
+
+	linkChecker LinkChecker
+	location    *time.Location
 
 	metricsHandler, monitoringHandler http.Handler
 }
@@ -212,6 +229,13 @@ func New(cfg Config) (*Server, error) {
 		rates: map[auth.Role]int{rolePublic: cfg.PublicRate, roleProbe: cfg.ProbeRate},
 	}
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
+	s.linkChecker, s.location = cfg.LinkChecker, cfg.Location
+	if s.linkChecker == nil {
+		s.linkChecker = linkcheck.New(linkcheck.Config{})
+	}
+	if s.location == nil {
+		s.location = time.UTC
+	}
 	if s.rates[rolePublic] <= 0 {
 		s.rates[rolePublic] = DefaultPublicRate
 	}
