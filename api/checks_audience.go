@@ -16,9 +16,9 @@ import (
 const (
 	// scanPage is how many list members are read per round trip.
 	scanPage = 1000
-	// maxScanMembers caps the list members the checks read, so that a
-	// checklist answers in a moment whatever the lists' size; beyond it the
-	// checks say that they saw only part of the audience.
+	// maxScanMembers caps the list members the checks read (Server.maxScan),
+	// so that a checklist answers in a moment whatever the lists' size;
+	// beyond it the checks say that they saw only part of the audience.
 	maxScanMembers = 50_000
 )
 
@@ -29,14 +29,16 @@ const (
 type audienceScan struct {
 	emails      int // distinct addresses that will be mailed
 	suppressed  int // distinct addresses that are suppressed
-	duplicates  int // members met again on another list
+	duplicates  int // distinct addresses on more than one list
 	channels    int // active Telegram channels
 	unavailable int // Telegram channels that will be skipped
 	// languages counts the recipients (addresses and channels) that will
 	// be sent something, by the language they asked for ("" for none).
 	languages map[string]int
-	// capped says that maxScanMembers members were read and the rest not.
+	// capped says that the checks stopped reading the lists after read
+	// members.
 	capped bool
+	read   int
 }
 
 // recipients is how many addresses and channels will be sent something.
@@ -65,7 +67,7 @@ func (s *Server) scanAudiences(ctx context.Context, rel *dispatcher.Release, fir
 			return a, nil
 		}
 	}
-	seen := map[string]bool{}  // addresses
+	seen := map[string]int{}   // addresses: 1 once seen, 2 once seen again
 	lists := map[string]bool{} // list ids
 	read := 0
 	for _, id := range slices.Concat(rel.Audiences.EarlyLists, rel.Audiences.Lists) {
@@ -75,22 +77,26 @@ func (s *Server) scanAudiences(ctx context.Context, rel *dispatcher.Release, fir
 		lists[id] = true
 		cursor := ""
 		for {
-			if read >= maxScanMembers {
-				a.capped = true
+			if read >= s.maxScan {
+				a.capped, a.read = true, read
 				return a, nil
 			}
-			ms, next, err := s.store.Members(ctx, id, cursor, min(scanPage, maxScanMembers-read))
+			ms, next, err := s.store.Members(ctx, id, cursor, min(scanPage, s.maxScan-read))
 			if err != nil {
 				return nil, fmt.Errorf("check list %s: %w", id, err)
 			}
 			read += len(ms)
 			var fresh []dispatcher.Member
 			for _, m := range ms {
-				if seen[m.Email] {
+				switch seen[m.Email] {
+				case 1:
+					seen[m.Email] = 2
 					a.duplicates++
 					continue
+				case 2:
+					continue
 				}
-				seen[m.Email] = true
+				seen[m.Email] = 1
 				fresh = append(fresh, m)
 			}
 			emails := make([]string, len(fresh))
@@ -163,7 +169,8 @@ func audiencesCheck(rel *dispatcher.Release, a *audienceScan) dispatcher.Check {
 	}
 	c.Message = upperFirst(who) + " will receive the release."
 	if a.duplicates > 0 {
-		c.Message += fmt.Sprintf(" %s on more than one list get one email.", plural(a.duplicates, "1 address", number(a.duplicates)+" addresses"))
+		c.Message += " " + plural(a.duplicates, "1 address is on more than one list; it",
+			number(a.duplicates)+" addresses are on more than one list; each") + " will get one email."
 	}
 	if a.suppressed > 0 {
 		c.Message += fmt.Sprintf(" %s suppressed (unsubscribed or bounced) and will not be mailed.",
@@ -174,7 +181,7 @@ func audiencesCheck(rel *dispatcher.Release, a *audienceScan) dispatcher.Check {
 			plural(a.unavailable, "1 Telegram channel is", number(a.unavailable)+" Telegram channels are"))
 	}
 	if a.capped {
-		c.Message += fmt.Sprintf(" Only the first %s list members were read.", number(maxScanMembers))
+		c.Message += fmt.Sprintf(" Only the first %s list members were read.", number(a.read))
 	}
 	return c
 }
@@ -209,7 +216,7 @@ func languagesCheck(rel *dispatcher.Release, a *audienceScan) dispatcher.Check {
 		c.Message = "No version in " + list(parts) + ": they will get the original, in " + rel.Language + "."
 	}
 	if a.capped {
-		c.Message += fmt.Sprintf(" Only the first %s list members were read.", number(maxScanMembers))
+		c.Message += fmt.Sprintf(" Only the first %s list members were read.", number(a.read))
 	}
 	return c
 }

@@ -208,6 +208,7 @@ type Server struct {
 
 	linkChecker LinkChecker
 	location    *time.Location
+	maxScan     int // list members the checks read at most
 
 	metricsHandler, monitoringHandler http.Handler
 }
@@ -229,7 +230,7 @@ func New(cfg Config) (*Server, error) {
 		rates: map[auth.Role]int{rolePublic: cfg.PublicRate, roleProbe: cfg.ProbeRate},
 	}
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
-	s.linkChecker, s.location = cfg.LinkChecker, cfg.Location
+	s.linkChecker, s.location, s.maxScan = cfg.LinkChecker, cfg.Location, maxScanMembers
 	if s.linkChecker == nil {
 		s.linkChecker = linkcheck.New(linkcheck.Config{})
 	}
