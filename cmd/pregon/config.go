@@ -52,6 +52,8 @@ type config struct {
 	DKIM *email.DKIM
 	// UnsubscribeMailto is added to List-Unsubscribe as a mailto: URI.
 	UnsubscribeMailto string
+	// Checks configures the pre-send checks (checksconfig.go).
+	Checks checksConfig
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -139,6 +141,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		c.From = a
 	}
 	c.DKIM = loadDKIM(get, c.From, bad)
+	c.Checks = loadChecks(get, bad)
 	if v := get("PREGON_UNSUBSCRIBE_MAILTO", ""); v != "" {
 		a, err := mail.ParseAddress(v)
 		if err != nil || a.Name != "" || a.Address != v || strings.ContainsAny(v, "?&<>%") {
