@@ -204,7 +204,7 @@ func (s *Server) checkLinks(ctx context.Context, rel *dispatcher.Release) dispat
 	switch {
 	case len(bad) > 0:
 		c.Level = dispatcher.CheckWarning
-		c.Message = fmt.Sprintf("%d of %d %s did not answer as it should: %s. Check %s before sending.",
+		c.Message = fmt.Sprintf("%d of %d %s may be broken: %s. Check %s before sending.",
 			len(bad), checked, plural(checked, "link", "links"), strings.Join(bad, "; "), plural(len(bad), "it", "them"))
 	case checked == 1:
 		c.Message = "The one link answers."

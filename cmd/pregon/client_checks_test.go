@@ -14,7 +14,7 @@ import (
 
 // okChecks is a checklist with a warning and no error.
 const okChecks = `[{"name":"languages","level":"ok","message":"Every recipient has a version in their language (es, en)."},
-	{"name":"links","level":"warning","message":"1 of 2 links did not answer as it should: https://example.org/x (answered 404 Not Found)."}]`
+	{"name":"links","level":"warning","message":"1 of 2 links may be broken: https://example.org/x (answered 404 Not Found)."}]`
 
 // badChecks is a checklist with an error.
 const badChecks = `[{"name":"embargo","level":"ok","message":"No embargo."},
@@ -41,7 +41,7 @@ func TestClientChecks(t *testing.T) {
 			args:   []string{"release", "checks", "R1"},
 			script: []exchange{{method: "GET", path: "/v1/releases/R1/checks", status: 200, resp: okChecks}},
 			wantStdout: "ok       languages  Every recipient has a version in their language (es, en).\n" +
-				"warning  links      1 of 2 links did not answer as it should: https://example.org/x (answered 404 Not Found).\n",
+				"warning  links      1 of 2 links may be broken: https://example.org/x (answered 404 Not Found).\n",
 		},
 		{
 			name:   "release checks with an error",

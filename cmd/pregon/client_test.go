@@ -260,7 +260,7 @@ func TestClient(t *testing.T) {
 				{method: "POST", path: "/v1/releases/R1/send", json: `{}`, status: 202, resp: releaseJSON("R1", "sending", "")}},
 			wantStdout: "R1\n",
 			wantStderr: "ok       languages  Every recipient has a version in their language (es, en).\n" +
-				"warning  links      1 of 2 links did not answer as it should: https://example.org/x (answered 404 Not Found).\n",
+				"warning  links      1 of 2 links may be broken: https://example.org/x (answered 404 Not Found).\n",
 		},
 		{
 			name: "release send --draft with an embargo",
