@@ -15,6 +15,7 @@ import (
 func TestSendAtBeforeEmbargoRefused(t *testing.T) {
 	a := newRedisAPI(t)
 	list := a.newList()
+	a.addMember(list, "ana@example.org")
 	embargo := time.Now().Add(time.Hour).Truncate(time.Second)
 	id := a.newRelease(list, 2000, &embargo)
 
@@ -53,6 +54,7 @@ func TestSendAtBeforeEmbargoRefused(t *testing.T) {
 func TestScheduledAtShownAndBounded(t *testing.T) {
 	a := newRedisAPI(t)
 	list := a.newList()
+	a.addMember(list, "ana@example.org")
 	id := a.newRelease(list, 500, nil)
 
 	w := a.do("GET", "/v1/releases/"+id, viewerToken, "")

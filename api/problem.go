@@ -35,6 +35,8 @@ type Problem struct {
 	// ReleaseID names a release that was created although the request failed
 	// afterwards (POST /v1/releases with send: true).
 	ReleaseID string `json:"release_id,omitempty"`
+	// Checks are the pre-send checks that refused a send (ProblemChecks).
+	Checks []dispatcher.Check `json:"checks,omitempty"`
 	// retryAfter, in seconds, is sent as a Retry-After header (429, 503).
 	retryAfter int
 }

@@ -75,6 +75,9 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Location", "/v1/releases/"+rel.ID)
 	if in.Send {
+		if err := s.refuseSend(r.Context(), rel, true); err != nil {
+			return err
+		}
 		sent, err := s.sender.Send(r.Context(), rel.ID, nil)
 		if err != nil {
 			p := &Problem{Status: http.StatusInternalServerError, ReleaseID: rel.ID,
@@ -182,6 +185,9 @@ func (s *Server) sendRelease(w http.ResponseWriter, r *http.Request) error {
 		if err := embargoConflict(rel, *at); err != nil {
 			return err
 		}
+	}
+	if err := s.refuseSendOf(r.Context(), id); err != nil {
+		return err
 	}
 	rel, err := s.sender.Send(r.Context(), id, at)
 	var ce *dispatcher.ConflictError

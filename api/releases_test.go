@@ -160,8 +160,9 @@ func checkZeroCounts(t *testing.T, body []byte) {
 func TestCreateReleaseAndSend(t *testing.T) {
 	h := newHarness(t)
 	list := h.newList("Prensa")
+	h.addMember(list, "ana@example.org")
 	body := releaseJSON(t, []string{list}, nil, func(m map[string]any) {
-		m["send"], m["embargo_until"] = true, "2020-01-01T00:00:00Z"
+		m["send"], m["embargo_until"] = true, "2025-06-02T00:00:00Z"
 	})
 	var got dispatcher.Release
 	h.mustJSON("POST", "/v1/releases", body, http.StatusCreated, &got)
@@ -176,6 +177,7 @@ func TestCreateReleaseAndSend(t *testing.T) {
 func TestReleaseActions(t *testing.T) {
 	h := newHarness(t)
 	list := h.newList("Prensa")
+	h.addMember(list, "ana@example.org")
 	newRelease := func() string {
 		var r dispatcher.Release
 		h.mustJSON("POST", "/v1/releases", releaseJSON(t, []string{list}, nil, nil), http.StatusCreated, &r)
@@ -362,6 +364,7 @@ func TestCreateReleaseSendFails(t *testing.T) {
 		h := newHarness(t)
 		h.sender.sendErr = c.err
 		list := h.newList("Prensa")
+		h.addMember(list, "ana@example.org")
 		w := h.json("POST", "/v1/releases", releaseJSON(t, []string{list}, nil, func(m map[string]any) { m["send"] = true }))
 		p := problemOf(t, w, c.status)
 		if len(h.store.releases) != 1 || p.ReleaseID != h.store.releases[0].ID || !strings.Contains(p.Detail, "draft") {
@@ -379,7 +382,9 @@ func TestCreateReleaseSendFails(t *testing.T) {
 func TestSendEmptyBodyAnyType(t *testing.T) {
 	h := newHarness(t)
 	var rel dispatcher.Release
-	h.mustJSON("POST", "/v1/releases", releaseJSON(t, []string{h.newList("Prensa")}, nil, nil), http.StatusCreated, &rel)
+	list := h.newList("Prensa")
+	h.addMember(list, "ana@example.org")
+	h.mustJSON("POST", "/v1/releases", releaseJSON(t, []string{list}, nil, nil), http.StatusCreated, &rel)
 	// curl -X POST -d '' sends this Content-Type.
 	if w := h.do("POST", "/v1/releases/"+rel.ID+"/send", coordToken, "application/x-www-form-urlencoded", ""); w.Code != http.StatusAccepted {
 		t.Errorf("send = %d %s", w.Code, w.Body)

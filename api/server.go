@@ -26,6 +26,7 @@ import (
 
 	"github.com/pregon/pregon/auth"
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/linkcheck"
 	"github.com/pregon/pregon/links"
 )
 
@@ -99,6 +100,12 @@ type Store interface {
 	// Suppress records that email must never be mailed again, and why. It
 	// succeeds whether or not the address is on any list.
 	Suppress(ctx context.Context, email, reason string) error
+	// Members returns a page of a list's members as planning a release
+	// reads them, and Suppressed whether each email is suppressed: the
+	// pre-send checks count a release's audience with them, as
+	// dispatcher.Dispatch would plan it.
+	Members(ctx context.Context, listID, cursor string, limit int) ([]dispatcher.Member, string, error)
+	Suppressed(ctx context.Context, emails []string) ([]bool, error)
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
 }
@@ -203,6 +210,13 @@ type Config struct {
 	// token may start after a burst (0: DefaultTestRate; see testsend.go).
 	Tester   Tester
 	TestRate int
+	// LinkChecker asks the links of a release for its pre-send checks; nil
+	// means a linkcheck.Checker with its defaults (non-public addresses
+	// refused).
+	LinkChecker LinkChecker
+	// Location is the time zone of releases without one of their own
+	// (PREGON_TIMEZONE); nil means UTC.
+	Location *time.Location
 }
 
 // Server is the API v1 HTTP handler.
@@ -224,6 +238,10 @@ type Server struct {
 	handler   http.Handler
 	// requireApproval is Config.RequireApproval.
 	requireApproval bool
+
+	linkChecker LinkChecker
+	location    *time.Location
+	maxScan     int // list members the checks read at most
 
 	metricsHandler, monitoringHandler http.Handler
 	tester                            Tester
@@ -253,6 +271,13 @@ func New(cfg Config) (*Server, error) {
 	s.tester, s.testRate = cfg.Tester, cfg.TestRate
 	if s.testRate <= 0 {
 		s.testRate = DefaultTestRate
+	}
+	s.linkChecker, s.location, s.maxScan = cfg.LinkChecker, cfg.Location, maxScanMembers
+	if s.linkChecker == nil {
+		s.linkChecker = linkcheck.New(linkcheck.Config{})
+	}
+	if s.location == nil {
+		s.location = time.UTC
 	}
 	if s.rates[rolePublic] <= 0 {
 		s.rates[rolePublic] = DefaultPublicRate

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pregon/pregon/dispatcher"
 )
 
 // Sentinel errors that an *Error matches with errors.Is, by its status.
@@ -52,6 +54,8 @@ type Error struct {
 	Errors []FieldError `json:"errors"`
 	// ReleaseID names a release that was created although the request failed.
 	ReleaseID string `json:"release_id"`
+	// Checks are the pre-send checks that refused a send (409).
+	Checks []dispatcher.Check `json:"checks"`
 	// RetryAfter is the wait a 429 or 503 asked for (zero when none).
 	RetryAfter time.Duration `json:"-"`
 	// Body is the start of a body that was not a problem.

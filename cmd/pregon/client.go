@@ -30,7 +30,10 @@ the flags --api-url and --token, accepted by every command, override them.
   pregon release send FILE.md [--list ID]... [--channel ID]... [--translation FILE.md]...
                       [--embargo RFC3339] [--draft] [--wait [--timeout 2m]]
                                   create a release from a Markdown file with front
-                                  matter and send it; prints its id
+                                  matter and send it, unless its pre-send checklist
+                                  (printed on stderr) has an error; prints its id
+  pregon release checks ID        print the release's pre-send checklist: ok, warning
+                                  or error (✓ ! ✗ on a terminal) and a sentence each
   pregon release status ID        print the release's status and delivery counts
   pregon release deliveries ID [--status S] [--channel email|telegram]
                                   print one line per delivery
@@ -92,6 +95,7 @@ func (c *cli) commands() map[string]func(context.Context, []string) error {
 		"release status":     c.releaseStatus,
 		"release deliveries": c.releaseDeliveries,
 		"release preview":    c.releasePreview,
+		"release checks":     c.releaseChecks,
 		"release cancel":     c.releaseCancel,
 		"release retry":      c.releaseRetry,
 		"audit verify":       c.auditVerify,

@@ -48,7 +48,6 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 	}
 	req.Audiences = client.Audiences{Lists: lists, TelegramChannels: channels}
 	req.EmbargoUntil = *embargo
-	req.Send = !*draft
 
 	a, err := c.api(cm)
 	if err != nil {
@@ -59,6 +58,12 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintln(c.stdout, rel.ID)
+	if !*draft {
+		// Created as a draft, then sent once its checklist shows no error.
+		if rel, err = c.sendChecked(ctx, a, rel); err != nil {
+			return err
+		}
+	}
 	if !*wait {
 		return nil
 	}

@@ -134,7 +134,7 @@ func TestClient(t *testing.T) {
 	wantRelease := `{"title":"Título","summary":"Resumen","body":"Cuerpo “citado”.","language":"es",
 		"translations":[{"language":"en","title":"Title","body":"Quoted “body”."}],
 		"contact":{"name":"Ana","email":"prensa@example.org"},
-		"audiences":{"lists":["L1","L2"],"telegram_channels":["C1"]},"send":true}`
+		"audiences":{"lists":["L1","L2"],"telegram_channels":["C1"]},"send":false}`
 
 	tests := []struct {
 		name       string
@@ -255,8 +255,12 @@ func TestClient(t *testing.T) {
 			name: "release send with flags after the file",
 			args: []string{"release", "send", "--list", "L1", relFile, "--list", "L2", "--channel", "C1", "--translation", trFile},
 			script: []exchange{{method: "POST", path: "/v1/releases", contentType: "application/json", json: wantRelease,
-				status: 201, resp: releaseJSON("R1", "sending", "")}},
+				status: 201, resp: releaseJSON("R1", "draft", "")},
+				{method: "GET", path: "/v1/releases/R1/checks", status: 200, resp: okChecks},
+				{method: "POST", path: "/v1/releases/R1/send", json: `{}`, status: 202, resp: releaseJSON("R1", "sending", "")}},
 			wantStdout: "R1\n",
+			wantStderr: "ok       languages  Every recipient has a version in their language (es, en).\n" +
+				"warning  links      1 of 2 links may be broken: https://example.org/x (answered 404 Not Found).\n",
 		},
 		{
 			name: "release send --draft with an embargo",
@@ -272,7 +276,9 @@ func TestClient(t *testing.T) {
 			name: "release send --wait polls until sent",
 			args: []string{"release", "send", relFile, "--list", "L1", "--list", "L2", "--channel", "C1", "--translation", trFile, "--wait"},
 			script: []exchange{
-				{method: "POST", path: "/v1/releases", json: wantRelease, status: 201, resp: releaseJSON("R1", "scheduled", "")},
+				{method: "POST", path: "/v1/releases", json: wantRelease, status: 201, resp: releaseJSON("R1", "draft", "")},
+				{method: "GET", path: "/v1/releases/R1/checks", status: 200, resp: okChecks},
+				{method: "POST", path: "/v1/releases/R1/send", json: `{}`, status: 202, resp: releaseJSON("R1", "scheduled", "")},
 				{method: "GET", path: "/v1/releases/R1", status: 200,
 					resp: releaseJSON("R1", "sending", `{"total":3,"queued":2,"sent":1,"by_channel":{}}`)},
 				{method: "GET", path: "/v1/releases/R1", status: 200,
@@ -289,8 +295,10 @@ func TestClient(t *testing.T) {
 				{method: "POST", path: "/v1/releases", status: 201,
 					json: `{"title":"Título","summary":"Resumen","body":"Cuerpo “citado”.","language":"es",
 						"contact":{"name":"Ana","email":"prensa@example.org"},
-						"audiences":{"lists":["L1"],"telegram_channels":[]},"send":true}`,
-					resp: releaseJSON("R3", "sending", "")},
+						"audiences":{"lists":["L1"],"telegram_channels":[]},"send":false}`,
+					resp: releaseJSON("R3", "draft", "")},
+				{method: "GET", path: "/v1/releases/R3/checks", status: 200, resp: okChecks},
+				{method: "POST", path: "/v1/releases/R3/send", json: `{}`, status: 202, resp: releaseJSON("R3", "sending", "")},
 				{method: "GET", path: "/v1/releases/R3", status: 200,
 					resp: releaseJSON("R3", "sent_with_failures", `{"total":2,"sent":1,"failed":1,"by_channel":{}}`)},
 			},
@@ -303,7 +311,7 @@ func TestClient(t *testing.T) {
 			script: []exchange{{method: "POST", path: "/v1/releases", status: 500, respType: "application/problem+json",
 				json: `{"title":"Título","summary":"Resumen","body":"Cuerpo “citado”.","language":"es",
 					"contact":{"name":"Ana","email":"prensa@example.org"},
-					"audiences":{"lists":[],"telegram_channels":["C1"]},"send":true}`,
+					"audiences":{"lists":[],"telegram_channels":["C1"]},"send":false}`,
 				resp: `{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"saved as a draft","release_id":"R4"}`}},
 			wantErr: "POST /v1/releases: 500 Internal Server Error: saved as a draft\n  (release R4 was created)",
 		},
@@ -455,6 +463,10 @@ func TestClient(t *testing.T) {
 func TestClientWaitTimeout(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/checks") {
+			io.WriteString(w, "[]")
+			return
+		}
 		if r.Method == http.MethodPost {
 			w.WriteHeader(http.StatusCreated)
 		}

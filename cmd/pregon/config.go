@@ -55,6 +55,8 @@ type config struct {
 	// RequireApproval refuses to send a release until a coordinator other
 	// than its author approved its current version (two-person rule).
 	RequireApproval bool
+	// Checks configures the pre-send checks (checksconfig.go).
+	Checks checksConfig
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -148,6 +150,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		c.From = a
 	}
 	c.DKIM = loadDKIM(get, c.From, bad)
+	c.Checks = loadChecks(get, bad)
 	if v := get("PREGON_UNSUBSCRIBE_MAILTO", ""); v != "" {
 		a, err := mail.ParseAddress(v)
 		if err != nil || a.Name != "" || a.Address != v || strings.ContainsAny(v, "?&<>%") {

@@ -15,6 +15,7 @@ import (
 	"github.com/pregon/pregon/api"
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/internal/logging"
+	"github.com/pregon/pregon/linkcheck"
 	"github.com/pregon/pregon/links"
 	"github.com/pregon/pregon/metrics"
 	"github.com/pregon/pregon/queue"
@@ -216,7 +217,8 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 	h, err := api.New(api.Config{Store: p.store, Sender: p.service, Previewer: p.renderer, Audit: p.store, Logger: p.log, Now: p.now,
 		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
 		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite),
-		RequireApproval: p.cfg.RequireApproval, Tester: p.service})
+		RequireApproval: p.cfg.RequireApproval, Tester: p.service,
+		LinkChecker: linkcheck.New(p.cfg.Checks.Links), Location: p.cfg.Checks.Location})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,226 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/linkcheck"
+)
+
+// The pre-send checks, in the order of the checklist.
+const (
+	checkLanguages   = "languages"
+	checkEmbargo     = "embargo"
+	checkAudiences   = "audiences"
+	checkAttachments = "attachments"
+	checkLinks       = "links"
+	// The SPF, DKIM and DMARC records of the From domain come with the
+	// email issue: a "dns" check after "links", a warning at most, since
+	// the server may have no resolver that answers.
+)
+
+// ProblemChecks is the type of the 409 answer to a send refused because a
+// pre-send check is an error; its "checks" member lists those checks.
+const ProblemChecks = "urn:pregon:problem:checks-failed"
+
+// LinkChecker asks whether the links of a release answer.
+// *linkcheck.Checker implements it.
+type LinkChecker interface {
+	// Check asks each distinct link (up to its cap) and never fails: a
+	// link that cannot be asked has a Result with Err set.
+	Check(ctx context.Context, urls []string) linkcheck.Report
+}
+
+// getChecks handles GET /v1/releases/{id}/checks → 200 [check]: the
+// release's pre-send checklist.
+func (s *Server) getChecks(w http.ResponseWriter, r *http.Request) error {
+	rel, err := s.store.Release(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	checks, err := s.checklist(r.Context(), rel)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, checks)
+}
+
+// checklist runs every check on rel. The links are asked while the
+// audiences are read, since asking them is the slow part.
+func (s *Server) checklist(ctx context.Context, rel *dispatcher.Release) ([]dispatcher.Check, error) {
+	links := make(chan dispatcher.Check, 1)
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { links <- s.checkLinks(lctx, rel) }()
+	scan, err := s.scanAudiences(ctx, rel, false)
+	if err != nil {
+		return nil, err
+	}
+	return []dispatcher.Check{
+		languagesCheck(rel, scan),
+		s.embargoCheck(rel),
+		audiencesCheck(rel, scan),
+		s.attachmentsCheck(rel),
+		<-links,
+	}, nil
+}
+
+// sendChecks runs the checks that can be errors, which are the ones that
+// can refuse a send: not the links, which are slow and can only warn. It
+// stops reading the audiences at the first recipient.
+func (s *Server) sendChecks(ctx context.Context, rel *dispatcher.Release) ([]dispatcher.Check, error) {
+	scan, err := s.scanAudiences(ctx, rel, true)
+	if err != nil {
+		return nil, err
+	}
+	return []dispatcher.Check{s.embargoCheck(rel), audiencesCheck(rel, scan), s.attachmentsCheck(rel)}, nil
+}
+
+// refuseSend returns a 409 problem naming the checks that are errors for
+// a draft about to be sent, and nil when none is (or when rel is no draft:
+// sending a release already on its way changes nothing, and stays
+// idempotent). created says that rel was created by this very request.
+func (s *Server) refuseSend(ctx context.Context, rel *dispatcher.Release, created bool) error {
+	if rel.Status != dispatcher.ReleaseDraft {
+		return nil
+	}
+	checks, err := s.sendChecks(ctx, rel)
+	if err != nil && created {
+		// The release is saved: say so, whatever went wrong.
+		infoFrom(ctx).err = err
+		p := &Problem{Status: http.StatusInternalServerError, ReleaseID: rel.ID,
+			Detail: "The release " + rel.ID + " was saved as a draft but could not be checked before sending; send it again with POST /v1/releases/" + rel.ID + "/send."}
+		if unavailable(err) {
+			p.Status, p.retryAfter = http.StatusServiceUnavailable, retryAfterUnavailable
+		}
+		return p
+	}
+	if err != nil {
+		return err
+	}
+	var failed []dispatcher.Check
+	var why []string
+	for _, c := range checks {
+		if c.Level == dispatcher.CheckError {
+			failed = append(failed, c)
+			why = append(why, c.Name+": "+c.Message)
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	p := &Problem{Type: ProblemChecks, Title: "A pre-send check failed", Status: http.StatusConflict, Checks: failed,
+		Detail: "The release cannot be sent while a pre-send check is an error. " + strings.Join(why, " ")}
+	if created {
+		p.ReleaseID = rel.ID
+		p.Detail = "The release " + rel.ID + " was saved as a draft but not sent, since a pre-send check is an error. " + strings.Join(why, " ")
+	}
+	return p
+}
+
+// refuseSendOf is refuseSend for the release with id.
+func (s *Server) refuseSendOf(ctx context.Context, id string) error {
+	rel, err := s.store.Release(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.refuseSend(ctx, rel, false)
+}
+
+// embargoCheck: an embargo, when there is one, is still ahead for a
+// release not sent yet. It is shown in the release's time zone.
+func (s *Server) embargoCheck(rel *dispatcher.Release) dispatcher.Check {
+	c := dispatcher.Check{Name: checkEmbargo, Level: dispatcher.CheckOK}
+	switch {
+	case rel.EmbargoUntil == nil:
+		c.Message = "No embargo: every audience gets the release as soon as it is sent."
+	case rel.EmbargoUntil.After(s.now()):
+		c.Message = "Embargoed until " + s.showTime(rel, *rel.EmbargoUntil) + "."
+	case rel.Status == dispatcher.ReleaseDraft:
+		c.Level = dispatcher.CheckError
+		c.Message = "The embargo, " + s.showTime(rel, *rel.EmbargoUntil) +
+			", has already passed: move it to a later time, or remove it, before sending."
+	default:
+		c.Message = "The embargo lifted on " + s.showTime(rel, *rel.EmbargoUntil) + "."
+	}
+	return c
+}
+
+// showTime formats t for a press officer, in the release's time zone (the
+// server's when it has none): "4 February 2026, 10:00 (America/Mexico_City)".
+func (s *Server) showTime(rel *dispatcher.Release, t time.Time) string {
+	loc := s.location
+	if rel.Timezone != "" {
+		if l, err := time.LoadLocation(rel.Timezone); err == nil {
+			loc = l
+		}
+	}
+	return t.In(loc).Format("2 January 2006, 15:04") + " (" + loc.String() + ")"
+}
+
+// attachmentsCheck: every attachment is within the limits. Releases have
+// no attachments yet; the attachments issue fills this in, and an
+// attachment over the limits is an error, which refuses the send.
+func (s *Server) attachmentsCheck(rel *dispatcher.Release) dispatcher.Check {
+	return dispatcher.Check{Name: checkAttachments, Level: dispatcher.CheckOK, Message: "No attachments."}
+}
+
+// checkLinks: every web link of every version, and the source URL,
+// answers. A link that does not is a warning, never an error: the server
+// may have no route to the internet.
+func (s *Server) checkLinks(ctx context.Context, rel *dispatcher.Release) dispatcher.Check {
+	c := dispatcher.Check{Name: checkLinks, Level: dispatcher.CheckOK}
+	var links []string
+	texts := []string{rel.Summary, rel.Body}
+	for _, t := range rel.Translations {
+		texts = append(texts, t.Summary, t.Body)
+	}
+	for _, t := range texts {
+		for _, l := range linkcheck.Links(t) {
+			if linkcheck.Web(l) {
+				links = append(links, l)
+			}
+		}
+	}
+	if rel.SourceURL != "" {
+		links = append(links, rel.SourceURL)
+	}
+	if len(links) == 0 {
+		c.Message = "No links in the text."
+		return c
+	}
+	rep := s.linkChecker.Check(ctx, links)
+	var bad []string
+	for _, r := range rep.Results {
+		if !r.OK() {
+			bad = append(bad, r.URL+" ("+r.Problem()+")")
+		}
+	}
+	checked := len(rep.Results)
+	switch {
+	case len(bad) > 0:
+		c.Level = dispatcher.CheckWarning
+		c.Message = fmt.Sprintf("%d of %d %s may be broken: %s. Check %s before sending.",
+			len(bad), checked, plural(checked, "link", "links"), strings.Join(bad, "; "), plural(len(bad), "it", "them"))
+	case checked == 1:
+		c.Message = "The one link answers."
+	default:
+		c.Message = fmt.Sprintf("All %d links answer.", checked)
+	}
+	if n := len(rep.Unchecked); n > 0 {
+		c.Message += fmt.Sprintf(" %d more %s not checked: only the first %d are.", n, plural(n, "link was", "links were"), checked)
+	}
+	return c
+}
+
+// plural returns one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
