@@ -36,6 +36,13 @@ const (
 	rSnapshot  = "snap"   // "1" once every recipient has a delivery
 	rUpdatedAt = "ut"     // Unix ms
 	rActivity  = "act"    // Unix ms its deliveries last changed
+	rAsked     = "ask"    // Unix ms of the "at" given to Send ("" or absent: none)
+	// rEarly is "1" once a scheduled release's early tier is out: the
+	// members of its early lists are being, or were, given the embargoed
+	// copy. Its content must not change after that (PATCH refuses all but a
+	// new embargo). Lua: R.early.
+	rEarly     = "early"
+	rEarlySnap = "esnap" // "1" once every member of its early lists has a delivery
 )
 
 // Fields of a release's counts hash (pregon:{<rid>}:counts): countField(ch,
@@ -88,7 +95,8 @@ func luaTables() string {
 		kv{"error", dError}, kv{"message_ids", dMessageIDs}, kv{"created_at", dCreatedAt}, kv{"updated_at", dUpdatedAt},
 		kv{"retry_due", dRetryDue}, kv{"claimed_at", dClaimedAt}, kv{"worker", dWorker})
 	table("R", "release hash fields", kv{"data", rData}, kv{"summary", rSummary}, kv{"status", rStatus},
-		kv{"send_at", rSendAt}, kv{"snapshot", rSnapshot}, kv{"updated_at", rUpdatedAt}, kv{"activity", rActivity})
+		kv{"send_at", rSendAt}, kv{"snapshot", rSnapshot}, kv{"updated_at", rUpdatedAt}, kv{"activity", rActivity},
+		kv{"asked", rAsked}, kv{"early", rEarly}, kv{"early_snapshot", rEarlySnap})
 	table("C", "counts hash fields (besides channel..C.sep..status)", kv{"pending", cPending}, kv{"sep", cSep})
 	table("DS", "delivery statuses",
 		kv{"queued", string(dispatcher.DeliveryQueued)}, kv{"retrying", string(dispatcher.DeliveryRetrying)},
