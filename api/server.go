@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/pregon/pregon/auth"
@@ -170,6 +171,10 @@ type Config struct {
 	// nearest untrusted hop connected from. Empty: the client is the
 	// connection's address.
 	TrustedProxies []netip.Prefix
+	// Timezone is the IANA name of the time zone given to a release created
+	// without one (PREGON_TIMEZONE); "" means UTC. New refuses a name it
+	// cannot load.
+	Timezone string
 	// Metrics, when set, serves GET /metrics to admin tokens; Monitoring,
 	// when set, serves the queue dashboard under MonitoringPath to them.
 	Metrics, Monitoring http.Handler
@@ -191,6 +196,7 @@ type Server struct {
 	proxies   []netip.Prefix
 	pages     *pages
 	handler   http.Handler
+	timezone  string // the default time zone of a new release
 
 	metricsHandler, monitoringHandler http.Handler
 }
@@ -212,6 +218,13 @@ func New(cfg Config) (*Server, error) {
 		rates: map[auth.Role]int{rolePublic: cfg.PublicRate, roleProbe: cfg.ProbeRate},
 	}
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
+	s.timezone = strings.TrimSpace(cfg.Timezone)
+	if s.timezone == "" {
+		s.timezone = "UTC"
+	}
+	if _, err := loadZone(s.timezone); err != nil {
+		return nil, fmt.Errorf("api: Config.Timezone: %w", err)
+	}
 	if s.rates[rolePublic] <= 0 {
 		s.rates[rolePublic] = DefaultPublicRate
 	}

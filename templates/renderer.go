@@ -107,6 +107,10 @@ func New(opts ...Option) (*Renderer, error) {
 	return r, nil
 }
 
+// Location returns the time zone a release's times are read in when it
+// names none of its own (see WithLocation).
+func (r *Renderer) Location() *time.Location { return r.loc }
+
 // aboutFor returns the "About" Markdown for a version in lang, or nil.
 func (r *Renderer) aboutFor(lang string) []byte {
 	s, ok := r.about[baseLanguage(lang)]
