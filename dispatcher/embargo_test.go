@@ -672,3 +672,56 @@ func TestEarlySendTime(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbargoLiftThroughTheQueue runs the embargo tiers on the whole
+// pipeline, asynq workers included, with an embargo a few seconds ahead:
+// the lift is asynq's scheduled task. The early list's email comes first,
+// under the embargo line; the public list's email and the channel's post
+// come after, plainly, and were planned no earlier than the embargo.
+func TestEmbargoLiftThroughTheQueue(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	ch := &dispatcher.TelegramChannel{ChatID: "@canal", Language: "es"}
+	if err := h.store.CreateChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	emb := time.Now().Add(5 * time.Second).UTC().Truncate(time.Millisecond)
+	rel := &dispatcher.Release{Title: "Comunicado", Body: "Texto del comunicado.", Language: "es", EmbargoUntil: &emb, Timezone: "UTC",
+		Audiences: dispatcher.Audiences{EarlyLists: []string{h.list(t, "ana@early.example")}, Lists: []string{h.list(t, "luis@example.org")},
+			TelegramChannels: []string{ch.ID}}}
+	if err := h.store.CreateRelease(ctx, rel); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Send(ctx, rel.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.wait(t, rel.ID); got.Status != dispatcher.ReleaseSent {
+		t.Fatalf("release ended %s, want sent", got.Status)
+	}
+	var mails []sentEmail
+	for _, m := range h.smtp.Messages() {
+		e := parseEmail(t, m.Data)
+		e.to = strings.Join(m.To, ",")
+		mails = append(mails, e)
+	}
+	line := "EMBARGO HASTA " + strings.TrimLeft(emb.Format("_2"), " ") + " de "
+	if len(mails) != 2 || mails[0].to != "ana@early.example" || !strings.HasPrefix(mails[0].subject, line) ||
+		mails[1].to != "luis@example.org" || strings.Contains(mails[1].subject+mails[1].text+mails[1].html, "EMBARGO") {
+		t.Errorf("emails %+v; want ana@'s under the embargo line first, then luis@'s without it", mails)
+	}
+	posts := h.tg.Messages("@canal")
+	if len(posts) != 1 || strings.Contains(strings.ToUpper(posts[0].Text), "EMBARGO") {
+		t.Errorf("posts %+v; want one, without the embargo", posts)
+	}
+	for _, to := range []struct {
+		ch dispatcher.ChannelKind
+		to string
+	}{{dispatcher.ChannelEmail, "luis@example.org"}, {dispatcher.ChannelTelegram, "@canal"}} {
+		if d := h.delivery(t, rel.ID, to.ch, to.to); d.CreatedAt.Before(emb) {
+			t.Errorf("the public delivery to %s was planned at %s, before the embargo %s", to.to, d.CreatedAt, emb)
+		}
+	}
+	if d := h.delivery(t, rel.ID, dispatcher.ChannelEmail, "ana@early.example"); !d.CreatedAt.Before(emb) {
+		t.Errorf("the early delivery was planned at %s, not before the embargo %s", d.CreatedAt, emb)
+	}
+}

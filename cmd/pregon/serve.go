@@ -214,9 +214,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 // sent on errc.
 func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 	h, err := api.New(api.Config{Store: p.store, Sender: p.service, Previewer: p.renderer, Logger: p.log, Now: p.now,
-		Timezone: p.renderer.Location().String(),
-		Links:    p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
-		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite)})
+		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
+		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite),
+		Timezone: p.renderer.Location().String()})
 	if err != nil {
 		return nil, err
 	}
