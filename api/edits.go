@@ -76,7 +76,8 @@ func (s *Server) editRelease(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		if rel.Status == dispatcher.ReleaseScheduled && slices.Contains(changed, "embargo_until") {
+		// A new embargo, or new early lists, move the release's due time.
+		if rel.Status == dispatcher.ReleaseScheduled && (slices.Contains(changed, "embargo_until") || slices.Contains(changed, "audiences")) {
 			moved, err := s.sender.Reschedule(r.Context(), id)
 			if err != nil {
 				return s.rescheduleFailed(r, rel, err)

@@ -6,12 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // time zones, wherever the tests run
 )
 
 // TestSendAtBeforeEmbargoRefused: POST /send {"at": now} on a release whose
-// embargo is an hour away used to send it at once. It answers 409 with a
-// problem that names the embargo, and the release stays a draft; an "at" at
-// or after the embargo, or none, schedules it.
+// embargo is an hour away used to send it at once. For a release without
+// early lists it answers 409 with a problem that names the embargo, and the
+// release stays a draft; an "at" at or after the embargo, or none,
+// schedules it.
 func TestSendAtBeforeEmbargoRefused(t *testing.T) {
 	a := newRedisAPI(t)
 	list := a.newList()
@@ -84,5 +86,73 @@ func TestScheduledAtShownAndBounded(t *testing.T) {
 		if !strings.Contains(w.Body.String(), `"scheduled_at":`+rfc(at)) {
 			t.Errorf("GET %s: %.300s lacks scheduled_at %s", path, w.Body, at.UTC().Format(time.RFC3339))
 		}
+	}
+}
+
+// TestSendBeforeEmbargoWithEarlyLists: a release with early lists may be
+// sent before its embargo: without "at" its early tier goes at once, with
+// an "at" before the embargo then; either way it is scheduled, and neither
+// is a conflict.
+func TestSendBeforeEmbargoWithEarlyLists(t *testing.T) {
+	a := newRedisAPI(t)
+	early, public := a.newList(), a.newList()
+	embargo := time.Now().Add(time.Hour).Truncate(time.Second)
+	create := func() string {
+		b, _ := json.Marshal(map[string]any{"title": "T", "body": "B", "language": "es", "embargo_until": embargo.Format(time.RFC3339),
+			"audiences": map[string][]string{"lists": {public}, "early_lists": {early}}})
+		var r releaseOut
+		a.must("POST", "/v1/releases", string(b), http.StatusCreated, &r)
+		return r.ID
+	}
+	var rel releaseOut
+	before := time.Now()
+	a.must("POST", "/v1/releases/"+create()+"/send", `{}`, http.StatusAccepted, &rel)
+	if rel.Status != "scheduled" || rel.ScheduledAt == nil || rel.ScheduledAt.Before(before.Truncate(time.Millisecond)) || !rel.ScheduledAt.Before(embargo) {
+		t.Errorf("send without at: %s, scheduled_at %v; want scheduled now (the early tier), before the embargo %s", rel.Status, rel.ScheduledAt, embargo)
+	}
+	at := embargo.Add(-30 * time.Minute)
+	a.must("POST", "/v1/releases/"+create()+"/send", `{"at":`+rfc(at)+`}`, http.StatusAccepted, &rel)
+	if rel.Status != "scheduled" || rel.ScheduledAt == nil || !rel.ScheduledAt.Equal(at) {
+		t.Errorf("send at %s: %s, scheduled_at %v; want scheduled then", at, rel.Status, rel.ScheduledAt)
+	}
+}
+
+// TestReleaseTimezone: a release keeps the time zone it is created with,
+// or gets the server's (Config.Timezone); an unknown one is a 400 field
+// error that creates nothing. Times are stored, and shown, in UTC.
+func TestReleaseTimezone(t *testing.T) {
+	a := newRedisAPI(t, func(c *Config) { c.Timezone = "Europe/Madrid" })
+	list := a.newList()
+	create := func(zone string) (int, map[string]any) {
+		in := map[string]any{"title": "T", "body": "B", "language": "es", "embargo_until": "2026-02-04T10:00:00-06:00",
+			"audiences": map[string][]string{"lists": {list}}}
+		if zone != "" {
+			in["timezone"] = zone
+		}
+		b, _ := json.Marshal(in)
+		w := a.do("POST", "/v1/releases", coordToken, string(b))
+		var out map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+			t.Fatal(err)
+		}
+		return w.Code, out
+	}
+	for zone, want := range map[string]string{"America/Mexico_City": "America/Mexico_City", "": "Europe/Madrid"} {
+		code, out := create(zone)
+		if code != http.StatusCreated || out["timezone"] != want || out["embargo_until"] != "2026-02-04T16:00:00Z" {
+			t.Errorf("timezone %q: %d, timezone %v, embargo_until %v; want 201, %s, 2026-02-04T16:00:00Z", zone, code, out["timezone"], out["embargo_until"], want)
+		}
+	}
+	code, out := create("Mars/Olympus_Mons")
+	if code != http.StatusBadRequest || !strings.Contains(out["detail"].(string), "timezone") {
+		t.Errorf("unknown zone: %d %v; want a 400 naming the field timezone", code, out)
+	}
+	var page struct{ Items []any }
+	a.must("GET", "/v1/releases", "", http.StatusOK, &page)
+	if len(page.Items) != 2 {
+		t.Errorf("%d releases stored, want the 2 good ones", len(page.Items))
+	}
+	if _, err := New(Config{Store: a.store, Sender: a.srv.sender, Previewer: a.srv.previewer, Timezone: "Nowhere/Land"}); err == nil {
+		t.Error("New accepted Config.Timezone Nowhere/Land")
 	}
 }

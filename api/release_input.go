@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -32,6 +33,7 @@ type releaseInput struct {
 	SourceURL    string                   `json:"source_url"`
 	Audiences    dispatcher.Audiences     `json:"audiences"`
 	EmbargoUntil *string                  `json:"embargo_until"`
+	Timezone     string                   `json:"timezone"`
 	Send         bool                     `json:"send"`
 }
 
@@ -86,8 +88,18 @@ func (s *Server) release(ctx context.Context, in *releaseInput) (*dispatcher.Rel
 		if t, err := parseTime(*in.EmbargoUntil); err != nil {
 			fe.add("embargo_until", "%s", err)
 		} else {
+			// Stored in UTC; shown in the release's time zone.
+			t = t.UTC()
 			rel.EmbargoUntil = &t
 		}
+	}
+	// Every release shows its times in a zone of its own: the server's
+	// default when it names none.
+	rel.Timezone = strings.TrimSpace(in.Timezone)
+	if rel.Timezone == "" {
+		rel.Timezone = s.timezone
+	} else if _, err := loadZone(rel.Timezone); err != nil {
+		fe.add("timezone", "%s", err)
 	}
 
 	var err error
@@ -95,8 +107,25 @@ func (s *Server) release(ctx context.Context, in *releaseInput) (*dispatcher.Rel
 	if rel.Audiences.Lists, err = s.checkIDs(ctx, &fe, "audiences.lists", a.Lists, s.listExists); err != nil {
 		return nil, err
 	}
-	if rel.Audiences.EarlyLists, err = s.checkIDs(ctx, &fe, "audiences.early_lists", a.EarlyLists, s.listExists); err != nil {
+	var public []string // subscribers lists named as early lists
+	pressList := func(ctx context.Context, id string) (bool, error) {
+		l, err := s.store.List(ctx, id)
+		if ok, err := found(err); !ok {
+			return false, err
+		}
+		if l.Kind != dispatcher.ListPress {
+			public = append(public, id)
+		}
+		return true, nil
+	}
+	if rel.Audiences.EarlyLists, err = s.checkIDs(ctx, &fe, "audiences.early_lists", a.EarlyLists, pressList); err != nil {
 		return nil, err
+	}
+	for i, id := range a.EarlyLists {
+		if slices.Contains(public, id) && slices.Index(a.EarlyLists, id) == i {
+			fe.add(fmt.Sprintf("audiences.early_lists[%d]", i),
+				"list %q is a subscribers list: subscribers are a public audience, who get a release when its embargo lifts; only press lists may get it early", id)
+		}
 	}
 	if rel.Audiences.TelegramChannels, err = s.checkIDs(ctx, &fe, "audiences.telegram_channels", a.TelegramChannels, s.channelExists); err != nil {
 		return nil, err
@@ -123,6 +152,21 @@ func checkText(fe *fieldErrors, prefix, title, summary, body string) {
 	default:
 		checkTextChars(fe, prefix+"body", body)
 	}
+}
+
+// loadZone loads an IANA time zone name such as "America/Mexico_City". It
+// refuses "Local" (the server's own zone, which says nothing to a reader)
+// and any name the time zone database does not hold.
+func loadZone(name string) (*time.Location, error) {
+	bad := errors.New("must be an IANA time zone name such as America/Mexico_City or Europe/Madrid")
+	if name == "" || name == "Local" || len(name) > 64 {
+		return nil, bad
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, bad
+	}
+	return loc, nil
 }
 
 // parseTime parses an RFC 3339 time, with an error that shows the format.

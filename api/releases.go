@@ -158,8 +158,9 @@ type sendInput struct {
 
 // sendRelease handles POST /v1/releases/{id}/send {at?} → 202 release. It is
 // idempotent: a release already on its way is returned as it is. An "at"
-// before the release's embargo is refused (409): it would give the release
-// to its public audiences before the embargo lifts.
+// before the release's embargo is refused (409) when it has no early lists:
+// it would give the release to its public audiences before the embargo
+// lifts. With early lists it is when they get the embargoed copy.
 func (s *Server) sendRelease(w http.ResponseWriter, r *http.Request) error {
 	var in sendInput
 	if err := s.readJSON(w, r, &in, true); err != nil {
@@ -222,9 +223,11 @@ func sendEntry(rel *dispatcher.Release, at *time.Time) audit.Entry {
 }
 
 // embargoConflict returns a 409 problem when sending rel at at would break
-// its embargo, nil otherwise.
+// its embargo, nil otherwise. A release with early lists may be sent before
+// its embargo: then only they get it, under the embargo line, and everyone
+// else at the lift.
 func embargoConflict(rel *dispatcher.Release, at time.Time) error {
-	if rel.EmbargoUntil == nil || !at.Before(*rel.EmbargoUntil) {
+	if rel.EmbargoUntil == nil || !at.Before(*rel.EmbargoUntil) || len(rel.Audiences.EarlyLists) > 0 {
 		return nil
 	}
 	emb := rel.EmbargoUntil.UTC().Format(time.RFC3339)

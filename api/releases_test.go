@@ -49,6 +49,9 @@ func releaseJSON(t *testing.T, lists, channels []string, edit func(map[string]an
 func TestCreateReleaseValidation(t *testing.T) {
 	h := newHarness(t)
 	list, list2 := h.newList("Prensa"), h.newList("Suscriptores")
+	var sl dispatcher.List
+	h.mustJSON("POST", "/v1/lists", `{"name":"Público","kind":"subscribers"}`, http.StatusCreated, &sl)
+	subs := sl.ID
 	channel := h.newChannel("@canal_prensa")
 	lists, channels := []string{list, list2}, []string{channel}
 	writes := h.store.writes
@@ -77,6 +80,11 @@ func TestCreateReleaseValidation(t *testing.T) {
 		{name: "unknown list", body: set("audiences", map[string]any{"lists": []string{list, "l404"}}), fields: []string{"audiences.lists[1]"}, detailHas: `unknown list id "l404"`},
 		{name: "unknown channel", body: set("audiences", map[string]any{"telegram_channels": []string{"c404"}}), fields: []string{"audiences.telegram_channels[0]"}},
 		{name: "unknown early list", body: set("audiences", map[string]any{"lists": []string{list}, "early_lists": []string{"l404"}}), fields: []string{"audiences.early_lists[0]"}},
+		{name: "subscribers as an early list", body: set("audiences", map[string]any{"lists": []string{list}, "early_lists": []string{list, subs, subs}}),
+			fields: []string{"audiences.early_lists[1]"}, detailHas: "subscribers are a public audience"},
+		{name: "unknown time zone", body: set("timezone", "America/Springfield"), fields: []string{"timezone"}, detailHas: "IANA time zone"},
+		{name: "the server's local zone", body: set("timezone", "Local"), fields: []string{"timezone"}},
+		{name: "time zone not a string", body: set("timezone", -6), fields: []string{"timezone"}},
 		{name: "audiences wrong type", body: set("audiences", map[string]any{"lists": list}), fields: []string{"audiences.lists"}},
 		{name: "audiences unknown field", body: set("audiences", map[string]any{"lists": []string{list}, "emails": []string{"a@example.org"}}), fields: []string{"emails"}},
 		{name: "embargo not RFC 3339", body: set("embargo_until", "mañana a las 9"), fields: []string{"embargo_until"}, detailHas: "RFC 3339"},
@@ -113,7 +121,7 @@ func TestCreateRelease(t *testing.T) {
 		SourceURL:    "https://example.org/comunicados/1",
 		Audiences:    dispatcher.Audiences{Lists: []string{list}, EarlyLists: []string{}, TelegramChannels: []string{channel}},
 		EmbargoUntil: &embargo, CreatedAt: t0, UpdatedAt: t0,
-		Version: 1, Author: "coordinator-token",
+		Version: 1, Author: "coordinator-token", Timezone: "UTC",
 	}
 	opts := cmp.Options{
 		cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) }),

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/pregon/pregon/auth"
@@ -197,6 +198,10 @@ type Config struct {
 	// nearest untrusted hop connected from. Empty: the client is the
 	// connection's address.
 	TrustedProxies []netip.Prefix
+	// Timezone is the IANA name of the time zone given to a release created
+	// without one (PREGON_TIMEZONE); "" means UTC. New refuses a name it
+	// cannot load.
+	Timezone string
 	// Metrics, when set, serves GET /metrics to admin tokens; Monitoring,
 	// when set, serves the queue dashboard under MonitoringPath to them.
 	Metrics, Monitoring http.Handler
@@ -241,7 +246,8 @@ type Server struct {
 
 	linkChecker LinkChecker
 	location    *time.Location
-	maxScan     int // list members the checks read at most
+	maxScan     int    // list members the checks read at most
+	timezone    string // the default time zone of a new release
 
 	metricsHandler, monitoringHandler http.Handler
 	tester                            Tester
@@ -278,6 +284,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.location == nil {
 		s.location = time.UTC
+	}
+	s.timezone = strings.TrimSpace(cfg.Timezone)
+	if s.timezone == "" {
+		s.timezone = "UTC"
+	}
+	if _, err := loadZone(s.timezone); err != nil {
+		return nil, fmt.Errorf("api: Config.Timezone: %w", err)
 	}
 	if s.rates[rolePublic] <= 0 {
 		s.rates[rolePublic] = DefaultPublicRate

@@ -183,6 +183,9 @@ type NewRelease struct {
 	Audiences    Audiences                `json:"audiences"`
 	// EmbargoUntil is an RFC 3339 time ("": send now).
 	EmbargoUntil string `json:"embargo_until,omitempty"`
+	// Timezone is the IANA time zone the release's times are shown in ("":
+	// the server's).
+	Timezone string `json:"timezone,omitempty"`
 	// Send sends the release once created (else it stays a draft).
 	Send bool `json:"send"`
 }

@@ -1,6 +1,7 @@
 package dispatcher
 
 import (
+	"fmt"
 	"sync"
 )
 
@@ -40,14 +41,34 @@ func (c *contentCache) get(key string) *rendered {
 	return r
 }
 
-func (c *contentCache) email(rel *Release, lang string, r Renderer) (*EmailContent, error) {
-	e := c.get("email\x00" + rel.ID + "\x00" + lang)
-	e.once.Do(func() { e.email, e.err = r.Email(rel, lang) })
+// key names a rendering: of a release's version, in a language, with or
+// without its embargo line, and with what its times are read from (the
+// embargo and the zone, which PATCH may change while a version holds).
+func key(kind string, rel *Release, lang string, embargoed bool) string {
+	emb := int64(0)
+	if rel.EmbargoUntil != nil {
+		emb = rel.EmbargoUntil.UnixMilli()
+	}
+	return fmt.Sprintf("%s\x00%s\x00%d\x00%s\x00%t\x00%d\x00%s", kind, rel.ID, rel.Version, lang, embargoed, emb, rel.Timezone)
+}
+
+// email returns rel's email in lang: the early lists' copy, under the
+// embargo line, when embargoed; the copy everyone else gets otherwise.
+// The two are cached apart.
+func (c *contentCache) email(rel *Release, lang string, embargoed bool, r Renderer) (*EmailContent, error) {
+	e := c.get(key("email", rel, lang, embargoed))
+	e.once.Do(func() {
+		if embargoed {
+			e.email, e.err = r.EmbargoedEmail(rel, lang)
+		} else {
+			e.email, e.err = r.Email(rel, lang)
+		}
+	})
 	return e.email, e.err
 }
 
 func (c *contentCache) telegram(rel *Release, lang string, r Renderer) ([]string, error) {
-	e := c.get("telegram\x00" + rel.ID + "\x00" + lang)
+	e := c.get(key("telegram", rel, lang, false))
 	e.once.Do(func() { e.telegram, e.err = r.Telegram(rel, lang) })
 	return e.telegram, e.err
 }

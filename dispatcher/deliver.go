@@ -258,7 +258,7 @@ func (s *Service) sendEmail(ctx context.Context, rel *Release, c *Claimed) (stri
 	if s.cfg.Email == nil || s.cfg.Renderer == nil {
 		return "", Permanent(errors.New("no email channel configured"))
 	}
-	content, err := s.content.email(rel, c.Language, s.cfg.Renderer)
+	content, err := s.content.email(rel, c.Language, s.embargoed(rel), s.cfg.Renderer)
 	if err != nil {
 		return "", Permanent(fmt.Errorf("render email: %w", err))
 	}
@@ -289,6 +289,22 @@ func (s *Service) emailMessage(rel *Release, content *EmailContent, id string, t
 		}
 	}
 	return msg
+}
+
+// embargoed reports whether an email of rel, read for the batch being
+// sent, goes under the embargo line: only while rel is still scheduled,
+// and before its embargo by this worker's clock.
+//
+// This cannot give the embargoed copy to a public audience: a release is
+// scheduled only until the dispatch at the lift moves it to sending, and
+// that dispatch is the only one that plans the public lists and the
+// Telegram channels, after the move; so every delivery sent while the
+// release reads scheduled is an early list's. (Telegram posts never carry
+// the line, whatever this says.) And it cannot give the embargoed copy
+// after the lift: an early delivery sent once the release is sending, or
+// once the embargo time has passed, goes plain.
+func (s *Service) embargoed(rel *Release) bool {
+	return rel.Status == ReleaseScheduled && rel.EmbargoUntil != nil && s.cfg.Now().Before(*rel.EmbargoUntil)
 }
 
 func (s *Service) sendTelegram(ctx context.Context, rel *Release, c *Claimed) ([]string, error) {

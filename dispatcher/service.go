@@ -19,7 +19,12 @@ type Queue interface {
 
 // Renderer renders a release for each channel.
 type Renderer interface {
+	// Email renders the email everyone gets: no embargo line.
 	Email(rel *Release, lang string) (*EmailContent, error)
+	// EmbargoedEmail renders the early lists' email: Email under the
+	// release's embargo line.
+	EmbargoedEmail(rel *Release, lang string) (*EmailContent, error)
+	// Telegram renders the posts of a channel: no embargo line, ever.
 	Telegram(rel *Release, lang string) ([]string, error)
 }
 
@@ -131,11 +136,14 @@ func NewService(cfg Config) (*Service, error) {
 }
 
 // Send schedules a draft release for dispatch at at (now when at is nil or
-// in the past; the release's embargo when it has one and at is nil). It is
-// idempotent: a release already scheduled, sending or sent is returned as it
-// is, and nothing is sent again. A cancelled release gives ErrConflict, and
-// so does an at before the release's embargo; with Config.RequireApproval,
-// a draft whose current version is not approved gives a *ConflictError.
+// in the past). A release under embargo is dispatched at the lift, except
+// that one with early lists sends their members the embargoed copy first:
+// at at when that is before the embargo, at once when at is nil. It is
+// idempotent: a release already scheduled, sending or sent is returned as
+// it is, and nothing is sent again. A cancelled release gives ErrConflict,
+// and so does an at before the embargo of a release without early lists;
+// with Config.RequireApproval, a draft whose current version is not
+// approved gives a *ConflictError.
 func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release, error) {
 	rel, err := s.cfg.Store.Release(ctx, id)
 	if err != nil {
@@ -144,19 +152,17 @@ func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release,
 	if rel.Status == ReleaseCancelled {
 		return nil, fmt.Errorf("release %s is cancelled: %w", id, ErrConflict)
 	}
-	// No at may give an embargoed release to its audiences before the embargo.
-	if at != nil && rel.EmbargoUntil != nil && at.Before(*rel.EmbargoUntil) {
+	// No at may give an embargoed release to its public audiences before
+	// the embargo; with early lists, an at before it is the early tier's.
+	if at != nil && rel.EmbargoUntil != nil && at.Before(*rel.EmbargoUntil) && len(rel.Audiences.EarlyLists) == 0 {
 		return nil, fmt.Errorf("release %s is under embargo until %s: at (%s) must be at or after it, or omitted: %w",
 			id, rel.EmbargoUntil.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339), ErrConflict)
 	}
-	when := s.cfg.Now()
-	switch {
-	case at != nil:
-		when = *at
-	case rel.EmbargoUntil != nil:
-		when = *rel.EmbargoUntil
+	var asked time.Time
+	if at != nil {
+		asked = *at
 	}
-	rel, when, err = s.cfg.Store.ScheduleSend(ctx, id, when, s.cfg.RequireApproval)
+	rel, when, err := s.cfg.Store.ScheduleSend(ctx, id, dueTime(rel, asked, false, s.cfg.Now()), asked, s.cfg.RequireApproval)
 	if err != nil {
 		return nil, err
 	}
@@ -172,8 +178,44 @@ func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release,
 	return rel, nil
 }
 
-// Cancel stops a release: a scheduled one is never dispatched, and a sending
-// one sends nothing more (deliveries already handed to a provider finish).
+// Reschedule works out again when the dispatch of a scheduled release is
+// due (from the at it was sent with, its embargo, and whether its early
+// tier is out; see dueTime), records it as the release's scheduled_at and
+// enqueues the dispatch then. Call it after changing the embargo of a
+// scheduled release: a dispatch enqueued for the old time finds the
+// release not due and enqueues itself for the new one, or finds it gone
+// and does nothing; nothing already sent is sent again. A release in
+// another status is returned as it is.
+func (s *Service) Reschedule(ctx context.Context, id string) (*Release, error) {
+	rel, err := s.cfg.Store.Release(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if rel.Status != ReleaseScheduled {
+		return rel, nil
+	}
+	a, err := s.cfg.Store.Activity(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	due := dueTime(rel, a.Asked, a.Early, s.cfg.Now())
+	st, err := s.cfg.Store.SetSchedule(ctx, id, due, false)
+	if err != nil {
+		return nil, err
+	}
+	if st == ReleaseScheduled {
+		if err := s.cfg.Queue.EnqueueDispatch(ctx, id, due); err != nil {
+			return nil, err
+		}
+		s.log.Info("release rescheduled", "release_id", id, "at", due, "early_out", a.Early)
+	}
+	return s.cfg.Store.Release(ctx, id)
+}
+
+// Cancel stops a release: a scheduled one is never dispatched (nor, when its
+// early tier is out, lifted: its early deliveries still pending are
+// cancelled), and a sending one sends nothing more (deliveries already
+// handed to a provider finish).
 // It returns ErrConflict for a release that has been sent.
 func (s *Service) Cancel(ctx context.Context, id string) (*Release, error) {
 	st, err := s.cfg.Store.SetReleaseStatus(ctx, id, ReleaseCancelled, ReleaseDraft, ReleaseScheduled, ReleaseSending)

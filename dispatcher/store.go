@@ -17,7 +17,9 @@ import (
 type Store interface {
 	Release(ctx context.Context, id string) (*Release, error)
 	Channel(ctx context.Context, id string) (*TelegramChannel, error)
-	ScheduleSend(ctx context.Context, id string, at time.Time, requireApproval bool) (*Release, time.Time, error)
+	ScheduleSend(ctx context.Context, id string, at, asked time.Time, requireApproval bool) (*Release, time.Time, error)
+	SetSchedule(ctx context.Context, id string, at time.Time, early bool) (ReleaseStatus, error)
+	EarlyPlanned(ctx context.Context, id string) error
 	SetReleaseStatus(ctx context.Context, id string, to ReleaseStatus, from ...ReleaseStatus) (ReleaseStatus, error)
 	SnapshotComplete(ctx context.Context, id string) (bool, error)
 	SnapshotDone(ctx context.Context, id string) (ReleaseStatus, error)
@@ -103,10 +105,17 @@ type Outcome struct {
 	ClaimedAt time.Time
 }
 
-// Activity is what the sweeper needs to know of a release.
+// Activity is what the sweeper, and a dispatch, need to know of a release.
 type Activity struct {
-	Status   ReleaseStatus
-	Last     time.Time // when its deliveries last changed
-	Snapshot bool      // whether its recipients were all planned
+	Status ReleaseStatus
+	Last   time.Time // when its deliveries last changed
+	// Snapshot is whether its recipients were all planned; for a scheduled
+	// release, whether the members of its early lists were.
+	Snapshot bool
 	Pending  int64
+	// Early is whether its early tier is out: the members of its early
+	// lists are being, or were, given the embargoed copy.
+	Early bool
+	// Asked is the time Send was asked to send it at (zero: none).
+	Asked time.Time
 }

@@ -47,7 +47,11 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		if a.Status != ReleaseSending {
+		// A scheduled release whose early tier is out has deliveries in
+		// flight, and is swept as a sending one is; its Snapshot says
+		// whether its early lists were all planned, and a dispatch then
+		// plans the rest of them, not the lift.
+		if a.Status != ReleaseSending && !(a.Status == ReleaseScheduled && a.Early) {
 			if err := s.cfg.Store.UnmarkActive(ctx, rid); err != nil {
 				return n, err
 			}

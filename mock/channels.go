@@ -2,6 +2,7 @@ package mock
 
 import (
 	"context"
+	"time"
 
 	"github.com/pregon/pregon/dispatcher"
 )
@@ -17,18 +18,33 @@ var (
 type Renderer struct {
 	Recorder
 
-	EmailFn    func(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error)
-	TelegramFn func(rel *dispatcher.Release, lang string) ([]string, error)
+	EmailFn          func(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error)
+	EmbargoedEmailFn func(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error)
+	TelegramFn       func(rel *dispatcher.Release, lang string) ([]string, error)
 }
+
+// EmbargoMark starts the subject, the text and the HTML of the emails that
+// NewRenderer's EmbargoedEmail renders.
+const EmbargoMark = "EMBARGOED UNTIL "
 
 // NewRenderer returns a Renderer that renders the release's version in
 // lang as its title: an email with the title as subject and body, and a
-// Telegram post of one message.
+// Telegram post of one message. Its embargoed email puts EmbargoMark and
+// the embargo (RFC 3339, UTC) before the title in all three.
 func NewRenderer() *Renderer {
 	return &Renderer{
 		EmailFn: func(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error) {
 			v := rel.Text(lang)
 			return &dispatcher.EmailContent{Subject: v.Title, Text: v.Title, HTML: "<p>" + v.Title + "</p>"}, nil
+		},
+		EmbargoedEmailFn: func(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error) {
+			v := rel.Text(lang)
+			if rel.EmbargoUntil == nil {
+				return &dispatcher.EmailContent{Subject: v.Title, Text: v.Title, HTML: "<p>" + v.Title + "</p>"}, nil
+			}
+			line := EmbargoMark + rel.EmbargoUntil.UTC().Format(time.RFC3339)
+			return &dispatcher.EmailContent{Subject: line + ": " + v.Title, Text: line + "\n\n" + v.Title,
+				HTML: "<p>" + line + "</p><p>" + v.Title + "</p>"}, nil
 		},
 		TelegramFn: func(rel *dispatcher.Release, lang string) ([]string, error) {
 			return []string{rel.Text(lang).Title}, nil
@@ -39,6 +55,11 @@ func NewRenderer() *Renderer {
 // Email calls EmailFn.
 func (r *Renderer) Email(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error) {
 	return call(&r.Recorder, r.EmailFn, "Email", rel, lang)(rel, lang)
+}
+
+// EmbargoedEmail calls EmbargoedEmailFn.
+func (r *Renderer) EmbargoedEmail(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error) {
+	return call(&r.Recorder, r.EmbargoedEmailFn, "EmbargoedEmail", rel, lang)(rel, lang)
 }
 
 // Telegram calls TelegramFn.

@@ -81,6 +81,9 @@ func TestMemStoreFollowsTheStore(t *testing.T) {
 	if diff := cmp.Diff(story(t, redisSide), story(t, memSide)); diff != "" {
 		t.Errorf("MemStore answers otherwise than the store (-store +MemStore):\n%s", diff)
 	}
+	if diff := cmp.Diff(scheduleStory(t, redisSide), scheduleStory(t, memSide)); diff != "" {
+		t.Errorf("MemStore schedules otherwise than the store (-store +MemStore):\n%s", diff)
+	}
 }
 
 // story runs the same calls on s and returns what it answered, with
@@ -245,5 +248,60 @@ func story(t *testing.T, s side) []string {
 	say("%s; created %q", st, names(created))
 	del("g")
 	rel("cancelled")
+	return out
+}
+
+// scheduleStory schedules a release, marks its early tier out, plans it,
+// moves its send time and ends it, and returns what s answered, with times
+// as offsets from t0.
+func scheduleStory(t *testing.T, s side) []string {
+	ctx := context.Background()
+	var out []string
+	check := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	rid := s.newRelease()
+	show := func(step string) {
+		r, err := s.Release(ctx, rid)
+		check(err)
+		a, err := s.Activity(ctx, rid)
+		check(err)
+		at := "none"
+		if r.ScheduledAt != nil {
+			at = r.ScheduledAt.Sub(t0).String()
+		}
+		asked := "none"
+		if !a.Asked.IsZero() {
+			asked = a.Asked.Sub(t0).String()
+		}
+		out = append(out, fmt.Sprintf("%s: %s at %s; early=%v snap=%v asked=%s", step, r.Status, at, a.Early, a.Snapshot, asked))
+	}
+	st, err := s.SetSchedule(ctx, rid, t0.Add(time.Hour), true)
+	check(err)
+	out = append(out, "set schedule of a draft: "+string(st))
+	show("draft")
+	_, when, err := s.ScheduleSend(ctx, rid, t0.Add(time.Minute), t0.Add(time.Minute), false)
+	check(err)
+	out = append(out, "scheduled for "+when.Sub(t0).String())
+	show("scheduled")
+	st, err = s.SetSchedule(ctx, rid, t0.Add(time.Hour), true)
+	check(err)
+	out = append(out, "early tier out: "+string(st))
+	show("early out")
+	check(s.EarlyPlanned(ctx, rid))
+	show("early planned")
+	_, err = s.SetSchedule(ctx, rid, t0.Add(2*time.Hour), false)
+	check(err)
+	show("lift moved")
+	_, err = s.SetReleaseStatus(ctx, rid, dispatcher.ReleaseSending, dispatcher.ReleaseScheduled)
+	check(err)
+	show("lifted")
+	st, err = s.SetSchedule(ctx, rid, t0.Add(3*time.Hour), false)
+	check(err)
+	out = append(out, "set schedule of a sending release: "+string(st))
+	show("sending")
 	return out
 }

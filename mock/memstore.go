@@ -57,8 +57,11 @@ type MemStore struct {
 type memRelease struct {
 	rel        dispatcher.Release // Status and UpdatedAt are the live ones; Counts unused
 	at         time.Time          // when it is to be dispatched
+	asked      time.Time          // the at Send was asked for (zero: none)
 	act        time.Time          // when its deliveries last changed
 	snap       bool               // its recipients are all planned
+	early      bool               // its early tier is out
+	earlySnap  bool               // the members of its early lists are all planned
 	deliveries map[string]*Record
 }
 
@@ -211,6 +214,11 @@ func (m *MemStore) Release(_ context.Context, id string) (*dispatcher.Release, e
 	}
 	rel := r.rel
 	rel.Translations = slices.Clone(r.rel.Translations)
+	rel.ScheduledAt = nil
+	if !r.at.IsZero() {
+		at := r.at
+		rel.ScheduledAt = &at
+	}
 	rel.Counts = dispatcher.NewCounts()
 	for _, d := range r.deliveries {
 		rel.Counts.Add(d.Channel, d.Status, 1)
@@ -229,11 +237,11 @@ func (m *MemStore) Channel(_ context.Context, id string) (*dispatcher.TelegramCh
 	return &c, nil
 }
 
-// ScheduleSend moves a draft release to scheduled at at; with
-// requireApproval, only a draft whose current version is approved (a
+// ScheduleSend moves a draft release to scheduled at at, and keeps asked;
+// with requireApproval, only a draft whose current version is approved (a
 // *dispatcher.ConflictError otherwise). A release without a Version is at
 // version 1.
-func (m *MemStore) ScheduleSend(ctx context.Context, id string, at time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error) {
+func (m *MemStore) ScheduleSend(ctx context.Context, id string, at, asked time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error) {
 	m.mu.Lock()
 	r, err := m.release(id)
 	if err == nil && r.rel.Status == dispatcher.ReleaseDraft && requireApproval && r.rel.ApprovedVersion != max(r.rel.Version, 1) {
@@ -241,7 +249,7 @@ func (m *MemStore) ScheduleSend(ctx context.Context, id string, at time.Time, re
 			Version: max(r.rel.Version, 1), Author: r.rel.Author}
 	}
 	if err == nil && r.rel.Status == dispatcher.ReleaseDraft {
-		r.rel.Status, r.at, r.rel.UpdatedAt = dispatcher.ReleaseScheduled, ms(at), m.clock()
+		r.rel.Status, r.at, r.asked, r.rel.UpdatedAt = dispatcher.ReleaseScheduled, ms(at), ms(asked), m.clock()
 	}
 	m.mu.Unlock()
 	if err != nil {
@@ -249,6 +257,34 @@ func (m *MemStore) ScheduleSend(ctx context.Context, id string, at time.Time, re
 	}
 	rel, err := m.Release(ctx, id)
 	return rel, r.at, err
+}
+
+// SetSchedule moves the send time of a scheduled release and, with early,
+// marks its early tier out.
+func (m *MemStore) SetSchedule(_ context.Context, id string, at time.Time, early bool) (dispatcher.ReleaseStatus, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, err := m.release(id)
+	if err != nil {
+		return "", err
+	}
+	if r.rel.Status == dispatcher.ReleaseScheduled {
+		r.at, r.rel.UpdatedAt = ms(at), m.clock()
+		r.early = r.early || early
+	}
+	return r.rel.Status, nil
+}
+
+// EarlyPlanned records that the members of a release's early lists are all planned.
+func (m *MemStore) EarlyPlanned(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, err := m.release(id)
+	if err != nil {
+		return err
+	}
+	r.earlySnap = true
+	return nil
 }
 
 // SetReleaseStatus moves a release to to when it is in one of from.

@@ -40,7 +40,10 @@ func (m *MemStore) Activity(_ context.Context, rid string) (dispatcher.Activity,
 	if r == nil {
 		return dispatcher.Activity{}, nil
 	}
-	a := dispatcher.Activity{Status: r.rel.Status, Last: r.act, Snapshot: r.snap, Pending: r.pending()}
+	a := dispatcher.Activity{Status: r.rel.Status, Last: r.act, Snapshot: r.snap, Pending: r.pending(), Early: r.early, Asked: r.asked}
+	if r.rel.Status == dispatcher.ReleaseScheduled {
+		a.Snapshot = r.earlySnap
+	}
 	if r.rel.UpdatedAt.After(a.Last) {
 		a.Last = r.rel.UpdatedAt
 	}

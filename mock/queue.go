@@ -61,3 +61,15 @@ func (q *Queue) Dispatches() []string {
 	}
 	return out
 }
+
+// DispatchTimes returns the times passed to EnqueueDispatch for a release
+// so far, in order.
+func (q *Queue) DispatchTimes(releaseID string) []time.Time {
+	var out []time.Time
+	for _, c := range q.Calls("EnqueueDispatch") {
+		if c.Args[0].(string) == releaseID {
+			out = append(out, c.Args[1].(time.Time))
+		}
+	}
+	return out
+}

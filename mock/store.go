@@ -15,7 +15,9 @@ type Store struct {
 
 	ReleaseFn          func(ctx context.Context, id string) (*dispatcher.Release, error)
 	ChannelFn          func(ctx context.Context, id string) (*dispatcher.TelegramChannel, error)
-	ScheduleSendFn     func(ctx context.Context, id string, at time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error)
+	ScheduleSendFn     func(ctx context.Context, id string, at, asked time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error)
+	SetScheduleFn      func(ctx context.Context, id string, at time.Time, early bool) (dispatcher.ReleaseStatus, error)
+	EarlyPlannedFn     func(ctx context.Context, id string) error
 	SetReleaseStatusFn func(ctx context.Context, id string, to dispatcher.ReleaseStatus, from ...dispatcher.ReleaseStatus) (dispatcher.ReleaseStatus, error)
 	SnapshotCompleteFn func(ctx context.Context, id string) (bool, error)
 	SnapshotDoneFn     func(ctx context.Context, id string) (dispatcher.ReleaseStatus, error)
@@ -48,6 +50,7 @@ func NewStore(base dispatcher.Store) *Store {
 	}
 	return &Store{
 		ReleaseFn: base.Release, ChannelFn: base.Channel, ScheduleSendFn: base.ScheduleSend,
+		SetScheduleFn: base.SetSchedule, EarlyPlannedFn: base.EarlyPlanned,
 		SetReleaseStatusFn: base.SetReleaseStatus, SnapshotCompleteFn: base.SnapshotComplete,
 		SnapshotDoneFn: base.SnapshotDone, MembersFn: base.Members, SuppressedFn: base.Suppressed,
 		CreateDeliveriesFn: base.CreateDeliveries, DeliveryIDsFn: base.DeliveryIDs,
@@ -70,8 +73,18 @@ func (s *Store) Channel(ctx context.Context, id string) (*dispatcher.TelegramCha
 }
 
 // ScheduleSend calls ScheduleSendFn.
-func (s *Store) ScheduleSend(ctx context.Context, id string, at time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error) {
-	return call(&s.Recorder, s.ScheduleSendFn, "ScheduleSend", id, at, requireApproval)(ctx, id, at, requireApproval)
+func (s *Store) ScheduleSend(ctx context.Context, id string, at, asked time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error) {
+	return call(&s.Recorder, s.ScheduleSendFn, "ScheduleSend", id, at, asked, requireApproval)(ctx, id, at, asked, requireApproval)
+}
+
+// SetSchedule calls SetScheduleFn.
+func (s *Store) SetSchedule(ctx context.Context, id string, at time.Time, early bool) (dispatcher.ReleaseStatus, error) {
+	return call(&s.Recorder, s.SetScheduleFn, "SetSchedule", id, at, early)(ctx, id, at, early)
+}
+
+// EarlyPlanned calls EarlyPlannedFn.
+func (s *Store) EarlyPlanned(ctx context.Context, id string) error {
+	return call(&s.Recorder, s.EarlyPlannedFn, "EarlyPlanned", id)(ctx, id)
 }
 
 // SetReleaseStatus calls SetReleaseStatusFn.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -65,12 +66,15 @@ func NewClient(rdb redis.UniversalClient, opts ...ClientOption) *Client {
 }
 
 // EnqueueDispatch enqueues the dispatch of a release to run at at. It is
-// idempotent: while a dispatch of the release is waiting or running, another
-// is not added.
+// idempotent: while a dispatch of the release for the same time (to the
+// millisecond) is waiting or running, another is not added. A dispatch for
+// another time is: a release whose embargo moved gets a dispatch at the new
+// lift, and the one at the old lift, when it runs, finds the release not
+// due and does nothing (see dispatcher.Service.Dispatch).
 func (c *Client) EnqueueDispatch(ctx context.Context, releaseID string, at time.Time) error {
 	payload, _ := json.Marshal(dispatchPayload{ReleaseID: releaseID})
 	_, err := c.c.EnqueueContext(ctx, asynq.NewTask(TypeDispatch, payload),
-		asynq.Queue(QueueDispatch), asynq.TaskID("dispatch:"+releaseID),
+		asynq.Queue(QueueDispatch), asynq.TaskID(DispatchTaskID(releaseID, at)),
 		asynq.ProcessAt(at), asynq.MaxRetry(maxTaskRetries))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("enqueue dispatch of %s: %w", releaseID, err)
@@ -107,6 +111,11 @@ func (c *Client) EnqueueBatches(ctx context.Context, bs []dispatcher.Batch, dela
 		}
 	}
 	return nil
+}
+
+// DispatchTaskID is the id of the task that dispatches a release at at.
+func DispatchTaskID(releaseID string, at time.Time) string {
+	return "dispatch:" + releaseID + ":" + strconv.FormatInt(at.UnixMilli(), 10)
 }
 
 type dispatchPayload struct {

@@ -124,6 +124,40 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestDispatchForAnotherTimeIsItsOwnTask: a release whose lift was moved
+// gets a dispatch at the new time beside the one at the old (which finds
+// nothing to do when it runs); the same time twice is still one task.
+func TestDispatchForAnotherTimeIsItsOwnTask(t *testing.T) {
+	rdb := redistest.Start(t).Client(t)
+	c := NewClient(rdb)
+	ctx := context.Background()
+	lift := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	for _, at := range []time.Time{lift, lift, lift.Add(30 * time.Minute), lift.Add(30 * time.Minute), lift.Add(time.Millisecond)} {
+		if err := c.EnqueueDispatch(ctx, "rel_1", at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.EnqueueDispatch(ctx, "rel_2", lift); err != nil {
+		t.Fatal(err)
+	}
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	tasks, err := insp.ListScheduledTasks(QueueDispatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, ti := range tasks {
+		got[ti.ID] = true
+	}
+	want := map[string]bool{
+		DispatchTaskID("rel_1", lift): true, DispatchTaskID("rel_1", lift.Add(30*time.Minute)): true,
+		DispatchTaskID("rel_1", lift.Add(time.Millisecond)): true, DispatchTaskID("rel_2", lift): true,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("scheduled dispatch tasks %v, want %v", got, want)
+	}
+}
+
 // dispatchTasks counts the dispatch tasks waiting, scheduled, running or
 // waiting for a retry.
 func dispatchTasks(t *testing.T, insp *asynq.Inspector) int {

@@ -38,11 +38,17 @@ const (
 	rActivity  = "act"    // Unix ms its deliveries last changed
 	// The edits and approvals, kept beside the JSON so that scripts can
 	// check them; where a release's JSON says otherwise, these win.
-	rVersion         = "ver"   // its current version (absent: 1)
-	rAuthor          = "auth"  // name of the token that created it
-	rApprovedBy      = "apby"  // name of the token that approved rApprovedVersion
-	rApprovedVersion = "apv"   // the version approved (absent: none)
-	rEarly           = "early" // "1" once its embargoed copies to early lists were planned
+	rVersion         = "ver"  // its current version (absent: 1)
+	rAuthor          = "auth" // name of the token that created it
+	rApprovedBy      = "apby" // name of the token that approved rApprovedVersion
+	rApprovedVersion = "apv"  // the version approved (absent: none)
+	rAsked           = "ask"  // Unix ms of the "at" given to Send ("" or absent: none)
+	// rEarly is "1" once a scheduled release's early tier is out: the
+	// members of its early lists are being, or were, given the embargoed
+	// copy. Its content must not change after that (PATCH refuses all but a
+	// new embargo). Lua: R.early.
+	rEarly     = "early"
+	rEarlySnap = "esnap" // "1" once every member of its early lists has a delivery
 )
 
 // Fields of a release's counts hash (pregon:{<rid>}:counts): countField(ch,
@@ -97,7 +103,7 @@ func luaTables() string {
 	table("R", "release hash fields", kv{"data", rData}, kv{"summary", rSummary}, kv{"status", rStatus},
 		kv{"send_at", rSendAt}, kv{"snapshot", rSnapshot}, kv{"updated_at", rUpdatedAt}, kv{"activity", rActivity},
 		kv{"version", rVersion}, kv{"author", rAuthor}, kv{"approved_by", rApprovedBy}, kv{"approved_version", rApprovedVersion},
-		kv{"early", rEarly})
+		kv{"asked", rAsked}, kv{"early", rEarly}, kv{"early_snapshot", rEarlySnap})
 	table("C", "counts hash fields (besides channel..C.sep..status)", kv{"pending", cPending}, kv{"sep", cSep})
 	table("DS", "delivery statuses",
 		kv{"queued", string(dispatcher.DeliveryQueued)}, kv{"retrying", string(dispatcher.DeliveryRetrying)},

@@ -202,7 +202,8 @@ func countsFrom(h map[string]string) *dispatcher.Counts {
 // KEYS[1] -> pregon:{<rid>}:release
 // ARGV[1] -> the send time (Unix ms)
 // ARGV[2] -> now (Unix ms)
-// ARGV[3] -> "1" when approval is required
+// ARGV[3] -> the "at" asked for (Unix ms), or "" for none
+// ARGV[4] -> "1" when approval is required
 //
 // Output: the release's send time ("" when it has none), unapproved when
 // approval was required and is missing, or nil when the release does not
@@ -210,12 +211,12 @@ func countsFrom(h map[string]string) *dispatcher.Counts {
 var scheduleScript = newReleaseScript(`
 local cur = redis.call('HGET', KEYS[1], R.status)
 if not cur then return false end
-if cur == RS.draft and ARGV[3] == '1' then
+if cur == RS.draft and ARGV[4] == '1' then
   local v = redis.call('HGET', KEYS[1], R.version) or '1'
   if redis.call('HGET', KEYS[1], R.approved_version) ~= v then return '` + unapproved + `' end
 end
 if cur == RS.draft then
-  redis.call('HSET', KEYS[1], R.status, RS.scheduled, R.send_at, ARGV[1], R.updated_at, ARGV[2])
+  redis.call('HSET', KEYS[1], R.status, RS.scheduled, R.send_at, ARGV[1], R.updated_at, ARGV[2], R.asked, ARGV[3])
   reindex(RS.draft, RS.scheduled)
 end
 return redis.call('HGET', KEYS[1], R.send_at) or ''
@@ -226,17 +227,23 @@ return redis.call('HGET', KEYS[1], R.send_at) or ''
 const unapproved = "unapproved"
 
 // ScheduleSend moves a draft release to scheduled, to be dispatched at at,
-// in one step. It returns the release as it is after the call and the time
-// it is to be dispatched (set by this call or an earlier one; zero for a
-// release that was never scheduled); a release in another status than draft
-// is returned unchanged. It returns dispatcher.ErrNotFound for an unknown id
-// and, with requireApproval, a *dispatcher.ConflictError for a draft whose
-// current version is not approved.
-func (s *Store) ScheduleSend(ctx context.Context, id string, at time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error) {
+// in one step, and keeps asked, the time Send was asked to send it at (zero
+// for none), from which a new embargo's due time is worked out. It returns
+// the release as it is after the call and the time it is to be dispatched
+// (set by this call or an earlier one; zero for a release that was never
+// scheduled); a release in another status than draft is returned
+// unchanged. It returns dispatcher.ErrNotFound for an unknown id and, with
+// requireApproval, a *dispatcher.ConflictError for a draft whose current
+// version is not approved.
+func (s *Store) ScheduleSend(ctx context.Context, id string, at, asked time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error) {
 	if !validID("rel", id) {
 		return nil, time.Time{}, fmt.Errorf("release %q: %w", id, dispatcher.ErrNotFound)
 	}
-	when, err := scheduleScript.Run(ctx, s.rdb, []string{releaseKey(id)}, fmtTime(at), fmtTime(s.now()), flag(requireApproval)).Text()
+	ask := ""
+	if !asked.IsZero() {
+		ask = fmtTime(asked)
+	}
+	when, err := scheduleScript.Run(ctx, s.rdb, []string{releaseKey(id)}, fmtTime(at), fmtTime(s.now()), ask, flag(requireApproval)).Text()
 	if isNil(err) {
 		return nil, time.Time{}, fmt.Errorf("release %q: %w", id, dispatcher.ErrNotFound)
 	}
@@ -249,6 +256,57 @@ func (s *Store) ScheduleSend(ctx context.Context, id string, at time.Time, requi
 			Status: r.Status, Version: r.Version, Author: r.Author}
 	}
 	return r, parseTime(when), err
+}
+
+// setScheduleScript moves the send time of a scheduled release and, with
+// ARGV[3] "1", marks its early tier out; a release in another status is
+// left alone.
+//
+// KEYS[1] -> pregon:{<rid>}:release
+// ARGV[1] -> the send time (Unix ms)
+// ARGV[2] -> now (Unix ms)
+// ARGV[3] -> "1" to mark the early tier out, "" to leave that as it is
+//
+// Output: the release's status, or nil when the release does not exist.
+var setScheduleScript = newReleaseScript(`
+local cur = redis.call('HGET', KEYS[1], R.status)
+if not cur then return false end
+if cur == RS.scheduled then
+  redis.call('HSET', KEYS[1], R.send_at, ARGV[1], R.updated_at, ARGV[2])
+  if ARGV[3] == '1' then redis.call('HSET', KEYS[1], R.early, '1') end
+end
+return cur
+`)
+
+// SetSchedule sets when a scheduled release's dispatch is due and, with
+// early, marks its early tier out (the mark is never taken back), in one
+// step that does nothing to a release in another status. It returns the
+// release's status.
+func (s *Store) SetSchedule(ctx context.Context, id string, at time.Time, early bool) (dispatcher.ReleaseStatus, error) {
+	if !validID("rel", id) {
+		return "", fmt.Errorf("release %q: %w", id, dispatcher.ErrNotFound)
+	}
+	mark := ""
+	if early {
+		mark = "1"
+	}
+	st, err := setScheduleScript.Run(ctx, s.rdb, []string{releaseKey(id)}, fmtTime(at), fmtTime(s.now()), mark).Text()
+	if isNil(err) {
+		return "", fmt.Errorf("release %q: %w", id, dispatcher.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("set the schedule of release %s: %w", id, err)
+	}
+	return dispatcher.ReleaseStatus(st), nil
+}
+
+// EarlyPlanned records that every member of a release's early lists has a
+// delivery.
+func (s *Store) EarlyPlanned(ctx context.Context, id string) error {
+	if err := s.rdb.HSet(ctx, releaseKey(id), rEarlySnap, "1").Err(); err != nil {
+		return fmt.Errorf("early tier of %s planned: %w", id, err)
+	}
+	return nil
 }
 
 // setStatusScript changes a release's status when it is one of the given

@@ -10,7 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// MarkActive records that a release is sending, so that the sweeper watches it.
+// MarkActive records that a release is sending (or sending its early
+// tier), so that the sweeper watches it.
 func (s *Store) MarkActive(ctx context.Context, rid string) error {
 	if err := s.rdb.SAdd(ctx, activeKey, rid).Err(); err != nil {
 		return fmt.Errorf("mark %s active: %w", rid, err)
@@ -36,16 +37,22 @@ func (s *Store) ActiveReleases(ctx context.Context) ([]string, error) {
 }
 
 // Activity returns a release's status, when its deliveries last changed,
-// whether its recipients were all planned, and how many deliveries are pending.
+// whether its recipients were all planned (for a scheduled release: those
+// of its early lists), how many deliveries are pending, whether its early
+// tier is out, and the time Send was asked to send it at.
 func (s *Store) Activity(ctx context.Context, rid string) (dispatcher.Activity, error) {
 	p := s.rdb.Pipeline()
-	h := p.HMGet(ctx, releaseKey(rid), rStatus, rActivity, rSnapshot, rUpdatedAt)
+	h := p.HMGet(ctx, releaseKey(rid), rStatus, rActivity, rSnapshot, rUpdatedAt, rEarly, rEarlySnap, rAsked)
 	n := p.HGet(ctx, countsKey(rid), cPending)
 	if _, err := p.Exec(ctx); err != nil && !isNil(err) {
 		return dispatcher.Activity{}, fmt.Errorf("activity of %s: %w", rid, err)
 	}
 	v := h.Val()
-	a := dispatcher.Activity{Status: dispatcher.ReleaseStatus(str(v, 0)), Snapshot: str(v, 2) == "1"}
+	a := dispatcher.Activity{Status: dispatcher.ReleaseStatus(str(v, 0)), Snapshot: str(v, 2) == "1",
+		Early: str(v, 4) == "1", Asked: parseTime(str(v, 6))}
+	if a.Status == dispatcher.ReleaseScheduled {
+		a.Snapshot = str(v, 5) == "1"
+	}
 	a.Last = parseTime(str(v, 1))
 	if ut := parseTime(str(v, 3)); ut.After(a.Last) {
 		a.Last = ut

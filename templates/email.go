@@ -20,7 +20,9 @@ type emailData struct {
 }
 
 // Email renders release rel in language lang (rel.Text(lang) picks the
-// translation or the original) for email: a one-line subject, a plain-text
+// translation or the original) for email, as everyone but an early list
+// gets it: without an embargo line, whatever rel's embargo. It is a
+// one-line subject, a plain-text
 // version and an HTML version. The Markdown body is rendered to HTML and
 // sanitised with bluemonday's UGC policy, so raw HTML, scripts and
 // javascript: links never reach the output; images become links, so the HTML
@@ -28,7 +30,19 @@ type emailData struct {
 // with links as numbered references. It fails only when a template fails to
 // execute.
 func (r *Renderer) Email(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error) {
-	v := r.view(rel, lang)
+	return r.email(rel, lang, false)
+}
+
+// EmbargoedEmail renders rel as Email does, for an early list: under its
+// embargo line (in lang, in the release's time zone), which prefixes the
+// subject and stands at the top of the plain text and the HTML. For a
+// release without an embargo it is Email.
+func (r *Renderer) EmbargoedEmail(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error) {
+	return r.email(rel, lang, true)
+}
+
+func (r *Renderer) email(rel *dispatcher.Release, lang string, embargoed bool) (*dispatcher.EmailContent, error) {
+	v := r.view(rel, lang, embargoed)
 	doc := r.document(v)
 	var about ast.Node
 	if v.about != nil {
@@ -61,6 +75,9 @@ func (r *Renderer) Email(rel *dispatcher.Release, lang string) (*dispatcher.Emai
 		return nil, fmt.Errorf("templates: execute email text template: %w", err)
 	}
 	c := &dispatcher.EmailContent{Subject: v.Title}
+	if v.Embargo != "" {
+		c.Subject = v.Embargo + ": " + v.Title
+	}
 	c.Text, c.Unsubscribe.Text = cutUnsubscribe(text.String())
 	c.HTML, c.Unsubscribe.HTML = cutUnsubscribe(html.String())
 	return c, nil

@@ -13,30 +13,105 @@ import (
 func TestEmailPicksVersion(t *testing.T) {
 	r := newRenderer(t)
 	rel := fixture(t)
+	const es, en = "EMBARGO HASTA 2 de enero de 2027, 09:04 (America/Mexico_City)", "EMBARGOED UNTIL 2 January 2027, 09:04 (America/Mexico_City)"
 	tests := []struct {
-		lang, subject, embargo, body string
+		lang, title, embargo, body string
 	}{
-		{"es", rel.Title, "EMBARGO HASTA 2 ene 2027 15:04 UTC", "Firman este comunicado:"},
-		{"en", rel.Translations[0].Title, "EMBARGOED UNTIL 2 Jan 2027 15:04 UTC", "Signed by:"},
-		{"EN", rel.Translations[0].Title, "EMBARGOED UNTIL 2 Jan 2027 15:04 UTC", "Signed by:"},
-		{"fr", rel.Title, "EMBARGO HASTA 2 ene 2027 15:04 UTC", "Firman este comunicado:"},
-		{"", rel.Title, "EMBARGO HASTA 2 ene 2027 15:04 UTC", "Firman este comunicado:"},
+		{"es", rel.Title, es, "Firman este comunicado:"},
+		{"en", rel.Translations[0].Title, en, "Signed by:"},
+		{"EN", rel.Translations[0].Title, en, "Signed by:"},
+		{"fr", rel.Title, es, "Firman este comunicado:"},
+		{"", rel.Title, es, "Firman este comunicado:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
-			got, err := r.Email(rel, tt.lang)
+			got, err := r.EmbargoedEmail(rel, tt.lang)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Subject != tt.subject {
-				t.Errorf("Subject = %q, want %q", got.Subject, tt.subject)
+			if want := tt.embargo + ": " + tt.title; got.Subject != want {
+				t.Errorf("Subject = %q, want %q", got.Subject, want)
 			}
 			// The text is wrapped: compare words.
 			for _, part := range []string{strings.Join(strings.Fields(got.Text), " "), html.UnescapeString(got.HTML)} {
-				for _, want := range []string{tt.subject, tt.embargo, tt.body} {
+				for _, want := range []string{tt.title, tt.embargo, tt.body} {
 					if !strings.Contains(part, want) {
 						t.Errorf("missing %q in\n%s", want, part)
 					}
+				}
+			}
+			// Everyone else gets the same text without the embargo.
+			plain, err := r.Email(rel, tt.lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plain.Subject != tt.title {
+				t.Errorf("plain Subject = %q, want %q", plain.Subject, tt.title)
+			}
+			for _, part := range []string{plain.Text, plain.HTML} {
+				if !strings.Contains(part, tt.body) || strings.Contains(part, "EMBARGO") {
+					t.Errorf("plain email: want %q and no embargo in\n%s", tt.body, part)
+				}
+			}
+		})
+	}
+}
+
+// TestEmbargoLine: the embargo line of an early list's copy reads the
+// embargo in the release's time zone (the renderer's when it names none),
+// names the zone, heads the subject, and stands first in the text and first
+// in the HTML's card; the plain copy and Telegram posts never carry it.
+func TestEmbargoLine(t *testing.T) {
+	at := time.Date(2026, 2, 4, 16, 0, 0, 0, time.UTC)
+	madrid, err := time.LoadLocation("Europe/Madrid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, lang, zone string
+		loc              *time.Location
+		want             string
+	}{
+		{"en", "en", "America/Mexico_City", nil, "EMBARGOED UNTIL 4 February 2026, 10:00 (America/Mexico_City)"},
+		{"es", "es-MX", "America/Mexico_City", nil, "EMBARGO HASTA 4 de febrero de 2026, 10:00 (America/Mexico_City)"},
+		{"the server's zone", "es", "", madrid, "EMBARGO HASTA 4 de febrero de 2026, 17:00 (Europe/Madrid)"},
+		{"UTC by default", "en", "", nil, "EMBARGOED UNTIL 4 February 2026, 16:00 (UTC)"},
+		{"the next day over there", "en", "Asia/Tokyo", madrid, "EMBARGOED UNTIL 5 February 2026, 01:00 (Asia/Tokyo)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var opts []Option
+			if tt.loc != nil {
+				opts = append(opts, WithLocation(tt.loc))
+			}
+			r := newRenderer(t, opts...)
+			rel := &dispatcher.Release{ID: "rel", Title: "Title", Summary: "Summary", Body: "Body.", Language: tt.lang, EmbargoUntil: &at, Timezone: tt.zone}
+			got, err := r.EmbargoedEmail(rel, tt.lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := tt.want + ": Title"; got.Subject != want {
+				t.Errorf("Subject = %q, want %q", got.Subject, want)
+			}
+			if !strings.HasPrefix(strings.Join(strings.Fields(got.Text), " "), tt.want+" Title") {
+				t.Errorf("text does not start with the embargo line %q:\n%s", tt.want, got.Text)
+			}
+			card := got.HTML[strings.Index(got.HTML, `class="card"`):]
+			if i, j := strings.Index(card, html.EscapeString(tt.want)), strings.Index(card, "<h1"); i < 0 || j < i {
+				t.Errorf("HTML card does not start with the embargo line %q:\n%s", tt.want, card)
+			}
+			plain, err := r.Email(rel, tt.lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts, err := r.Telegram(rel, tt.lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, out := range append([]string{plain.Subject, plain.Text, plain.HTML}, parts...) {
+				// (The HTML's style sheet names the class .embargo.)
+				if strings.Contains(out, "EMBARGO") || strings.Contains(out, tt.want[strings.Index(tt.want, " 20"):]) {
+					t.Errorf("the embargo in the plain copy or a post:\n%s", out)
 				}
 			}
 		})
@@ -187,14 +262,15 @@ func TestEmailOptionalBlocks(t *testing.T) {
 			not:  []string{"EMBARGO", "Contacto de prensa", "Publicado originalmente"},
 		},
 		{
+			// The embargo line is the early lists' copy's (TestEmbargoLine).
 			name: "embargo es",
 			rel:  &dispatcher.Release{Title: "T", Body: "B", Language: "es-MX", EmbargoUntil: &at},
-			want: []string{"EMBARGO HASTA 9 mar 2027 08:05 UTC"},
+			not:  []string{"EMBARGO"},
 		},
 		{
 			name: "embargo en",
 			rel:  &dispatcher.Release{Title: "T", Body: "B", Language: "en", EmbargoUntil: &at},
-			want: []string{"EMBARGOED UNTIL 9 Mar 2027 08:05 UTC"},
+			not:  []string{"EMBARGO"},
 		},
 		{
 			name: "contact with a bad address",

@@ -83,6 +83,7 @@ func fixture(tb testing.TB) *dispatcher.Release {
 		},
 		SourceURL:    "https://coordinadora-valle.example/comunicados/cerro-azul",
 		EmbargoUntil: &embargo,
+		Timezone:     "America/Mexico_City",
 	}
 }
 

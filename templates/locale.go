@@ -17,9 +17,8 @@ type labels struct {
 	Unsubscribe         string
 	UnsubscribeQuestion string
 	UnsubscribeLink     string
-	months              [12]string
-	// dateline returns the dateline for a place and a day.
-	dateline func(place string, day time.Time) string
+	// date writes a day in full: "4 February 2026", "4 de febrero de 2026".
+	date func(day time.Time) string
 }
 
 // labelsFor returns the labels for a language tag such as "es" or "es-MX":
@@ -34,11 +33,10 @@ func labelsFor(lang string) labels {
 			Unsubscribe:         "Para dejar de recibir estos comunicados:",
 			UnsubscribeQuestion: "¿Prefiere no recibir más comunicados?",
 			UnsubscribeLink:     "Darse de baja",
-			dateline: func(place string, d time.Time) string {
+			date: func(d time.Time) string {
 				months := [12]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
-				return fmt.Sprintf("%s, %d de %s de %d.", strings.ToUpper(place), d.Day(), months[d.Month()-1], d.Year())
+				return fmt.Sprintf("%d de %s de %d", d.Day(), months[d.Month()-1], d.Year())
 			},
-			months: [12]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"},
 		}
 	default:
 		return labels{
@@ -48,22 +46,29 @@ func labelsFor(lang string) labels {
 			Unsubscribe:         "To stop receiving these statements:",
 			UnsubscribeQuestion: "Rather not receive these statements?",
 			UnsubscribeLink:     "Unsubscribe",
-			dateline: func(place string, d time.Time) string {
-				return fmt.Sprintf("%s, %d %s %d.", strings.ToUpper(place), d.Day(), d.Month(), d.Year())
+			date: func(d time.Time) string {
+				return fmt.Sprintf("%d %s %d", d.Day(), d.Month(), d.Year())
 			},
-			months: [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
 		}
 	}
 }
 
-// embargo returns the embargo line for t, e.g. "EMBARGOED UNTIL 2 Jan 2027
-// 15:04 UTC", or "" when t is nil.
-func (l labels) embargo(t *time.Time) string {
+// dateline returns the dateline for a place and a day, e.g. "MEXICO CITY,
+// 4 February 2026.".
+func (l labels) dateline(place string, day time.Time) string {
+	return strings.ToUpper(place) + ", " + l.date(day) + "."
+}
+
+// embargo returns the embargo line for t read in the time zone z, e.g.
+// "EMBARGOED UNTIL 4 February 2026, 10:00 (America/Mexico_City)", or ""
+// when t is nil. The zone is named, not abbreviated: "CST" means three
+// different zones, and a journalist abroad must be able to convert it.
+func (l labels) embargo(t *time.Time, z zone) string {
 	if t == nil {
 		return ""
 	}
-	u := t.UTC()
-	return fmt.Sprintf("%s %d %s %d %02d:%02d UTC", l.Embargo, u.Day(), l.months[u.Month()-1], u.Year(), u.Hour(), u.Minute())
+	d := t.In(z.loc)
+	return fmt.Sprintf("%s %s, %02d:%02d (%s)", l.Embargo, l.date(d), d.Hour(), d.Minute(), z.name)
 }
 
 // baseLanguage returns the primary subtag of a language tag, lower-cased.

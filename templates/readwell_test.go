@@ -196,19 +196,22 @@ func TestDateline(t *testing.T) {
 		name, lang, body string
 		embargo          *time.Time
 		loc              *time.Location
+		zone             string // the release's time zone
 		want             string // the start of the first paragraph, as text
 		dated            bool   // want starts with a dateline
 	}{
-		{"es", "es", "---\nplace: Ciudad de México\n---\nHoy anunciamos.", nil, nil, "CIUDAD DE MÉXICO, 4 de febrero de 2026. — Hoy anunciamos.", true},
-		{"en", "en", "---\nplace: Mexico City\n---\n\nToday we announce.", nil, nil, "MEXICO CITY, 4 February 2026. — Today we announce.", true},
-		{"date given", "es", "---\ndate: 2026-12-24\nplace: Oaxaca\n---\nTexto.", nil, nil, "OAXACA, 24 de diciembre de 2026. — Texto.", true},
-		{"embargo date", "en", "---\nplace: Mexico City\n---\nText.", &embargo, mexico, "MEXICO CITY, 28 February 2026. — Text.", true},
-		{"embargo date in UTC", "en", "---\nplace: Mexico City\n---\nText.", &embargo, nil, "MEXICO CITY, 1 March 2026. — Text.", true},
-		{"heading first", "es", "---\nplace: Oaxaca\n---\n## Sección\n\nTexto.", nil, nil, "OAXACA, 4 de febrero de 2026.\n\nSección\n-------", true},
-		{"markup in the place", "es", "---\nplace: <b>*Villa* & Co\n---\nTexto.", nil, nil, "<B>*VILLA* & CO, 4 de febrero de 2026. — Texto.", true},
-		{"no place", "es", "---\ndate: 2026-12-24\n---\nTexto.", nil, nil, "Texto.", false},
-		{"not front matter", "es", "---\ntitle: x\n---\nTexto.", nil, nil, "----------\n\ntitle: x\n--------\n\nTexto.", false},
-		{"bad date", "es", "---\nplace: Oaxaca\ndate: mañana\n---\nTexto.", nil, nil, "----------", false},
+		{"es", "es", "---\nplace: Ciudad de México\n---\nHoy anunciamos.", nil, nil, "", "CIUDAD DE MÉXICO, 4 de febrero de 2026. — Hoy anunciamos.", true},
+		{"en", "en", "---\nplace: Mexico City\n---\n\nToday we announce.", nil, nil, "", "MEXICO CITY, 4 February 2026. — Today we announce.", true},
+		{"date given", "es", "---\ndate: 2026-12-24\nplace: Oaxaca\n---\nTexto.", nil, nil, "", "OAXACA, 24 de diciembre de 2026. — Texto.", true},
+		{"embargo date", "en", "---\nplace: Mexico City\n---\nText.", &embargo, mexico, "", "MEXICO CITY, 28 February 2026. — Text.", true},
+		{"embargo date in UTC", "en", "---\nplace: Mexico City\n---\nText.", &embargo, nil, "", "MEXICO CITY, 1 March 2026. — Text.", true},
+		{"embargo date in the release's zone", "en", "---\nplace: Mexico City\n---\nText.", &embargo, nil, "America/Mexico_City", "MEXICO CITY, 28 February 2026. — Text.", true},
+		{"the release's zone over the server's", "en", "---\nplace: Madrid\n---\nText.", &embargo, mexico, "Europe/Madrid", "MADRID, 1 March 2026. — Text.", true},
+		{"heading first", "es", "---\nplace: Oaxaca\n---\n## Sección\n\nTexto.", nil, nil, "", "OAXACA, 4 de febrero de 2026.\n\nSección\n-------", true},
+		{"markup in the place", "es", "---\nplace: <b>*Villa* & Co\n---\nTexto.", nil, nil, "", "<B>*VILLA* & CO, 4 de febrero de 2026. — Texto.", true},
+		{"no place", "es", "---\ndate: 2026-12-24\n---\nTexto.", nil, nil, "", "Texto.", false},
+		{"not front matter", "es", "---\ntitle: x\n---\nTexto.", nil, nil, "", "----------\n\ntitle: x\n--------\n\nTexto.", false},
+		{"bad date", "es", "---\nplace: Oaxaca\ndate: mañana\n---\nTexto.", nil, nil, "", "----------", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,12 +220,9 @@ func TestDateline(t *testing.T) {
 				opts = append(opts, WithLocation(tt.loc))
 			}
 			r := newRenderer(t, opts...)
-			rel := &dispatcher.Release{ID: "rel", Title: "T", Body: tt.body, Language: tt.lang, EmbargoUntil: tt.embargo}
+			rel := &dispatcher.Release{ID: "rel", Title: "T", Body: tt.body, Language: tt.lang, EmbargoUntil: tt.embargo, Timezone: tt.zone}
 			got := renderAll(t, r, rel, tt.lang)
 			body := got.text[strings.Index(got.text, "=\n\n")+3:]
-			if tt.embargo != nil {
-				body = body[strings.Index(body, "UTC\n\n")+5:]
-			}
 			if !strings.HasPrefix(body, tt.want) {
 				t.Errorf("text body = %q, want it to start with %q", body, tt.want)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"regexp"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -26,6 +27,7 @@ type Renderer struct {
 	now    func() time.Time
 	loc    *time.Location
 	about  map[string]string // Markdown by base language; "" for the others
+	zones  sync.Map          // time zones loaded, by IANA name
 }
 
 // Option configures a Renderer made by New.
@@ -43,8 +45,9 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithLocation sets the time zone a dateline's date is read in. The default
-// is UTC. It fails on nil.
+// WithLocation sets the time zone a release's times (its dateline's date,
+// its embargo line) are read in when the release names none of its own.
+// The default is UTC. It fails on nil.
 func WithLocation(loc *time.Location) Option {
 	return func(r *Renderer) error {
 		if loc == nil {
@@ -103,6 +106,10 @@ func New(opts ...Option) (*Renderer, error) {
 	}
 	return r, nil
 }
+
+// Location returns the time zone a release's times are read in when it
+// names none of its own (see WithLocation).
+func (r *Renderer) Location() *time.Location { return r.loc }
 
 // aboutFor returns the "About" Markdown for a version in lang, or nil.
 func (r *Renderer) aboutFor(lang string) []byte {

@@ -17,11 +17,14 @@ var errNoText = errors.New("templates: release has no text to post")
 // Telegram renders rel in lang as one or more Telegram messages in HTML
 // parse mode, each valid on its own and at most 4096 characters as Telegram
 // counts them (UTF-16 code units of the text after entity parsing). A message
-// is the title in bold, the summary in italics, the embargo line, the body,
+// is the title in bold, the summary in italics, the body,
 // the organisation's "About" text, the press contact and the source link;
 // when that is too long it is split between blocks, or inside a block that
 // is longer than a message. It fails only when the release has no text at
 // all.
+//
+// A post never carries an embargo line: a channel is a public audience, so
+// a release reaches it only once its embargo has lifted.
 func (r *Renderer) Telegram(rel *dispatcher.Release, lang string) ([]string, error) {
 	return r.telegram(rel, lang, telegramLimit)
 }
@@ -29,7 +32,7 @@ func (r *Renderer) Telegram(rel *dispatcher.Release, lang string) ([]string, err
 // telegram is Telegram with messages of at most limit code units; limit must
 // be at least 4.
 func (r *Renderer) telegram(rel *dispatcher.Release, lang string, limit int) ([]string, error) {
-	v := r.view(rel, lang)
+	v := r.view(rel, lang, false)
 	var blocks []*tgBlock
 	add := func(b *tgBuilder) {
 		if blk := b.done(); blk != nil {
@@ -37,13 +40,11 @@ func (r *Renderer) telegram(rel *dispatcher.Release, lang string, limit int) ([]
 		}
 	}
 
-	var title, summary, embargo tgBuilder
+	var title, summary tgBuilder
 	title.wrapped(tagBold, v.Title)
 	add(&title)
 	summary.wrapped(tagItalic, v.Summary)
 	add(&summary)
-	embargo.wrapped(tagBold, v.Embargo)
-	add(&embargo)
 
 	blocks = append(blocks, tgWalker{src: v.body}.document(r.document(v))...)
 	if v.about != nil {

@@ -4,6 +4,7 @@ import (
 	htmltemplate "html/template"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/pregon/pregon/dispatcher"
 )
@@ -32,27 +33,32 @@ type contactView struct {
 
 // view picks the version of rel in lang (the translation, or else the
 // original) and cleans it up. The labels follow the language of the version
-// picked, so that an English text never gets Spanish labels.
-func (r *Renderer) view(rel *dispatcher.Release, lang string) view {
+// picked, so that an English text never gets Spanish labels. The embargo
+// line is there only when embargoed is set (the copy for an early list) and
+// rel has an embargo; times are read in the release's time zone.
+func (r *Renderer) view(rel *dispatcher.Release, lang string, embargoed bool) view {
 	ver := rel.Text(lang)
 	lab := labelsFor(ver.Language)
 	fm, body := frontMatter(clean(ver.Body))
+	z := r.zone(rel)
 	v := view{
 		Lang:    baseLanguage(ver.Language),
 		Title:   oneLine(ver.Title),
 		Summary: strings.TrimSpace(clean(ver.Summary)),
-		Embargo: lab.embargo(rel.EmbargoUntil),
 		Labels:  lab,
 		body:    []byte(body),
 		about:   r.aboutFor(ver.Language),
 	}
+	if embargoed {
+		v.Embargo = lab.embargo(rel.EmbargoUntil, z)
+	}
 	if fm.place != "" {
-		day := r.now().In(r.loc)
+		day := r.now().In(z.loc)
 		switch {
 		case !fm.date.IsZero():
 			day = fm.date
 		case rel.EmbargoUntil != nil:
-			day = rel.EmbargoUntil.In(r.loc)
+			day = rel.EmbargoUntil.In(z.loc)
 		}
 		v.Dateline = lab.dateline(fm.place, day)
 	}
@@ -70,6 +76,28 @@ func (r *Renderer) view(rel *dispatcher.Release, lang string) view {
 		}
 	}
 	return v
+}
+
+// zone is a time zone and the name it is shown by.
+type zone struct {
+	loc  *time.Location
+	name string
+}
+
+// zone returns the release's time zone, or the renderer's when the release
+// names none (or one this machine does not know: the API refuses those, so
+// only a release stored before would have one).
+func (r *Renderer) zone(rel *dispatcher.Release) zone {
+	if name := strings.TrimSpace(rel.Timezone); name != "" {
+		if loc, ok := r.zones.Load(name); ok {
+			return zone{loc.(*time.Location), name}
+		}
+		if loc, err := time.LoadLocation(name); err == nil {
+			r.zones.Store(name, loc)
+			return zone{loc, name}
+		}
+	}
+	return zone{r.loc, r.loc.String()}
 }
 
 // telURL returns a tel: URL for a phone number written with digits, spaces,

@@ -27,7 +27,7 @@ the flags --api-url and --token, accepted by every command, override them.
                                   register a Telegram channel; prints its id
   pregon channel list             print the registered channels
 
-  pregon release send FILE.md [--list ID]... [--channel ID]... [--translation FILE.md]...
+  pregon release send FILE.md [--list ID]... [--early-list ID]... [--channel ID]... [--translation FILE.md]...
                       [--embargo RFC3339] [--draft] [--wait [--timeout 2m]]
                                   create a release from a Markdown file with front
                                   matter and send it, unless its pre-send checklist

@@ -5,11 +5,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // frontMatterKeys are the keys a release file's front matter may have.
 var frontMatterKeys = []string{
-	"title", "summary", "language", "contact_name", "contact_email", "contact_phone", "source_url",
+	"title", "summary", "language", "contact_name", "contact_email", "contact_phone", "source_url", "timezone",
 }
 
 // releaseFile is a release (or translation) read from a Markdown file.
@@ -19,7 +20,10 @@ type releaseFile struct {
 	ContactEmail             string
 	ContactPhone             string
 	SourceURL                string
-	Body                     string
+	// Timezone is the IANA time zone the release's times are shown in
+	// ("": the server's).
+	Timezone string
+	Body     string
 }
 
 // parseReleaseFile reads a release file: a front matter block, then the
@@ -32,7 +36,7 @@ func parseReleaseFile(name, src string) (*releaseFile, error) {
 	f := &releaseFile{
 		Title: meta["title"], Summary: meta["summary"], Language: meta["language"],
 		ContactName: meta["contact_name"], ContactEmail: meta["contact_email"], ContactPhone: meta["contact_phone"],
-		SourceURL: meta["source_url"], Body: body,
+		SourceURL: meta["source_url"], Timezone: meta["timezone"], Body: body,
 	}
 	var missing []string
 	if f.Title == "" {
@@ -46,6 +50,11 @@ func parseReleaseFile(name, src string) (*releaseFile, error) {
 	}
 	if strings.TrimSpace(f.Body) == "" {
 		return nil, fmt.Errorf("%s: the body after the front matter is empty", name)
+	}
+	if f.Timezone != "" {
+		if _, err := time.LoadLocation(f.Timezone); err != nil || f.Timezone == "Local" {
+			return nil, fmt.Errorf("%s: timezone %q is not a time zone name such as America/Mexico_City or Europe/Madrid", name, f.Timezone)
+		}
 	}
 	return f, nil
 }

@@ -15,10 +15,12 @@ import (
 )
 
 func (c *cli) releaseSend(ctx context.Context, args []string) error {
-	cm := c.flags("release send", "release send FILE.md [--list ID]... [--channel ID]... [--translation FILE.md]...\n"+
+	cm := c.flags("release send", "release send FILE.md [--list ID]... [--early-list ID]... [--channel ID]... [--translation FILE.md]...\n"+
 		"                           [--embargo RFC3339] [--draft] [--wait [--timeout 2m]]")
 	var lists, channels, translations stringsFlag
+	var early stringsFlag
 	cm.fs.Var(&lists, "list", "send to this list's members (repeat for more lists)")
+	cm.fs.Var(&early, "early-list", "with --embargo, send this press list's members the embargoed copy at once, everyone else at the embargo (repeat for more)")
 	cm.fs.Var(&channels, "channel", "post in this Telegram channel, by the id \"channel add\" printed (repeat for more)")
 	cm.fs.Var(&translations, "translation", "a translation file with its own front matter (repeat for more languages)")
 	embargo := cm.fs.String("embargo", "", "send at this time, RFC 3339 like 2026-06-01T09:00:00-06:00 (default: now)")
@@ -30,7 +32,7 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 		return err
 	}
 	switch {
-	case len(lists)+len(channels) == 0:
+	case len(lists)+len(early)+len(channels) == 0:
 		return usageErr("release send: name at least one audience with --list or --channel", cm.usage)
 	case *draft && *wait:
 		return usageErr("release send: --wait waits for a sending release; it cannot go with --draft", cm.usage)
@@ -46,7 +48,7 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	req.Audiences = client.Audiences{Lists: lists, TelegramChannels: channels}
+	req.Audiences = client.Audiences{Lists: lists, EarlyLists: early, TelegramChannels: channels}
 	req.EmbargoUntil = *embargo
 
 	a, err := c.api(cm)
@@ -76,7 +78,7 @@ func (c *cli) readRelease(file string, translations []string) (*client.NewReleas
 	if err != nil {
 		return nil, err
 	}
-	req := &client.NewRelease{Title: f.Title, Summary: f.Summary, Body: f.Body, Language: f.Language, SourceURL: f.SourceURL}
+	req := &client.NewRelease{Title: f.Title, Summary: f.Summary, Body: f.Body, Language: f.Language, SourceURL: f.SourceURL, Timezone: f.Timezone}
 	if pc := (dispatcher.PressContact{Name: f.ContactName, Email: f.ContactEmail, Phone: f.ContactPhone}); pc != (dispatcher.PressContact{}) {
 		req.Contact = &pc
 	}
@@ -146,7 +148,7 @@ func progress(rel *client.Release) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "release %s: %s", rel.ID, rel.Status)
 	if rel.Status == "scheduled" && rel.EmbargoUntil != nil {
-		fmt.Fprintf(&b, " for %s", rel.EmbargoUntil.Format(time.RFC3339))
+		fmt.Fprintf(&b, " for %s", inZone(&rel.Release, *rel.EmbargoUntil))
 	}
 	cs := rel.Counts
 	if cs.Total == 0 {
@@ -181,14 +183,18 @@ func (c *cli) releaseStatus(ctx context.Context, args []string) error {
 	}
 	embargo := "none"
 	if rel.EmbargoUntil != nil {
-		embargo = rel.EmbargoUntil.Format(time.RFC3339)
+		embargo = inZone(&rel.Release, *rel.EmbargoUntil)
 	}
 	tw := newTable(c.stdout, "release:", rel.ID)
 	row(tw, "title:", rel.Title)
 	row(tw, "status:", string(rel.Status))
 	row(tw, "languages:", langs)
+	row(tw, "time zone:", zoneName(&rel.Release))
 	row(tw, "embargo:", embargo)
-	row(tw, "updated:", rel.UpdatedAt.Format(time.RFC3339))
+	if rel.ScheduledAt != nil {
+		row(tw, "scheduled:", inZone(&rel.Release, *rel.ScheduledAt))
+	}
+	row(tw, "updated:", inZone(&rel.Release, rel.UpdatedAt))
 	if err := tw.Flush(); err != nil {
 		return err
 	}

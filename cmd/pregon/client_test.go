@@ -130,6 +130,7 @@ func TestClient(t *testing.T) {
 	relFile := write("rel.md", "---\ntitle: Título\nsummary: Resumen\nlanguage: es\ncontact_name: Ana\ncontact_email: prensa@example.org\n---\n\nCuerpo “citado”.\n")
 	trFile := write("rel.en.md", "---\ntitle: Title\nlanguage: en\n---\nQuoted “body”.\n")
 	badFile := write("bad.md", "no front matter\n")
+	tzFile := write("rel.tz.md", "---\ntitle: Título\nlanguage: es\ntimezone: America/Mexico_City\n---\nCuerpo.\n")
 
 	wantRelease := `{"title":"Título","summary":"Resumen","body":"Cuerpo “citado”.","language":"es",
 		"translations":[{"language":"en","title":"Title","body":"Quoted “body”."}],
@@ -273,6 +274,15 @@ func TestClient(t *testing.T) {
 			wantStdout: "R2\n",
 		},
 		{
+			name: "release send with a time zone and an early list",
+			args: []string{"release", "send", tzFile, "--list", "L1", "--early-list", "E1", "--embargo", "2026-06-01T09:00:00-06:00"},
+			script: []exchange{{method: "POST", path: "/v1/releases",
+				json: `{"title":"Título","body":"Cuerpo.","language":"es","timezone":"America/Mexico_City",
+					"audiences":{"lists":["L1"],"early_lists":["E1"],"telegram_channels":[]},"embargo_until":"2026-06-01T09:00:00-06:00","send":true}`,
+				status: 201, resp: releaseJSON("R3", "scheduled", "")}},
+			wantStdout: "R3\n",
+		},
+		{
 			name: "release send --wait polls until sent",
 			args: []string{"release", "send", relFile, "--list", "L1", "--list", "L2", "--channel", "C1", "--translation", trFile, "--wait"},
 			script: []exchange{
@@ -344,7 +354,7 @@ func TestClient(t *testing.T) {
 			name:   "release status",
 			args:   []string{"release", "status", "R1"},
 			script: []exchange{{method: "GET", path: "/v1/releases/R1", status: 200, resp: releaseJSON("R1", "sent", sentCounts)}},
-			wantStdout: "release:    R1\ntitle:      T\nstatus:     sent\nlanguages:  es, en\nembargo:    none\nupdated:    2026-01-02T03:04:06Z\n\n" +
+			wantStdout: "release:    R1\ntitle:      T\nstatus:     sent\nlanguages:  es, en\ntime zone:  UTC\nembargo:    none\nupdated:    2026-01-02T03:04:06Z\n\n" +
 				"CHANNEL   TOTAL  QUEUED  RETRYING  SENT  FAILED\n" +
 				"email     2      0       0         2     0\n" +
 				"telegram  1      0       0         1     0\n" +
@@ -355,10 +365,20 @@ func TestClient(t *testing.T) {
 			args: []string{"release", "status", "R1"},
 			script: []exchange{{method: "GET", path: "/v1/releases/R1", status: 200,
 				resp: releaseJSON("R1", "sending", `{"total":2,"sent":1,"suppressed":1,"by_channel":{"email":{"total":2,"sent":1,"suppressed":1}}}`)}},
-			wantStdout: "release:    R1\ntitle:      T\nstatus:     sending\nlanguages:  es, en\nembargo:    none\nupdated:    2026-01-02T03:04:06Z\n\n" +
+			wantStdout: "release:    R1\ntitle:      T\nstatus:     sending\nlanguages:  es, en\ntime zone:  UTC\nembargo:    none\nupdated:    2026-01-02T03:04:06Z\n\n" +
 				"CHANNEL  TOTAL  QUEUED  RETRYING  SENT  FAILED  SUPPRESSED\n" +
 				"email    2      0       0         1     0       1\n" +
 				"all      2      0       0         1     0       1\n",
+		},
+		{
+			name: "release status in the release's time zone",
+			args: []string{"release", "status", "R1"},
+			script: []exchange{{method: "GET", path: "/v1/releases/R1", status: 200,
+				resp: strings.Replace(releaseJSON("R1", "scheduled", ""), `"embargo_until":null`,
+					`"embargo_until":"2026-02-04T16:00:00Z","scheduled_at":"2026-02-04T16:00:00Z","timezone":"America/Mexico_City"`, 1)}},
+			wantStdout: "release:    R1\ntitle:      T\nstatus:     scheduled\nlanguages:  es, en\ntime zone:  America/Mexico_City\n" +
+				"embargo:    2026-02-04T10:00:00-06:00\nscheduled:  2026-02-04T10:00:00-06:00\nupdated:    2026-01-01T21:04:06-06:00\n\n" +
+				"CHANNEL  TOTAL  QUEUED  RETRYING  SENT  FAILED\nall      0      0       0         0     0\n",
 		},
 		{
 			name:    "release status of an unknown release",

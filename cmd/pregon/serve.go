@@ -217,7 +217,7 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 	h, err := api.New(api.Config{Store: p.store, Sender: p.service, Previewer: p.renderer, Audit: p.store, Logger: p.log, Now: p.now,
 		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
 		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite),
-		RequireApproval: p.cfg.RequireApproval, Tester: p.service,
+		RequireApproval: p.cfg.RequireApproval, Tester: p.service, Timezone: p.renderer.Location().String(),
 		LinkChecker: linkcheck.New(p.cfg.Checks.Links), Location: p.cfg.Checks.Location})
 	if err != nil {
 		return nil, err
