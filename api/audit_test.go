@@ -171,6 +171,7 @@ func TestAuditRecordsEveryChange(t *testing.T) {
 func TestAuditReadPagedAndFiltered(t *testing.T) {
 	a, _ := newAuditAPI(t)
 	list := a.newList()
+	a.addMember(list, "marta@diario.example") // entry 2: a send to no one is refused
 	rel := a.newRelease(list, 100, nil)
 	a.must("POST", "/v1/releases/"+rel+"/send", `{}`, http.StatusAccepted, nil)
 	a.newList()
@@ -192,19 +193,19 @@ func TestAuditReadPagedAndFiltered(t *testing.T) {
 		}
 		q = "limit=2&cursor=" + url.QueryEscape(p.NextCursor)
 	}
-	if diff := cmp.Diff([][]int64{{5, 4}, {3, 2}, {1}}, pages); diff != "" {
+	if diff := cmp.Diff([][]int64{{6, 5}, {4, 3}, {2, 1}}, pages); diff != "" {
 		t.Errorf("newest-first pages (-want +got):\n%s", diff)
 	}
-	if got := seqs(a.getAudit("release=" + rel).Items); !cmp.Equal(got, []int64{3, 2}) {
-		t.Errorf("release=%s: entries %v, want [3 2]", rel, got)
+	if got := seqs(a.getAudit("release=" + rel).Items); !cmp.Equal(got, []int64{4, 3}) {
+		t.Errorf("release=%s: entries %v, want [4 3]", rel, got)
 	}
-	if got := seqs(a.getAudit("release=" + rel + "&order=oldest").Items); !cmp.Equal(got, []int64{2, 3}) {
-		t.Errorf("release, oldest first: entries %v, want [2 3]", got)
+	if got := seqs(a.getAudit("release=" + rel + "&order=oldest").Items); !cmp.Equal(got, []int64{3, 4}) {
+		t.Errorf("release, oldest first: entries %v, want [3 4]", got)
 	}
 	all := a.getAudit("order=oldest").Items
-	since := all[3].At.Format("2006-01-02T15:04:05.000000000Z07:00")
-	if got := seqs(a.getAudit("order=oldest&since=" + url.QueryEscape(since)).Items); len(got) == 0 || got[0] > 4 || got[len(got)-1] != 5 {
-		t.Errorf("since entry 4's time: entries %v, want from entry 4 (or before, in the same second) to 5", got)
+	since := all[4].At.Format("2006-01-02T15:04:05.000000000Z07:00")
+	if got := seqs(a.getAudit("order=oldest&since=" + url.QueryEscape(since)).Items); len(got) == 0 || got[0] > 5 || got[len(got)-1] != 6 {
+		t.Errorf("since entry 5's time: entries %v, want from entry 5 (or before, in the same second) to 6", got)
 	}
 	if got := a.getAudit("since=2999-01-01T00:00:00Z").Items; len(got) != 0 {
 		t.Errorf("since the future: %d entries", len(got))

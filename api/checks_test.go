@@ -233,11 +233,7 @@ func TestChecksAudiencesLevels(t *testing.T) {
 // zone, or the server's), and one already past, which refuses the send of
 // a draft until it is moved.
 func TestChecksEmbargo(t *testing.T) {
-	madrid, err := time.LoadLocation("Europe/Madrid")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := newHarness(t, func(c *Config) { c.LinkChecker = noLinks{t}; c.Location = madrid })
+	h := newHarness(t, func(c *Config) { c.LinkChecker = noLinks{t}; c.Timezone = "Europe/Madrid" })
 	list := h.newList("Prensa")
 	h.addMember(list, "ana@example.org")
 	aud := map[string]any{"lists": []string{list}}

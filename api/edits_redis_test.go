@@ -55,7 +55,9 @@ func (a *redisAPI) release(id string) versionOut {
 // is refused until the current version is approved.
 func TestApprovalOnRedis(t *testing.T) {
 	a := newApprovalAPI(t)
-	id := a.newRelease(a.newList(), 200, nil)
+	list := a.newList()
+	a.addMember(list, "marta@diario.example")
+	id := a.newRelease(list, 200, nil)
 	if v := a.release(id); v.Version != 1 || v.Author != "coordinator" {
 		t.Fatalf("new release: %+v", v)
 	}

@@ -22,6 +22,7 @@ func editHarness(t *testing.T, mod ...func(*Config)) (*harness, string) {
 	h := newHarness(t, mod...)
 	h.store.tokens[auth.Hash(otherCoordToken)] = &auth.Token{Name: "luis", Role: auth.RoleCoordinator}
 	list := h.newList("Prensa")
+	h.addMember(list, "marta@diario.example")
 	var rel dispatcher.Release
 	h.mustJSON("POST", "/v1/releases", releaseJSON(t, []string{list}, nil, nil), http.StatusCreated, &rel)
 	return h, rel.ID

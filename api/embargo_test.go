@@ -96,6 +96,8 @@ func TestScheduledAtShownAndBounded(t *testing.T) {
 func TestSendBeforeEmbargoWithEarlyLists(t *testing.T) {
 	a := newRedisAPI(t)
 	early, public := a.newList(), a.newList()
+	a.addMember(early, "marta@diario.example")
+	a.addMember(public, "luis@example.org")
 	embargo := time.Now().Add(time.Hour).Truncate(time.Second)
 	create := func() string {
 		b, _ := json.Marshal(map[string]any{"title": "T", "body": "B", "language": "es", "embargo_until": embargo.Format(time.RFC3339),

@@ -76,11 +76,11 @@ func (s *Server) routes() []route {
 		{"GET /v1/releases/{id}/preview", viewer, s.previewRelease, false},
 		{"PATCH /v1/releases/{id}", coordinator, s.editRelease, false},
 		{"POST /v1/releases/{id}/approve", coordinator, s.approveRelease, false},
-
-		{"GET /v1/audit", auth.RoleAdmin, s.getAudit, false},
 		{"POST /v1/releases/{id}/test", coordinator, s.testRelease, false},
 		{"GET /v1/releases/{id}/tests/{test_id}", viewer, s.getTest, false},
 		{"GET /v1/releases/{id}/checks", viewer, s.getChecks, false},
+
+		{"GET /v1/audit", auth.RoleAdmin, s.getAudit, false},
 
 		{"GET /v1/tokens", auth.RoleAdmin, s.getTokens, false},
 		{"DELETE /v1/tokens/{id}", auth.RoleAdmin, s.revokeToken, false},

@@ -219,9 +219,6 @@ type Config struct {
 	// means a linkcheck.Checker with its defaults (non-public addresses
 	// refused).
 	LinkChecker LinkChecker
-	// Location is the time zone of releases without one of their own
-	// (PREGON_TIMEZONE); nil means UTC.
-	Location *time.Location
 }
 
 // Server is the API v1 HTTP handler.
@@ -245,9 +242,9 @@ type Server struct {
 	requireApproval bool
 
 	linkChecker LinkChecker
-	location    *time.Location
-	maxScan     int    // list members the checks read at most
-	timezone    string // the default time zone of a new release
+	location    *time.Location // of timezone
+	maxScan     int            // list members the checks read at most
+	timezone    string         // the default time zone of a new release
 
 	metricsHandler, monitoringHandler http.Handler
 	tester                            Tester
@@ -278,20 +275,19 @@ func New(cfg Config) (*Server, error) {
 	if s.testRate <= 0 {
 		s.testRate = DefaultTestRate
 	}
-	s.linkChecker, s.location, s.maxScan = cfg.LinkChecker, cfg.Location, maxScanMembers
+	s.linkChecker, s.maxScan = cfg.LinkChecker, maxScanMembers
 	if s.linkChecker == nil {
 		s.linkChecker = linkcheck.New(linkcheck.Config{})
-	}
-	if s.location == nil {
-		s.location = time.UTC
 	}
 	s.timezone = strings.TrimSpace(cfg.Timezone)
 	if s.timezone == "" {
 		s.timezone = "UTC"
 	}
-	if _, err := loadZone(s.timezone); err != nil {
+	loc, err := loadZone(s.timezone)
+	if err != nil {
 		return nil, fmt.Errorf("api: Config.Timezone: %w", err)
 	}
+	s.location = loc
 	if s.rates[rolePublic] <= 0 {
 		s.rates[rolePublic] = DefaultPublicRate
 	}

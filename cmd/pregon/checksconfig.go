@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"github.com/pregon/pregon/api"
 	"github.com/pregon/pregon/linkcheck"
 )
@@ -12,15 +10,12 @@ type checksConfig struct {
 	// Links is how links are checked: by default, never on a private,
 	// loopback or other non-public address.
 	Links linkcheck.Config
-	// Location is the time zone a release without one of its own is shown
-	// in (PREGON_TIMEZONE); nil means UTC.
-	Location *time.Location
 }
 
 // loadChecks reads PREGON_CHECK_PRIVATE_LINKS ("false", the default; "true"
 // to let the link check reach any address; or IP addresses and CIDR
-// prefixes, comma-separated, for those networks alone) and
-// PREGON_TIMEZONE, and reports each problem through bad.
+// prefixes, comma-separated, for those networks alone), and reports a
+// problem through bad.
 func loadChecks(get func(name, def string) string, bad func(name, format string, args ...any)) checksConfig {
 	var c checksConfig
 	switch v := get("PREGON_CHECK_PRIVATE_LINKS", "false"); v {
@@ -33,13 +28,6 @@ func loadChecks(get func(name, def string) string, bad func(name, format string,
 			bad("PREGON_CHECK_PRIVATE_LINKS", "want true, false, or IP addresses or CIDR prefixes separated by commas such as 10.1.2.0/24, got %q", v)
 		}
 		c.Links.Allow = ps
-	}
-	if v := get("PREGON_TIMEZONE", ""); v != "" {
-		loc, err := time.LoadLocation(v)
-		if err != nil {
-			bad("PREGON_TIMEZONE", "want a time zone such as America/Mexico_City, got %q", v)
-		}
-		c.Location = loc
 	}
 	return c
 }

@@ -14,7 +14,7 @@ func TestConfigChecksVariables(t *testing.T) {
 		check   func(*checksConfig) bool
 	}{
 		{map[string]string{}, "", func(c *checksConfig) bool {
-			return !c.Links.AllowPrivate && len(c.Links.Allow) == 0 && c.Location == nil
+			return !c.Links.AllowPrivate && len(c.Links.Allow) == 0
 		}},
 		{map[string]string{"PREGON_CHECK_PRIVATE_LINKS": "true"}, "", func(c *checksConfig) bool { return c.Links.AllowPrivate }},
 		{map[string]string{"PREGON_CHECK_PRIVATE_LINKS": "false"}, "", func(c *checksConfig) bool { return !c.Links.AllowPrivate }},
@@ -23,10 +23,6 @@ func TestConfigChecksVariables(t *testing.T) {
 		}},
 		{map[string]string{"PREGON_CHECK_PRIVATE_LINKS": "yes"}, "PREGON_CHECK_PRIVATE_LINKS", nil},
 		{map[string]string{"PREGON_CHECK_PRIVATE_LINKS": ","}, "PREGON_CHECK_PRIVATE_LINKS", nil},
-		{map[string]string{"PREGON_TIMEZONE": "America/Mexico_City"}, "", func(c *checksConfig) bool {
-			return c.Location != nil && c.Location.String() == "America/Mexico_City"
-		}},
-		{map[string]string{"PREGON_TIMEZONE": "Mars/Olympus"}, "PREGON_TIMEZONE", nil},
 	}
 	for _, tt := range tests {
 		c, err := loadConfig(env(tt.vars))

@@ -36,7 +36,7 @@ func (c *cli) releaseChecks(ctx context.Context, args []string) error {
 // sendChecked sends the draft rel after printing its checklist on stderr;
 // it sends nothing while a check is an error. A server without checks is
 // sent to all the same: it refuses what it must itself.
-func (c *cli) sendChecked(ctx context.Context, a *client.Client, rel *client.Release) (*client.Release, error) {
+func (c *cli) sendChecked(ctx context.Context, a *client.Client, rel *client.Release, at time.Time) (*client.Release, error) {
 	checks, err := a.Checks(ctx, rel.ID)
 	switch {
 	case errors.Is(err, client.ErrNotFound) || errors.Is(err, client.ErrForbidden):
@@ -51,7 +51,7 @@ func (c *cli) sendChecked(ctx context.Context, a *client.Client, rel *client.Rel
 			return nil, fmt.Errorf("release %s was saved as a draft and not sent: %s", rel.ID, failedNames(failed))
 		}
 	}
-	return a.Send(ctx, rel.ID, time.Time{})
+	return a.Send(ctx, rel.ID, at)
 }
 
 // failedNames says which checks failed: "the embargo and audiences checks

@@ -37,7 +37,7 @@ func TestReleaseEditAndApproveCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := api.New(api.Config{Store: st, Sender: svc, Previewer: renderer, RequireApproval: true})
+	h, err := api.New(api.Config{Store: st, Sender: svc, Previewer: renderer, Audit: st, RequireApproval: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +66,11 @@ func TestReleaseEditAndApproveCommands(t *testing.T) {
 		return out
 	}
 	list := strings.TrimSpace(must("pgn_ana", "list", "create", "--name", "Prensa", "--kind", "press"))
+	contacts := filepath.Join(dir, "prensa.csv")
+	if err := os.WriteFile(contacts, []byte("email,name\nmarta@diario.example,Marta\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	must("pgn_ana", "list", "import", list, contacts)
 	id := strings.TrimSpace(must("pgn_ana", "release", "send", relFile, "--list", list, "--draft"))
 
 	steps := []struct {
@@ -87,7 +92,10 @@ func TestReleaseEditAndApproveCommands(t *testing.T) {
 		{token: "pgn_luis", args: []string{"approve", id, "--version", "1"}, wantErr: "at version 2, not 1"},
 		{token: "pgn_ana", args: []string{"edit", id, "-f", relFile, "--embargo", "2030-01-02T09:00:00-06:00", "--version", "2"},
 			stdout: []string{"version 3 (draft)"}},
+		{token: "pgn_ana", args: []string{"send", id}, wantErr: "needs approval of version 3"},
+		{token: "pgn_ana", args: []string{"send", id, "--list", list}, wantErr: "a draft is sent as it is"},
 		{token: "pgn_luis", args: []string{"approve", id, "--version", "3"}, stdout: []string{"version 3 approved by luis"}},
+		{token: "pgn_ana", args: []string{"send", id}, stdout: []string{id}},
 	}
 	for _, s := range steps {
 		out, err := run(s.token, append([]string{"release"}, s.args...)...)
@@ -107,10 +115,8 @@ func TestReleaseEditAndApproveCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rel.Title != "Dragado" || rel.Summary != "" || rel.EmbargoUntil == nil || rel.Version != 3 || rel.ApprovedVersion != 3 || rel.ApprovedBy != "luis" {
-		t.Fatalf("release at the end: %+v", rel)
-	}
-	if _, err := svc.Send(ctx, id, nil); err != nil {
-		t.Fatalf("send of the approved version: %v", err)
+	if rel.Title != "Dragado" || rel.Summary != "" || rel.EmbargoUntil == nil || rel.Version != 3 || rel.ApprovedVersion != 3 || rel.ApprovedBy != "luis" ||
+		rel.Status != dispatcher.ReleaseScheduled || rel.ScheduledAt == nil || !rel.ScheduledAt.Equal(*rel.EmbargoUntil) {
+		t.Fatalf("release at the end: %+v; want version 3 approved by luis, scheduled at its embargo", rel)
 	}
 }

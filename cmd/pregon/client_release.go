@@ -16,20 +16,50 @@ import (
 
 func (c *cli) releaseSend(ctx context.Context, args []string) error {
 	cm := c.flags("release send", "release send FILE.md [--list ID]... [--early-list ID]... [--channel ID]... [--translation FILE.md]...\n"+
-		"                           [--embargo RFC3339] [--draft] [--wait [--timeout 2m]]")
+		"                           [--embargo RFC3339] [--at RFC3339] [--draft] [--wait [--timeout 2m]]\n"+
+		"       pregon release send RELEASE_ID [--at RFC3339] [--wait [--timeout 2m]]   (send a draft)")
 	var lists, channels, translations stringsFlag
 	var early stringsFlag
 	cm.fs.Var(&lists, "list", "send to this list's members (repeat for more lists)")
 	cm.fs.Var(&early, "early-list", "with --embargo, send this press list's members the embargoed copy at once, everyone else at the embargo (repeat for more)")
 	cm.fs.Var(&channels, "channel", "post in this Telegram channel, by the id \"channel add\" printed (repeat for more)")
 	cm.fs.Var(&translations, "translation", "a translation file with its own front matter (repeat for more languages)")
-	embargo := cm.fs.String("embargo", "", "send at this time, RFC 3339 like 2026-06-01T09:00:00-06:00 (default: now)")
+	embargo := cm.fs.String("embargo", "", "the embargo: when the statement becomes public, RFC 3339 like 2026-06-01T09:00:00-06:00 (default: none)")
+	atFlag := cm.fs.String("at", "", "send at this time, RFC 3339 (default: now; with an embargo and early lists, when the early lists get it)")
 	draft := cm.fs.Bool("draft", false, "create the release without sending it")
 	wait := cm.fs.Bool("wait", false, "wait until every delivery is done, printing progress on stderr")
 	timeout := cm.fs.Duration("timeout", defaultWait, "with --wait, how long to wait at most")
 	pos, err := cm.parse(args, 1, "FILE.md")
 	if err != nil {
 		return err
+	}
+	var at time.Time
+	if *atFlag != "" {
+		if at, err = time.Parse(time.RFC3339, *atFlag); err != nil {
+			return usageErr(fmt.Sprintf("release send: --at %q is not an RFC 3339 time like 2026-06-01T09:00:00-06:00", *atFlag), cm.usage)
+		}
+	}
+	if isReleaseID(pos[0]) {
+		// A draft made before (release send --draft, or the API): send it.
+		if len(lists)+len(early)+len(channels)+len(translations) > 0 || *embargo != "" || *draft {
+			return usageErr("release send: a draft is sent as it is; change it with \"pregon release edit\" first", cm.usage)
+		}
+		a, err := c.api(cm)
+		if err != nil {
+			return err
+		}
+		rel, err := a.GetRelease(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		if rel, err = c.sendChecked(ctx, a, rel, at); err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout, rel.ID)
+		if !*wait {
+			return nil
+		}
+		return c.wait(ctx, a, rel, *timeout)
 	}
 	switch {
 	case len(lists)+len(early)+len(channels) == 0:
@@ -62,7 +92,7 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 	fmt.Fprintln(c.stdout, rel.ID)
 	if !*draft {
 		// Created as a draft, then sent once its checklist shows no error.
-		if rel, err = c.sendChecked(ctx, a, rel); err != nil {
+		if rel, err = c.sendChecked(ctx, a, rel, at); err != nil {
 			return err
 		}
 	}
@@ -70,6 +100,17 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 		return nil
 	}
 	return c.wait(ctx, a, rel, *timeout)
+}
+
+// isReleaseID reports whether arg names a release rather than a file: a
+// release id ("rel_" and letters and digits) that is not a file here.
+func isReleaseID(arg string) bool {
+	id, ok := strings.CutPrefix(arg, "rel_")
+	if !ok || id == "" || strings.ContainsAny(id, "./\\") {
+		return false
+	}
+	_, err := os.Stat(arg)
+	return err != nil
 }
 
 // readRelease reads a release file and its translations into a request.
