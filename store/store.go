@@ -19,11 +19,13 @@
 //	pregon:{<rid>}:counts             HASH  "<channel>:<status>" → n, "pending" → n (queued + retrying + sending)
 //	pregon:{<rid>}:deliveries         ZSET  delivery ids (score 0, lexical order for paging)
 //	pregon:{<rid>}:d:<delivery id>    HASH  delivery fields (legend below)
+//	pregon:{<rid>}:failures           STREAM the first failed or uncertain deliveries, as they ended (see FailureLog)
 //	pregon:worker:<worker id>         STRING liveness key of a worker process (TTL, renewed): since when it has beaten unbroken
 //	pregon:workers                    SET   worker ids that have beaten, for the sweeper
 //	pregon:token:<sha256 of token>    HASH  id, name, role, created_at, expires_at, last_used_at
 //	pregon:tokenid:<token id>         STRING the sha256 of the token (for listing and revoking)
 //	pregon:tokens                     ZSET  token ids (score 0, lexical = creation order)
+//	pregon:idem:<sha256>              HASH  a request made with an Idempotency-Key: its body's fingerprint, the release it made (TTL 24 h)
 //
 // Times are Unix milliseconds, in decimal.
 //
@@ -166,6 +168,7 @@ func chatKey(chatID string) string    { return prefix + "tgchat:" + chatID }
 func releaseKey(rid string) string    { return prefix + "{" + rid + "}:release" }
 func countsKey(rid string) string     { return prefix + "{" + rid + "}:counts" }
 func deliveriesKey(rid string) string { return prefix + "{" + rid + "}:deliveries" }
+func failuresKey(rid string) string   { return prefix + "{" + rid + "}:failures" }
 func deliveryPrefix(rid string) string {
 	return prefix + "{" + rid + "}:d:"
 }
