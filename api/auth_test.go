@@ -39,6 +39,7 @@ func TestRouteTable(t *testing.T) {
 		"POST /v1/releases/{id}/retry coordinator",
 		"GET /v1/releases/{id}/deliveries viewer",
 		"GET /v1/releases/{id}/preview viewer",
+		"GET /v1/releases/{id}/events viewer",
 		"GET /v1/tokens admin",
 		"DELETE /v1/tokens/{id} admin",
 		"GET /metrics admin",

@@ -74,6 +74,7 @@ func (s *Server) routes() []route {
 		{"POST /v1/releases/{id}/retry", coordinator, s.retryRelease, false},
 		{"GET /v1/releases/{id}/deliveries", viewer, s.getDeliveries, false},
 		{"GET /v1/releases/{id}/preview", viewer, s.previewRelease, false},
+		{"GET /v1/releases/{id}/events", viewer, s.releaseEvents, false},
 
 		{"GET /v1/tokens", auth.RoleAdmin, s.getTokens, false},
 		{"DELETE /v1/tokens/{id}", auth.RoleAdmin, s.revokeToken, false},

@@ -170,6 +170,15 @@ type Config struct {
 	// nearest untrusted hop connected from. Empty: the client is the
 	// connection's address.
 	TrustedProxies []netip.Prefix
+	// Idempotency keeps the Idempotency-Key of POST /v1/releases; nil
+	// means a request with that header is refused (501).
+	Idempotency IdempotencyStore
+	// Progress serves GET /v1/releases/{id}/events; nil means that
+	// endpoint answers 501. EventPoll is how often a stream reads it (0:
+	// DefaultEventPoll), EventHeartbeat how often an idle stream sends a
+	// comment to keep proxies from closing it (0: DefaultEventHeartbeat).
+	Progress                  ProgressStore
+	EventPoll, EventHeartbeat time.Duration
 	// Metrics, when set, serves GET /metrics to admin tokens; Monitoring,
 	// when set, serves the queue dashboard under MonitoringPath to them.
 	Metrics, Monitoring http.Handler
@@ -192,6 +201,10 @@ type Server struct {
 	pages     *pages
 	handler   http.Handler
 
+	idempotency          IdempotencyStore
+	progress             ProgressStore
+	eventPoll, heartbeat time.Duration
+
 	metricsHandler, monitoringHandler http.Handler
 }
 
@@ -212,6 +225,13 @@ func New(cfg Config) (*Server, error) {
 		rates: map[auth.Role]int{rolePublic: cfg.PublicRate, roleProbe: cfg.ProbeRate},
 	}
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
+	s.idempotency, s.progress, s.eventPoll, s.heartbeat = cfg.Idempotency, cfg.Progress, cfg.EventPoll, cfg.EventHeartbeat
+	if s.eventPoll <= 0 {
+		s.eventPoll = DefaultEventPoll
+	}
+	if s.heartbeat <= 0 {
+		s.heartbeat = DefaultEventHeartbeat
+	}
 	if s.rates[rolePublic] <= 0 {
 		s.rates[rolePublic] = DefaultPublicRate
 	}

@@ -31,7 +31,10 @@ the flags --api-url and --token, accepted by every command, override them.
                       [--embargo RFC3339] [--draft] [--wait [--timeout 2m]]
                                   create a release from a Markdown file with front
                                   matter and send it; prints its id
-  pregon release status ID        print the release's status and delivery counts
+  pregon release status ID [--watch]
+                                  print the release's status and delivery counts;
+                                  --watch follows it live until it is final (a bar per
+                                  channel on a terminal) and exits 0 only if it ends sent
   pregon release deliveries ID [--status S] [--channel email|telegram]
                                   print one line per delivery
   pregon release preview ID [--channel email|telegram] [--language L]

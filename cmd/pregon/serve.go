@@ -215,7 +215,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 	h, err := api.New(api.Config{Store: p.store, Sender: p.service, Previewer: p.renderer, Logger: p.log, Now: p.now,
 		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
-		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite)})
+		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite),
+		Idempotency: p.store, Progress: p.store})
 	if err != nil {
 		return nil, err
 	}
