@@ -106,8 +106,12 @@ type watchView struct {
 
 func newWatchView(w io.Writer, tty bool) *watchView { return &watchView{w: w, tty: tty} }
 
-// progress shows new counts.
+// progress shows new counts, unless they are those shown (the final
+// release repeats the last counts).
 func (v *watchView) progress(p *client.Progress) {
+	if v.last != nil && progressLine(v.last) == progressLine(p) {
+		return
+	}
 	v.last = p
 	if !v.tty {
 		fmt.Fprintln(v.w, progressLine(p))
