@@ -15,16 +15,15 @@ import (
 	"github.com/pregon/pregon/dispatcher"
 )
 
-// Reconnections of release status --watch: how many in a row it tries
-// when the stream breaks, and the pause before each.
-const (
-	watchRetries = 5
-	watchPause   = 2 * time.Second
-)
+// watchRetries is how many times in a row release status --watch
+// reconnects when the stream breaks: after c.poll, then twice as long each
+// time (500 ms to 8 s by default), so that it outlasts an API restart.
+const watchRetries = 5
 
 // watch follows a release's event stream until the release is final,
 // showing its progress on c.stdout: one bar per channel on a terminal,
-// plain lines otherwise. A broken stream is resumed where it stopped. It
+// plain lines otherwise. A broken stream is resumed where it stopped (with
+// Last-Event-ID, so no failure is shown twice), saying so on c.stderr. It
 // returns nil when the release ends sent, an error when it ends otherwise.
 func (c *cli) watch(ctx context.Context, a *client.Client, id string) error {
 	v := newWatchView(c.stdout, isTerminal(c.stdout))
@@ -38,37 +37,45 @@ func (c *cli) watch(ctx context.Context, a *client.Client, id string) error {
 		if ctx.Err() != nil || (errors.As(err, &apiErr) && apiErr.Status < 500) || tries >= watchRetries {
 			return err
 		}
+		pause := c.poll << tries
 		tries++
-		v.note(fmt.Sprintf("the event stream broke (%v); reconnecting", err))
+		fmt.Fprintf(c.stderr, "note: the event stream broke (%v); reconnecting in %s\n", err, pause)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(watchPause):
+		case <-time.After(pause):
 		}
 	}
 }
 
 // follow reads one connection of the stream and shows its events. It
 // returns the final release, or the error that ended the connection;
-// lastID tracks where to resume, and a connection that delivered an event
-// resets tries.
+// lastID tracks where to resume. A connection that delivered more than the
+// counts every connection starts with, or that lasted longer than a
+// heartbeat's timeout, was not a failed attempt, and resets tries.
 func (c *cli) follow(ctx context.Context, a *client.Client, id string, lastID *string, v *watchView, tries *int) (*client.Release, error) {
 	es, err := a.Events(ctx, id, *lastID)
 	if err != nil {
 		return nil, err
 	}
 	defer es.Close()
+	start := time.Now()
 	var final *client.Release
-	for {
+	for n := 1; ; n++ {
 		ev, err := es.Next()
 		*lastID = es.LastEventID()
+		if time.Since(start) > client.EventIdleTimeout {
+			*tries = 0
+		}
 		if errors.Is(err, io.EOF) && final != nil {
 			return final, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		*tries = 0
+		if n > 1 {
+			*tries = 0
+		}
 		switch {
 		case ev.Progress != nil:
 			v.progress(ev.Progress)

@@ -2,9 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pregon/pregon/client"
 	"github.com/pregon/pregon/dispatcher"
@@ -92,5 +98,53 @@ func TestWatchResult(t *testing.T) {
 		if (err == nil) != (wantErr == "") || (err != nil && !strings.Contains(err.Error(), wantErr)) {
 			t.Errorf("%s: %v, want %q", st, err, wantErr)
 		}
+	}
+}
+
+// TestWatchResumes: when the stream breaks before the final event, the
+// watch reconnects with the id of the last event it read, and goes on from
+// there; a stream that keeps breaking is given up after watchRetries tries.
+func TestWatchResumes(t *testing.T) {
+	var requests []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests = append(requests, r.Header.Get("Last-Event-ID"))
+		w.Header().Set("Content-Type", "text/event-stream")
+		counts := `event: counts` + "\n" + `data: {"id":"R1","status":"sending","counts":{"total":2,"by_channel":{"email":{"total":2,"queued":1,"failed":1}}}}` + "\n\n"
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/broken/"): // always breaks
+			io.WriteString(w, counts)
+		case r.Header.Get("Last-Event-ID") == "": // breaks after one failure
+			io.WriteString(w, counts+"id: 5-0\nevent: failure\n"+`data: {"id":"d1","channel":"email","recipient":"a@example.org","language":"es","status":"failed","last_error":"550","attempts":1}`+"\n\n")
+		case r.Header.Get("Last-Event-ID") == "5-0":
+			io.WriteString(w, counts+"event: final\n"+`data: {"id":"R1","status":"sent_with_failures","counts":{"total":2,"by_channel":{"email":{"total":2,"sent":1,"failed":1}}}}`+"\n\n")
+		}
+	}))
+	defer srv.Close()
+	var stdout, stderr strings.Builder
+	c := &cli{stdout: &stdout, stderr: &stderr, http: srv.Client(), poll: time.Millisecond,
+		getenv: func(k string) string { return map[string]string{"PREGON_API_URL": srv.URL, "PREGON_TOKEN": "tok"}[k] }}
+	err := c.run(context.Background(), "release", []string{"status", "R1", "--watch"})
+	if err == nil || !strings.Contains(err.Error(), "release R1 ended sent_with_failures") {
+		t.Fatalf("err = %v, want the release's end", err)
+	}
+	if fmt.Sprint(requests) != "[ 5-0]" {
+		t.Errorf("Last-Event-ID of each request: %q, want none, then 5-0", requests)
+	}
+	want := "release R1: sending; email 0 sent, 1 failed, 1 pending of 2\n" +
+		"failed: email a@example.org (es), attempt 1: 550\n" +
+		"release R1: sent_with_failures; email 1 sent, 1 failed, 0 pending of 2\n"
+	if stdout.String() != want {
+		t.Errorf("stdout:\n%s\nwant\n%s", stdout.String(), want)
+	}
+	if !strings.Contains(stderr.String(), "the event stream broke") {
+		t.Errorf("stderr = %q, want a note of the reconnection", stderr.String())
+	}
+
+	// A stream that always breaks: given up.
+	requests = nil
+	stdout.Reset()
+	err = c.run(context.Background(), "release", []string{"status", "R1", "--watch", "--api-url", srv.URL + "/broken"})
+	if err == nil || len(requests) != watchRetries+1 {
+		t.Errorf("always broken: %v after %d requests, want an error after %d", err, len(requests), watchRetries+1)
 	}
 }
