@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pregon/pregon/dispatcher"
@@ -124,14 +126,18 @@ func (s *Server) releaseEvents(w http.ResponseWriter, r *http.Request) error {
 	for {
 		// The failure log is read after the status: once the status is
 		// final, every failure is in the log and is sent before "final".
-		if after, err = s.sendFailures(ctx, es, id, after); err == nil && final(st) {
-			rel, rerr := s.store.Release(ctx, id)
-			if err = rerr; err == nil && final(rel.Status) {
+		after, err = s.sendFailures(ctx, es, id, after)
+		if err == nil && final(st) {
+			var rel *dispatcher.Release
+			if rel, err = s.store.Release(ctx, id); err == nil && final(rel.Status) {
 				es.counts(id, rel.Status, rel.Counts, last)
 				es.event(eventFinal, "", present(rel))
 				es.flush()
 				return nil
 			}
+		}
+		if err != nil && s.streamFailed(ctx, id, err, &failing) {
+			return nil
 		}
 		last = es.counts(id, st, counts, last)
 		if es.flush() != nil {
@@ -148,22 +154,34 @@ func (s *Server) releaseEvents(w http.ResponseWriter, r *http.Request) error {
 			continue
 		case <-poll.C:
 		}
-		nst, ncounts, perr := s.progress.Progress(ctx, id)
-		switch {
-		case ctx.Err() != nil:
+		nst, ncounts, err := s.progress.Progress(ctx, id)
+		if err != nil && s.streamFailed(ctx, id, err, &failing) {
 			return nil
-		case perr == nil:
-			st, counts = nst, ncounts
-		case !unavailable(perr):
-			// Not a passing outage: end the stream; the client reconnects.
-			s.log.ErrorContext(ctx, "release event stream ended", "release_id", id, "error", perr)
-			return nil
-		case !failing:
-			// Keep the stream: the next read will do, and nothing is lost.
-			s.log.WarnContext(ctx, "release event stream: cannot read the release's progress; retrying", "release_id", id, "error", perr)
 		}
-		failing = perr != nil
+		if err == nil {
+			st, counts, failing = nst, ncounts, false
+		}
 	}
+}
+
+// streamFailed handles an error of a stream's read of the store and
+// reports whether the stream must end: when the client has gone, or on an
+// error that is not a passing outage (the client then reconnects). While
+// Redis is unavailable the stream goes on, and the next read will do:
+// nothing is lost meanwhile. failing tells whether the read before failed
+// too, so that an outage is logged once, not at every read.
+func (s *Server) streamFailed(ctx context.Context, id string, err error, failing *bool) bool {
+	switch {
+	case ctx.Err() != nil:
+		return true
+	case !unavailable(err):
+		s.log.ErrorContext(ctx, "release event stream ended", "release_id", id, "error", err)
+		return true
+	case !*failing:
+		s.log.WarnContext(ctx, "release event stream: cannot read the release's progress; retrying", "release_id", id, "error", err)
+	}
+	*failing = true
+	return false
 }
 
 // sendFailures sends the failure log entries after after and returns the
@@ -197,21 +215,20 @@ func final(st dispatcher.ReleaseStatus) bool {
 	return st == dispatcher.ReleaseSent || st == dispatcher.ReleaseSentWithFailures || st == dispatcher.ReleaseCancelled
 }
 
-// streamID reports whether s looks like a Redis stream id ("<ms>-<seq>"),
-// the ids of failure events.
+// streamID reports whether s is a Redis stream id ("<ms>-<seq>", two
+// 64-bit unsigned numbers), the ids of failure events.
 func streamID(s string) bool {
-	digits, dash := 0, false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case '0' <= c && c <= '9':
-			digits++
-		case c == '-' && !dash && digits > 0 && i < len(s)-1:
-			dash = true
-		default:
-			return false
-		}
+	ms, seq, ok := strings.Cut(s, "-")
+	return ok && decimal(ms) && decimal(seq)
+}
+
+// decimal reports whether s is an unsigned 64-bit number in plain digits.
+func decimal(s string) bool {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return false
 	}
-	return dash && len(s) <= 41
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
 }
 
 // eventStream writes server-sent events. The first write error ends it:

@@ -181,7 +181,7 @@ func TestReleaseEventsRefusals(t *testing.T) {
 		t.Errorf("unknown release: %d %s, want a 404 problem", resp.Status, resp.Header.Get("Content-Type"))
 	}
 	rid := a.newRelease(a.newList(), 100, nil)
-	for _, bad := range []string{"abc", "12-", "-3", "1-2-3", "1 2"} {
+	for _, bad := range []string{"abc", "12-", "-3", "1-2-3", "1 2", "+1-2", "99999999999999999999-0"} {
 		if _, err := cl.Events(ctx, rid, bad); !client.IsInvalid(err) {
 			t.Errorf("Last-Event-ID %q: %v, want 400", bad, err)
 		}

@@ -36,7 +36,7 @@ type IdempotencyStore interface {
 // its request never ends (its process died), how long a request waits for
 // another one with its key before it answers 409, and the longest key.
 const (
-	IdempotencyTTL        = 24 * time.Hour
+	idempotencyTTL        = 24 * time.Hour
 	idempotencyLease      = time.Minute
 	idempotencyWait       = 3 * time.Second
 	idempotencyPoll       = 50 * time.Millisecond
@@ -48,7 +48,7 @@ const (
 // Problem types of Idempotency-Key.
 const (
 	// ProblemIdempotencyKeyReused is the type of a 422 response: the key was
-	// used, within IdempotencyTTL, with another request body.
+	// used, within idempotencyTTL, with another request body.
 	ProblemIdempotencyKeyReused = "urn:pregon:problem:idempotency-key-reused"
 	// ProblemIdempotencyKeyInUse is the type of a 409 response: a request
 	// with the same key is still running; retry after Retry-After.
@@ -67,7 +67,7 @@ type idemClaim struct {
 // to a request whose decoded body is in. It returns:
 //   - nil, false, nil without the header: go on as usual;
 //   - a claim, false, nil when this request is the first with its key: go
-//     on, then call finish once the release exists, and release in any case;
+//     on, then call finish once the release exists, and free in any case;
 //   - nil, true, nil when it answered already by replaying the first
 //     request's result (the release as it is now, with the first status);
 //   - an error: a malformed key (400), the key used with another body
@@ -88,18 +88,19 @@ func (s *Server) claimIdempotency(w http.ResponseWriter, r *http.Request, in any
 	if err != nil {
 		return nil, false, fmt.Errorf("idempotency fingerprint: %w", err)
 	}
-	fp := sha256.Sum256(body)
+	sum := sha256.Sum256(body)
+	fp := hex.EncodeToString(sum[:])
 	c := &idemClaim{s: s, key: scopedKey(r, values[0]), owner: rand.Text()}
 	ctx := r.Context()
 	deadline := time.Now().Add(idempotencyWait)
 	for {
-		heldFP, rid, status, err := s.idempotency.ClaimIdempotencyKey(ctx, c.key, hex.EncodeToString(fp[:]), c.owner, idempotencyLease)
+		heldFP, rid, status, err := s.idempotency.ClaimIdempotencyKey(ctx, c.key, fp, c.owner, idempotencyLease)
 		switch {
 		case err != nil:
 			return nil, false, err
 		case heldFP == "":
 			return c, false, nil
-		case heldFP != hex.EncodeToString(fp[:]):
+		case heldFP != fp:
 			return nil, false, &Problem{Type: ProblemIdempotencyKeyReused, Title: "Idempotency key reused", Status: http.StatusUnprocessableEntity,
 				Detail: "This Idempotency-Key was used in the last 24 hours with another request body; use a new key for a new release, or send the same body to get the first result.",
 				Errors: []FieldError{{Field: idempotencyHeader, Message: "was used with another request body"}}}
@@ -177,15 +178,15 @@ func (c *idemClaim) finish(ctx context.Context, rid string, status int) {
 	// Recorded even when the client has gone: the release was made.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := c.s.idempotency.FinishIdempotencyKey(ctx, c.key, c.owner, rid, status, IdempotencyTTL); err != nil {
+	if err := c.s.idempotency.FinishIdempotencyKey(ctx, c.key, c.owner, rid, status, idempotencyTTL); err != nil {
 		c.s.log.ErrorContext(ctx, "cannot record an idempotency key; a retry with it after a minute may create another release",
 			"release_id", rid, "error", err)
 	}
 }
 
-// release frees the key of a request that created nothing (bad input, an
+// free frees the key of a request that created nothing (bad input, an
 // error), so that the key is not used up.
-func (c *idemClaim) release(ctx context.Context) {
+func (c *idemClaim) free(ctx context.Context) {
 	if c == nil || c.finished {
 		return
 	}

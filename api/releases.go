@@ -68,7 +68,7 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || replayed {
 		return err
 	}
-	defer claim.release(r.Context())
+	defer claim.free(r.Context())
 	rel, err := s.release(r.Context(), &in)
 	if err != nil {
 		return err

@@ -9,7 +9,8 @@
 // The persistence, the sender, the renderer, the links checker and the rate
 // limiter it needs are the small interfaces Store, Sender, Previewer, Links
 // and RateLimiter, implemented elsewhere (ratelimit.PerClient is the one on
-// Redis).
+// Redis); IdempotencyStore and ProgressStore (both *store.Store) keep
+// Idempotency-Key requests and feed the release event streams.
 package api
 
 import (
