@@ -44,6 +44,7 @@ func TestRouteTable(t *testing.T) {
 		"POST /v1/releases/{id}/test coordinator",
 		"GET /v1/releases/{id}/tests/{test_id} viewer",
 		"GET /v1/releases/{id}/checks viewer",
+		"GET /v1/releases/{id}/events viewer",
 		"GET /v1/audit admin",
 		"GET /v1/tokens admin",
 		"DELETE /v1/tokens/{id} admin",

@@ -56,12 +56,20 @@ func summarize(r *dispatcher.Release) *releaseSummary {
 
 // createRelease handles POST /v1/releases → 201 release. Nothing is written
 // unless the whole request is valid. With "send": true the new release is
-// sent at once (or at its embargo) and returned as Send left it.
+// sent at once (or at its embargo) and returned as Send left it. With an
+// Idempotency-Key header, a repeat of the request returns the first one's
+// release (see claimIdempotency); once the release exists the key holds it,
+// even if sending it then fails.
 func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 	var in releaseInput
 	if err := s.readJSON(w, r, &in, false); err != nil {
 		return err
 	}
+	claim, replayed, err := s.claimIdempotency(w, r, &in)
+	if err != nil || replayed {
+		return err
+	}
+	defer claim.free(r.Context())
 	rel, err := s.release(r.Context(), &in)
 	if err != nil {
 		return err
@@ -70,6 +78,7 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.CreateRelease(r.Context(), rel); err != nil {
 		return err
 	}
+	claim.finish(r.Context(), rel.ID, http.StatusCreated)
 	if err := s.audit(r, audit.Entry{Action: audit.ReleaseCreate, Target: rel.ID, Version: rel.Version}); err != nil {
 		return err // not sent either: nothing more happens unrecorded
 	}

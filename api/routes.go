@@ -79,6 +79,7 @@ func (s *Server) routes() []route {
 		{"POST /v1/releases/{id}/test", coordinator, s.testRelease, false},
 		{"GET /v1/releases/{id}/tests/{test_id}", viewer, s.getTest, false},
 		{"GET /v1/releases/{id}/checks", viewer, s.getChecks, false},
+		{"GET /v1/releases/{id}/events", viewer, s.releaseEvents, false},
 
 		{"GET /v1/audit", auth.RoleAdmin, s.getAudit, false},
 

@@ -12,7 +12,8 @@
 // The persistence, the sender, the renderer, the links checker and the rate
 // limiter it needs are the small interfaces Store, Sender, Previewer, Links
 // and RateLimiter, implemented elsewhere (ratelimit.PerClient is the one on
-// Redis).
+// Redis); IdempotencyStore and ProgressStore (both *store.Store) keep
+// Idempotency-Key requests and feed the release event streams.
 package api
 
 import (
@@ -202,6 +203,15 @@ type Config struct {
 	// without one (PREGON_TIMEZONE); "" means UTC. New refuses a name it
 	// cannot load.
 	Timezone string
+	// Idempotency keeps the Idempotency-Key of POST /v1/releases; nil
+	// means a request with that header is refused (501).
+	Idempotency IdempotencyStore
+	// Progress serves GET /v1/releases/{id}/events; nil means that
+	// endpoint answers 501. EventPoll is how often a stream reads it (0:
+	// DefaultEventPoll), EventHeartbeat how often an idle stream sends a
+	// comment to keep proxies from closing it (0: DefaultEventHeartbeat).
+	Progress                  ProgressStore
+	EventPoll, EventHeartbeat time.Duration
 	// Metrics, when set, serves GET /metrics to admin tokens; Monitoring,
 	// when set, serves the queue dashboard under MonitoringPath to them.
 	Metrics, Monitoring http.Handler
@@ -246,6 +256,10 @@ type Server struct {
 	maxScan     int            // list members the checks read at most
 	timezone    string         // the default time zone of a new release
 
+	idempotency          IdempotencyStore
+	progress             ProgressStore
+	eventPoll, heartbeat time.Duration
+
 	metricsHandler, monitoringHandler http.Handler
 	tester                            Tester
 	testRate                          int
@@ -288,6 +302,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("api: Config.Timezone: %w", err)
 	}
 	s.location = loc
+	s.idempotency, s.progress, s.eventPoll, s.heartbeat = cfg.Idempotency, cfg.Progress, cfg.EventPoll, cfg.EventHeartbeat
+	if s.eventPoll <= 0 {
+		s.eventPoll = DefaultEventPoll
+	}
+	if s.heartbeat <= 0 {
+		s.heartbeat = DefaultEventHeartbeat
+	}
 	if s.rates[rolePublic] <= 0 {
 		s.rates[rolePublic] = DefaultPublicRate
 	}

@@ -79,6 +79,7 @@ for i = 6, #ARGV do
         redis.call('HSET', key, F.status, DS.uncertain, F.error, 'the release was cancelled while its worker, since gone, was sending it', F.updated_at, ARGV[2])
         redis.call('HDEL', key, F.claimed_at, F.worker)
         move(ch, st, DS.uncertain)
+        logFailure(key, ARGV[i])
         redis.call('HINCRBY', KEYS[2], C.pending, -1)
       elseif st == DS.sending then
         out[#out + 1] = {ARGV[i], f[3] or '0', f[4] or '', ch}
@@ -120,6 +121,7 @@ return out
 // ARGV[6] -> when a retry is due (Unix ms), or ""
 // ARGV[7] -> the claim time the outcome belongs to (Unix ms), or "": any
 // ARGV[8] -> the worker that made the claim, or "": the claim time decides
+// ARGV[9] -> the delivery's id (for the failure log)
 //
 // The outcome is recorded over its own claim: the same claim time, or the
 // same worker (a renewal whose reply was lost moved the claim time without
@@ -136,6 +138,7 @@ local st = ARGV[2]
 redis.call('HSET', ARGV[1], F.status, st, F.error, ARGV[3], F.message_ids, ARGV[4], F.updated_at, ARGV[5], F.retry_due, ARGV[6])
 redis.call('HDEL', ARGV[1], F.claimed_at, F.worker)
 move(f[2], DS.sending, st)
+if st == DS.failed or st == DS.uncertain then logFailure(ARGV[1], ARGV[9]) end
 if st ~= DS.retrying and st ~= DS.queued then
   redis.call('HINCRBY', KEYS[2], C.pending, -1)
   finalize(ARGV[5])
@@ -161,7 +164,7 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 			if !o.ClaimedAt.IsZero() {
 				claim = fmtTime(o.ClaimedAt)
 			}
-			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due, claim, worker)
+			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due, claim, worker, o.ID)
 		}
 		if len(ids) > 0 {
 			run(claimScript, claimArgs(rid, now, staleBefore, worker, nil, ids)...)

@@ -63,6 +63,14 @@ func countField(ch dispatcher.ChannelKind, st dispatcher.DeliveryStatus) string 
 	return string(ch) + cSep + string(st)
 }
 
+// Fields of an entry of a release's failure log (pregon:{<rid>}:failures),
+// besides the delivery's own (dChannel, dRecipient, ...): the delivery id,
+// or, in the entry after the last one kept, flMore.
+const (
+	flDelivery = "d"
+	flMore     = "more"
+)
+
 // unsuccessful are the final delivery statuses that end a release
 // sent_with_failures rather than sent.
 var unsuccessful = []dispatcher.DeliveryStatus{dispatcher.DeliveryFailed, dispatcher.DeliveryUncertain}
@@ -127,6 +135,9 @@ func luaTables() string {
 	}
 	list("UNSUCCESSFUL", "final statuses that make a release sent_with_failures", bad...)
 	fmt.Fprintf(&b, "-- prefix of the release status indexes\nlocal STATUS_INDEX = %q\n", statusIndexPrefix)
+	table("FL", "failure log entry fields (besides F.channel, F.recipient, ...)", kv{"delivery", flDelivery}, kv{"more", flMore})
+	fmt.Fprintf(&b, "-- a release's failure log key, %%s for the release id, and its size\nlocal FAILURE_LOG_KEY = %q\nlocal FAILURE_LOG_MAX = %d\n",
+		failuresKey("%s"), dispatcher.FailureLogMax)
 	return b.String()
 }
 
@@ -150,6 +161,11 @@ func newScript(src string) *redis.Script { return redis.NewScript(luaConstants +
 //
 // move(ch, from, to) moves one delivery of channel ch between the counts of
 // two statuses.
+//
+// logFailure(dkey, id) appends delivery id (hash dkey), which has just ended
+// failed or uncertain, to the release's failure log: the first
+// FAILURE_LOG_MAX failures, then one entry saying that more failed, then
+// nothing, so that a whole list bouncing costs a bounded log.
 const releaseLib = `
 local function reindex(from, to)
   local rid = string.match(KEYS[1], '{(.-)}')
@@ -174,6 +190,17 @@ end
 local function move(ch, from, to)
   redis.call('HINCRBY', KEYS[2], ch .. C.sep .. from, -1)
   redis.call('HINCRBY', KEYS[2], ch .. C.sep .. to, 1)
+end
+local function logFailure(dkey, id)
+  local log = string.format(FAILURE_LOG_KEY, string.match(KEYS[1], '{(.-)}'))
+  local n = redis.call('XLEN', log)
+  if n < FAILURE_LOG_MAX then
+    local d = redis.call('HMGET', dkey, F.channel, F.recipient, F.language, F.status, F.attempts, F.error, F.updated_at)
+    redis.call('XADD', log, '*', FL.delivery, id, F.channel, d[1] or '', F.recipient, d[2] or '', F.language, d[3] or '',
+      F.status, d[4] or '', F.attempts, d[5] or '0', F.error, d[6] or '', F.updated_at, d[7] or '')
+  elseif n == FAILURE_LOG_MAX then
+    redis.call('XADD', log, '*', FL.more, '1')
+  end
 end
 `
 

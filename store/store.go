@@ -19,6 +19,7 @@
 //	pregon:{<rid>}:counts             HASH  "<channel>:<status>" → n, "pending" → n (queued + retrying + sending)
 //	pregon:{<rid>}:deliveries         ZSET  delivery ids (score 0, lexical order for paging)
 //	pregon:{<rid>}:d:<delivery id>    HASH  delivery fields (legend below)
+//	pregon:{<rid>}:failures           STREAM the first failed or uncertain deliveries, as they ended (see FailureLog)
 //	pregon:worker:<worker id>         STRING liveness key of a worker process (TTL, renewed): since when it has beaten unbroken
 //	pregon:workers                    SET   worker ids that have beaten, for the sweeper
 //	pregon:token:<sha256 of token>    HASH  id, name, role, created_at, expires_at, last_used_at
@@ -29,6 +30,7 @@
 //	pregon:{audit}:at                 ZSET  zero-padded seq by time: the first entry since a time
 //	pregon:{audit}:release:<rid>      ZSET  seq by seq: a release's audit entries
 //	pregon:test:<test id>             STRING a test send and its results as JSON (TTL; see tests.go)
+//	pregon:idem:<sha256>              HASH  a request made with an Idempotency-Key: its body's fingerprint, the release it made (TTL 24 h)
 //
 // Times are Unix milliseconds, in decimal.
 //
@@ -171,6 +173,7 @@ func chatKey(chatID string) string    { return prefix + "tgchat:" + chatID }
 func releaseKey(rid string) string    { return prefix + "{" + rid + "}:release" }
 func countsKey(rid string) string     { return prefix + "{" + rid + "}:counts" }
 func deliveriesKey(rid string) string { return prefix + "{" + rid + "}:deliveries" }
+func failuresKey(rid string) string   { return prefix + "{" + rid + "}:failures" }
 func deliveryPrefix(rid string) string {
 	return prefix + "{" + rid + "}:d:"
 }

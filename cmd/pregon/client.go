@@ -34,7 +34,10 @@ the flags --api-url and --token, accepted by every command, override them.
                                   (printed on stderr) has an error; prints its id
   pregon release checks ID        print the release's pre-send checklist: ok, warning
                                   or error (✓ ! ✗ on a terminal) and a sentence each
-  pregon release status ID        print the release's status and delivery counts
+  pregon release status ID [--watch]
+                                  print the release's status and delivery counts;
+                                  --watch follows it live until it is final (a bar per
+                                  channel on a terminal) and exits 0 only if it ends sent
   pregon release deliveries ID [--status S] [--channel email|telegram]
                                   print one line per delivery
   pregon release preview ID [--channel email|telegram] [--language L]

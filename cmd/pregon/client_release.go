@@ -209,10 +209,14 @@ func progress(rel *client.Release) string {
 }
 
 func (c *cli) releaseStatus(ctx context.Context, args []string) error {
-	cm := c.flags("release status", "release status ID")
+	cm := c.flags("release status", "release status ID [--watch]")
+	watch := cm.fs.Bool("watch", false, "follow the release until it is final (exit status 0 only if it ends sent)")
 	pos, a, err := c.connect(cm, args, 1, "the release ID")
 	if err != nil {
 		return err
+	}
+	if *watch {
+		return c.watch(ctx, a, pos[0])
 	}
 	rel, err := a.GetRelease(ctx, pos[0])
 	if err != nil {
