@@ -39,6 +39,8 @@ func TestRouteTable(t *testing.T) {
 		"POST /v1/releases/{id}/retry coordinator",
 		"GET /v1/releases/{id}/deliveries viewer",
 		"GET /v1/releases/{id}/preview viewer",
+		"POST /v1/releases/{id}/corrections coordinator",
+		"GET /v1/releases/{id}/corrections viewer",
 		"GET /v1/tokens admin",
 		"DELETE /v1/tokens/{id} admin",
 		"GET /metrics admin",

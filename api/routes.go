@@ -74,6 +74,8 @@ func (s *Server) routes() []route {
 		{"POST /v1/releases/{id}/retry", coordinator, s.retryRelease, false},
 		{"GET /v1/releases/{id}/deliveries", viewer, s.getDeliveries, false},
 		{"GET /v1/releases/{id}/preview", viewer, s.previewRelease, false},
+		{"POST /v1/releases/{id}/corrections", coordinator, s.correctRelease, false},
+		{"GET /v1/releases/{id}/corrections", viewer, s.getCorrections, false},
 
 		{"GET /v1/tokens", auth.RoleAdmin, s.getTokens, false},
 		{"DELETE /v1/tokens/{id}", auth.RoleAdmin, s.revokeToken, false},

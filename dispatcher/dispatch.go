@@ -50,6 +50,9 @@ func (s *Service) Dispatch(ctx context.Context, id string) error {
 	}
 	log.Info("dispatch started", "rerun", rerun)
 	p := &planner{s: s, rel: rel}
+	if rel.CorrectionOf != nil {
+		return p.correction(ctx, rerun) // correct_plan.go
+	}
 	seen := map[string]bool{}
 	for _, lists := range [][]string{rel.Audiences.EarlyLists, rel.Audiences.Lists} {
 		for _, lid := range lists {

@@ -36,6 +36,10 @@ const (
 	rSnapshot  = "snap"   // "1" once every recipient has a delivery
 	rUpdatedAt = "ut"     // Unix ms
 	rActivity  = "act"    // Unix ms its deliveries last changed
+
+	// Of corrections (corrections.go):
+	rCorrectionOf   = "of"  // on a correction: the id of the release it corrects
+	rLastCorrection = "fix" // on a corrected release: "<key> <id>" of its latest correction
 )
 
 // Fields of a release's counts hash (pregon:{<rid>}:counts): countField(ch,
@@ -88,7 +92,8 @@ func luaTables() string {
 		kv{"error", dError}, kv{"message_ids", dMessageIDs}, kv{"created_at", dCreatedAt}, kv{"updated_at", dUpdatedAt},
 		kv{"retry_due", dRetryDue}, kv{"claimed_at", dClaimedAt}, kv{"worker", dWorker})
 	table("R", "release hash fields", kv{"data", rData}, kv{"summary", rSummary}, kv{"status", rStatus},
-		kv{"send_at", rSendAt}, kv{"snapshot", rSnapshot}, kv{"updated_at", rUpdatedAt}, kv{"activity", rActivity})
+		kv{"send_at", rSendAt}, kv{"snapshot", rSnapshot}, kv{"updated_at", rUpdatedAt}, kv{"activity", rActivity},
+		kv{"correction_of", rCorrectionOf}, kv{"last_correction", rLastCorrection})
 	table("C", "counts hash fields (besides channel..C.sep..status)", kv{"pending", cPending}, kv{"sep", cSep})
 	table("DS", "delivery statuses",
 		kv{"queued", string(dispatcher.DeliveryQueued)}, kv{"retrying", string(dispatcher.DeliveryRetrying)},
@@ -127,7 +132,9 @@ func newScript(src string) *redis.Script { return redis.NewScript(luaConstants +
 // reindex(from, to) keeps the release status indexes (one ZSET of release
 // ids per status) right: every script that changes a release's status calls
 // it in the same step, so that the index never disagrees with the release
-// hash. from may be nil (a release in no index yet).
+// hash. from may be nil (a release in no index yet). A correction (a
+// release with R.correction_of) is in no index: it is hidden from the
+// listings.
 //
 // finalize(now) ends a sending release whose recipients were all planned
 // and whose deliveries are all final: sent, or sent_with_failures when any
@@ -137,6 +144,7 @@ func newScript(src string) *redis.Script { return redis.NewScript(luaConstants +
 // two statuses.
 const releaseLib = `
 local function reindex(from, to)
+  if redis.call('HEXISTS', KEYS[1], R.correction_of) == 1 then return end
   local rid = string.match(KEYS[1], '{(.-)}')
   if from then redis.call('ZREM', STATUS_INDEX .. from, rid) end
   redis.call('ZADD', STATUS_INDEX .. to, 0, rid)

@@ -38,7 +38,7 @@ func TestLuaConstantsNameEveryValue(t *testing.T) {
 		{"UNSUCCESSFUL", strs(string(dispatcher.DeliveryFailed), string(dispatcher.DeliveryUncertain))},
 		{"F", strs(dChannel, dRecipient, dName, dLanguage, dStatus, dAttempts, dRoundAttempts, dError,
 			dMessageIDs, dCreatedAt, dUpdatedAt, dRetryDue, dClaimedAt, dWorker)},
-		{"R", strs(rData, rSummary, rStatus, rSendAt, rSnapshot, rUpdatedAt, rActivity)},
+		{"R", strs(rData, rSummary, rStatus, rSendAt, rSnapshot, rUpdatedAt, rActivity, rCorrectionOf, rLastCorrection)},
 	}
 	for _, tt := range tests {
 		sc := newScript("local out = {}\nfor _, v in pairs(" + tt.table + ") do out[#out + 1] = v end\nreturn out\n")

@@ -28,6 +28,9 @@ type emailData struct {
 // with links as numbered references. It fails only when a template fails to
 // execute.
 func (r *Renderer) Email(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error) {
+	if rel.CorrectionOf != nil {
+		return r.correctionEmail(rel, lang) // correction.go
+	}
 	v := r.view(rel, lang)
 	doc := r.document(v)
 	var about ast.Node

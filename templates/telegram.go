@@ -23,6 +23,9 @@ var errNoText = errors.New("templates: release has no text to post")
 // is longer than a message. It fails only when the release has no text at
 // all.
 func (r *Renderer) Telegram(rel *dispatcher.Release, lang string) ([]string, error) {
+	if rel.CorrectionOf != nil {
+		return r.correctionTelegram(rel, lang) // correction.go
+	}
 	return r.telegram(rel, lang, telegramLimit)
 }
 

@@ -15,7 +15,10 @@ import (
 
 // ErrNotEditable means the message can no longer be edited: it was deleted,
 // or Telegram refuses edits to it. A correction then replies to it instead.
-var ErrNotEditable = errors.New("the message can no longer be edited")
+// It is the dispatcher's, which checks for it.
+var ErrNotEditable = dispatcher.ErrNotEditable
+
+var _ dispatcher.TelegramEditor = (*Channel)(nil)
 
 // Descriptions the Bot API answers an edit with (error_code 400).
 const (
