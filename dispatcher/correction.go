@@ -86,10 +86,10 @@ type CorrectionRequest struct {
 // requests with the same key are the same correction.
 func (c *CorrectionRequest) Key() string {
 	b, _ := json.Marshal(struct { // cannot fail: strings, bools and slices of them
-		Note                  string
-		Title, Summary, Body  *string
-		Translations          []Translation
-		Retraction            bool
+		Note                 string
+		Title, Summary, Body *string
+		Translations         []Translation
+		Retraction           bool
 	}{c.Note, c.Title, c.Summary, c.Body, c.Translations, c.Retraction})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])

@@ -38,6 +38,10 @@ the flags --api-url and --token, accepted by every command, override them.
                                   print the release as recipients will get it
   pregon release cancel ID        stop a release that is not sent yet
   pregon release retry ID         send the failed deliveries again
+  pregon release correct ID --note "..." [-f CORRECTED.md] [--translation FILE.md]... [--retract]
+                                  correct a sent release: edits its Telegram posts and
+                                  mails those who got it; prints the correction's id
+  pregon release corrections ID   print the release's corrections and their counts
 
 A release file starts with a front matter block of "key: value" lines between
 two "---" lines (keys: title, summary, language, contact_name, contact_email,
@@ -82,6 +86,9 @@ func (c *cli) commands() map[string]func(context.Context, []string) error {
 		"release preview":    c.releasePreview,
 		"release cancel":     c.releaseCancel,
 		"release retry":      c.releaseRetry,
+
+		"release correct":     c.releaseCorrect, // client_corrections.go
+		"release corrections": c.releaseCorrections,
 	}
 }
 
