@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -31,9 +30,6 @@ func (o *Outbox) EditTelegram(ctx context.Context, chat, messageID, text string)
 	}
 	path := filepath.Join(o.dir, "telegram", name+".html")
 	if err := writeFile(ctx, path, []byte(b.String())); err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return err
-		}
 		return dispatcher.Transient(fmt.Errorf("outbox telegram edit of %s in %s: %w", messageID, chat, err), 0)
 	}
 	o.logger.Info("outbox: telegram edit written", "channel", "telegram", "chat_id", chat, "message_id", messageID, "path", path)
