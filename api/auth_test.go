@@ -45,6 +45,8 @@ func TestRouteTable(t *testing.T) {
 		"GET /v1/releases/{id}/tests/{test_id} viewer",
 		"GET /v1/releases/{id}/checks viewer",
 		"GET /v1/releases/{id}/events viewer",
+		"POST /v1/releases/{id}/corrections coordinator",
+		"GET /v1/releases/{id}/corrections viewer",
 		"GET /v1/audit admin",
 		"GET /v1/tokens admin",
 		"DELETE /v1/tokens/{id} admin",

@@ -80,6 +80,8 @@ func (s *Server) routes() []route {
 		{"GET /v1/releases/{id}/tests/{test_id}", viewer, s.getTest, false},
 		{"GET /v1/releases/{id}/checks", viewer, s.getChecks, false},
 		{"GET /v1/releases/{id}/events", viewer, s.releaseEvents, false},
+		{"POST /v1/releases/{id}/corrections", coordinator, s.correctRelease, false},
+		{"GET /v1/releases/{id}/corrections", viewer, s.getCorrections, false},
 
 		{"GET /v1/audit", auth.RoleAdmin, s.getAudit, false},
 

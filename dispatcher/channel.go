@@ -46,6 +46,10 @@ type TelegramPost struct {
 	DeliveryID string
 	ChatID     string
 	Parts      []string
+	// ReplyTo, when set, is the id of a message in the chat that the first
+	// part replies to (a correction to a post that can no longer be
+	// edited); the part is posted even when that message has gone.
+	ReplyTo string
 }
 
 // TelegramSender posts messages to a Telegram chat. It returns the ids of the

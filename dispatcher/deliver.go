@@ -315,6 +315,9 @@ func (s *Service) sendTelegram(ctx context.Context, rel *Release, c *Claimed) ([
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("render telegram: %w", err))
 	}
+	if rel.CorrectionOf != nil {
+		return s.correctTelegram(ctx, rel, c, parts) // correct_deliver.go
+	}
 	sent := c.MessageIDs
 	if len(sent) >= len(parts) {
 		return sent, nil

@@ -111,6 +111,9 @@ func (s *Service) dispatch(ctx context.Context, id string, mayWait bool) (time.D
 	}
 	log.Info("dispatch started", "rerun", rerun)
 	p := &planner{s: s, rel: rel}
+	if rel.CorrectionOf != nil {
+		return 0, p.correction(ctx, rerun) // correct_plan.go
+	}
 	if err := p.lists(ctx, rel.Audiences.EarlyLists, rel.Audiences.Lists); err != nil {
 		return 0, err
 	}

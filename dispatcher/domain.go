@@ -130,6 +130,11 @@ type Release struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 	Counts      *Counts    `json:"counts,omitempty"`
+
+	// CorrectionOf is set only on a correction: a release hidden from the
+	// listings that carries a correction of a sent release to the people
+	// who got it (see correction.go).
+	CorrectionOf *CorrectionOf `json:"correction_of,omitempty"`
 }
 
 // Text returns the release's text in lang when it has a translation in

@@ -49,6 +49,10 @@ const (
 	// new embargo). Lua: R.early.
 	rEarly     = "early"
 	rEarlySnap = "esnap" // "1" once every member of its early lists has a delivery
+
+	// Of corrections (corrections.go):
+	rCorrectionOf   = "of"  // on a correction: the id of the release it corrects
+	rLastCorrection = "fix" // on a corrected release: "<key> <id>" of its latest correction
 )
 
 // Fields of a release's counts hash (pregon:{<rid>}:counts): countField(ch,
@@ -111,7 +115,8 @@ func luaTables() string {
 	table("R", "release hash fields", kv{"data", rData}, kv{"summary", rSummary}, kv{"status", rStatus},
 		kv{"send_at", rSendAt}, kv{"snapshot", rSnapshot}, kv{"updated_at", rUpdatedAt}, kv{"activity", rActivity},
 		kv{"version", rVersion}, kv{"author", rAuthor}, kv{"approved_by", rApprovedBy}, kv{"approved_version", rApprovedVersion},
-		kv{"asked", rAsked}, kv{"early", rEarly}, kv{"early_snapshot", rEarlySnap})
+		kv{"asked", rAsked}, kv{"early", rEarly}, kv{"early_snapshot", rEarlySnap},
+		kv{"correction_of", rCorrectionOf}, kv{"last_correction", rLastCorrection})
 	table("C", "counts hash fields (besides channel..C.sep..status)", kv{"pending", cPending}, kv{"sep", cSep})
 	table("DS", "delivery statuses",
 		kv{"queued", string(dispatcher.DeliveryQueued)}, kv{"retrying", string(dispatcher.DeliveryRetrying)},
@@ -153,7 +158,9 @@ func newScript(src string) *redis.Script { return redis.NewScript(luaConstants +
 // reindex(from, to) keeps the release status indexes (one ZSET of release
 // ids per status) right: every script that changes a release's status calls
 // it in the same step, so that the index never disagrees with the release
-// hash. from may be nil (a release in no index yet).
+// hash. from may be nil (a release in no index yet). A correction (a
+// release with R.correction_of) is in no index: it is hidden from the
+// listings.
 //
 // finalize(now) ends a sending release whose recipients were all planned
 // and whose deliveries are all final: sent, or sent_with_failures when any
@@ -168,6 +175,7 @@ func newScript(src string) *redis.Script { return redis.NewScript(luaConstants +
 // nothing, so that a whole list bouncing costs a bounded log.
 const releaseLib = `
 local function reindex(from, to)
+  if redis.call('HEXISTS', KEYS[1], R.correction_of) == 1 then return end
   local rid = string.match(KEYS[1], '{(.-)}')
   if from then redis.call('ZREM', STATUS_INDEX .. from, rid) end
   redis.call('ZADD', STATUS_INDEX .. to, 0, rid)

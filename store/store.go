@@ -15,6 +15,9 @@
 //	pregon:releases:<status>          ZSET  ids of the releases in a status (kept by the status scripts)
 //	pregon:releases-indexed           STRING "1" once the status indexes hold every release
 //	pregon:{<rid>}:release            HASH  release fields (legend below)
+//	pregon:{<rid>}:corrections        LIST  ids of the release's corrections, oldest first (corrections.go)
+//	pregon:{<rid>}:correction-docs    HASH  correction id → the correction release as first recorded (JSON)
+//	pregon:{<rid>}:versions           HASH  version → the release as it was at that version (JSON), kept when a correction replaces it
 //	pregon:active                     SET   ids of releases that are sending, for the sweeper
 //	pregon:{<rid>}:counts             HASH  "<channel>:<status>" → n, "pending" → n (queued + retrying + sending)
 //	pregon:{<rid>}:deliveries         ZSET  delivery ids (score 0, lexical order for paging)
@@ -66,6 +69,8 @@
 //	snap    rSnapshot     R.snapshot   "1" once every recipient has a delivery
 //	ut      rUpdatedAt    R.updated_at last changed at
 //	act     rActivity     R.activity   when its deliveries last changed (for the sweeper)
+//	of      rCorrectionOf R.correction_of   on a correction: the release it corrects (kept in no listing)
+//	fix     rLastCorrection R.last_correction  on a corrected release: "<key> <id>" of its latest correction
 //
 // # Field names
 //

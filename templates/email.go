@@ -30,6 +30,9 @@ type emailData struct {
 // with links as numbered references. It fails only when a template fails to
 // execute.
 func (r *Renderer) Email(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error) {
+	if rel.CorrectionOf != nil {
+		return r.correctionEmail(rel, lang) // correction.go
+	}
 	return r.email(rel, lang, false)
 }
 

@@ -26,6 +26,9 @@ var errNoText = errors.New("templates: release has no text to post")
 // A post never carries an embargo line: a channel is a public audience, so
 // a release reaches it only once its embargo has lifted.
 func (r *Renderer) Telegram(rel *dispatcher.Release, lang string) ([]string, error) {
+	if rel.CorrectionOf != nil {
+		return r.correctionTelegram(rel, lang) // correction.go
+	}
 	return r.telegram(rel, lang, telegramLimit)
 }
 

@@ -122,6 +122,12 @@ func (c *Channel) SendTelegram(ctx context.Context, p *dispatcher.TelegramPost) 
 		params := &bot.SendMessageParams{ChatID: chat, Text: text, ParseMode: models.ParseModeHTML}
 		if i > 0 {
 			params.LinkPreviewOptions = &models.LinkPreviewOptions{IsDisabled: bot.True()}
+		} else if p.ReplyTo != "" {
+			reply, err := strconv.Atoi(p.ReplyTo)
+			if err != nil || reply <= 0 {
+				return nil, dispatcher.Permanent(fmt.Errorf("telegram: invalid message id %q to reply to", p.ReplyTo))
+			}
+			params.ReplyParameters = &models.ReplyParameters{MessageID: reply, AllowSendingWithoutReply: true}
 		}
 		if c.limiter != nil {
 			if err := c.limiter.Wait(ctx, p.ChatID); err != nil {

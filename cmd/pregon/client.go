@@ -55,6 +55,10 @@ the flags --api-url and --token, accepted by every command, override them.
   pregon release test ID [--email ADDRESS]... [--telegram @name|-100...]... [--language L]
                                   send the release as it is now to a few addresses or
                                   chats, marked [TEST]; prints each one's result
+  pregon release correct ID --note "..." [-f CORRECTED.md] [--translation FILE.md]... [--retract]
+                                  correct a sent release: edits its Telegram posts and
+                                  mails those who got it; prints the correction's id
+  pregon release corrections ID   print the release's corrections and their counts
 
 ` + auditUsage + `
 A release file starts with a front matter block of "key: value" lines between
@@ -89,23 +93,25 @@ func clientCmd(ctx context.Context, cmd string, args []string, stdout, stderr io
 // clientCommands maps "group sub" to the function that runs it.
 func (c *cli) commands() map[string]func(context.Context, []string) error {
 	return map[string]func(context.Context, []string) error{
-		"list create":        c.listCreate,
-		"list import":        c.listImport,
-		"list contacts":      c.listContacts,
-		"channel add":        c.channelAdd,
-		"channel list":       c.channelList,
-		"release send":       c.releaseSend,
-		"release status":     c.releaseStatus,
-		"release deliveries": c.releaseDeliveries,
-		"release preview":    c.releasePreview,
-		"release checks":     c.releaseChecks,
-		"release cancel":     c.releaseCancel,
-		"release retry":      c.releaseRetry,
-		"audit verify":       c.auditVerify,
-		"audit list":         c.auditList,
-		"release edit":       c.releaseEdit,
-		"release approve":    c.releaseApprove,
-		"release test":       c.releaseTest,
+		"list create":         c.listCreate,
+		"list import":         c.listImport,
+		"list contacts":       c.listContacts,
+		"channel add":         c.channelAdd,
+		"channel list":        c.channelList,
+		"release send":        c.releaseSend,
+		"release status":      c.releaseStatus,
+		"release deliveries":  c.releaseDeliveries,
+		"release preview":     c.releasePreview,
+		"release checks":      c.releaseChecks,
+		"release cancel":      c.releaseCancel,
+		"release retry":       c.releaseRetry,
+		"audit verify":        c.auditVerify,
+		"audit list":          c.auditList,
+		"release edit":        c.releaseEdit,
+		"release approve":     c.releaseApprove,
+		"release test":        c.releaseTest,
+		"release correct":     c.releaseCorrect, // client_corrections.go
+		"release corrections": c.releaseCorrections,
 	}
 }
 

@@ -39,6 +39,12 @@ type apiMessage struct {
 	Text       string  `json:"text"`
 }
 
+// apiEditedMessage is a message as editMessageText returns it.
+type apiEditedMessage struct {
+	apiMessage
+	EditDate int64 `json:"edit_date"`
+}
+
 type apiUser struct {
 	ID                      int64  `json:"id"`
 	IsBot                   bool   `json:"is_bot"`
@@ -88,13 +94,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, apiResponse{OK: true, Result: apiUser{
 			ID: id, IsBot: true, FirstName: "Pregón Test", Username: "pregon_test_bot", CanJoinGroups: true,
 		}})
-	case "sendmessage":
+	case "sendmessage", "editmessagetext":
 		params, err := readParams(r)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "Bad Request: "+err.Error())
 			return
 		}
-		s.sendMessage(w, r, params)
+		if strings.EqualFold(method, "sendMessage") {
+			s.sendMessage(w, r, params)
+		} else {
+			s.editMessageText(w, r, params)
+		}
 	default:
 		writeError(w, http.StatusNotFound, "Not Found")
 	}
@@ -154,11 +164,22 @@ func linkPreviewDisabled(params map[string]string) bool {
 	return b
 }
 
-func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, params map[string]string) {
+// request is a sendMessage or editMessageText request that passed the
+// checks every such request goes through.
+type request struct {
+	c                 *chat
+	fail              *Failure // an injected failure to answer with after the message was accepted
+	text, mode, plain string
+}
+
+// admit runs the checks sendMessage and editMessageText share, in
+// Telegram's order: an injected failure, the chat, the bot's membership, the
+// text. It answers the request and returns nil when one fails.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, params map[string]string) *request {
 	chatID, text, mode := params["chat_id"], params["text"], params["parse_mode"]
 	if chatID == "" {
 		writeError(w, http.StatusBadRequest, "Bad Request: chat_id is empty")
-		return
+		return nil
 	}
 
 	s.mu.Lock()
@@ -179,36 +200,84 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, params map[
 
 	if fail != nil && !fail.AfterDelivery {
 		s.fail(w, r, *fail)
-		return
+		return nil
 	}
 	switch {
 	case c == nil:
 		writeError(w, http.StatusBadRequest, "Bad Request: chat not found")
-		return
+		return nil
 	case kicked:
 		writeError(w, http.StatusForbidden, "Forbidden: bot was kicked from the channel chat")
-		return
+		return nil
 	}
 	plain, problem := checkText(text, mode)
 	if problem != "" {
 		writeError(w, http.StatusBadRequest, problem)
-		return
+		return nil
 	}
+	return &request{c: c, fail: fail, text: text, mode: mode, plain: plain}
+}
 
-	s.mu.Lock()
-	now := s.now()
+// rateLimitedLocked answers 429 and returns true when a message to c now
+// would break a rate limit; otherwise it counts one message and returns false.
+func (s *Server) rateLimitedLocked(w http.ResponseWriter, c *chat, now time.Time) bool {
 	if wait := max(s.globalWin.wait(now), c.win.wait(now), c.blockedUntil.Sub(now)); wait > 0 {
 		s.violations++
-		s.mu.Unlock()
 		writeTooMany(w, retryAfter(wait))
-		return
+		return true
 	}
 	s.globalWin.add(now)
 	c.win.add(now)
+	return false
+}
+
+// replyTo returns the message id a sendMessage replies to (0: none) and
+// whether it may be sent when that message does not exist, from
+// reply_parameters or the older reply_to_message_id and
+// allow_sending_without_reply.
+func replyTo(params map[string]string) (int64, bool) {
+	if v, ok := params["reply_parameters"]; ok {
+		var p struct {
+			MessageID                int64 `json:"message_id"`
+			AllowSendingWithoutReply bool  `json:"allow_sending_without_reply"`
+		}
+		if json.Unmarshal([]byte(v), &p) == nil {
+			return p.MessageID, p.AllowSendingWithoutReply
+		}
+	}
+	id, _ := strconv.ParseInt(params["reply_to_message_id"], 10, 64)
+	allow, _ := strconv.ParseBool(params["allow_sending_without_reply"])
+	return id, allow
+}
+
+func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, params map[string]string) {
+	req := s.admit(w, r, params)
+	if req == nil {
+		return
+	}
+	c := req.c
+	reply, allowWithout := replyTo(params)
+
+	s.mu.Lock()
+	if reply != 0 {
+		if m := c.messageLocked(reply); m == nil || m.Deleted {
+			if !allowWithout {
+				s.mu.Unlock()
+				writeError(w, http.StatusBadRequest, "Bad Request: message to be replied not found")
+				return
+			}
+			reply = 0
+		}
+	}
+	now := s.now()
+	if s.rateLimitedLocked(w, c, now) {
+		s.mu.Unlock()
+		return
+	}
 	c.lastID++
 	m := Message{
-		ID: c.lastID, ChatID: c.key, Text: text, ParseMode: mode, PlainText: plain,
-		LinkPreviewDisabled: linkPreviewDisabled(params), Date: now,
+		ID: c.lastID, ChatID: c.key, Text: req.text, ParseMode: req.mode, PlainText: req.plain,
+		LinkPreviewDisabled: linkPreviewDisabled(params), Date: now, ReplyTo: reply,
 	}
 	c.messages = append(c.messages, m)
 	s.total++
@@ -216,12 +285,62 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, params map[
 	ac := apiChat{ID: c.id, Type: "channel", Title: c.title, Username: c.username}
 	s.mu.Unlock()
 
-	if fail != nil {
-		s.fail(w, r, *fail)
+	if req.fail != nil {
+		s.fail(w, r, *req.fail)
 		return
 	}
 	writeJSON(w, http.StatusOK, apiResponse{OK: true, Result: apiMessage{
-		MessageID: m.ID, SenderChat: ac, Date: now.Unix(), Chat: ac, Text: plain,
+		MessageID: m.ID, SenderChat: ac, Date: now.Unix(), Chat: ac, Text: req.plain,
+	}})
+}
+
+// editMessageText replaces the text of a message the bot posted, as
+// Telegram does: the message must exist and not be deleted, and the new text
+// must differ from the current one ("message is not modified" otherwise).
+func (s *Server) editMessageText(w http.ResponseWriter, r *http.Request, params map[string]string) {
+	id, err := strconv.ParseInt(params["message_id"], 10, 64)
+	if err != nil || id == 0 {
+		writeError(w, http.StatusBadRequest, "Bad Request: message identifier is not specified")
+		return
+	}
+	req := s.admit(w, r, params)
+	if req == nil {
+		return
+	}
+	c := req.c
+
+	s.mu.Lock()
+	m := c.messageLocked(id)
+	switch {
+	case m == nil || m.Deleted:
+		s.mu.Unlock()
+		writeError(w, http.StatusBadRequest, "Bad Request: message to edit not found")
+		return
+	case m.Text == req.text && m.ParseMode == req.mode:
+		s.mu.Unlock()
+		writeError(w, http.StatusBadRequest, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+		return
+	}
+	now := s.now()
+	if s.rateLimitedLocked(w, c, now) {
+		s.mu.Unlock()
+		return
+	}
+	m.Text, m.ParseMode, m.PlainText = req.text, req.mode, req.plain
+	m.Edits++
+	m.EditDate = now
+	edited := *m
+	s.notifyLocked()
+	ac := apiChat{ID: c.id, Type: "channel", Title: c.title, Username: c.username}
+	s.mu.Unlock()
+
+	if req.fail != nil {
+		s.fail(w, r, *req.fail)
+		return
+	}
+	writeJSON(w, http.StatusOK, apiResponse{OK: true, Result: apiEditedMessage{
+		apiMessage: apiMessage{MessageID: edited.ID, SenderChat: ac, Date: edited.Date.Unix(), Chat: ac, Text: req.plain},
+		EditDate:   now.Unix(),
 	}})
 }
 

@@ -1,9 +1,11 @@
 // Package telegramtest is a fake Telegram Bot API served over HTTP, for tests
-// and benchmarks. It answers sendMessage and getMe with Telegram's response
-// shapes and enforces Telegram's limits: the HTML parse mode, 4096 UTF-16
-// code units per message, 30 messages per second per bot and 20 per minute
-// per chat (answered 429 with retry_after), unknown chats and kicked bots.
-// Failures can be injected per chat.
+// and benchmarks. It answers sendMessage, editMessageText and getMe with
+// Telegram's response shapes and enforces Telegram's limits: the HTML parse
+// mode, 4096 UTF-16 code units per message, 30 messages per second per bot
+// and 20 per minute per chat, edits included (answered 429 with
+// retry_after), unknown chats and kicked bots, replies to and edits of
+// messages that do not exist (or were deleted, see DeleteMessage), and an
+// edit that changes nothing. Failures can be injected per chat.
 package telegramtest
 
 import (
@@ -29,6 +31,15 @@ type Message struct {
 	// off (link_preview_options.is_disabled or disable_web_page_preview).
 	LinkPreviewDisabled bool
 	Date                time.Time
+	// ReplyTo is the id of the message this one replies to (0: none).
+	ReplyTo int64
+	// Edits counts the edits accepted (editMessageText); Text, ParseMode
+	// and PlainText are those of the last one.
+	Edits    int
+	EditDate time.Time
+	// Deleted is set by DeleteMessage: the message can no longer be edited
+	// or replied to.
+	Deleted bool
 }
 
 // Failure is an injected failure, set with FailNext.
@@ -221,11 +232,37 @@ func (s *Server) Kick(chatID string) {
 	s.addChatLocked(chatID).kicked = true
 }
 
-// FailNext makes the next n sendMessage requests to chatID fail with f,
+// DeleteMessage deletes message id from chatID, as an admin of the channel
+// would: it stays in Messages with Deleted set, and edits of it or replies to
+// it fail as they would on Telegram. It reports whether the message existed.
+func (s *Server) DeleteMessage(chatID string, id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.resolveLocked(chatID)
+	if c == nil {
+		return false
+	}
+	m := c.messageLocked(id)
+	if m == nil {
+		return false
+	}
+	m.Deleted = true
+	return true
+}
+
+// messageLocked returns the message with id in c, deleted or not, or nil.
+func (c *chat) messageLocked(id int64) *Message {
+	if id < 1 || id > int64(len(c.messages)) {
+		return nil
+	}
+	return &c.messages[id-1] // ids are 1, 2, 3… in order
+}
+
+// FailNext makes the next n sendMessage or editMessageText requests to chatID fail with f,
 // before any other check (after the token check). Calls queue up in order.
 func (s *Server) FailNext(chatID string, n int, f Failure) { s.FailAfter(chatID, 0, n, f) }
 
-// FailAfter lets the next ok sendMessage requests to chatID through, then
+// FailAfter lets the next ok sendMessage or editMessageText requests to chatID through, then
 // makes the n after them fail with f. Calls queue up in order.
 func (s *Server) FailAfter(chatID string, ok, n int, f Failure) {
 	s.mu.Lock()
@@ -263,8 +300,8 @@ func (s *Server) Total() int64 {
 	return s.total
 }
 
-// Requests returns the number of sendMessage requests received with the
-// right token, whatever their outcome.
+// Requests returns the number of sendMessage and editMessageText requests
+// received with the right token, whatever their outcome.
 func (s *Server) Requests() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()

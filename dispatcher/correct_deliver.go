@@ -1,0 +1,148 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// TelegramEditor edits a message posted to a Telegram chat. A
+// TelegramSender that is one too lets a correction edit the posts in place;
+// with one that is not, a correction is posted as a reply to each post.
+type TelegramEditor interface {
+	// EditTelegram replaces the text of message messageID in chat with
+	// text (Telegram's HTML parse mode). An edit that changes nothing
+	// succeeds. A message that can no longer be edited gives a permanent
+	// error wrapping ErrNotEditable; other errors are *SendError.
+	EditTelegram(ctx context.Context, chat, messageID, text string) error
+}
+
+// ErrNotEditable is wrapped by a TelegramEditor's error for a message that
+// can no longer be edited (deleted, or too old).
+var ErrNotEditable = errors.New("the message can no longer be edited")
+
+// CorrectionRenderer renders the short Telegram messages of a correction.
+// The Service's Renderer must be one to deliver corrections to Telegram.
+type CorrectionRenderer interface {
+	// TelegramCorrectionReply renders the reply posted under a post that
+	// can no longer be edited: the correction's note ("Corrección: …").
+	TelegramCorrectionReply(rel *Release, lang string) (string, error)
+	// TelegramLeftover renders what a part of the original post says when
+	// the corrected post has fewer parts: a line pointing to the corrected
+	// text above.
+	TelegramLeftover(rel *Release, lang string) (string, error)
+}
+
+// correctTelegram delivers a correction to one Telegram chat: each message
+// of the post it corrects is edited to the corrected post's part; parts the
+// corrected post has beyond them are posted as replies to the last one;
+// parts it no longer needs are edited to a line pointing up. Where the post
+// can no longer be edited, the correction's note is posted as a reply to
+// its first message instead.
+//
+// It returns the ids of the messages that make up the post once corrected
+// (those edited, then those added), or, when it replied instead, the id of
+// the reply alone. Edits that change nothing succeed, so a delivery tried
+// again edits again what an earlier try edited, and posts only the parts
+// that try had not posted (they are in c.MessageIDs).
+func (s *Service) correctTelegram(ctx context.Context, rel *Release, c *Claimed, parts []string) ([]string, error) {
+	base, err := s.postToCorrect(ctx, rel, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(base) == 0 {
+		return nil, Permanent(fmt.Errorf("correction of %s: no message of the post to %s to correct", rel.CorrectionOf.ReleaseID, c.Recipient))
+	}
+	ed, ok := s.cfg.Telegram.(TelegramEditor)
+	if !ok {
+		return s.replyCorrection(ctx, rel, c, base[0])
+	}
+	leftover := ""
+	if len(parts) < len(base) {
+		cr, ok := s.cfg.Renderer.(CorrectionRenderer)
+		if !ok {
+			return nil, Permanent(errors.New("render telegram: the renderer cannot render corrections"))
+		}
+		if leftover, err = cr.TelegramLeftover(rel, c.Language); err != nil {
+			return nil, Permanent(fmt.Errorf("render telegram: %w", err))
+		}
+	}
+	for i, id := range base {
+		text := leftover
+		if i < len(parts) {
+			text = parts[i]
+		}
+		if err := ed.EditTelegram(ctx, c.Recipient, id, text); err != nil {
+			if errors.Is(err, ErrNotEditable) {
+				s.log.Info("telegram post not editable; replying with the correction", "release_id", rel.ID,
+					"delivery_id", c.ID, "message_id", id, "error", err)
+				return s.replyCorrection(ctx, rel, c, base[0])
+			}
+			return c.MessageIDs, err
+		}
+	}
+	if len(parts) <= len(base) {
+		return base, nil
+	}
+	ids, err := s.cfg.Telegram.SendTelegram(ctx, &TelegramPost{DeliveryID: c.ID, ChatID: c.Recipient,
+		Parts: parts[len(base):], ReplyTo: base[len(base)-1]})
+	return append(slices.Clip(base), ids...), err
+}
+
+// replyCorrection posts the correction's note as a reply to message to.
+func (s *Service) replyCorrection(ctx context.Context, rel *Release, c *Claimed, to string) ([]string, error) {
+	cr, ok := s.cfg.Renderer.(CorrectionRenderer)
+	if !ok {
+		return nil, Permanent(errors.New("render telegram: the renderer cannot render corrections"))
+	}
+	text, err := cr.TelegramCorrectionReply(rel, c.Language)
+	if err != nil {
+		return nil, Permanent(fmt.Errorf("render telegram: %w", err))
+	}
+	return s.cfg.Telegram.SendTelegram(ctx, &TelegramPost{DeliveryID: c.ID, ChatID: c.Recipient, Parts: []string{text}, ReplyTo: to})
+}
+
+// postToCorrect returns the ids of the messages that make up the post a
+// correction delivery corrects: those this delivery recorded on an earlier
+// try; else those of the post as the latest earlier correction left it,
+// when it was delivered by edits; else those of the original post.
+func (s *Service) postToCorrect(ctx context.Context, rel *Release, c *Claimed) ([]string, error) {
+	cs, err := s.correctionStore()
+	if err != nil {
+		return nil, Permanent(err)
+	}
+	of := rel.CorrectionOf.ReleaseID
+	orig, err := cs.Delivery(ctx, of, DeliveryID(of, ChannelTelegram, c.Recipient))
+	if err != nil {
+		return nil, fmt.Errorf("correction of %s: the post to %s: %w", of, c.Recipient, err)
+	}
+	if len(c.MessageIDs) > 0 && slices.Equal(c.MessageIDs[:min(len(orig.MessageIDs), len(c.MessageIDs))], orig.MessageIDs) {
+		return c.MessageIDs, nil
+	}
+	earlier, err := cs.Corrections(ctx, of)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(earlier, func(r *Release) bool { return r.ID == rel.ID })
+	if i < 0 {
+		i = len(earlier)
+	}
+	for j := i - 1; j >= 0; j-- {
+		prev := earlier[j].ID
+		d, err := cs.Delivery(ctx, prev, DeliveryID(prev, ChannelTelegram, c.Recipient))
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		// A correction delivered by edits recorded the original messages
+		// first; one that replied recorded its reply alone.
+		if d.Status == DeliverySent && len(d.MessageIDs) >= len(orig.MessageIDs) &&
+			slices.Equal(d.MessageIDs[:len(orig.MessageIDs)], orig.MessageIDs) {
+			return d.MessageIDs, nil
+		}
+	}
+	return orig.MessageIDs, nil
+}
