@@ -47,13 +47,17 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// emailRE matches an email address in running text.
-var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+`)
+// emailRE matches an email address in running text: a local part of any
+// characters RFC 5322 allows unquoted (so "o'brien" and "a&b" are masked
+// whole, not from the quote on), an @, and a domain with a dot.
+var emailRE = regexp.MustCompile("[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\\-]+@[A-Za-z0-9\\-]+(?:\\.[A-Za-z0-9\\-]+)+")
 
 // MaskEmails is a slog.HandlerOptions.ReplaceAttr that masks the email
 // addresses in a's value, whether a string (the message too), an error, a
 // fmt.Stringer or a []string: each keeps its first character and its domain,
-// as in a***@example.org.
+// as in a***@example.org. Any other value (a map, a struct) that prints
+// with an address in it is logged as its masked printed form: its structure
+// is lost, the address is not logged.
 func MaskEmails(_ []string, a slog.Attr) slog.Attr {
 	switch a.Value.Kind() {
 	case slog.KindString:
@@ -76,6 +80,10 @@ func MaskEmails(_ []string, a slog.Attr) slog.Attr {
 				out[i] = Mask(s)
 			}
 			a.Value = slog.AnyValue(out)
+		default:
+			if s := fmt.Sprintf("%+v", v); strings.Contains(s, "@") && emailRE.MatchString(s) {
+				a.Value = slog.StringValue(Mask(s))
+			}
 		}
 	}
 	return a

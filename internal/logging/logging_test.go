@@ -27,6 +27,11 @@ func TestMaskEmails(t *testing.T) {
 		{"no at sign", slog.String("release_id", "r_01HX"), `"r_01HX"`},
 		{"number", slog.Int("attempt", 3), `3`},
 		{"bare at", slog.String("x", "a @ b"), `"a @ b"`},
+		{"apostrophe", slog.String("to", "o'brien@example.org"), `"o***@example.org"`},
+		{"ampersand, slash, equals", slog.String("to", "a&b/c=d@example.org"), `"a***@example.org"`},
+		{"map", slog.Any("contact", map[string]string{"email": "ana@example.org"}), `"map[email:a***@example.org]"`},
+		{"struct", slog.Any("contact", struct{ Email string }{"ana@example.org"}), `"{Email:a***@example.org}"`},
+		{"map without address", slog.Any("counts", map[string]int{"sent": 2}), `{"sent":2}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
