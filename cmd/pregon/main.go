@@ -32,6 +32,9 @@ Commands:
   release send|status|deliveries|cancel|retry ...
                         client commands: talk to a running Pregón's HTTP API
                         (PREGON_API_URL, PREGON_TOKEN); run "pregon release help"
+  dns check [--domain D] [--server HOST:PORT]
+                        read the SPF, DKIM and DMARC records of PREGON_FROM's domain
+                        and say what to publish (fails when one is missing or wrong)
   version               print the module version, commit and Go version it was built from
 
 Configuration comes from PREGON_* environment variables; see README.md.
@@ -61,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = serve(ctx, args, stderr, getenv, roleWorker)
 	case "token":
 		err = tokenCmd(ctx, args, stdout, stderr, getenv)
+	case "dns":
+		err = dnsCmd(ctx, args, stdout, stderr, getenv)
 	case "list", "channel", "release":
 		err = clientCmd(ctx, cmd, args, stdout, stderr, getenv)
 	case "version":
