@@ -33,6 +33,9 @@ Commands:
                         client commands: talk to a running Pregón's HTTP API
                         (PREGON_API_URL, PREGON_TOKEN); run "pregon release help"
   audit verify|list     check the audit log's hash chain, or print its entries (admin token)
+  dns check [--domain D] [--server HOST:PORT]
+                        read the SPF, DKIM and DMARC records of PREGON_FROM's domain
+                        and say what to publish (fails when one is missing or wrong)
   version               print the module version, commit and Go version it was built from
 
 Configuration comes from PREGON_* environment variables; see README.md.
@@ -62,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = serve(ctx, args, stderr, getenv, roleWorker)
 	case "token":
 		err = tokenCmd(ctx, args, stdout, stderr, getenv)
+	case "dns":
+		err = dnsCmd(ctx, args, stdout, stderr, getenv)
 	case "list", "channel", "release", "audit":
 		err = clientCmd(ctx, cmd, args, stdout, stderr, getenv)
 	case "version":
