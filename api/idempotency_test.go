@@ -65,6 +65,7 @@ func releaseBody(list, title string) string {
 func TestIdempotencyKeyReplays(t *testing.T) {
 	a := newIdempotentAPI(t)
 	list := a.newList()
+	a.addMember(list, "marta@diario.example")
 	body := releaseBody(list, "Comunicado uno")
 	const key = "4f9c2f0e-8a41-4b7a-9a47-5d1e2b3c4d5e"
 

@@ -54,13 +54,18 @@ if last then
 end
 if cur ~= RS.sent and cur ~= RS.sent_with_failures then return {'status', cur} end
 local data = redis.call('HGET', KEYS[1], R.data)
-local v = cjson.decode(data).version
-if type(v) ~= 'number' then v = 0 end
-v = string.format('%d', v)
+-- The version field beside the JSON wins (edits keep it there); a release
+-- stored before it had one holds it in its JSON only.
+local v = redis.call('HGET', KEYS[1], R.version)
+if not v then
+  v = cjson.decode(data).version
+  if type(v) ~= 'number' then v = 1 end
+  v = string.format('%d', v)
+end
 if v ~= ARGV[6] then return {'version', v} end
 redis.call('HSET', KEYS[4], v, data)
 redis.call('HSET', KEYS[1], R.data, ARGV[4], R.summary, ARGV[5], R.updated_at, ARGV[7],
-  R.last_correction, ARGV[1] .. ' ' .. ARGV[2])
+  R.version, string.format('%d', tonumber(v) + 1), R.last_correction, ARGV[1] .. ' ' .. ARGV[2])
 redis.call('RPUSH', KEYS[2], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
 return {'created', ARGV[2]}

@@ -278,8 +278,10 @@ func TestClient(t *testing.T) {
 			args: []string{"release", "send", tzFile, "--list", "L1", "--early-list", "E1", "--embargo", "2026-06-01T09:00:00-06:00"},
 			script: []exchange{{method: "POST", path: "/v1/releases",
 				json: `{"title":"Título","body":"Cuerpo.","language":"es","timezone":"America/Mexico_City",
-					"audiences":{"lists":["L1"],"early_lists":["E1"],"telegram_channels":[]},"embargo_until":"2026-06-01T09:00:00-06:00","send":true}`,
-				status: 201, resp: releaseJSON("R3", "scheduled", "")}},
+					"audiences":{"lists":["L1"],"early_lists":["E1"],"telegram_channels":[]},"embargo_until":"2026-06-01T09:00:00-06:00","send":false}`,
+				status: 201, resp: releaseJSON("R3", "draft", "")},
+				{method: "GET", path: "/v1/releases/R3/checks", status: 200, resp: okChecks},
+				{method: "POST", path: "/v1/releases/R3/send", json: `{}`, status: 202, resp: releaseJSON("R3", "scheduled", "")}},
 			wantStdout: "R3\n",
 		},
 		{
