@@ -258,7 +258,7 @@ func (e sentEmail) embargoed() bool {
 	card := e.html[strings.Index(e.html, `class="card"`)+1:]
 	text := strings.ReplaceAll(e.text, "\r\n", "\n")
 	return strings.HasPrefix(e.subject, embargoLineES+": ") && strings.HasPrefix(text, embargoLineES+"\n") &&
-		strings.Index(card, embargoLineES) >= 0 && strings.Index(card, embargoLineES) < strings.Index(card, "<h1")
+		strings.Contains(card, embargoLineES) && strings.Index(card, embargoLineES) < strings.Index(card, "<h1")
 }
 
 func parseEmail(t *testing.T, data []byte) sentEmail {
@@ -323,8 +323,7 @@ func TestEmbargoTiers(t *testing.T) {
 	public := r.list(t, "both@example.org", "luis@example.org")
 	rid := r.release(t, early, public)
 
-	rel, err := r.svc.Send(ctx, rid, nil)
-	if err != nil {
+	if _, err := r.svc.Send(ctx, rid, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := r.queue.DispatchTimes(rid); len(got) != 1 || !got[0].Equal(t0) {
@@ -349,7 +348,7 @@ func TestEmbargoTiers(t *testing.T) {
 	if p := r.posts(); len(p) != 0 {
 		t.Fatalf("before the lift, the channel got %q", p)
 	}
-	rel = r.get(t, rid)
+	rel := r.get(t, rid)
 	if rel.Status != dispatcher.ReleaseScheduled || rel.ScheduledAt == nil || !rel.ScheduledAt.Equal(lift) {
 		t.Errorf("before the lift: %s, scheduled_at %v; want scheduled at the lift %s", rel.Status, rel.ScheduledAt, lift)
 	}
