@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/pregon/pregon/client"
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/internal/logging"
 )
 
 func (c *cli) releaseChecks(ctx context.Context, args []string) error {
@@ -24,7 +24,7 @@ func (c *cli) releaseChecks(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := printChecks(c.stdout, checks, writesToTerminal(c.stdout)); err != nil {
+	if err := printChecks(c.stdout, checks, logging.IsTerminal(c.stdout)); err != nil {
 		return err
 	}
 	if failed := client.Failed(checks); len(failed) > 0 {
@@ -44,7 +44,7 @@ func (c *cli) sendChecked(ctx context.Context, a *client.Client, rel *client.Rel
 	case err != nil:
 		return nil, fmt.Errorf("release %s was saved as a draft and not sent: %w", rel.ID, err)
 	default:
-		if err := printChecks(c.stderr, checks, writesToTerminal(c.stderr)); err != nil {
+		if err := printChecks(c.stderr, checks, logging.IsTerminal(c.stderr)); err != nil {
 			return nil, err
 		}
 		if failed := client.Failed(checks); len(failed) > 0 {
@@ -92,14 +92,4 @@ func printChecks(w io.Writer, checks []dispatcher.Check, terminal bool) error {
 		row(tw, mark, ch.Name, ch.Message)
 	}
 	return tw.Flush()
-}
-
-// writesToTerminal reports whether w is a terminal (a character device).
-func writesToTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

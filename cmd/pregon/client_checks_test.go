@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/internal/logging"
 )
 
 // okChecks is a checklist with a warning and no error.
@@ -140,7 +141,7 @@ func TestPrintChecksOnATerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if writesToTerminal(f) {
+	if logging.IsTerminal(f) {
 		t.Error("a file is taken for a terminal")
 	}
 }

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/pregon/pregon/client"
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/internal/logging"
 )
 
 // watchRetries is how many times in a row release status --watch
@@ -26,7 +26,7 @@ const watchRetries = 5
 // Last-Event-ID, so no failure is shown twice), saying so on c.stderr. It
 // returns nil when the release ends sent, an error when it ends otherwise.
 func (c *cli) watch(ctx context.Context, a *client.Client, id string) error {
-	v := newWatchView(c.stdout, isTerminal(c.stdout))
+	v := newWatchView(c.stdout, logging.IsTerminal(c.stdout))
 	lastID, tries := "", 0
 	for {
 		rel, err := c.follow(ctx, a, id, &lastID, v, &tries)
@@ -230,15 +230,4 @@ func (t tally) String() string {
 		s += fmt.Sprintf(", %d other", t.other)
 	}
 	return s + fmt.Sprintf(" of %d", t.total)
-}
-
-// isTerminal reports whether w is a terminal (a character device), where
-// the bars can be redrawn in place.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

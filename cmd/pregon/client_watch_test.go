@@ -14,6 +14,7 @@ import (
 
 	"github.com/pregon/pregon/client"
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/internal/logging"
 )
 
 // progressOf decodes a counts event's data.
@@ -82,7 +83,7 @@ func TestWatchViewPlain(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("output:\n%q\nwant\n%q", out.String(), want)
 	}
-	if isTerminal(&out) || strings.Contains(out.String(), "\x1b") {
+	if logging.IsTerminal(&out) || strings.Contains(out.String(), "\x1b") {
 		t.Error("a buffer was taken for a terminal")
 	}
 }

@@ -30,15 +30,16 @@ func New(w io.Writer, opts Options) *slog.Logger {
 	if !opts.KeepEmails {
 		ho.ReplaceAttr = MaskEmails
 	}
-	text := opts.Format == "text" || opts.Format == "" && isTerminal(w)
+	text := opts.Format == "text" || opts.Format == "" && IsTerminal(w)
 	if text {
 		return slog.New(slog.NewTextHandler(w, ho))
 	}
 	return slog.New(slog.NewJSONHandler(w, ho))
 }
 
-// isTerminal reports whether w is a terminal (a character device).
-func isTerminal(w io.Writer) bool {
+// IsTerminal reports whether w is a terminal (a character device): where
+// output is read by a person, as text that may be redrawn in place.
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
