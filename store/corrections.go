@@ -111,8 +111,14 @@ func (s *Store) CorrectRelease(ctx context.Context, rid string, base int, correc
 	}
 	switch res[0] {
 	case "created":
+		if err := s.IndexNews(ctx, rid); err != nil { // newsroom (issue 15)
+			return "", false, err
+		}
 		return res[1], true, nil
 	case "exists":
+		if err := s.IndexNews(ctx, rid); err != nil { // newsroom (issue 15)
+			return "", false, err
+		}
 		return res[1], false, nil
 	case "status":
 		return "", false, fmt.Errorf("release %s is %s: %w", rid, res[1], dispatcher.ErrConflict)

@@ -250,6 +250,11 @@ func (s *Store) ScheduleSend(ctx context.Context, id string, at, asked time.Time
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("schedule release %s: %w", id, err)
 	}
+	if when != unapproved {
+		if err := s.IndexNews(ctx, id); err != nil { // newsroom (issue 15)
+			return nil, time.Time{}, err
+		}
+	}
 	r, err := s.Release(ctx, id)
 	if err == nil && when == unapproved {
 		return nil, time.Time{}, &dispatcher.ConflictError{ID: id, Reason: dispatcher.ConflictUnapproved,
@@ -296,6 +301,9 @@ func (s *Store) SetSchedule(ctx context.Context, id string, at time.Time, early 
 	}
 	if err != nil {
 		return "", fmt.Errorf("set the schedule of release %s: %w", id, err)
+	}
+	if err := s.IndexNews(ctx, id); err != nil { // newsroom (issue 15)
+		return "", err
 	}
 	return dispatcher.ReleaseStatus(st), nil
 }
@@ -345,6 +353,9 @@ func (s *Store) SetReleaseStatus(ctx context.Context, id string, to dispatcher.R
 	}
 	if err != nil {
 		return "", fmt.Errorf("set status of release %s: %w", id, err)
+	}
+	if err := s.IndexNews(ctx, id); err != nil { // newsroom (issue 15)
+		return "", err
 	}
 	return dispatcher.ReleaseStatus(st), nil
 }
