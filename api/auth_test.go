@@ -54,6 +54,10 @@ func TestRouteTable(t *testing.T) {
 		"GET /monitoring/ admin",
 		"POST /monitoring/ admin",
 		"DELETE /monitoring/ admin",
+		// Newsroom (issue 15).
+		"GET /news public",
+		"GET /news/ public",
+		"GET /robots.txt public",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)
@@ -75,6 +79,10 @@ var deliberatelyPublic = map[string]string{
 	"GET /readyz":     "readiness probe; says only whether Redis answers",
 	"GET /u/{token}":  "unsubscribe page; the signed token is the credential",
 	"POST /u/{token}": "one-click unsubscribe (RFC 8058); the signed token is the credential",
+	// Newsroom (issue 15).
+	"GET /news":       "newsroom: redirects to /news/",
+	"GET /news/":      "newsroom: published releases only (package newsroom)",
+	"GET /robots.txt": "newsroom: says what crawlers may read",
 }
 
 // TestAuthEveryRoute walks every registered route: without a token, with an

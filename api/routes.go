@@ -92,6 +92,11 @@ func (s *Server) routes() []route {
 		{"GET /monitoring/", auth.RoleAdmin, s.monitoring, false},
 		{"POST /monitoring/", auth.RoleAdmin, s.monitoring, false},
 		{"DELETE /monitoring/", auth.RoleAdmin, s.monitoring, false},
+
+		// Newsroom (issue 15): public pages and feeds, rate-limited per client.
+		{"GET /news", rolePublic, s.news, true},
+		{"GET /news/", rolePublic, s.news, true},
+		{"GET /robots.txt", rolePublic, s.news, true},
 	}
 }
 

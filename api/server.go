@@ -229,6 +229,9 @@ type Config struct {
 	// means a linkcheck.Checker with its defaults (non-public addresses
 	// refused).
 	LinkChecker LinkChecker
+	// Newsroom serves the public newsroom under /news/ and /robots.txt
+	// (package newsroom; issue 15); nil means those answer 404.
+	Newsroom http.Handler
 }
 
 // Server is the API v1 HTTP handler.
@@ -263,6 +266,7 @@ type Server struct {
 	metricsHandler, monitoringHandler http.Handler
 	tester                            Tester
 	testRate                          int
+	newsroom                          http.Handler // Config.Newsroom (issue 15)
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -286,6 +290,7 @@ func New(cfg Config) (*Server, error) {
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
 	s.requireApproval = cfg.RequireApproval
 	s.tester, s.testRate = cfg.Tester, cfg.TestRate
+	s.newsroom = cfg.Newsroom // newsroom (issue 15)
 	if s.testRate <= 0 {
 		s.testRate = DefaultTestRate
 	}

@@ -80,6 +80,7 @@ ok
 
 step "ensure redis-server and curl (the tests start their own Redis)"
 scripts/ensure-redis.sh
+scripts/ensure-chromium.sh # newsroom (issue 15): the browser screenshot test
 ok
 
 step "go vet ./..."

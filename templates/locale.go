@@ -17,6 +17,9 @@ type labels struct {
 	Unsubscribe         string
 	UnsubscribeQuestion string
 	UnsubscribeLink     string
+	// ReadOnline is followed by the link to the release's page in the
+	// newsroom (plain text); ReadOnlineLink is that link's text (HTML).
+	ReadOnline, ReadOnlineLink string
 	// date writes a day in full: "4 February 2026", "4 de febrero de 2026".
 	date func(day time.Time) string
 }
@@ -33,6 +36,8 @@ func labelsFor(lang string) labels {
 			Unsubscribe:         "Para dejar de recibir estos comunicados:",
 			UnsubscribeQuestion: "¿Prefiere no recibir más comunicados?",
 			UnsubscribeLink:     "Darse de baja",
+			ReadOnline:          "Lea este comunicado en la web:",
+			ReadOnlineLink:      "Leer este comunicado en la web",
 			date: func(d time.Time) string {
 				months := [12]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
 				return fmt.Sprintf("%d de %s de %d", d.Day(), months[d.Month()-1], d.Year())
@@ -46,6 +51,8 @@ func labelsFor(lang string) labels {
 			Unsubscribe:         "To stop receiving these statements:",
 			UnsubscribeQuestion: "Rather not receive these statements?",
 			UnsubscribeLink:     "Unsubscribe",
+			ReadOnline:          "Read this statement online:",
+			ReadOnlineLink:      "Read this statement online",
 			date: func(d time.Time) string {
 				return fmt.Sprintf("%d %s %d", d.Day(), d.Month(), d.Year())
 			},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
+	"github.com/pregon/pregon/dispatcher"
 	"github.com/yuin/goldmark"
 )
 
@@ -28,6 +29,9 @@ type Renderer struct {
 	loc    *time.Location
 	about  map[string]string // Markdown by base language; "" for the others
 	zones  sync.Map          // time zones loaded, by IANA name
+	// readOnline returns the link to a release's page in the newsroom
+	// (WithReadOnline), or nil.
+	readOnline func(rel *dispatcher.Release, lang string) string
 }
 
 // Option configures a Renderer made by New.
@@ -68,6 +72,20 @@ func WithAbout(lang, markdown string) Option {
 			return fmt.Errorf("templates: about text: bad language %q", lang)
 		}
 		r.about[baseLanguage(lang)] = clean(markdown)
+		return nil
+	}
+}
+
+// WithReadOnline gives every email (but the embargoed copy, sent before
+// the newsroom shows the release) a "read online" link, to link(rel,
+// lang): the release's page in the newsroom (newsroom.Permalink). A link
+// that is not an http(s) URL is left out. It fails on nil.
+func WithReadOnline(link func(rel *dispatcher.Release, lang string) string) Option {
+	return func(r *Renderer) error {
+		if link == nil {
+			return errors.New("templates: nil read-online link")
+		}
+		r.readOnline = link
 		return nil
 	}
 }

@@ -19,6 +19,7 @@ type view struct {
 	Dateline string // e.g. "MEXICO CITY, 4 February 2026.", or ""
 	Contact  *contactView
 	Source   string // an http or https URL, or ""
+	Online   string // the release's page in the newsroom (WithReadOnline), or ""
 	Labels   labels
 	body     []byte // Markdown, without its front matter
 	about    []byte // the organisation's "About" Markdown, or nil
@@ -64,6 +65,13 @@ func (r *Renderer) view(rel *dispatcher.Release, lang string, embargoed bool) vi
 	}
 	if u, ok := webURL(clean(rel.SourceURL)); ok {
 		v.Source = u
+	}
+	// The newsroom shows a release from its lift: no link in the copy
+	// sent before it.
+	if r.readOnline != nil && !embargoed {
+		if u, ok := webURL(r.readOnline(rel, lang)); ok {
+			v.Online = u
+		}
 	}
 	if c := rel.Contact; c != nil {
 		cv := contactView{Name: oneLine(c.Name), Email: oneLine(c.Email), Phone: oneLine(c.Phone)}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pregon/pregon/api"
 	"github.com/pregon/pregon/channels/email"
+	"github.com/pregon/pregon/newsroom"
 )
 
 // config is Pregón's configuration, read from PREGON_* environment variables.
@@ -57,6 +58,8 @@ type config struct {
 	RequireApproval bool
 	// Checks configures the pre-send checks (checksconfig.go).
 	Checks checksConfig
+	// Newsroom (issue 15): the public newsroom's PREGON_NEWSROOM_* settings.
+	Newsroom newsroom.Config
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -197,6 +200,12 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			bad("PREGON_CLAIM_TIMEOUT", "want a duration from 1s to 24h such as 2m, got %q", v)
 		}
 		c.ClaimTimeout = d
+	}
+	// Newsroom (issue 15).
+	if nc, err := newsroom.FromEnv(getenv); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.Newsroom = nc
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/newsroom"
 	"github.com/pregon/pregon/templates"
 )
 
@@ -15,6 +17,8 @@ import (
 //   - PREGON_ABOUT_FILES: the organisation's "About" text, in Markdown files,
 //     as "es=/etc/pregon/about.es.md,en=/etc/pregon/about.en.md"; a path
 //     without "lang=" is for every language without a file of its own.
+//   - PREGON_PUBLIC_URL: when set, each email links the release's page in
+//     the newsroom ("read online", newsroom.Permalink).
 //   - PREGON_TIMEZONE: the time zone (e.g. "America/Mexico_City") a
 //     dateline's date is read in; UTC when unset.
 //
@@ -47,6 +51,13 @@ func newRenderer(getenv func(string) string) (*templates.Renderer, error) {
 		} else {
 			opts = append(opts, templates.WithLocation(loc))
 		}
+	}
+	// Newsroom (issue 15): emails link the release's page when the public
+	// URL is set (loadConfig checks it).
+	if base := strings.TrimSpace(getenv("PREGON_PUBLIC_URL")); base != "" {
+		opts = append(opts, templates.WithReadOnline(func(rel *dispatcher.Release, lang string) string {
+			return newsroom.Permalink(base, rel, lang)
+		}))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -18,6 +18,7 @@ import (
 	"github.com/pregon/pregon/linkcheck"
 	"github.com/pregon/pregon/links"
 	"github.com/pregon/pregon/metrics"
+	"github.com/pregon/pregon/newsroom"
 	"github.com/pregon/pregon/queue"
 	"github.com/pregon/pregon/ratelimit"
 	"github.com/pregon/pregon/store"
@@ -214,7 +215,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 // startAPI starts the HTTP API on PREGON_HTTP_ADDR; a failure to serve is
 // sent on errc.
 func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
-	h, err := api.New(api.Config{Store: p.store, Sender: p.service, Previewer: p.renderer, Audit: p.store, Logger: p.log, Now: p.now,
+	// Newsroom (issue 15): /news/ and /robots.txt under PREGON_PUBLIC_URL.
+	news, err := newsroom.New(p.cfg.Newsroom, p.cfg.PublicURL, p.store, p.renderer, p.now, p.log.With("part", "newsroom"))
+	if err != nil {
+		return nil, err
+	}
+	h, err := api.New(api.Config{Newsroom: news, Store: p.store, Sender: p.service, Previewer: p.renderer, Audit: p.store, Logger: p.log, Now: p.now,
 		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
 		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite),
 		RequireApproval: p.cfg.RequireApproval, Tester: p.service, Timezone: p.renderer.Location().String(),
