@@ -40,6 +40,9 @@ type pageData struct {
 
 type link struct {
 	Lang, Href, Type, Title string
+	// TypeAttr is type="Type", written as is: html/template would escape
+	// the "+" of application/rss+xml, which feed finders may not decode.
+	TypeAttr template.HTMLAttr
 }
 
 type item struct {
@@ -77,7 +80,8 @@ func (h *Handler) pageData(lang string) *pageData {
 		{"feed.json", "application/feed+json", "JSON Feed"},
 	} {
 		d.Feeds = append(d.Feeds, link{Lang: lang, Href: h.base + "/news/" + lang + "/" + f.file, Type: f.typ,
-			Title: h.cfg.Name + " (" + f.name + ")"})
+			TypeAttr: template.HTMLAttr(`type="` + f.typ + `"`), // constants above
+			Title:    h.cfg.Name + " (" + f.name + ")"})
 	}
 	return d
 }
