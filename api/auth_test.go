@@ -54,6 +54,11 @@ func TestRouteTable(t *testing.T) {
 		"GET /monitoring/ admin",
 		"POST /monitoring/ admin",
 		"DELETE /monitoring/ admin",
+		// optin
+		"GET /subscribe/{list_id} public",
+		"POST /subscribe/{list_id} public",
+		"GET /confirm/{token} public",
+		"POST /confirm/{token} public",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)
@@ -75,6 +80,11 @@ var deliberatelyPublic = map[string]string{
 	"GET /readyz":     "readiness probe; says only whether Redis answers",
 	"GET /u/{token}":  "unsubscribe page; the signed token is the credential",
 	"POST /u/{token}": "one-click unsubscribe (RFC 8058); the signed token is the credential",
+	// optin
+	"GET /subscribe/{list_id}":  "public subscribe form of a subscriber list; 404 for others",
+	"POST /subscribe/{list_id}": "double opt-in sign-up; the same answer whatever the address; mails capped per address",
+	"GET /confirm/{token}":      "confirmation page; the signed token is the credential; confirms nothing",
+	"POST /confirm/{token}":     "confirms a subscription; the signed token is the credential",
 }
 
 // TestAuthEveryRoute walks every registered route: without a token, with an

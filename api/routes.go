@@ -92,6 +92,13 @@ func (s *Server) routes() []route {
 		{"GET /monitoring/", auth.RoleAdmin, s.monitoring, false},
 		{"POST /monitoring/", auth.RoleAdmin, s.monitoring, false},
 		{"DELETE /monitoring/", auth.RoleAdmin, s.monitoring, false},
+
+		// Double opt-in (optin, issue 10): pages for people; a POST
+		// /subscribe with a JSON body is answered in JSON (see jsonAnswer).
+		{"GET /subscribe/{list_id}", rolePublic, s.subscribeFormPage, true},
+		{subscribePost, rolePublic, s.subscribe, true},
+		{"GET /confirm/{token}", rolePublic, s.confirmPage, true},
+		{"POST /confirm/{token}", rolePublic, s.confirm, true},
 	}
 }
 

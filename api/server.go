@@ -229,6 +229,10 @@ type Config struct {
 	// means a linkcheck.Checker with its defaults (non-public addresses
 	// refused).
 	LinkChecker LinkChecker
+	// Optin serves double opt-in (subscribe.go): the subscribe form, the
+	// confirmation page and the members' statuses; nil means the public
+	// pages answer 404 and members are listed as plain contacts.
+	Optin *Optin
 }
 
 // Server is the API v1 HTTP handler.
@@ -263,6 +267,7 @@ type Server struct {
 	metricsHandler, monitoringHandler http.Handler
 	tester                            Tester
 	testRate                          int
+	optin                             *Optin // double opt-in; nil when off
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -286,6 +291,16 @@ func New(cfg Config) (*Server, error) {
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
 	s.requireApproval = cfg.RequireApproval
 	s.tester, s.testRate = cfg.Tester, cfg.TestRate
+	if o := cfg.Optin; o != nil { // double opt-in
+		oc := *o
+		if oc.MaxMailsPerAddress <= 0 {
+			oc.MaxMailsPerAddress = DefaultMaxConfirmationMails
+		}
+		if oc.MailWindow <= 0 {
+			oc.MailWindow = DefaultConfirmationWindow
+		}
+		s.optin = &oc
+	}
 	if s.testRate <= 0 {
 		s.testRate = DefaultTestRate
 	}
