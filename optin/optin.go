@@ -114,11 +114,15 @@ func (m *Mailer) SendConfirmation(ctx context.Context, c queue.Confirmation) err
 			"pending", pending, "suppressed", sup[0])
 		return nil
 	}
+	link := m.links.ConfirmURL(c.Email, c.ListID)
+	if c.Language == "en" {
+		link += "?lang=en" // the page then speaks English too (Spanish is its default)
+	}
 	msg := &dispatcher.EmailMessage{
 		DeliveryID: deliveryID(c, m.now()),
 		To:         dispatcher.Address{Email: c.Email},
 		MessageID:  randomID() + ".optin@" + m.domain,
-		Content:    Content(l.Name, m.links.ConfirmURL(c.Email, c.ListID), c.Language),
+		Content:    Content(l.Name, link, c.Language),
 		Headers:    map[string]string{"Auto-Submitted": "auto-generated"},
 	}
 	if _, err := m.email.SendEmail(ctx, msg); err != nil {

@@ -68,12 +68,17 @@ func TestMailerThroughOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := strings.ReplaceAll(string(data), "=\r\n", "") // quoted-printable soft breaks
+	// Undo the quoted-printable soft breaks and "=" of the text part.
+	msg := strings.NewReplacer("=\r\n", "", "=3D", "=").Replace(string(data))
 	i := strings.Index(msg, "https://prensa.example.org/confirm/")
 	if i < 0 {
 		t.Fatalf("no confirmation link in:\n%s", data)
 	}
-	tok := strings.TrimPrefix(strings.Fields(msg[i:])[0], "https://prensa.example.org/confirm/")
+	link := strings.Fields(msg[i:])[0]
+	tok, ok := strings.CutSuffix(strings.TrimPrefix(link, "https://prensa.example.org/confirm/"), "?lang=en")
+	if !ok {
+		t.Errorf("link %s: want ?lang=en for an English sign-up", link)
+	}
 	c, err := signer.Verify(tok, links.PurposeConfirm)
 	if err != nil || c.Email != "ana@example.org" || c.ReleaseID != l.ID {
 		t.Errorf("link claims %+v, %v", c, err)

@@ -40,7 +40,7 @@ func TestEndToEndDoubleOptIn(t *testing.T) {
 	}
 
 	msgs := s.smtp.WaitFor(t, 2, 20*time.Second)
-	linkRE := regexp.MustCompile(regexp.QuoteMeta(s.url) + `/confirm/[A-Za-z0-9_-]+`)
+	linkRE := regexp.MustCompile(regexp.QuoteMeta(s.url) + `/confirm/[A-Za-z0-9_-]+(\?lang=en)?`)
 	links := map[string]string{}
 	for _, m := range msgs {
 		e := parseEmail(t, m.Data)
@@ -51,7 +51,8 @@ func TestEndToEndDoubleOptIn(t *testing.T) {
 			t.Errorf("To: %q, want the bare address %s", to, m.To[0])
 		}
 		links[m.To[0]] = linkRE.FindString(e.text)
-		if links[m.To[0]] == "" || !strings.Contains(e.html, `href="`+links[m.To[0]]+`"`) {
+		if links[m.To[0]] == "" || !strings.Contains(e.html, `href="`+links[m.To[0]]+`"`) ||
+			strings.HasSuffix(links[m.To[0]], "?lang=en") != (m.To[0] == "bob@example.net") {
 			t.Errorf("the email to %s has no confirmation link:\n%s\n%s", m.To[0], e.text, e.html)
 		}
 		want := map[string]string{"ana@example.org": "Confirme su suscripción: Boletín de la Coalición",
