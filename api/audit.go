@@ -51,7 +51,9 @@ const auditTimeout = 5 * time.Second
 // record.
 func (s *Server) audit(r *http.Request, e audit.Entry) error {
 	info := infoFrom(r.Context())
-	e.Actor = info.token
+	if e.Actor == "" { // "public" for the public pages' changes
+		e.Actor = info.token
+	}
 	e.Client = "unknown"
 	if addr, ok := clientAddr(r, s.proxies); ok {
 		e.Client = addr.String()

@@ -58,6 +58,11 @@ func TestRouteTable(t *testing.T) {
 		"GET /news public",
 		"GET /news/ public",
 		"GET /robots.txt public",
+		// optin
+		"GET /subscribe/{list_id} public",
+		"POST /subscribe/{list_id} public",
+		"GET /confirm/{token} public",
+		"POST /confirm/{token} public",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)
@@ -83,6 +88,11 @@ var deliberatelyPublic = map[string]string{
 	"GET /news":       "newsroom: redirects to /news/",
 	"GET /news/":      "newsroom: published releases only (package newsroom)",
 	"GET /robots.txt": "newsroom: says what crawlers may read",
+	// optin
+	"GET /subscribe/{list_id}":  "public subscribe form of a subscriber list; 404 for others",
+	"POST /subscribe/{list_id}": "double opt-in sign-up; the same answer whatever the address; mails capped per address",
+	"GET /confirm/{token}":      "confirmation page; the signed token is the credential; confirms nothing",
+	"POST /confirm/{token}":     "confirms a subscription; the signed token is the credential",
 }
 
 // TestAuthEveryRoute walks every registered route: without a token, with an

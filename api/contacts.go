@@ -245,8 +245,10 @@ func jsonTokenKind(tok json.Token) string {
 	return "that"
 }
 
-// getContacts handles GET /v1/lists/{id}/contacts?cursor=&limit=, a page
-// of members as JSON, and ?format=csv, the whole list as CSV.
+// getContacts handles GET /v1/lists/{id}/contacts?cursor=&limit=&status=,
+// a page of members as JSON (with their status and suppression when double
+// opt-in is on; see getMembers), and ?format=csv, the whole list as CSV
+// (without pending members).
 func (s *Server) getContacts(w http.ResponseWriter, r *http.Request) error {
 	var fe fieldErrors
 	q := r.URL.Query()
@@ -260,6 +262,12 @@ func (s *Server) getContacts(w http.ResponseWriter, r *http.Request) error {
 	}
 	if format == "csv" {
 		return s.exportContacts(w, r)
+	}
+	if s.optin != nil || q.Has("status") {
+		if s.optin == nil {
+			return invalid("This server does not keep member statuses.", FieldError{Field: "status", Message: "is not supported here"})
+		}
+		return s.getMembers(w, r, cursor, limit)
 	}
 	cs, next, err := s.store.Contacts(r.Context(), r.PathValue("id"), cursor, limit)
 	if err != nil {

@@ -20,7 +20,12 @@ var pagesFS embed.FS
 const pageCSS = `body{margin:0;background:#f4f4f4;color:#222;font:17px/1.5 Georgia,'Times New Roman',serif}` +
 	`main{max-width:560px;margin:48px auto;padding:24px 28px;background:#fff;border-radius:6px}` +
 	`h1{font-size:24px;line-height:1.3;margin:0 0 16px}.email{font-family:Arial,Helvetica,sans-serif;font-weight:bold;word-break:break-all}` +
-	`button{font:bold 17px Arial,Helvetica,sans-serif;padding:10px 20px;border:0;border-radius:4px;background:#0b57d0;color:#fff;cursor:pointer}`
+	`button{font:bold 17px Arial,Helvetica,sans-serif;padding:10px 20px;border:0;border-radius:4px;background:#0b57d0;color:#fff;cursor:pointer}` +
+	// the subscribe form
+	`label,legend{display:block;font:bold 15px Arial,Helvetica,sans-serif;margin:16px 0 6px}` +
+	`input[type=email],input[type=text]{box-sizing:border-box;width:100%;font:17px Arial,Helvetica,sans-serif;padding:8px;border:1px solid #767676;border-radius:4px}` +
+	`fieldset{border:0;margin:0 0 20px;padding:0}fieldset label{display:inline-block;font-weight:normal;margin:0 20px 0 0}` +
+	`.error{color:#a50e0e;font-weight:bold}`
 
 // pages renders the HTML pages people see: the unsubscribe page and its
 // answers, in Spanish or English.
@@ -36,7 +41,24 @@ type pageData struct {
 	Paragraphs  []string
 	Email       string // the address the page is about, or ""
 	Button      string // the label of the confirmation button; "" for none
-	CSS         template.CSS
+	// Hidden is the form field the button posts (zero: the one-click
+	// unsubscribe's List-Unsubscribe=One-Click).
+	Hidden hiddenField
+	// Form, when set, is the subscribe form (subscribe.go), shown in place
+	// of the button.
+	Form *subscribeForm
+	CSS  template.CSS
+}
+
+// hiddenField is a form field the page's button posts.
+type hiddenField struct{ Name, Value string }
+
+// subscribeForm is the public subscribe form: its labels, the values typed
+// (shown again with Error when they were refused), and the language chosen.
+type subscribeForm struct {
+	Error                                    string
+	EmailLabel, NameLabel, LangLabel, Button string
+	Email, Name, Lang                        string
 }
 
 func newPages() (*pages, error) {
@@ -53,6 +75,9 @@ func newPages() (*pages, error) {
 // send no Referer (their URL holds a token).
 func (p *pages) write(w http.ResponseWriter, status int, d pageData) error {
 	d.CSS = template.CSS(pageCSS)
+	if d.Hidden.Name == "" {
+		d.Hidden = hiddenField{"List-Unsubscribe", "One-Click"}
+	}
 	var buf bytes.Buffer
 	if err := p.tmpl.Execute(&buf, d); err != nil {
 		return err
@@ -121,6 +146,10 @@ var (
 // headers, with a page a person can read. The problem's detail, written for
 // API clients, is not shown; a *pageError brings its own texts.
 func (s *Server) failPage(w http.ResponseWriter, r *http.Request, err error) {
+	if jsonAnswer(r) {
+		s.fail(w, r, err)
+		return
+	}
 	lang := pageLanguage(r)
 	var pe *pageError
 	var p *Problem

@@ -97,6 +97,12 @@ func (s *Server) routes() []route {
 		{"GET /news", rolePublic, s.news, true},
 		{"GET /news/", rolePublic, s.news, true},
 		{"GET /robots.txt", rolePublic, s.news, true},
+		// Double opt-in (optin, issue 10): pages for people; a POST
+		// /subscribe with a JSON body is answered in JSON (see jsonAnswer).
+		{"GET /subscribe/{list_id}", rolePublic, s.subscribeFormPage, true},
+		{subscribePost, rolePublic, s.subscribe, true},
+		{"GET /confirm/{token}", rolePublic, s.confirmPage, true},
+		{"POST /confirm/{token}", rolePublic, s.confirm, true},
 	}
 }
 

@@ -232,6 +232,10 @@ type Config struct {
 	// Newsroom serves the public newsroom under /news/ and /robots.txt
 	// (package newsroom; issue 15); nil means those answer 404.
 	Newsroom http.Handler
+	// Optin serves double opt-in (subscribe.go): the subscribe form, the
+	// confirmation page and the members' statuses; nil means the public
+	// pages answer 404 and members are listed as plain contacts.
+	Optin *Optin
 }
 
 // Server is the API v1 HTTP handler.
@@ -267,6 +271,7 @@ type Server struct {
 	tester                            Tester
 	testRate                          int
 	newsroom                          http.Handler // Config.Newsroom (issue 15)
+	optin                             *Optin       // double opt-in; nil when off
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -290,7 +295,17 @@ func New(cfg Config) (*Server, error) {
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
 	s.requireApproval = cfg.RequireApproval
 	s.tester, s.testRate = cfg.Tester, cfg.TestRate
-	s.newsroom = cfg.Newsroom // newsroom (issue 15)
+	s.newsroom = cfg.Newsroom     // newsroom (issue 15)
+	if o := cfg.Optin; o != nil { // double opt-in
+		oc := *o
+		if oc.MaxMailsPerAddress <= 0 {
+			oc.MaxMailsPerAddress = DefaultMaxConfirmationMails
+		}
+		if oc.MailWindow <= 0 {
+			oc.MailWindow = DefaultConfirmationWindow
+		}
+		s.optin = &oc
+	}
 	if s.testRate <= 0 {
 		s.testRate = DefaultTestRate
 	}

@@ -216,3 +216,28 @@ func TestParseRefusesLineBreaksAndSpaces(t *testing.T) {
 		}
 	}
 }
+
+func TestConfirmURL(t *testing.T) {
+	c := &clock{t0}
+	s := newSigner(t, secret, c)
+	u := s.ConfirmURL("ana@example.org", "lst_06h1jqe83k30pb41d3d5knfkwc")
+	tok, ok := strings.CutPrefix(u, "https://prensa.example.org/confirm/")
+	if !ok {
+		t.Fatalf("URL %q does not start with the public URL and /confirm/", u)
+	}
+	got, err := s.Verify(tok, PurposeConfirm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Claims{Purpose: PurposeConfirm, Email: "ana@example.org", ReleaseID: "lst_06h1jqe83k30pb41d3d5knfkwc", Expires: t0.Add(ConfirmTTL)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("claims (-want +got):\n%s", diff)
+	}
+	if _, err := s.Verify(tok, PurposeUnsubscribe); !errors.Is(err, ErrWrongPurpose) {
+		t.Errorf("a confirm token verified as an unsubscribe one: %v", err)
+	}
+	c.t = t0.Add(ConfirmTTL)
+	if _, err := s.Verify(tok, PurposeConfirm); !errors.Is(err, ErrExpired) {
+		t.Errorf("after %v: %v, want ErrExpired", ConfirmTTL, err)
+	}
+}

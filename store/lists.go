@@ -128,6 +128,9 @@ func (s *Store) importBatch(ctx context.Context, listID string, cs []dispatcher.
 			emails[i] = c.Email
 		}
 		reasons = p.HMGet(ctx, suppressedKey, emails...)
+		// A coordinator's import vouches for consent: a pending member
+		// it names is confirmed (see members.go).
+		p.HDel(ctx, pendingKey(listID), emails...)
 		return nil
 	})
 	if err != nil {
@@ -166,7 +169,9 @@ func contactFields(c dispatcher.Contact) []any {
 }
 
 // Contacts returns a page of a list's members ordered by email, and the
-// cursor of the next page ("" on the last).
+// cursor of the next page ("" on the last). Pending members (signed up,
+// not confirmed) are left out, so a page may hold fewer than limit: an
+// export made from it and imported again must not confirm them.
 func (s *Store) Contacts(ctx context.Context, listID, cursor string, limit int) ([]dispatcher.Contact, string, error) {
 	if _, err := s.List(ctx, listID); err != nil {
 		return nil, "", err
@@ -175,16 +180,23 @@ func (s *Store) Contacts(ctx context.Context, listID, cursor string, limit int) 
 	if err != nil {
 		return nil, "", err
 	}
+	if len(emails) == 0 {
+		return []dispatcher.Contact{}, next, nil
+	}
 	p := s.rdb.Pipeline()
 	hs := make([]*redis.MapStringStringCmd, len(emails))
 	for i, e := range emails {
 		hs[i] = p.HGetAll(ctx, contactKey(e))
 	}
+	pending := p.HMGet(ctx, pendingKey(listID), emails...)
 	if _, err := p.Exec(ctx); err != nil && !isNil(err) {
 		return nil, "", fmt.Errorf("get contacts: %w", err)
 	}
 	out := make([]dispatcher.Contact, 0, len(emails))
 	for i, e := range emails {
+		if str(pending.Val(), i) != "" {
+			continue
+		}
 		out = append(out, contactFrom(e, hs[i].Val()))
 	}
 	return out, next, nil
@@ -207,37 +219,50 @@ func (s *Store) RemoveContact(ctx context.Context, listID, email string) error {
 	if _, err := s.List(ctx, listID); err != nil {
 		return err
 	}
-	n, err := s.rdb.ZRem(ctx, membersKey(listID), email).Result()
-	if err != nil {
+	var zrem *redis.IntCmd
+	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		zrem = p.ZRem(ctx, membersKey(listID), email)
+		p.HDel(ctx, pendingKey(listID), email)
+		p.HDel(ctx, optinKey(listID), email)
+		return nil
+	})
+	if err := txErr(cmds, err); err != nil {
 		return fmt.Errorf("remove %s from %s: %w", email, listID, err)
 	}
-	if n == 0 {
+	if zrem.Val() == 0 {
 		return fmt.Errorf("contact %q in list %s: %w", email, listID, dispatcher.ErrNotFound)
 	}
 	return nil
 }
 
 // Members returns a page of a list's members with the fields a delivery
-// needs, in email order, and the next cursor ("" on the last page).
+// needs, in email order, and the next cursor ("" on the last page). Pending
+// members (signed up, not confirmed) are left out: they receive nothing,
+// so a page may hold fewer than limit, even none, before the last.
 func (s *Store) Members(ctx context.Context, listID, cursor string, limit int) ([]dispatcher.Member, string, error) {
 	emails, next, err := s.pageLex(ctx, membersKey(listID), cursor, limit, false)
 	if err != nil {
 		return nil, "", err
+	}
+	if len(emails) == 0 {
+		return []dispatcher.Member{}, next, nil
 	}
 	p := s.rdb.Pipeline()
 	vs := make([]*redis.SliceCmd, len(emails))
 	for i, e := range emails {
 		vs[i] = p.HMGet(ctx, contactKey(e), "name", "language")
 	}
-	if len(emails) > 0 {
-		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
-			return nil, "", fmt.Errorf("members of %s: %w", listID, err)
-		}
+	pending := p.HMGet(ctx, pendingKey(listID), emails...)
+	if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+		return nil, "", fmt.Errorf("members of %s: %w", listID, err)
 	}
-	out := make([]dispatcher.Member, len(emails))
+	out := make([]dispatcher.Member, 0, len(emails))
 	for i, e := range emails {
+		if str(pending.Val(), i) != "" {
+			continue
+		}
 		v := vs[i].Val()
-		out[i] = dispatcher.Member{Email: e, Name: str(v, 0), Language: str(v, 1)}
+		out = append(out, dispatcher.Member{Email: e, Name: str(v, 0), Language: str(v, 1)})
 	}
 	return out, next, nil
 }

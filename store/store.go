@@ -6,6 +6,9 @@
 //	pregon:lists                      ZSET  list ids (score 0, lexically ordered = creation order)
 //	pregon:list:<id>                  HASH  id, name, kind, description, created_at
 //	pregon:list:<id>:members          ZSET  member emails (score 0, lexical order for paging)
+//	pregon:list:<id>:pending          HASH  email → when it signed up: members not confirmed yet (members.go)
+//	pregon:list:<id>:optin            HASH  email → when it confirmed by email (members.go)
+//	pregon:optin-mails:<sha256>       STRING confirmation emails sent to an address in the last 24 h (TTL)
 //	pregon:contact:<email>            HASH  email, name, outlet, language, tags (JSON), attrs (JSON)
 //	pregon:suppressed                 HASH  email → reason (never mailed again)
 //	pregon:tgchannels                 ZSET  Telegram channel ids

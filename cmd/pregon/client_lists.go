@@ -83,21 +83,29 @@ func (c *cli) listImport(ctx context.Context, args []string) error {
 }
 
 func (c *cli) listContacts(ctx context.Context, args []string) error {
-	cm := c.flags("list contacts", "list contacts LIST_ID")
+	cm := c.flags("list contacts", "list contacts [--status pending|confirmed|unsubscribed] LIST_ID")
+	status := cm.fs.String("status", "", "show only the members in this status: pending (signed up, not confirmed), confirmed or unsubscribed")
 	pos, a, err := c.connect(cm, args, 1, "LIST_ID")
 	if err != nil {
 		return err
 	}
-	tw := newTable(c.stdout, "EMAIL", "NAME", "OUTLET", "LANGUAGE", "TAGS")
-	n := 0
-	contacts := func(ctx context.Context, pq client.PageQuery) (*client.Page[dispatcher.Contact], error) {
-		return a.Contacts(ctx, pos[0], pq)
+	if st := dispatcher.MemberStatus(*status); st != "" && !st.Valid() {
+		return usageErr(fmt.Sprintf("list contacts: --status %q: want pending, confirmed or unsubscribed", *status), cm.usage)
 	}
-	err = client.EachPage(ctx, pageSize, contacts, func(cs []dispatcher.Contact) error {
-		for _, ct := range cs {
-			row(tw, ct.Email, ct.Name, ct.Outlet, ct.Language, strings.Join(ct.Tags, ";"))
+	tw := newTable(c.stdout, "EMAIL", "NAME", "OUTLET", "LANGUAGE", "TAGS", "STATUS", "SUPPRESSED")
+	n := 0
+	members := func(ctx context.Context, pq client.PageQuery) (*client.Page[dispatcher.ListMember], error) {
+		return a.Members(ctx, pos[0], dispatcher.MemberStatus(*status), pq)
+	}
+	err = client.EachPage(ctx, pageSize, members, func(ms []dispatcher.ListMember) error {
+		for _, m := range ms {
+			sup := ""
+			if m.Suppressed != nil {
+				sup = m.Suppressed.Reason
+			}
+			row(tw, m.Email, m.Name, m.Outlet, m.Language, strings.Join(m.Tags, ";"), string(m.Status), sup)
 		}
-		n += len(cs)
+		n += len(ms)
 		return nil
 	})
 	if err != nil {

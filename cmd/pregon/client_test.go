@@ -207,14 +207,30 @@ func TestClient(t *testing.T) {
 			args: []string{"list", "contacts", "L1"},
 			script: []exchange{
 				{method: "GET", path: "/v1/lists/L1/contacts", query: "limit=500", status: 200,
-					resp: `{"items":[{"email":"ana@example.org","name":"Ana","outlet":"Diario","language":"es","tags":["a","b"]}],"next_cursor":"c1"}`},
+					resp: `{"items":[{"email":"ana@example.org","name":"Ana","outlet":"Diario","language":"es","tags":["a","b"],"status":"confirmed","suppressed":null}],"next_cursor":"c1"}`},
 				{method: "GET", path: "/v1/lists/L1/contacts", query: "cursor=c1&limit=500", status: 200,
-					resp: `{"items":[{"email":"bob@example.net"}],"next_cursor":""}`},
+					resp: `{"items":[{"email":"bob@example.net","status":"unsubscribed","suppressed":{"reason":"unsubscribed","at":null}}],"next_cursor":""}`},
 			},
-			wantStdout: "EMAIL            NAME  OUTLET  LANGUAGE  TAGS\n" +
-				"ana@example.org  Ana   Diario  es        a;b\n" +
-				"bob@example.net  -     -       -         -\n",
+			wantStdout: "EMAIL            NAME  OUTLET  LANGUAGE  TAGS  STATUS        SUPPRESSED\n" +
+				"ana@example.org  Ana   Diario  es        a;b   confirmed     -\n" +
+				"bob@example.net  -     -       -         -     unsubscribed  unsubscribed\n",
 			wantStderr: "2 contacts",
+		},
+		{
+			name: "list contacts --status pending",
+			args: []string{"list", "contacts", "--status", "pending", "L1"},
+			script: []exchange{
+				{method: "GET", path: "/v1/lists/L1/contacts", query: "limit=500&status=pending", status: 200,
+					resp: `{"items":[{"email":"ana@example.org","status":"pending","suppressed":null}],"next_cursor":""}`},
+			},
+			wantStdout: "EMAIL            NAME  OUTLET  LANGUAGE  TAGS  STATUS   SUPPRESSED\n" +
+				"ana@example.org  -     -       -         -     pending  -\n",
+			wantStderr: "1 contact",
+		},
+		{
+			name:    "list contacts --status maybe",
+			args:    []string{"list", "contacts", "--status", "maybe", "L1"},
+			wantErr: "want pending, confirmed or unsubscribed",
 		},
 		{
 			name: "channel add",

@@ -60,6 +60,9 @@ type config struct {
 	Checks checksConfig
 	// Newsroom (issue 15): the public newsroom's PREGON_NEWSROOM_* settings.
 	Newsroom newsroom.Config
+	// ConfirmMailsPerDay is how many double opt-in confirmation emails one
+	// address gets in 24 hours at most (optin).
+	ConfirmMailsPerDay int
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -185,6 +188,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	c.EmailRate = intVar("PREGON_EMAIL_RATE", 0, 0, 1000000)
 	c.TelegramRate = intVar("PREGON_TELEGRAM_RATE", 30, 0, 10000)
 	c.TelegramChatRate = intVar("PREGON_TELEGRAM_CHAT_RATE", 20, 0, 10000)
+	c.ConfirmMailsPerDay = intVar("PREGON_CONFIRM_MAILS_PER_DAY", api.DefaultMaxConfirmationMails, 1, 100) // optin
 	c.RetryBase = 30 * time.Second
 	if v := get("PREGON_RETRY_BASE", ""); v != "" {
 		d, err := time.ParseDuration(v)

@@ -19,6 +19,7 @@ import (
 	"github.com/pregon/pregon/links"
 	"github.com/pregon/pregon/metrics"
 	"github.com/pregon/pregon/newsroom"
+	"github.com/pregon/pregon/optin"
 	"github.com/pregon/pregon/queue"
 	"github.com/pregon/pregon/ratelimit"
 	"github.com/pregon/pregon/store"
@@ -96,6 +97,7 @@ type parts struct {
 	links    *links.Signer
 	service  *dispatcher.Service
 	metrics  *metrics.Metrics
+	optin    *optin.Mailer // double opt-in confirmation emails (workers only)
 }
 
 // serve runs the API, the workers, or both, until ctx ends.
@@ -155,6 +157,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	})
 	if err != nil {
 		return err
+	}
+	if roles&roleWorker != 0 { // double opt-in: the workers send the confirmation emails (optin)
+		if p.optin, err = optin.New(optin.Config{Store: st, Email: senders.email, Links: p.links,
+			MessageIDDomain: domainOf(cfg.From.Address), Now: p.now, Logger: log}); err != nil {
+			return err
+		}
 	}
 
 	errc := make(chan error, 4)
@@ -224,7 +232,8 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
 		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite),
 		RequireApproval: p.cfg.RequireApproval, Tester: p.service, Timezone: p.renderer.Location().String(),
-		LinkChecker: linkcheck.New(p.cfg.Checks.Links), Idempotency: p.store, Progress: p.store})
+		LinkChecker: linkcheck.New(p.cfg.Checks.Links), Idempotency: p.store, Progress: p.store,
+		Optin: &api.Optin{Store: p.store, Queue: p.queue, MaxMailsPerAddress: p.cfg.ConfirmMailsPerDay}})
 	if err != nil {
 		return nil, err
 	}
@@ -256,6 +265,9 @@ func (p *parts) apiMetrics() http.Handler {
 func (p *parts) startWorkers(ctx context.Context) (*queue.Server, error) {
 	workers := queue.NewServer(p.store.Client(), queue.Config{Concurrency: p.cfg.Concurrency, RetryBase: p.cfg.RetryBase, Logger: p.log}, p.service)
 	workers.HandleTests(p.service)
+	if p.optin != nil {
+		workers.HandleConfirmations(p.optin) // optin
+	}
 	if err := workers.Start(); err != nil {
 		return nil, err
 	}
