@@ -92,6 +92,14 @@ func (s *Server) routes() []route {
 		{"GET /monitoring/", auth.RoleAdmin, s.monitoring, false},
 		{"POST /monitoring/", auth.RoleAdmin, s.monitoring, false},
 		{"DELETE /monitoring/", auth.RoleAdmin, s.monitoring, false},
+
+		// Outgoing webhooks.
+		{"POST /v1/webhooks", coordinator, s.createWebhook, false},
+		{"GET /v1/webhooks", viewer, s.getWebhooks, false},
+		{"GET /v1/webhooks/{id}", viewer, s.getWebhook, false},
+		{"DELETE /v1/webhooks/{id}", coordinator, s.deleteWebhook, false},
+		{"POST /v1/webhooks/{id}/enable", coordinator, s.enableWebhook, false},
+		{"GET /v1/webhooks/{id}/deliveries", viewer, s.getWebhookDeliveries, false},
 	}
 }
 

@@ -229,6 +229,10 @@ type Config struct {
 	// means a linkcheck.Checker with its defaults (non-public addresses
 	// refused).
 	LinkChecker LinkChecker
+	// Webhooks serves /v1/webhooks (nil: 501); Notifier is told of the
+	// events the API sees (contact.unsubscribed). Outgoing webhooks.
+	Webhooks Webhooks
+	Notifier dispatcher.Notifier
 }
 
 // Server is the API v1 HTTP handler.
@@ -263,6 +267,9 @@ type Server struct {
 	metricsHandler, monitoringHandler http.Handler
 	tester                            Tester
 	testRate                          int
+
+	webhooks Webhooks            // outgoing webhooks
+	notifier dispatcher.Notifier // outgoing webhooks
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -285,6 +292,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
 	s.requireApproval = cfg.RequireApproval
+	s.webhooks, s.notifier = cfg.Webhooks, cfg.Notifier // outgoing webhooks
 	s.tester, s.testRate = cfg.Tester, cfg.TestRate
 	if s.testRate <= 0 {
 		s.testRate = DefaultTestRate

@@ -57,6 +57,8 @@ type config struct {
 	RequireApproval bool
 	// Checks configures the pre-send checks (checksconfig.go).
 	Checks checksConfig
+	// Webhooks configures the outgoing webhooks (webhooksconfig.go).
+	Webhooks webhooksConfig
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -151,6 +153,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	c.DKIM = loadDKIM(get, c.From, bad)
 	c.Checks = loadChecks(get, bad)
+	c.Webhooks = loadWebhooks(get, bad) // outgoing webhooks
 	if v := get("PREGON_UNSUBSCRIBE_MAILTO", ""); v != "" {
 		a, err := mail.ParseAddress(v)
 		if err != nil || a.Name != "" || a.Address != v || strings.ContainsAny(v, "?&<>%") {

@@ -22,6 +22,7 @@ import (
 	"github.com/pregon/pregon/ratelimit"
 	"github.com/pregon/pregon/store"
 	"github.com/pregon/pregon/templates"
+	"github.com/pregon/pregon/webhooks"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -95,6 +96,7 @@ type parts struct {
 	links    *links.Signer
 	service  *dispatcher.Service
 	metrics  *metrics.Metrics
+	webhooks *webhooks.Service
 }
 
 // serve runs the API, the workers, or both, until ctx ends.
@@ -137,6 +139,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		return err
 	}
 	p.limiter.OnWait = p.metrics.RateLimitWait
+	if p.webhooks, err = newWebhooks(ctx, cfg, st, p.queue, log, p.now); err != nil { // outgoing webhooks
+		return err
+	}
 	var senders channels
 	if roles&roleWorker != 0 {
 		var closeChannels func()
@@ -151,6 +156,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase, Backoff: queue.Backoff, BatchSize: cfg.BatchSize,
 		MessageIDDomain: domainOf(cfg.From.Address), ClaimTimeout: cfg.ClaimTimeout,
 		Observer: p.metrics, WorkerID: workerID, RequireApproval: cfg.RequireApproval, Tests: st, TestQueue: p.queue,
+		Notifier: p.webhooks,
 	})
 	if err != nil {
 		return err
@@ -218,7 +224,8 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
 		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite),
 		RequireApproval: p.cfg.RequireApproval, Tester: p.service, Timezone: p.renderer.Location().String(),
-		LinkChecker: linkcheck.New(p.cfg.Checks.Links), Idempotency: p.store, Progress: p.store})
+		LinkChecker: linkcheck.New(p.cfg.Checks.Links), Idempotency: p.store, Progress: p.store,
+		Webhooks: p.webhooks, Notifier: p.webhooks})
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +257,7 @@ func (p *parts) apiMetrics() http.Handler {
 func (p *parts) startWorkers(ctx context.Context) (*queue.Server, error) {
 	workers := queue.NewServer(p.store.Client(), queue.Config{Concurrency: p.cfg.Concurrency, RetryBase: p.cfg.RetryBase, Logger: p.log}, p.service)
 	workers.HandleTests(p.service)
+	workers.HandleWebhooks(p.webhooks)
 	if err := workers.Start(); err != nil {
 		return nil, err
 	}
