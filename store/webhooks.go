@@ -42,6 +42,13 @@ const (
 
 var _ webhooks.Store = (*Store)(nil)
 
+// newWebhookScript returns a script headed by W, a Lua table of the
+// webhook hash fields above, so that no script spells a field.
+func newWebhookScript(src string) *redis.Script {
+	return redis.NewScript(fmt.Sprintf("-- webhook hash fields\nlocal W = {status = %q, reason = %q, disabled_at = %q, failing_since = %q}\n",
+		wStatus, wReason, wDisabledAt, wFailingSince) + src)
+}
+
 // CreateWebhook stores w and sets its ID.
 func (s *Store) CreateWebhook(ctx context.Context, w *webhooks.Webhook) error {
 	w.ID = newID(webhookKind, s.now())
@@ -133,10 +140,10 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 // ARGV[1] -> the active status
 //
 // Output: 1, or 0 when there is no such webhook.
-var enableScript = redis.NewScript(`
+var enableScript = newWebhookScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1])
-redis.call('HDEL', KEYS[1], 'disabled_reason', 'disabled_at', 'failing_since')
+redis.call('HSET', KEYS[1], W.status, ARGV[1])
+redis.call('HDEL', KEYS[1], W.reason, W.disabled_at, W.failing_since)
 return 1
 `)
 
@@ -169,18 +176,18 @@ func (s *Store) EnableWebhook(ctx context.Context, id string) (*webhooks.Webhook
 // ARGV[7] -> the active status, ARGV[8] the disabled status
 //
 // Output: 1, or 0 when there is no such webhook (nothing is written).
-var attemptScript = redis.NewScript(`
+var attemptScript = newWebhookScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('LPUSH', KEYS[2], ARGV[1])
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[6]) - 1)
 if ARGV[2] == '1' then
-  redis.call('HDEL', KEYS[1], 'failing_since')
+  redis.call('HDEL', KEYS[1], W.failing_since)
   return 1
 end
-redis.call('HSETNX', KEYS[1], 'failing_since', ARGV[3])
-local since = tonumber(redis.call('HGET', KEYS[1], 'failing_since'))
-if redis.call('HGET', KEYS[1], 'status') == ARGV[7] and tonumber(ARGV[3]) - since >= tonumber(ARGV[4]) then
-  redis.call('HSET', KEYS[1], 'status', ARGV[8], 'disabled_reason', ARGV[5], 'disabled_at', ARGV[3])
+redis.call('HSETNX', KEYS[1], W.failing_since, ARGV[3])
+local since = tonumber(redis.call('HGET', KEYS[1], W.failing_since))
+if redis.call('HGET', KEYS[1], W.status) == ARGV[7] and tonumber(ARGV[3]) - since >= tonumber(ARGV[4]) then
+  redis.call('HSET', KEYS[1], W.status, ARGV[8], W.reason, ARGV[5], W.disabled_at, ARGV[3])
 end
 return 1
 `)
