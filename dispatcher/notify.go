@@ -116,3 +116,14 @@ func (s *Service) notifyFailed(ctx context.Context, rid string, d *Claimed, out 
 		Type: EventDeliveryFailed, Data: map[string]any{"release_id": rid, "delivery_id": d.ID,
 			"channel": d.Channel, "recipient": d.Recipient, "attempts": d.Attempts, "error": out.Error}})
 }
+
+// BouncedEvent returns the delivery.bounced event for a bounce or complaint
+// (kind: hard, soft or complaint) that a provider or a DSN reported at at
+// for delivery deliveryID of release releaseID, to recipient: give it to a
+// Notifier where bounces are recorded. Its id is the bounce's, so one
+// bounce reported twice is one event.
+func BouncedEvent(releaseID, deliveryID, recipient, kind, source string, at time.Time) Event {
+	return Event{ID: EventID(EventDeliveryBounced, releaseID, deliveryID, kind, strconv.FormatInt(at.UnixMilli(), 10)),
+		Type: EventDeliveryBounced, CreatedAt: at.UTC(), Data: map[string]any{"release_id": releaseID, "delivery_id": deliveryID,
+			"recipient": recipient, "kind": kind, "source": source, "at": at.UTC()}}
+}

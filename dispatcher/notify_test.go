@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/mock"
@@ -101,5 +102,15 @@ func TestNotifyScheduled(t *testing.T) {
 	if len(n.es) != 2 || n.es[0].Type != dispatcher.EventReleaseScheduled || n.es[0].ID != n.es[1].ID ||
 		n.es[0].Data["release_id"] != rid || n.es[0].Data["title"] != "Nota" {
 		t.Errorf("events %+v, want release.scheduled twice with one id", n.es)
+	}
+}
+
+func TestBouncedEvent(t *testing.T) {
+	at := t0.Add(time.Hour)
+	a := dispatcher.BouncedEvent("rel_1", "d1", "ana@example.org", "hard", "dsn", at)
+	b := dispatcher.BouncedEvent("rel_1", "d1", "ana@example.org", "hard", "ses", at)
+	c := dispatcher.BouncedEvent("rel_1", "d1", "ana@example.org", "complaint", "ses", at)
+	if a.Type != dispatcher.EventDeliveryBounced || a.ID != b.ID || a.ID == c.ID || a.Data["kind"] != "hard" || !a.CreatedAt.Equal(at) {
+		t.Errorf("events %+v, %+v, %+v: want one id per bounce", a, b, c)
 	}
 }
