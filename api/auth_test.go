@@ -63,6 +63,13 @@ func TestRouteTable(t *testing.T) {
 		"POST /subscribe/{list_id} public",
 		"GET /confirm/{token} public",
 		"POST /confirm/{token} public",
+		// Outgoing webhooks.
+		"POST /v1/webhooks coordinator",
+		"GET /v1/webhooks viewer",
+		"GET /v1/webhooks/{id} viewer",
+		"DELETE /v1/webhooks/{id} coordinator",
+		"POST /v1/webhooks/{id}/enable coordinator",
+		"GET /v1/webhooks/{id}/deliveries viewer",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)

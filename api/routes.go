@@ -103,6 +103,13 @@ func (s *Server) routes() []route {
 		{subscribePost, rolePublic, s.subscribe, true},
 		{"GET /confirm/{token}", rolePublic, s.confirmPage, true},
 		{"POST /confirm/{token}", rolePublic, s.confirm, true},
+		// Outgoing webhooks.
+		{"POST /v1/webhooks", coordinator, s.createWebhook, false},
+		{"GET /v1/webhooks", viewer, s.getWebhooks, false},
+		{"GET /v1/webhooks/{id}", viewer, s.getWebhook, false},
+		{"DELETE /v1/webhooks/{id}", coordinator, s.deleteWebhook, false},
+		{"POST /v1/webhooks/{id}/enable", coordinator, s.enableWebhook, false},
+		{"GET /v1/webhooks/{id}/deliveries", viewer, s.getWebhookDeliveries, false},
 	}
 }
 

@@ -236,6 +236,10 @@ type Config struct {
 	// confirmation page and the members' statuses; nil means the public
 	// pages answer 404 and members are listed as plain contacts.
 	Optin *Optin
+	// Webhooks serves /v1/webhooks (nil: 501); Notifier is told of the
+	// events the API sees (contact.unsubscribed). Outgoing webhooks.
+	Webhooks Webhooks
+	Notifier dispatcher.Notifier
 }
 
 // Server is the API v1 HTTP handler.
@@ -272,6 +276,9 @@ type Server struct {
 	testRate                          int
 	newsroom                          http.Handler // Config.Newsroom (issue 15)
 	optin                             *Optin       // double opt-in; nil when off
+
+	webhooks Webhooks            // outgoing webhooks
+	notifier dispatcher.Notifier // outgoing webhooks
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -294,6 +301,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
 	s.requireApproval = cfg.RequireApproval
+	s.webhooks, s.notifier = cfg.Webhooks, cfg.Notifier // outgoing webhooks
 	s.tester, s.testRate = cfg.Tester, cfg.TestRate
 	s.newsroom = cfg.Newsroom     // newsroom (issue 15)
 	if o := cfg.Optin; o != nil { // double opt-in

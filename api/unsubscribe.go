@@ -103,6 +103,8 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.log.InfoContext(r.Context(), "address unsubscribed", "release_id", c.ReleaseID)
+	s.notify(r.Context(), dispatcher.Event{ID: dispatcher.EventID(dispatcher.EventContactUnsubscribed, email),
+		Type: dispatcher.EventContactUnsubscribed, Data: map[string]any{"email": email, "release_id": c.ReleaseID, "reason": "unsubscribed"}})
 	lang := pageLanguage(r)
 	return s.pages.write(w, http.StatusOK, pageData{Lang: lang, Title: textDone[0].in(lang),
 		Paragraphs: []string{textDone[1].in(lang)}, Email: email})

@@ -46,7 +46,9 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 	var busy []Ref
 	var outs []Outcome
 	channels := map[string]ChannelKind{} // of the deliveries in outs
+	claims := map[string]*Claimed{}      // of the deliveries in outs
 	var holding []*Claimed               // claimed and not yet recorded
+	ended := false                       // an outcome recorded may have ended the release
 	defer func() {
 		// Whatever this call claimed and did not record (it returns early) is
 		// no longer held by this process: a stale claim may be taken.
@@ -73,6 +75,10 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 		// that dies later in the batch does not take it along.
 		for _, o := range outs {
 			s.observer().DeliveryRecorded(channels[o.ID], o.Status)
+			ended = ended || o.Status != DeliveryRetrying
+			if o.Status == DeliveryFailed {
+				s.notifyFailed(rec, b.ReleaseID, claims[o.ID], o)
+			}
 			if o.Status == DeliveryRetrying {
 				refs := []Ref{{ID: o.ID, Channel: channels[o.ID]}}
 				if err := s.enqueueRefs(rec, b.ReleaseID, refs, max(o.RetryAt.Sub(s.cfg.Now()), 0)); err != nil {
@@ -82,6 +88,7 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 		}
 		outs = outs[:0]
 		clear(channels)
+		clear(claims)
 		for _, h := range held {
 			busy = append(busy, Ref{ID: h.ID, Channel: h.Channel})
 		}
@@ -92,12 +99,16 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 			}
 			outs = append(outs, out)
 			channels[c.ID] = c.Channel
+			claims[c.ID] = c
 		}
 	}
 	// Held by live workers: check again once their claims could have gone
 	// stale (a worker that dies before is found by the sweeper).
 	if err := s.enqueueRefs(rec, b.ReleaseID, busy, s.cfg.ClaimTimeout+time.Second); err != nil {
 		return err
+	}
+	if ended {
+		s.notifyIfFinal(rec, b.ReleaseID)
 	}
 	if err := ctx.Err(); err != nil {
 		// Stopped part way (shutdown): the task is retried, and the

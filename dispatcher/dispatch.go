@@ -136,6 +136,9 @@ func (s *Service) dispatch(ctx context.Context, id string, mayWait bool) (time.D
 		return 0, err
 	}
 	log.Info("dispatch planned", "deliveries", p.created, "suppressed", p.suppressed, "status", st)
+	if st == ReleaseSent || st == ReleaseSentWithFailures { // nothing to send: it ended at once
+		s.notifyIfFinal(ctx, id)
+	}
 	return 0, nil
 }
 

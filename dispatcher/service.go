@@ -79,6 +79,10 @@ type Config struct {
 	// without them, test sends answer ErrNoTests.
 	Tests     TestStore
 	TestQueue TestQueue
+	// Notifier, when set, is told of the events webhooks subscribe to:
+	// release.scheduled, release.sent, release.sent_with_failures and
+	// delivery.failed (see notify.go).
+	Notifier Notifier
 }
 
 // Links makes signed links to Pregón's public pages.
@@ -175,6 +179,7 @@ func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release,
 		return nil, err
 	}
 	s.log.Info("release scheduled", "release_id", id, "at", when)
+	s.notifyScheduled(ctx, rel, when)
 	return rel, nil
 }
 

@@ -67,7 +67,7 @@ func NewServer(rdb redis.UniversalClient, cfg Config, h Handler) *Server {
 	log := cfg.Logger
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:              cfg.Concurrency,
-		Queues:                   map[string]int{QueueDispatch: 6, QueueTelegram: 3, QueueEmail: 3},
+		Queues:                   map[string]int{QueueDispatch: 6, QueueTelegram: 3, QueueEmail: 3, QueueWebhooks: 1},
 		RetryDelayFunc:           func(n int, _ error, _ *asynq.Task) time.Duration { return Backoff(cfg.RetryBase, n+1) },
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		TaskCheckInterval:        cfg.PollInterval,

@@ -61,6 +61,7 @@ the flags --api-url and --token, accepted by every command, override them.
   pregon release corrections ID   print the release's corrections and their counts
 
 ` + auditUsage + `
+` + webhooksUsage + `
 A release file starts with a front matter block of "key: value" lines between
 two "---" lines (keys: title, summary, language, contact_name, contact_email,
 contact_phone, source_url); the Markdown body follows. A translation file has
@@ -112,6 +113,12 @@ func (c *cli) commands() map[string]func(context.Context, []string) error {
 		"release test":        c.releaseTest,
 		"release correct":     c.releaseCorrect, // client_corrections.go
 		"release corrections": c.releaseCorrections,
+		// Outgoing webhooks (client_webhooks.go).
+		"webhooks add":        c.webhooksAdd,
+		"webhooks list":       c.webhooksList,
+		"webhooks rm":         c.webhooksRm,
+		"webhooks enable":     c.webhooksEnable,
+		"webhooks deliveries": c.webhooksDeliveries,
 	}
 }
 

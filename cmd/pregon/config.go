@@ -63,6 +63,8 @@ type config struct {
 	// ConfirmMailsPerDay is how many double opt-in confirmation emails one
 	// address gets in 24 hours at most (optin).
 	ConfirmMailsPerDay int
+	// Webhooks configures the outgoing webhooks (webhooksconfig.go).
+	Webhooks webhooksConfig
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -157,6 +159,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	c.DKIM = loadDKIM(get, c.From, bad)
 	c.Checks = loadChecks(get, bad)
+	c.Webhooks = loadWebhooks(get, bad) // outgoing webhooks
 	if v := get("PREGON_UNSUBSCRIBE_MAILTO", ""); v != "" {
 		a, err := mail.ParseAddress(v)
 		if err != nil || a.Name != "" || a.Address != v || strings.ContainsAny(v, "?&<>%") {

@@ -24,6 +24,7 @@ import (
 	"github.com/pregon/pregon/ratelimit"
 	"github.com/pregon/pregon/store"
 	"github.com/pregon/pregon/templates"
+	"github.com/pregon/pregon/webhooks"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -98,6 +99,7 @@ type parts struct {
 	service  *dispatcher.Service
 	metrics  *metrics.Metrics
 	optin    *optin.Mailer // double opt-in confirmation emails (workers only)
+	webhooks *webhooks.Service
 }
 
 // serve runs the API, the workers, or both, until ctx ends.
@@ -140,6 +142,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		return err
 	}
 	p.limiter.OnWait = p.metrics.RateLimitWait
+	if p.webhooks, err = newWebhooks(ctx, cfg, st, p.queue, log, p.now); err != nil { // outgoing webhooks
+		return err
+	}
 	var senders channels
 	if roles&roleWorker != 0 {
 		var closeChannels func()
@@ -154,6 +159,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		MaxAttempts: cfg.MaxAttempts, RetryBase: cfg.RetryBase, Backoff: queue.Backoff, BatchSize: cfg.BatchSize,
 		MessageIDDomain: domainOf(cfg.From.Address), ClaimTimeout: cfg.ClaimTimeout,
 		Observer: p.metrics, WorkerID: workerID, RequireApproval: cfg.RequireApproval, Tests: st, TestQueue: p.queue,
+		Notifier: p.webhooks,
 	})
 	if err != nil {
 		return err
@@ -233,7 +239,8 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite),
 		RequireApproval: p.cfg.RequireApproval, Tester: p.service, Timezone: p.renderer.Location().String(),
 		LinkChecker: linkcheck.New(p.cfg.Checks.Links), Idempotency: p.store, Progress: p.store,
-		Optin: &api.Optin{Store: p.store, Queue: p.queue, MaxMailsPerAddress: p.cfg.ConfirmMailsPerDay}})
+		Optin:    &api.Optin{Store: p.store, Queue: p.queue, MaxMailsPerAddress: p.cfg.ConfirmMailsPerDay},
+		Webhooks: p.webhooks, Notifier: p.webhooks})
 	if err != nil {
 		return nil, err
 	}
@@ -268,6 +275,7 @@ func (p *parts) startWorkers(ctx context.Context) (*queue.Server, error) {
 	if p.optin != nil {
 		workers.HandleConfirmations(p.optin) // optin
 	}
+	workers.HandleWebhooks(p.webhooks)
 	if err := workers.Start(); err != nil {
 		return nil, err
 	}
