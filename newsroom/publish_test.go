@@ -122,4 +122,28 @@ func TestSlugs(t *testing.T) {
 	if got := rg.get(rg.path(b.ID, "es")); got.status != 200 || !strings.Contains(got.body, "Año 2026") {
 		t.Errorf("second page: %d", got.status)
 	}
+
+	// Before it is public, an edit of the title changes the slug and
+	// frees the old one; an edit that sends it back to draft takes it out.
+	c := rg.newRelease("Título provisional", nil)
+	rg.send(c.ID, start.Add(time.Hour))
+	old := rg.path(c.ID, "es")
+	cur, err := rg.store.Release(t.Context(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Title = "Título definitivo"
+	if _, err := rg.store.EditRelease(t.Context(), &dispatcher.Edit{Release: cur, Base: cur.Version}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rg.path(c.ID, "es"), "/news/es/2026/02/titulo-definitivo"; got != want || got == old {
+		t.Errorf("after the edit: %s, want %s (was %s)", got, want, old)
+	}
+	rg.clock.Set(start.Add(time.Hour))
+	if got := rg.get(old); got.status != 404 {
+		t.Errorf("the old slug %s = %d", old, got.status)
+	}
+	if got := rg.get(rg.path(c.ID, "es")); got.status != 200 {
+		t.Errorf("the new slug = %d", got.status)
+	}
 }

@@ -9,6 +9,7 @@ package store
 //	pregon:news:<lang>           ZSET  release ids by publication time (Unix ms)
 //	pregon:news:<lang>:slugs     HASH  "yyyy/mm/slug" → release id
 //	pregon:{<rid>}:news          HASH  the release's entry (newsAt, newsUpdated, newsFix, newsRetracted, newsPath+lang)
+//	pregon:news-indexed          STRING "1" once the releases sent before the newsroom existed are in it
 //
 // A release's slugs are made from its title in each language when it
 // enters the index, unique within their month; they change with its title
@@ -220,6 +221,9 @@ func slugFits(path, month, want string) bool {
 // (and those hidden since they were indexed). With full each release has
 // its bodies; otherwise it is a summary.
 func (s *Store) NewsPage(ctx context.Context, lang string, now time.Time, cursor string, limit int, full bool) ([]*NewsEntry, string, error) {
+	if err := s.ensureNewsIndex(ctx); err != nil {
+		return nil, "", err
+	}
 	maxScore := strconv.FormatInt(now.UnixMilli(), 10)
 	var afterMS int64
 	afterID := ""
@@ -279,6 +283,9 @@ func (s *Store) NewsPage(ctx context.Context, lang string, now time.Time, cursor
 // is at path ("yyyy/mm/slug"), public or not (see
 // dispatcher.Release.PublicAt), or dispatcher.ErrNotFound.
 func (s *Store) NewsEntryByPath(ctx context.Context, lang, path string) (*NewsEntry, error) {
+	if err := s.ensureNewsIndex(ctx); err != nil {
+		return nil, err
+	}
 	id, err := s.rdb.HGet(ctx, newsSlugsKey(lang), path).Result()
 	if isNil(err) {
 		return nil, fmt.Errorf("news %s/%s: %w", lang, path, dispatcher.ErrNotFound)
@@ -294,6 +301,9 @@ func (s *Store) NewsEntryByPath(ctx context.Context, lang, path string) (*NewsEn
 func (s *Store) NewsEntry(ctx context.Context, id string) (*NewsEntry, error) {
 	if !validID("rel", id) {
 		return nil, fmt.Errorf("news %q: %w", id, dispatcher.ErrNotFound)
+	}
+	if err := s.ensureNewsIndex(ctx); err != nil {
+		return nil, err
 	}
 	es, err := s.newsEntries(ctx, []string{id}, true)
 	if err != nil {

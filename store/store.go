@@ -124,7 +124,10 @@ type Store struct {
 	rdb     redis.UniversalClient
 	now     func() time.Time
 	indexed atomic.Bool // the status indexes are known to hold every release
-	liveTTL sync.Map    // worker id → the TTL of its liveness key (Heartbeat), for this process's workers
+	// newsIndexed: the newsroom's index is known to hold every release
+	// scheduled or sent before it existed (news_backfill.go; issue 15).
+	newsIndexed atomic.Bool
+	liveTTL     sync.Map // worker id → the TTL of its liveness key (Heartbeat), for this process's workers
 }
 
 // New returns a Store on an open client. now may be nil (time.Now).
