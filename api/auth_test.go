@@ -54,6 +54,9 @@ func TestRouteTable(t *testing.T) {
 		"GET /monitoring/ admin",
 		"POST /monitoring/ admin",
 		"DELETE /monitoring/ admin",
+		// Bounces and complaints.
+		"GET /v1/suppressions admin",
+		"DELETE /v1/suppressions/{email} admin",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)

@@ -92,6 +92,10 @@ func (s *Server) routes() []route {
 		{"GET /monitoring/", auth.RoleAdmin, s.monitoring, false},
 		{"POST /monitoring/", auth.RoleAdmin, s.monitoring, false},
 		{"DELETE /monitoring/", auth.RoleAdmin, s.monitoring, false},
+
+		// Bounces and complaints (suppressions.go).
+		{"GET /v1/suppressions", auth.RoleAdmin, s.getSuppressions, false},
+		{"DELETE /v1/suppressions/{email}", auth.RoleAdmin, s.liftSuppression, false},
 	}
 }
 

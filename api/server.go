@@ -229,6 +229,9 @@ type Config struct {
 	// means a linkcheck.Checker with its defaults (non-public addresses
 	// refused).
 	LinkChecker LinkChecker
+	// Bounces (suppressions.go, webhooks.go): Suppressions lists and lifts
+	// suppressed addresses; nil means those endpoints answer 501.
+	Suppressions SuppressionStore
 }
 
 // Server is the API v1 HTTP handler.
@@ -263,6 +266,8 @@ type Server struct {
 	metricsHandler, monitoringHandler http.Handler
 	tester                            Tester
 	testRate                          int
+
+	suppressions SuppressionStore
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -286,6 +291,7 @@ func New(cfg Config) (*Server, error) {
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
 	s.requireApproval = cfg.RequireApproval
 	s.tester, s.testRate = cfg.Tester, cfg.TestRate
+	s.suppressions = cfg.Suppressions
 	if s.testRate <= 0 {
 		s.testRate = DefaultTestRate
 	}
