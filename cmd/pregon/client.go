@@ -60,7 +60,7 @@ the flags --api-url and --token, accepted by every command, override them.
                                   mails those who got it; prints the correction's id
   pregon release corrections ID   print the release's corrections and their counts
 
-` + auditUsage + `
+` + auditUsage + suppressionsUsage + `
 A release file starts with a front matter block of "key: value" lines between
 two "---" lines (keys: title, summary, language, contact_name, contact_email,
 contact_phone, source_url); the Markdown body follows. A translation file has
@@ -112,6 +112,9 @@ func (c *cli) commands() map[string]func(context.Context, []string) error {
 		"release test":        c.releaseTest,
 		"release correct":     c.releaseCorrect, // client_corrections.go
 		"release corrections": c.releaseCorrections,
+		// Bounces and complaints (client_suppressions.go).
+		"suppressions list": c.suppressionsList,
+		"suppressions lift": c.suppressionsLift,
 	}
 }
 

@@ -33,6 +33,8 @@ Commands:
                         client commands: talk to a running Pregón's HTTP API
                         (PREGON_API_URL, PREGON_TOKEN); run "pregon release help"
   audit verify|list     check the audit log's hash chain, or print its entries (admin token)
+  suppressions list|lift EMAIL
+                        the addresses never mailed again (admin token)
   dns check [--domain D] [--server HOST:PORT]
                         read the SPF, DKIM and DMARC records of PREGON_FROM's domain
                         and say what to publish (fails when one is missing or wrong)
@@ -67,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = tokenCmd(ctx, args, stdout, stderr, getenv)
 	case "dns":
 		err = dnsCmd(ctx, args, stdout, stderr, getenv)
-	case "list", "channel", "release", "audit":
+	case "list", "channel", "release", "audit", "suppressions":
 		err = clientCmd(ctx, cmd, args, stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, readVersion())
