@@ -57,6 +57,7 @@ func TestRouteTable(t *testing.T) {
 		// Bounces and complaints.
 		"GET /v1/suppressions admin",
 		"DELETE /v1/suppressions/{email} admin",
+		"POST /webhooks/{provider} public",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)
@@ -74,10 +75,11 @@ func concrete(pattern string) (method, path string) {
 // A route added with rolePublic or roleProbe fails TestAuthEveryRoute until
 // it is listed here.
 var deliberatelyPublic = map[string]string{
-	"GET /healthz":    "liveness probe for orchestrators; says nothing",
-	"GET /readyz":     "readiness probe; says only whether Redis answers",
-	"GET /u/{token}":  "unsubscribe page; the signed token is the credential",
-	"POST /u/{token}": "one-click unsubscribe (RFC 8058); the signed token is the credential",
+	"GET /healthz":              "liveness probe for orchestrators; says nothing",
+	"GET /readyz":               "readiness probe; says only whether Redis answers",
+	"GET /u/{token}":            "unsubscribe page; the signed token is the credential",
+	"POST /u/{token}":           "one-click unsubscribe (RFC 8058); the signed token is the credential",
+	"POST /webhooks/{provider}": "provider bounce reports; each provider's signature or secret is the credential",
 }
 
 // TestAuthEveryRoute walks every registered route: without a token, with an

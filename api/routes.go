@@ -96,6 +96,7 @@ func (s *Server) routes() []route {
 		// Bounces and complaints (suppressions.go).
 		{"GET /v1/suppressions", auth.RoleAdmin, s.getSuppressions, false},
 		{"DELETE /v1/suppressions/{email}", auth.RoleAdmin, s.liftSuppression, false},
+		{"POST /webhooks/{provider}", rolePublic, s.providerWebhook, false}, // webhooks.go
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/auth"
+	"github.com/pregon/pregon/bounces"
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/linkcheck"
 	"github.com/pregon/pregon/links"
@@ -232,6 +233,11 @@ type Config struct {
 	// Bounces (suppressions.go, webhooks.go): Suppressions lists and lifts
 	// suppressed addresses; nil means those endpoints answer 501.
 	Suppressions SuppressionStore
+	// BounceProviders serves POST /webhooks/{name} for each provider
+	// configured (ses, postmark, mailgun, sendgrid), whose reports go to
+	// Bounces; a provider not in it answers 404.
+	BounceProviders map[string]bounces.Provider
+	Bounces         BounceRecorder
 }
 
 // Server is the API v1 HTTP handler.
@@ -267,7 +273,9 @@ type Server struct {
 	tester                            Tester
 	testRate                          int
 
-	suppressions SuppressionStore
+	suppressions    SuppressionStore
+	bounceProviders map[string]bounces.Provider
+	bounces         BounceRecorder
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -291,7 +299,7 @@ func New(cfg Config) (*Server, error) {
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
 	s.requireApproval = cfg.RequireApproval
 	s.tester, s.testRate = cfg.Tester, cfg.TestRate
-	s.suppressions = cfg.Suppressions
+	s.suppressions, s.bounceProviders, s.bounces = cfg.Suppressions, cfg.BounceProviders, cfg.Bounces
 	if s.testRate <= 0 {
 		s.testRate = DefaultTestRate
 	}

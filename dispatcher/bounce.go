@@ -89,3 +89,14 @@ func BounceOf(err error) (*BounceError, bool) {
 	}
 	return nil, false
 }
+
+// BounceEvent is a bounce or complaint reported after the fact (by a
+// provider's webhook): for the address Email, about the message whose
+// Message-ID is MessageID when the report names it ("" otherwise).
+type BounceEvent struct {
+	Kind      BounceKind
+	Email     string
+	MessageID string
+	At        time.Time
+	Source    string
+}

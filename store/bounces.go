@@ -167,3 +167,63 @@ func (s *Store) indexSuppressions(ctx context.Context) error {
 	}
 	return nil
 }
+
+// markBounceScript records a bounce reported later (a provider's webhook)
+// on a delivery, when the delivery exists and is to that address.
+//
+// KEYS[1] -> pregon:{<rid>}:d:<id>
+// ARGV[1] -> the address the report is about
+// ARGV[2] -> bounce kind
+// ARGV[3] -> when (Unix ms)
+// ARGV[4] -> source
+//
+// Output: 1 when it marked the delivery, 0 when it is not that address's.
+var markBounceScript = newScript(`
+if redis.call('HGET', KEYS[1], F.recipient) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], F.bounce, ARGV[2], F.bounce_at, ARGV[3], F.bounce_source, ARGV[4])
+return 1
+`)
+
+// RecordBounce acts on a bounce or complaint reported after the fact: it
+// marks the delivery that ev.MessageID names, when it is one of Pregón's
+// Message-IDs (<delivery id>.<release id>@domain) for ev.Email; a hard
+// bounce or a complaint suppresses the address (an earlier reason stays),
+// and a soft bounce is counted against it (pregon:soft-bounces). It
+// reports whether a delivery was marked.
+func (s *Store) RecordBounce(ctx context.Context, ev dispatcher.BounceEvent) (bool, error) {
+	at := ev.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	matched := false
+	if rid, did, ok := parseMessageID(ev.MessageID); ok {
+		n, err := markBounceScript.Run(ctx, s.rdb, []string{deliveryPrefix(rid) + did}, ev.Email, string(ev.Kind), fmtTime(at), oneWord(ev.Source)).Int()
+		if err != nil {
+			return false, fmt.Errorf("record bounce of %s: %w", did, err)
+		}
+		matched = n == 1
+	}
+	if reason, ok := dispatcher.SuppressionFor(ev.Kind); ok {
+		return matched, s.AddSuppression(ctx, dispatcher.Suppression{Email: ev.Email, Reason: reason, At: at, Source: ev.Source}, false)
+	}
+	if err := s.rdb.HIncrBy(ctx, softBouncesKey, ev.Email, 1).Err(); err != nil {
+		return matched, fmt.Errorf("count soft bounce of %s: %w", ev.Email, err)
+	}
+	return matched, nil
+}
+
+// parseMessageID returns the release and delivery ids of one of Pregón's
+// Message-IDs, <delivery id>.<release id>@domain (dispatcher's
+// emailMessage), with or without angle brackets.
+func parseMessageID(id string) (rid, did string, ok bool) {
+	id = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(id), "<"), ">")
+	local, _, ok := strings.Cut(id, "@")
+	if !ok {
+		return "", "", false
+	}
+	did, rid, ok = strings.Cut(local, ".")
+	if !ok || len(did) != 24 || strings.Trim(did, "0123456789abcdef") != "" || !validID("rel", rid) {
+		return "", "", false
+	}
+	return rid, did, true
+}

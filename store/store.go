@@ -11,6 +11,7 @@
 //	pregon:suppressed-meta            HASH  email → "<at> <source>" of the suppression (bounces.go)
 //	pregon:suppressions               ZSET  suppressed emails (score 0, lexical order for paging)
 //	pregon:suppressions-indexed       STRING "1" once pregon:suppressions holds every suppressed email
+//	pregon:soft-bounces               HASH  email → soft bounces reported by providers (counted, never suppressing)
 //	pregon:tgchannels                 ZSET  Telegram channel ids
 //	pregon:tgchannel:<id>             HASH  id, chat_id, title, language, status, created_at
 //	pregon:tgchat:<chat_id>           STRING channel id (one channel per chat)
@@ -198,6 +199,7 @@ const (
 	suppressedMetaKey  = prefix + "suppressed-meta"
 	suppressionsKey    = prefix + "suppressions"
 	suppressionsIdxKey = prefix + "suppressions-indexed"
+	softBouncesKey     = prefix + "soft-bounces"
 	activeKey          = prefix + "active"
 	// statusIndexPrefix + status is the ZSET of the releases in that status.
 	statusIndexPrefix = prefix + "releases:"

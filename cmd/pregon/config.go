@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/api"
+	"github.com/pregon/pregon/bounces"
 	"github.com/pregon/pregon/channels/email"
 )
 
@@ -57,6 +58,8 @@ type config struct {
 	RequireApproval bool
 	// Checks configures the pre-send checks (checksconfig.go).
 	Checks checksConfig
+	// BounceProviders are the provider webhooks configured (bouncesconfig.go).
+	BounceProviders map[string]bounces.Provider
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -114,6 +117,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	default:
 		bad("PREGON_REQUIRE_APPROVAL", "want true or false, got %q", v)
 	}
+	c.BounceProviders = bounceProviders(get, bad) // bounces and complaints
 	switch c.LogFormat {
 	case "", "json", "text":
 	default:

@@ -219,7 +219,7 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite),
 		RequireApproval: p.cfg.RequireApproval, Tester: p.service, Timezone: p.renderer.Location().String(),
 		LinkChecker: linkcheck.New(p.cfg.Checks.Links), Idempotency: p.store, Progress: p.store,
-		Suppressions: p.store, // bounces and complaints
+		Suppressions: p.store, Bounces: p.store, BounceProviders: p.cfg.BounceProviders, // bounces and complaints
 	})
 	if err != nil {
 		return nil, err
