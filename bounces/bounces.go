@@ -6,7 +6,8 @@
 // Mailgun signs with HMAC-SHA256 of timestamp and token under the webhook
 // signing key; SendGrid's signed event webhook with ECDSA P-256 over the
 // timestamp and the body; Postmark sends the basic-auth credentials put in
-// the webhook's URL.
+// the webhook's URL; Amazon SES notifications come through SNS, whose
+// messages are signed with RSA and a certificate served by amazonaws.com.
 package bounces
 
 import (

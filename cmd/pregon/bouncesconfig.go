@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/pregon/pregon/bounces"
 )
 
@@ -8,7 +10,9 @@ import (
 // secrets, POST /webhooks/{name}: PREGON_MAILGUN_SIGNING_KEY,
 // PREGON_POSTMARK_WEBHOOK_SECRET (the basic-auth password in the webhook
 // URL, at least 16 characters), PREGON_SENDGRID_WEBHOOK_KEY (the signed
-// event webhook's verification key). A provider without its variable has
+// event webhook's verification key), PREGON_SES_TOPIC_ARN (the SNS topics,
+// comma-separated, that Amazon SES publishes bounces and complaints to). A
+// provider without its variable has
 // no webhook (404). bad reports a variable that is set and wrong.
 func bounceProviders(get func(name, def string) string, bad func(name, format string, args ...any)) map[string]bounces.Provider {
 	ps := map[string]bounces.Provider{}
@@ -28,6 +32,20 @@ func bounceProviders(get func(name, def string) string, bad func(name, format st
 			bad("PREGON_SENDGRID_WEBHOOK_KEY", "%v", err)
 		} else {
 			ps["sendgrid"] = sg
+		}
+	}
+	if v := get("PREGON_SES_TOPIC_ARN", ""); v != "" {
+		var topics []string
+		for _, t := range strings.Split(v, ",") {
+			t = strings.TrimSpace(t)
+			if !strings.HasPrefix(t, "arn:aws") || strings.Count(t, ":") != 5 {
+				bad("PREGON_SES_TOPIC_ARN", "want SNS topic ARNs like arn:aws:sns:eu-west-1:123456789012:ses-bounces, got %q", t)
+				continue
+			}
+			topics = append(topics, t)
+		}
+		if len(topics) > 0 {
+			ps["ses"] = &bounces.SES{Topics: topics}
 		}
 	}
 	return ps
