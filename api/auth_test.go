@@ -70,6 +70,10 @@ func TestRouteTable(t *testing.T) {
 		"DELETE /v1/webhooks/{id} coordinator",
 		"POST /v1/webhooks/{id}/enable coordinator",
 		"GET /v1/webhooks/{id}/deliveries viewer",
+		// Bounces and complaints.
+		"GET /v1/suppressions admin",
+		"DELETE /v1/suppressions/{email} admin",
+		"POST /webhooks/{provider} public",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)
@@ -100,6 +104,8 @@ var deliberatelyPublic = map[string]string{
 	"POST /subscribe/{list_id}": "double opt-in sign-up; the same answer whatever the address; mails capped per address",
 	"GET /confirm/{token}":      "confirmation page; the signed token is the credential; confirms nothing",
 	"POST /confirm/{token}":     "confirms a subscription; the signed token is the credential",
+	// Bounces and complaints.
+	"POST /webhooks/{provider}": "provider bounce reports; each provider's signature or secret is the credential",
 }
 
 // TestAuthEveryRoute walks every registered route: without a token, with an

@@ -110,6 +110,10 @@ func (s *Server) routes() []route {
 		{"DELETE /v1/webhooks/{id}", coordinator, s.deleteWebhook, false},
 		{"POST /v1/webhooks/{id}/enable", coordinator, s.enableWebhook, false},
 		{"GET /v1/webhooks/{id}/deliveries", viewer, s.getWebhookDeliveries, false},
+		// Bounces and complaints (suppressions.go).
+		{"GET /v1/suppressions", auth.RoleAdmin, s.getSuppressions, false},
+		{"DELETE /v1/suppressions/{email}", auth.RoleAdmin, s.liftSuppression, false},
+		{"POST /webhooks/{provider}", rolePublic, s.providerWebhook, false}, // webhooks.go
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/auth"
+	"github.com/pregon/pregon/bounces"
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/linkcheck"
 	"github.com/pregon/pregon/links"
@@ -240,6 +241,14 @@ type Config struct {
 	// events the API sees (contact.unsubscribed). Outgoing webhooks.
 	Webhooks Webhooks
 	Notifier dispatcher.Notifier
+	// Bounces (suppressions.go, webhooks.go): Suppressions lists and lifts
+	// suppressed addresses; nil means those endpoints answer 501.
+	Suppressions SuppressionStore
+	// BounceProviders serves POST /webhooks/{name} for each provider
+	// configured (ses, postmark, mailgun, sendgrid), whose reports go to
+	// Bounces; a provider not in it answers 404.
+	BounceProviders map[string]bounces.Provider
+	Bounces         BounceRecorder
 }
 
 // Server is the API v1 HTTP handler.
@@ -279,6 +288,10 @@ type Server struct {
 
 	webhooks Webhooks            // outgoing webhooks
 	notifier dispatcher.Notifier // outgoing webhooks
+
+	suppressions    SuppressionStore
+	bounceProviders map[string]bounces.Provider
+	bounces         BounceRecorder
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -314,6 +327,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.optin = &oc
 	}
+	s.suppressions, s.bounceProviders, s.bounces = cfg.Suppressions, cfg.BounceProviders, cfg.Bounces
 	if s.testRate <= 0 {
 		s.testRate = DefaultTestRate
 	}

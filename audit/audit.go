@@ -47,6 +47,8 @@ const (
 	ReleaseRetry   Action = "release.retry"
 	ReleaseCorrect Action = "release.correct"
 	ReleaseTest    Action = "release.test"
+	// SuppressionLift: an admin lifted a suppression; Target is the email.
+	SuppressionLift Action = "suppression.lift"
 )
 
 // Release returns the id of the release an entry is about: the target of

@@ -182,6 +182,9 @@ func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Out
 		out.Status = DeliveryUncertain
 	case IsPermanent(err):
 		out.Status = DeliveryFailed
+		if b, ok := BounceOf(err); ok {
+			out.Bounce = &Bounce{Kind: b.Kind, Source: b.Source}
+		}
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		// Stopped before the message went out (shutdown): hand the
 		// delivery back untried.

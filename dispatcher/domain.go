@@ -216,6 +216,8 @@ type Delivery struct {
 	MessageIDs []string       `json:"message_ids"`
 	CreatedAt  time.Time      `json:"created_at"`
 	UpdatedAt  time.Time      `json:"updated_at"`
+	// Bounce is what came back from it (a bounce or complaint), if anything.
+	Bounce *Bounce `json:"bounce,omitempty"`
 }
 
 // DeliveryID returns the deterministic id of the delivery of a release to a

@@ -115,6 +115,13 @@ func (s *Service) notifyFailed(ctx context.Context, rid string, d *Claimed, out 
 	s.notify(ctx, Event{ID: EventID(EventDeliveryFailed, rid, d.ID, strconv.Itoa(d.Attempts)),
 		Type: EventDeliveryFailed, Data: map[string]any{"release_id": rid, "delivery_id": d.ID,
 			"channel": d.Channel, "recipient": d.Recipient, "attempts": d.Attempts, "error": out.Error}})
+	if b := out.Bounce; b != nil {
+		at := b.At
+		if at.IsZero() {
+			at = s.cfg.Now()
+		}
+		s.notify(ctx, BouncedEvent(rid, d.ID, d.Recipient, string(b.Kind), b.Source, at))
+	}
 }
 
 // BouncedEvent returns the delivery.bounced event for a bounce or complaint

@@ -100,6 +100,9 @@ type Outcome struct {
 	MessageIDs []string
 	// RetryAt is when a retrying delivery is due again.
 	RetryAt time.Time
+	// Bounce, when set, is the bounce the send met (Bounce.At is set by
+	// the store): a hard bounce also suppresses the address.
+	Bounce *Bounce
 	// ClaimedAt, when set, is the claim the outcome belongs to: it is not
 	// recorded over another worker's later claim.
 	ClaimedAt time.Time

@@ -112,7 +112,7 @@ return out
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
-// KEYS[3] -> pregon:suppressed (unused: the keys of the pipeline it shares with claimScript)
+// KEYS[3] -> pregon:suppressed (email → reason)
 // ARGV[1] -> the delivery's key, pregon:{<rid>}:d:<id>
 // ARGV[2] -> the status it ends in
 // ARGV[3] -> error ("" when none)
@@ -122,6 +122,14 @@ return out
 // ARGV[7] -> the claim time the outcome belongs to (Unix ms), or "": any
 // ARGV[8] -> the worker that made the claim, or "": the claim time decides
 // ARGV[9] -> the delivery's id (for the failure log)
+// ARGV[10] -> the kind of bounce it met ("" when none)
+// ARGV[11] -> where the bounce was learned (rcpt, ...)
+// ARGV[12] -> the suppression reason the bounce makes ("" when none)
+// KEYS[4] -> pregon:suppressed-meta, KEYS[5] -> pregon:suppressions
+//
+// A bounce is recorded on the delivery; one that suppresses adds the
+// recipient to the suppressions unless it is there already (the first
+// reason stays).
 //
 // The outcome is recorded over its own claim: the same claim time, or the
 // same worker (a renewal whose reply was lost moved the claim time without
@@ -137,6 +145,14 @@ redis.call('HSET', KEYS[1], R.activity, ARGV[5])
 local st = ARGV[2]
 redis.call('HSET', ARGV[1], F.status, st, F.error, ARGV[3], F.message_ids, ARGV[4], F.updated_at, ARGV[5], F.retry_due, ARGV[6])
 redis.call('HDEL', ARGV[1], F.claimed_at, F.worker)
+if ARGV[10] ~= '' then
+  redis.call('HSET', ARGV[1], F.bounce, ARGV[10], F.bounce_at, ARGV[5], F.bounce_source, ARGV[11])
+  local to = redis.call('HGET', ARGV[1], F.recipient)
+  if ARGV[12] ~= '' and to and redis.call('HSETNX', KEYS[3], to, ARGV[12]) == 1 then
+    redis.call('HSET', KEYS[4], to, ARGV[5] .. ' ' .. ARGV[11])
+    redis.call('ZADD', KEYS[5], 0, to)
+  end
+end
 move(f[2], DS.sending, st)
 if st == DS.failed or st == DS.uncertain then logFailure(ARGV[1], ARGV[9]) end
 if st ~= DS.retrying and st ~= DS.queued then
@@ -152,7 +168,7 @@ return 1
 // liveness key is gone (see Heartbeat) is taken too, at the cost of two more
 // round trips, which only happens after a worker died.
 func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
-	keys := []string{releaseKey(rid), countsKey(rid), suppressedKey}
+	keys := []string{releaseKey(rid), countsKey(rid), suppressedKey, suppressedMetaKey, suppressionsKey}
 	now := fmtTime(s.now())
 	cmds, err := s.pipelineScripts(ctx, func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd) {
 		for _, o := range outs {
@@ -164,7 +180,9 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 			if !o.ClaimedAt.IsZero() {
 				claim = fmtTime(o.ClaimedAt)
 			}
-			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due, claim, worker, o.ID)
+			kind, source, reason := bounceArgs(o.Bounce)
+			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due, claim, worker, o.ID,
+				kind, source, reason)
 		}
 		if len(ids) > 0 {
 			run(claimScript, claimArgs(rid, now, staleBefore, worker, nil, ids)...)

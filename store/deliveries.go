@@ -210,6 +210,9 @@ func (s *Store) deliveries(ctx context.Context, rid string, ids []string) ([]*di
 		if d.MessageIDs == nil {
 			d.MessageIDs = []string{}
 		}
+		if k := h[dBounce]; k != "" {
+			d.Bounce = &dispatcher.Bounce{Kind: dispatcher.BounceKind(k), At: parseTime(h[dBounceAt]), Source: h[dBounceSource]}
+		}
 		out = append(out, d)
 	}
 	return out, nil

@@ -276,14 +276,6 @@ func str(v []any, i int) string {
 	return ""
 }
 
-// Suppress records that email must never be mailed again, and why.
-func (s *Store) Suppress(ctx context.Context, email, reason string) error {
-	if err := s.rdb.HSet(ctx, suppressedKey, email, reason).Err(); err != nil {
-		return fmt.Errorf("suppress %s: %w", email, err)
-	}
-	return nil
-}
-
 // Suppressed reports, for each email, whether it is suppressed.
 func (s *Store) Suppressed(ctx context.Context, emails []string) ([]bool, error) {
 	out := make([]bool, len(emails))

@@ -11,6 +11,10 @@
 //	pregon:optin-mails:<sha256>       STRING confirmation emails sent to an address in the last 24 h (TTL)
 //	pregon:contact:<email>            HASH  email, name, outlet, language, tags (JSON), attrs (JSON)
 //	pregon:suppressed                 HASH  email → reason (never mailed again)
+//	pregon:suppressed-meta            HASH  email → "<at> <source>" of the suppression (bounces.go)
+//	pregon:suppressions               ZSET  suppressed emails (score 0, lexical order for paging)
+//	pregon:suppressions-indexed       STRING "1" once pregon:suppressions holds every suppressed email
+//	pregon:soft-bounces               HASH  email → soft bounces reported by providers (counted, never suppressing)
 //	pregon:tgchannels                 ZSET  Telegram channel ids
 //	pregon:tgchannel:<id>             HASH  id, chat_id, title, language, status, created_at
 //	pregon:tgchat:<chat_id>           STRING channel id (one channel per chat)
@@ -59,6 +63,9 @@
 //	due    dRetryDue        F.retry_due        when a retrying delivery is due ("" when none)
 //	k      dClaimedAt       F.claimed_at       time of the current claim (sending only)
 //	w      dWorker          F.worker           id of the claiming worker (sending only)
+//	b      dBounce          F.bounce           bounce kind: hard, soft, complaint ("" or absent: none)
+//	bt     dBounceAt        F.bounce_at        when the bounce came back
+//	bs     dBounceSource    F.bounce_source    where it was learned: rcpt, ses, postmark, mailgun, sendgrid
 //
 // # Release hash fields
 //
@@ -194,7 +201,12 @@ const (
 	channelsKey   = prefix + "tgchannels"
 	releasesKey   = prefix + "releases"
 	suppressedKey = prefix + "suppressed"
-	activeKey     = prefix + "active"
+	// Of suppressions (bounces.go): when and where from, and an index to page.
+	suppressedMetaKey  = prefix + "suppressed-meta"
+	suppressionsKey    = prefix + "suppressions"
+	suppressionsIdxKey = prefix + "suppressions-indexed"
+	softBouncesKey     = prefix + "soft-bounces"
+	activeKey          = prefix + "active"
 	// statusIndexPrefix + status is the ZSET of the releases in that status.
 	statusIndexPrefix = prefix + "releases:"
 	indexedKey        = prefix + "releases-indexed"

@@ -4,7 +4,8 @@
 // List-Id, Precedence and List-Unsubscribe, and go-msgauth signs it (DKIM)
 // when configured; the outbox uses the same Composer. A Channel keeps a small pool of open SMTP connections and reuses them from
 // one message to the next. It classifies every failure at its boundary as
-// permanent (SMTP 5xx), transient (SMTP 4xx, network trouble before the message
+// permanent (SMTP 5xx; a 5.1.x refusal at RCPT is also a hard bounce, see
+// dispatcher.HardBounce), transient (SMTP 4xx, network trouble before the message
 // was handed over) or uncertain (the connection broke after the message data
 // was sent and before the server answered), as dispatcher.SendError.
 package email
@@ -16,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -380,7 +382,11 @@ func classify(addr string, err error) error {
 		return dispatcher.Transient(fmt.Errorf("send to %s: %w", addr, err), 0)
 	}
 	if code := te.code(); code >= 400 && code < 600 {
-		err = fmt.Errorf("send to %s: %w", addr, te.replyError())
+		re := te.replyError()
+		err = fmt.Errorf("send to %s: %w", addr, re)
+		if code >= 500 && te.stage == stageRcpt && noSuchAddress(re) {
+			return dispatcher.HardBounce(err, dispatcher.SourceRcpt)
+		}
 		if code >= 500 {
 			return dispatcher.Permanent(err)
 		}
@@ -393,4 +399,17 @@ func classify(addr string, err error) error {
 		return dispatcher.Uncertain(err)
 	}
 	return dispatcher.Transient(err, 0)
+}
+
+// noSuchAddress reports whether re, a 5xx reply to RCPT TO, says that the
+// address does not exist: an RFC 3463 status 5.1.x (bad mailbox, bad
+// domain, bad syntax). The status is read from the reply's text even when
+// the server did not announce ENHANCEDSTATUSCODES, as many put it there
+// anyway. Other 5xx replies (policy, spam, size) do not suppress.
+func noSuchAddress(re *ReplyError) bool {
+	code := re.EnhancedCode
+	if code == "" {
+		code = enhancedCode(re.Text, re.Code)
+	}
+	return strings.HasPrefix(code, "5.1.")
 }

@@ -62,6 +62,7 @@ the flags --api-url and --token, accepted by every command, override them.
 
 ` + auditUsage + `
 ` + webhooksUsage + `
+` + suppressionsUsage + `
 A release file starts with a front matter block of "key: value" lines between
 two "---" lines (keys: title, summary, language, contact_name, contact_email,
 contact_phone, source_url); the Markdown body follows. A translation file has
@@ -119,6 +120,9 @@ func (c *cli) commands() map[string]func(context.Context, []string) error {
 		"webhooks rm":         c.webhooksRm,
 		"webhooks enable":     c.webhooksEnable,
 		"webhooks deliveries": c.webhooksDeliveries,
+		// Bounces and complaints (client_suppressions.go).
+		"suppressions list": c.suppressionsList,
+		"suppressions lift": c.suppressionsLift,
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/api"
+	"github.com/pregon/pregon/bounces"
 	"github.com/pregon/pregon/channels/email"
 	"github.com/pregon/pregon/newsroom"
 )
@@ -65,6 +66,8 @@ type config struct {
 	ConfirmMailsPerDay int
 	// Webhooks configures the outgoing webhooks (webhooksconfig.go).
 	Webhooks webhooksConfig
+	// BounceProviders are the provider webhooks configured (bouncesconfig.go).
+	BounceProviders map[string]bounces.Provider
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -122,6 +125,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	default:
 		bad("PREGON_REQUIRE_APPROVAL", "want true or false, got %q", v)
 	}
+	c.BounceProviders = bounceProviders(get, bad) // bounces and complaints
 	switch c.LogFormat {
 	case "", "json", "text":
 	default:

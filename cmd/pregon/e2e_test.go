@@ -309,7 +309,7 @@ func TestEndToEndFailuresAndRetry(t *testing.T) {
 		case rcpt == "slow@example.org" && attempt <= 2:
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "greylisted, try again"}
 		case rcpt == "gone@example.org" && rejectGone.Load():
-			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "refused by policy"}
 		}
 		return nil
 	})
@@ -331,7 +331,7 @@ func TestEndToEndFailuresAndRetry(t *testing.T) {
 		t.Fatalf("failed deliveries = %v, want gone@ alone", items)
 	}
 	d := items[0].(obj)
-	if d["recipient"] != "gone@example.org" || !strings.Contains(d["last_error"].(string), "550") || !strings.Contains(d["last_error"].(string), "no such user") || d["attempts"] != 1.0 {
+	if d["recipient"] != "gone@example.org" || !strings.Contains(d["last_error"].(string), "550") || !strings.Contains(d["last_error"].(string), "refused by policy") || d["attempts"] != 1.0 {
 		t.Errorf("failed delivery = %v, want gone@ after 1 attempt with the 550 reply", d)
 	}
 	var all obj

@@ -35,6 +35,8 @@ Commands:
   audit verify|list     check the audit log's hash chain, or print its entries (admin token)
   webhooks add|list|rm|enable|deliveries ...
                         outgoing webhooks: signed events posted to your URLs
+  suppressions list|lift EMAIL
+                        the addresses never mailed again (admin token)
   dns check [--domain D] [--server HOST:PORT]
                         read the SPF, DKIM and DMARC records of PREGON_FROM's domain
                         and say what to publish (fails when one is missing or wrong)
@@ -69,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = tokenCmd(ctx, args, stdout, stderr, getenv)
 	case "dns":
 		err = dnsCmd(ctx, args, stdout, stderr, getenv)
-	case "list", "channel", "release", "audit", "webhooks":
+	case "list", "channel", "release", "audit", "webhooks", "suppressions":
 		err = clientCmd(ctx, cmd, args, stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, readVersion())

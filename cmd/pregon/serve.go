@@ -240,7 +240,9 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		RequireApproval: p.cfg.RequireApproval, Tester: p.service, Timezone: p.renderer.Location().String(),
 		LinkChecker: linkcheck.New(p.cfg.Checks.Links), Idempotency: p.store, Progress: p.store,
 		Optin:    &api.Optin{Store: p.store, Queue: p.queue, MaxMailsPerAddress: p.cfg.ConfirmMailsPerDay},
-		Webhooks: p.webhooks, Notifier: p.webhooks})
+		Webhooks: p.webhooks, Notifier: p.webhooks,
+		Suppressions: p.store, Bounces: p.store, BounceProviders: p.cfg.BounceProviders, // bounces and complaints
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSuppressionsCLI: "pregon suppressions list" follows the pages and
+// prints one line per address; "lift" deletes one and says what it was; a
+// lift of an address that was not suppressed is an error.
+func TestSuppressionsCLI(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		script     []exchange
+		wantStdout string
+		wantErr    string
+	}{
+		{
+			name: "list",
+			args: []string{"suppressions", "list"},
+			script: []exchange{
+				{method: "GET", path: "/v1/suppressions", query: "limit=500", status: 200,
+					resp: `{"items":[{"email":"ana@example.org","reason":"unsubscribed","at":"2026-02-04T16:00:00Z","source":"unsubscribe"}],"next_cursor":"c2"}`},
+				{method: "GET", path: "/v1/suppressions", query: "cursor=c2&limit=500", status: 200,
+					resp: `{"items":[{"email":"old@example.org","reason":"complaint","at":"0001-01-01T00:00:00Z","source":""}],"next_cursor":""}`},
+			},
+			wantStdout: "EMAIL            REASON        AT                    SOURCE\n" +
+				"ana@example.org  unsubscribed  2026-02-04T16:00:00Z  unsubscribe\n" +
+				"old@example.org  complaint     -                     -\n",
+		},
+		{
+			name: "lift",
+			args: []string{"suppressions", "lift", "gone@example.org"},
+			script: []exchange{{method: "DELETE", path: "/v1/suppressions/gone@example.org", status: 200,
+				resp: `{"email":"gone@example.org","reason":"hard_bounce","at":"2026-02-04T16:00:00Z","source":"rcpt"}`}},
+			wantStdout: "lifted: gone@example.org (was hard_bounce since 2026-02-04T16:00:00Z, from rcpt)\n",
+		},
+		{
+			name:    "lift of an address not suppressed",
+			args:    []string{"suppressions", "lift", "ana@example.org"},
+			script:  []exchange{problem(exchange{method: "DELETE", path: "/v1/suppressions/ana@example.org"}, 404, "not suppressed")},
+			wantErr: "not suppressed",
+		},
+		{
+			name:    "lift without an address",
+			args:    []string{"suppressions", "lift"},
+			wantErr: "EMAIL",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := &fakeAPI{t: t, want: tt.script}
+			srv := httptest.NewServer(api)
+			defer srv.Close()
+			env := map[string]string{"PREGON_API_URL": srv.URL + "/", "PREGON_TOKEN": "tok"}
+			var stdout, stderr strings.Builder
+			c := &cli{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return env[k] },
+				http: srv.Client(), poll: time.Millisecond}
+			err := c.run(context.Background(), tt.args[0], tt.args[1:])
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("err = %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
+			}
+			if stdout.String() != tt.wantStdout {
+				t.Errorf("stdout:\n%q\nwant:\n%q", stdout.String(), tt.wantStdout)
+			}
+			api.mu.Lock()
+			defer api.mu.Unlock()
+			if api.n != len(api.want) {
+				t.Errorf("the client made %d of the %d requests expected", api.n, len(api.want))
+			}
+		})
+	}
+}
