@@ -229,6 +229,18 @@ type Config struct {
 	// means a linkcheck.Checker with its defaults (non-public addresses
 	// refused).
 	LinkChecker LinkChecker
+
+	// EmailHasher names an address in the audit log by a keyed hash
+	// (contact.remove), since the log is never edited and so cannot forget
+	// an address that is later erased; nil means such entries name no
+	// address. *links.Signer implements it.
+	EmailHasher EmailHasher
+}
+
+// EmailHasher returns a keyed hash of an email address that only the
+// holder of the server's secret can match to the address.
+type EmailHasher interface {
+	HashEmail(email string) string
 }
 
 // Server is the API v1 HTTP handler.
@@ -263,6 +275,7 @@ type Server struct {
 	metricsHandler, monitoringHandler http.Handler
 	tester                            Tester
 	testRate                          int
+	emailHasher                       EmailHasher
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -286,6 +299,7 @@ func New(cfg Config) (*Server, error) {
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
 	s.requireApproval = cfg.RequireApproval
 	s.tester, s.testRate = cfg.Tester, cfg.TestRate
+	s.emailHasher = cfg.EmailHasher
 	if s.testRate <= 0 {
 		s.testRate = DefaultTestRate
 	}

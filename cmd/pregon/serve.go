@@ -218,7 +218,10 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
 		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite),
 		RequireApproval: p.cfg.RequireApproval, Tester: p.service, Timezone: p.renderer.Location().String(),
-		LinkChecker: linkcheck.New(p.cfg.Checks.Links), Idempotency: p.store, Progress: p.store})
+		LinkChecker: linkcheck.New(p.cfg.Checks.Links), Idempotency: p.store, Progress: p.store,
+		// lifecycle: audit entries name addresses by a keyed hash.
+		EmailHasher: p.links,
+	})
 	if err != nil {
 		return nil, err
 	}
