@@ -54,7 +54,8 @@ func summarize(r *dispatcher.Release) *releaseSummary {
 	return &releaseSummary{Release: r, Translations: ts}
 }
 
-// createRelease handles POST /v1/releases → 201 release. Nothing is written
+// createRelease handles POST /v1/releases → 201 release with "warnings"
+// (see Server.warnings). Nothing is written
 // unless the whole request is valid. With "send": true the new release is
 // sent at once (or at its embargo) and returned as Send left it. With an
 // Idempotency-Key header, a repeat of the request returns the first one's
@@ -109,7 +110,7 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 		}
 		rel = sent
 	}
-	return writeJSON(w, http.StatusCreated, present(rel))
+	return s.writeWarned(r.Context(), w, http.StatusCreated, rel)
 }
 
 // getReleases handles GET /v1/releases?status=&fields=&cursor=&limit= →
