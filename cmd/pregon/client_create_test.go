@@ -85,7 +85,9 @@ func (r *createRig) client() *client.Client {
 func (r *createRig) run(args ...string) (string, string, error) {
 	var stdout, stderr strings.Builder
 	c := &cli{stdout: &stdout, stderr: &stderr, http: r.srv.Client(), poll: 1,
-		getenv: func(k string) string { return map[string]string{"PREGON_API_URL": r.srv.URL, "PREGON_TOKEN": "pgn_ana"}[k] }}
+		getenv: func(k string) string {
+			return map[string]string{"PREGON_API_URL": r.srv.URL, "PREGON_TOKEN": "pgn_ana"}[k]
+		}}
 	err := c.run(context.Background(), args[0], args[1:])
 	return stdout.String(), stderr.String(), err
 }
