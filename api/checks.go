@@ -122,13 +122,18 @@ func (s *Server) refuseSend(ctx context.Context, rel *dispatcher.Release, create
 	return p
 }
 
-// refuseSendOf is refuseSend for the release with id.
-func (s *Server) refuseSendOf(ctx context.Context, id string) error {
+// refuseSendOf is refuseSend for the release with id; it returns the
+// version it checked, which is the only one that may then be sent (see
+// Sender.SendVersion).
+func (s *Server) refuseSendOf(ctx context.Context, id string) (int, error) {
 	rel, err := s.store.Release(ctx, id)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return s.refuseSend(ctx, rel, false)
+	if err := s.refuseSend(ctx, rel, false); err != nil {
+		return 0, err
+	}
+	return rel.Version, nil
 }
 
 // embargoCheck: an embargo, when there is one, is still ahead for a

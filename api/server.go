@@ -117,11 +117,14 @@ type DeliveryFilter = dispatcher.DeliveryFilter
 
 // Sender starts, stops and retries releases.
 type Sender interface {
-	// Send schedules a release for at (nil: now). It is idempotent: for a
-	// release already scheduled, sending or sent it returns the release as it
-	// is. It returns dispatcher.ErrNotFound, or dispatcher.ErrConflict for a
-	// cancelled release.
-	Send(ctx context.Context, id string, at *time.Time) (*dispatcher.Release, error)
+	// SendVersion schedules a release for at (nil: now). It is idempotent:
+	// for a release already scheduled, sending or sent it returns the
+	// release as it is. A draft is scheduled only while it is at version
+	// (0: any), the one whose checks passed, in the step that schedules it.
+	// It returns dispatcher.ErrNotFound, dispatcher.ErrConflict for a
+	// cancelled release, or a *dispatcher.ConflictError (ConflictVersion:
+	// edited since; ConflictUnapproved).
+	SendVersion(ctx context.Context, id string, at *time.Time, version int) (*dispatcher.Release, error)
 	// Cancel stops a release; dispatcher.ErrConflict if it was already sent.
 	Cancel(ctx context.Context, id string) (*dispatcher.Release, error)
 	// Retry re-enqueues a release's failed deliveries and returns how many.
