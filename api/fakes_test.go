@@ -407,6 +407,14 @@ func (fakePreviewer) Email(rel *dispatcher.Release, lang string) (*dispatcher.Em
 	return &dispatcher.EmailContent{Subject: v.Title, Text: v.Body, HTML: "<p>" + v.Body + "</p>"}, nil
 }
 
+func (f fakePreviewer) EmbargoedEmail(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error) {
+	c, err := f.Email(rel, lang)
+	if err == nil {
+		c.Subject = "EMBARGOED: " + c.Subject
+	}
+	return c, err
+}
+
 func (fakePreviewer) Telegram(rel *dispatcher.Release, lang string) ([]string, error) {
 	v := rel.Text(lang)
 	return []string{"<b>" + v.Title + "</b>", v.Body}, nil

@@ -139,6 +139,9 @@ type Sender interface {
 type Previewer interface {
 	// Email renders the version of rel in lang for email.
 	Email(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error)
+	// EmbargoedEmail renders it as its early lists get it: under the
+	// embargo line.
+	EmbargoedEmail(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error)
 	// Telegram renders the version of rel in lang as Telegram messages.
 	Telegram(rel *dispatcher.Release, lang string) ([]string, error)
 }

@@ -183,9 +183,20 @@ func (c *Client) Deliveries(ctx context.Context, releaseID string, f DeliveryFil
 // Preview returns the release as a recipient would get it through channel
 // in language ("": the release's own).
 func (c *Client) Preview(ctx context.Context, id string, channel dispatcher.ChannelKind, language string) (*Preview, error) {
+	return c.PreviewCopy(ctx, id, channel, language, "")
+}
+
+// PreviewCopy is Preview of one copy of the release: dispatcher.CopyEarly
+// for the embargoed email its early lists get (an *Error with status 409
+// for a release without an embargo and early lists), "" or
+// dispatcher.CopyPublic for what every audience gets.
+func (c *Client) PreviewCopy(ctx context.Context, id string, channel dispatcher.ChannelKind, language, copyOf string) (*Preview, error) {
 	q := url.Values{"channel": {string(channel)}}
 	if language != "" {
 		q.Set("language", language)
+	}
+	if copyOf != "" {
+		q.Set("copy", copyOf)
 	}
 	var p Preview
 	if err := c.get(ctx, "/v1/releases/"+pathID(id)+"/preview", q, &p); err != nil {

@@ -156,6 +156,7 @@ type RowError struct {
 type Preview struct {
 	Channel  dispatcher.ChannelKind `json:"channel"`
 	Language string                 `json:"language"`
+	Copy     string                 `json:"copy,omitempty"` // email: "public" or "early"
 	Subject  string                 `json:"subject"`
 	Text     string                 `json:"text"`
 	HTML     string                 `json:"html"`

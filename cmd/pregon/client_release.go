@@ -359,14 +359,15 @@ func (c *cli) releaseDeliveries(ctx context.Context, args []string) error {
 }
 
 func (c *cli) releasePreview(ctx context.Context, args []string) error {
-	cm := c.flags("release preview", "release preview ID [--channel email|telegram] [--language L]")
+	cm := c.flags("release preview", "release preview ID [--channel email|telegram] [--language L] [--copy early]")
 	channel := cm.fs.String("channel", "email", "email or telegram")
 	lang := cm.fs.String("language", "", "the language to preview (default: the release's own)")
+	copyOf := cm.fs.String("copy", "", `"early" for the embargoed email the early lists get; default: what every audience gets`)
 	pos, a, err := c.connect(cm, args, 1, "the release ID")
 	if err != nil {
 		return err
 	}
-	p, err := a.Preview(ctx, pos[0], dispatcher.ChannelKind(*channel), *lang)
+	p, err := a.PreviewCopy(ctx, pos[0], dispatcher.ChannelKind(*channel), *lang, *copyOf)
 	if err != nil {
 		return err
 	}
