@@ -241,6 +241,12 @@ type Config struct {
 	// an address that is later erased; nil means such entries name no
 	// address. *links.Signer implements it.
 	EmailHasher EmailHasher
+
+	// DNS reads the From domain's SPF, DKIM and DMARC records for the
+	// checklist's "dns" check (a warning at most); nil leaves the check
+	// out. Its finding is kept for DNSCacheTTL (0: DefaultDNSCacheTTL).
+	DNS         DNSChecker
+	DNSCacheTTL time.Duration
 }
 
 // EmailHasher returns a keyed hash of an email address that only the
@@ -282,6 +288,9 @@ type Server struct {
 	tester                            Tester
 	testRate                          int
 	emailHasher                       EmailHasher
+	dns                               DNSChecker
+	dnsTTL                            time.Duration
+	dnsCache                          dnsCache
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -306,6 +315,10 @@ func New(cfg Config) (*Server, error) {
 	s.requireApproval = cfg.RequireApproval
 	s.tester, s.testRate = cfg.Tester, cfg.TestRate
 	s.emailHasher = cfg.EmailHasher
+	s.dns, s.dnsTTL = cfg.DNS, cfg.DNSCacheTTL
+	if s.dnsTTL <= 0 {
+		s.dnsTTL = DefaultDNSCacheTTL
+	}
 	if s.testRate <= 0 {
 		s.testRate = DefaultTestRate
 	}

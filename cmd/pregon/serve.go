@@ -219,8 +219,9 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite),
 		RequireApproval: p.cfg.RequireApproval, Tester: p.service, Timezone: p.renderer.Location().String(),
 		LinkChecker: linkcheck.New(p.cfg.Checks.Links), Idempotency: p.store, Progress: p.store,
-		// lifecycle: audit entries name addresses by a keyed hash.
-		EmailHasher: p.links,
+		// lifecycle: audit entries name addresses by a keyed hash; the
+		// checklist's dns check.
+		EmailHasher: p.links, DNS: dnsChecker(p.cfg),
 	})
 	if err != nil {
 		return nil, err
