@@ -17,6 +17,7 @@ import (
 	"github.com/pregon/pregon/audit"
 	"github.com/pregon/pregon/auth"
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/pregon/pregon/links"
 )
 
 const auditAdminToken = "pgn_audit_admin_secret"
@@ -30,11 +31,23 @@ func newAuditAPI(t *testing.T) (*redisAPI, *dispatcher.Service) {
 	a := newRedisAPI(t, func(c *Config) {
 		svc = c.Sender.(*dispatcher.Service)
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+		c.EmailHasher = auditHasher(t)
 	})
 	if err := a.store.CreateToken(context.Background(), auth.Hash(auditAdminToken), &auth.Token{Name: "admin", Role: auth.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
 	return a, svc
+}
+
+// auditHasher is the EmailHasher of newAuditAPI: a links signer with the
+// harness's secret.
+func auditHasher(t *testing.T) *links.Signer {
+	t.Helper()
+	s, err := links.New([]byte(linksSecret), "https://prensa.example.org", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // auditResp is the answer to GET /v1/audit.
@@ -136,7 +149,7 @@ func TestAuditRecordsEveryChange(t *testing.T) {
 		{Seq: 1, Actor: coord, Action: audit.ListCreate, Target: list, Client: "203.0.113.7", Detail: map[string]any{"name": "Prensa MX", "kind": "press"}},
 		{Seq: 2, Actor: coord, Action: audit.ContactsImport, Target: list, Client: v6,
 			Detail: map[string]any{"added": json.Number("2"), "updated": json.Number("0"), "skipped": json.Number("1"), "errors": json.Number("1"), "suppressed": json.Number("0")}},
-		{Seq: 3, Actor: coord, Action: audit.ContactRemove, Target: list, Client: v6, Detail: map[string]any{"email": "bob@example.org"}},
+		{Seq: 3, Actor: coord, Action: audit.ContactRemove, Target: list, Client: v6, Detail: map[string]any{"email_hmac": auditHasher(t).HashEmail("bob@example.org")}},
 		{Seq: 4, Actor: coord, Action: audit.ChannelCreate, Target: channel, Client: v6, Detail: map[string]any{"chat_id": "@canal_prensa"}},
 		{Seq: 5, Actor: coord, Action: audit.ReleaseCreate, Target: rel, Version: 1, Client: v6},
 		{Seq: 6, Actor: coord, Action: audit.ReleaseSend, Target: rel, Version: 1, Client: v6, Detail: map[string]any{"status": "scheduled"}},
@@ -145,6 +158,11 @@ func TestAuditRecordsEveryChange(t *testing.T) {
 		{Seq: 9, Actor: coord, Action: audit.ReleaseSend, Target: rel2, Version: 1, Client: v6, Detail: map[string]any{"status": "scheduled"}},
 		{Seq: 10, Actor: coord, Action: audit.ReleaseCancel, Target: rel2, Version: 1, Client: v6},
 		{Seq: 11, Actor: "admin", Action: audit.TokenRevoke, Target: viewerID, Client: "192.0.2.1"},
+	}
+	// The removed address is in no entry, only its keyed hash: the log is
+	// never edited, so it must hold nothing an erasure would remove.
+	if raw := a.do("GET", "/v1/audit?order=oldest", auditAdminToken, "").Body.String(); strings.Contains(raw, "bob@") {
+		t.Errorf("the audit log shows the removed address:\n%s", raw)
 	}
 	ignore := cmpopts.IgnoreFields(audit.Entry{}, "At", "PrevHash", "Hash")
 	if diff := cmp.Diff(want, p.Items, ignore, cmpopts.EquateEmpty()); diff != "" {

@@ -18,9 +18,7 @@ const (
 	checkAudiences   = "audiences"
 	checkAttachments = "attachments"
 	checkLinks       = "links"
-	// The SPF, DKIM and DMARC records of the From domain come with the
-	// email issue: a "dns" check after "links", a warning at most, since
-	// the server may have no resolver that answers.
+	// checkDNS ("dns", checks_dns.go) follows, when Config.DNS is set.
 )
 
 // ProblemChecks is the type of the 409 answer to a send refused because a
@@ -52,21 +50,28 @@ func (s *Server) getChecks(w http.ResponseWriter, r *http.Request) error {
 // checklist runs every check on rel. The links are asked while the
 // audiences are read, since asking them is the slow part.
 func (s *Server) checklist(ctx context.Context, rel *dispatcher.Release) ([]dispatcher.Check, error) {
-	links := make(chan dispatcher.Check, 1)
+	links, dns := make(chan dispatcher.Check, 1), make(chan dispatcher.Check, 1)
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { links <- s.checkLinks(lctx, rel) }()
+	if s.dns != nil {
+		go func() { dns <- s.dnsCheck(lctx) }()
+	}
 	scan, err := s.scanAudiences(ctx, rel, false)
 	if err != nil {
 		return nil, err
 	}
-	return []dispatcher.Check{
+	checks := []dispatcher.Check{
 		languagesCheck(rel, scan),
 		s.embargoCheck(rel),
 		audiencesCheck(rel, scan),
 		s.attachmentsCheck(rel),
 		<-links,
-	}, nil
+	}
+	if s.dns != nil {
+		checks = append(checks, <-dns)
+	}
+	return checks, nil
 }
 
 // sendChecks runs the checks that can be errors, which are the ones that
@@ -122,13 +127,18 @@ func (s *Server) refuseSend(ctx context.Context, rel *dispatcher.Release, create
 	return p
 }
 
-// refuseSendOf is refuseSend for the release with id.
-func (s *Server) refuseSendOf(ctx context.Context, id string) error {
+// refuseSendOf is refuseSend for the release with id; it returns the
+// version it checked, which is the only one that may then be sent (see
+// Sender.SendVersion).
+func (s *Server) refuseSendOf(ctx context.Context, id string) (int, error) {
 	rel, err := s.store.Release(ctx, id)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return s.refuseSend(ctx, rel, false)
+	if err := s.refuseSend(ctx, rel, false); err != nil {
+		return 0, err
+	}
+	return rel.Version, nil
 }
 
 // embargoCheck: an embargo, when there is one, is still ahead for a

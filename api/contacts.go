@@ -286,8 +286,13 @@ func (s *Server) removeContact(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.RemoveContact(r.Context(), listID, email); err != nil {
 		return err
 	}
-	if err := s.audit(r, audit.Entry{Action: audit.ContactRemove, Target: listID,
-		Detail: map[string]any{"email": email}}); err != nil {
+	// The log is never edited, so it keeps no address that an erasure
+	// would have to remove: only a keyed hash of it.
+	e := audit.Entry{Action: audit.ContactRemove, Target: listID}
+	if s.emailHasher != nil {
+		e.Detail = map[string]any{"email_hmac": s.emailHasher.HashEmail(email)}
+	}
+	if err := s.audit(r, e); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

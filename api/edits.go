@@ -29,7 +29,8 @@ type patchInput struct {
 	Version *int `json:"version"`
 }
 
-// editRelease handles PATCH /v1/releases/{id} → 200 release: it applies a
+// editRelease handles PATCH /v1/releases/{id} → 200 release with
+// "warnings" (see Server.warnings): it applies a
 // JSON merge patch to the release's fields and validates the result as a
 // new release is validated. A change makes a new version, which withdraws
 // the approval of the one before; a patch that changes nothing changes
@@ -91,7 +92,7 @@ func (s *Server) editRelease(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		w.Header().Set("ETag", strconv.Quote(strconv.Itoa(rel.Version)))
-		return writeJSON(w, http.StatusOK, present(rel))
+		return s.writeWarned(r.Context(), w, http.StatusOK, rel)
 	}
 	return &Problem{Status: http.StatusConflict,
 		Detail: "The release kept changing while this edit was being applied (other edits came first); send it again."}

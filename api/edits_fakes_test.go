@@ -79,7 +79,7 @@ func (f *fakeSender) Reschedule(ctx context.Context, id string) (*dispatcher.Rel
 // not approved.
 type approvalSender struct{ *fakeSender }
 
-func (a approvalSender) Send(ctx context.Context, id string, at *time.Time) (*dispatcher.Release, error) {
+func (a approvalSender) SendVersion(ctx context.Context, id string, at *time.Time, version int) (*dispatcher.Release, error) {
 	r, err := a.store.Release(ctx, id)
 	if err != nil {
 		return nil, err
@@ -88,5 +88,5 @@ func (a approvalSender) Send(ctx context.Context, id string, at *time.Time) (*di
 		return nil, fmt.Errorf("send: %w", &dispatcher.ConflictError{ID: id, Reason: dispatcher.ConflictUnapproved,
 			Status: r.Status, Version: r.Version, Author: r.Author})
 	}
-	return a.fakeSender.Send(ctx, id, at)
+	return a.fakeSender.SendVersion(ctx, id, at, version)
 }

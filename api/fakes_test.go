@@ -324,6 +324,14 @@ type sendCall struct {
 
 var _ Sender = (*fakeSender)(nil)
 
+// SendVersion is Send for a draft at version (0: any).
+func (f *fakeSender) SendVersion(ctx context.Context, id string, at *time.Time, version int) (*dispatcher.Release, error) {
+	if r, err := f.store.Release(ctx, id); err == nil && version > 0 && r.Status == dispatcher.ReleaseDraft && r.Version != version {
+		return nil, &dispatcher.ConflictError{ID: id, Reason: dispatcher.ConflictVersion, Status: r.Status, Version: r.Version}
+	}
+	return f.Send(ctx, id, at)
+}
+
 // Send records a call for a release that exists (a send that did something).
 func (f *fakeSender) Send(ctx context.Context, id string, at *time.Time) (*dispatcher.Release, error) {
 	m := f.store
@@ -397,6 +405,14 @@ var _ Previewer = fakePreviewer{}
 func (fakePreviewer) Email(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error) {
 	v := rel.Text(lang)
 	return &dispatcher.EmailContent{Subject: v.Title, Text: v.Body, HTML: "<p>" + v.Body + "</p>"}, nil
+}
+
+func (f fakePreviewer) EmbargoedEmail(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error) {
+	c, err := f.Email(rel, lang)
+	if err == nil {
+		c.Subject = "EMBARGOED: " + c.Subject
+	}
+	return c, err
 }
 
 func (fakePreviewer) Telegram(rel *dispatcher.Release, lang string) ([]string, error) {

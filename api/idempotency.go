@@ -164,7 +164,7 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, rid string, stat
 	}
 	w.Header().Set("Location", "/v1/releases/"+rid)
 	w.Header().Set(idempotentReplayedHdr, "true")
-	return writeJSON(w, status, present(rel))
+	return s.writeWarned(r.Context(), w, status, rel)
 }
 
 // finish records that the claim's request created release rid and answers

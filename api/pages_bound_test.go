@@ -106,7 +106,7 @@ func BenchmarkReleasePages(b *testing.B) {
 			b.Fatal(err)
 		}
 		if i%100 == 0 {
-			if _, _, err := a.store.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour), time.Time{}, false); err != nil {
+			if _, _, err := a.store.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour), time.Time{}, false, 0); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -54,7 +55,8 @@ func summarize(r *dispatcher.Release) *releaseSummary {
 	return &releaseSummary{Release: r, Translations: ts}
 }
 
-// createRelease handles POST /v1/releases → 201 release. Nothing is written
+// createRelease handles POST /v1/releases → 201 release with "warnings"
+// (see Server.warnings). Nothing is written
 // unless the whole request is valid. With "send": true the new release is
 // sent at once (or at its embargo) and returned as Send left it. With an
 // Idempotency-Key header, a repeat of the request returns the first one's
@@ -87,7 +89,7 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 		if err := s.refuseSend(r.Context(), rel, true); err != nil {
 			return err
 		}
-		sent, err := s.sender.Send(r.Context(), rel.ID, nil)
+		sent, err := s.sender.SendVersion(r.Context(), rel.ID, nil, rel.Version)
 		if err != nil {
 			p := &Problem{Status: http.StatusInternalServerError, ReleaseID: rel.ID,
 				Detail: "The release " + rel.ID + " was saved as a draft but could not be sent; send it again with POST /v1/releases/" + rel.ID + "/send."}
@@ -109,7 +111,7 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 		}
 		rel = sent
 	}
-	return writeJSON(w, http.StatusCreated, present(rel))
+	return s.writeWarned(r.Context(), w, http.StatusCreated, rel)
 }
 
 // getReleases handles GET /v1/releases?status=&fields=&cursor=&limit= →
@@ -196,11 +198,16 @@ func (s *Server) sendRelease(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := s.refuseSendOf(r.Context(), id); err != nil {
+	checked, err := s.refuseSendOf(r.Context(), id)
+	if err != nil {
 		return err
 	}
-	rel, err := s.sender.Send(r.Context(), id, at)
+	rel, err := s.sender.SendVersion(r.Context(), id, at, checked)
 	var ce *dispatcher.ConflictError
+	if errors.As(err, &ce) && ce.Reason == dispatcher.ConflictVersion {
+		return &Problem{Status: http.StatusConflict, Errors: []FieldError{{Field: "version", Message: fmt.Sprintf("is %d now; version %d was checked", ce.Version, checked)}},
+			Detail: fmt.Sprintf("The release was edited while it was being checked: version %d passed the pre-send checks, but it is at version %d now, so nothing was sent. Send it again to check and send version %d.", checked, ce.Version, ce.Version)}
+	}
 	if errors.As(err, &ce) {
 		return conflictProblem(ce, 0, "sent")
 	}

@@ -329,9 +329,9 @@ func TestPreview(t *testing.T) {
 		query string
 		want  map[string]any
 	}{
-		{"?channel=email", map[string]any{"channel": "email", "language": "es",
+		{"?channel=email", map[string]any{"channel": "email", "language": "es", "copy": "public",
 			"subject": "Comunidades exigen cancelar concesiones mineras", "text": statement, "html": "<p>" + statement + "</p>"}},
-		{"?channel=email&language=en", map[string]any{"channel": "email", "language": "en",
+		{"?channel=email&language=en", map[string]any{"channel": "email", "language": "en", "copy": "public",
 			"subject": "Communities demand mining concessions be cancelled", "text": "The communities…", "html": "<p>The communities…</p>"}},
 		{"?channel=telegram&language=fr", map[string]any{"channel": "telegram", "language": "es",
 			"messages": []any{"<b>Comunidades exigen cancelar concesiones mineras</b>", statement}}},
@@ -352,6 +352,8 @@ func TestPreview(t *testing.T) {
 		{"", []string{"channel"}},
 		{"?channel=sms", []string{"channel"}},
 		{"?channel=email&language=es_MX!", []string{"language"}},
+		{"?channel=email&copy=embargoed", []string{"copy"}},
+		{"?channel=telegram&copy=early", []string{"copy"}},
 	} {
 		p := problemOf(t, h.do("GET", base+c.query, viewerToken, "", ""), http.StatusBadRequest)
 		if diff := cmp.Diff(c.fields, fieldsOf(p)); diff != "" {
@@ -359,6 +361,10 @@ func TestPreview(t *testing.T) {
 		}
 	}
 	problemOf(t, h.do("GET", "/v1/releases/r404/preview?channel=email", viewerToken, "", ""), http.StatusNotFound)
+	// No embargo and no early lists: no early copy to show.
+	if p := problemOf(t, h.do("GET", base+"?channel=email&copy=early", viewerToken, "", ""), http.StatusConflict); !strings.Contains(p.Detail, "no early copy") {
+		t.Errorf("early copy of a release without one: %q", p.Detail)
+	}
 }
 
 func TestCreateReleaseSendFails(t *testing.T) {

@@ -118,11 +118,14 @@ type DeliveryFilter = dispatcher.DeliveryFilter
 
 // Sender starts, stops and retries releases.
 type Sender interface {
-	// Send schedules a release for at (nil: now). It is idempotent: for a
-	// release already scheduled, sending or sent it returns the release as it
-	// is. It returns dispatcher.ErrNotFound, or dispatcher.ErrConflict for a
-	// cancelled release.
-	Send(ctx context.Context, id string, at *time.Time) (*dispatcher.Release, error)
+	// SendVersion schedules a release for at (nil: now). It is idempotent:
+	// for a release already scheduled, sending or sent it returns the
+	// release as it is. A draft is scheduled only while it is at version
+	// (0: any), the one whose checks passed, in the step that schedules it.
+	// It returns dispatcher.ErrNotFound, dispatcher.ErrConflict for a
+	// cancelled release, or a *dispatcher.ConflictError (ConflictVersion:
+	// edited since; ConflictUnapproved).
+	SendVersion(ctx context.Context, id string, at *time.Time, version int) (*dispatcher.Release, error)
 	// Cancel stops a release; dispatcher.ErrConflict if it was already sent.
 	Cancel(ctx context.Context, id string) (*dispatcher.Release, error)
 	// Retry re-enqueues a release's failed deliveries and returns how many.
@@ -137,6 +140,9 @@ type Sender interface {
 type Previewer interface {
 	// Email renders the version of rel in lang for email.
 	Email(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error)
+	// EmbargoedEmail renders it as its early lists get it: under the
+	// embargo line.
+	EmbargoedEmail(rel *dispatcher.Release, lang string) (*dispatcher.EmailContent, error)
 	// Telegram renders the version of rel in lang as Telegram messages.
 	Telegram(rel *dispatcher.Release, lang string) ([]string, error)
 }
@@ -249,6 +255,24 @@ type Config struct {
 	// Bounces; a provider not in it answers 404.
 	BounceProviders map[string]bounces.Provider
 	Bounces         BounceRecorder
+
+	// EmailHasher names an address in the audit log by a keyed hash
+	// (contact.remove), since the log is never edited and so cannot forget
+	// an address that is later erased; nil means such entries name no
+	// address. *links.Signer implements it.
+	EmailHasher EmailHasher
+
+	// DNS reads the From domain's SPF, DKIM and DMARC records for the
+	// checklist's "dns" check (a warning at most); nil leaves the check
+	// out. Its finding is kept for DNSCacheTTL (0: DefaultDNSCacheTTL).
+	DNS         DNSChecker
+	DNSCacheTTL time.Duration
+}
+
+// EmailHasher returns a keyed hash of an email address that only the
+// holder of the server's secret can match to the address.
+type EmailHasher interface {
+	HashEmail(email string) string
 }
 
 // Server is the API v1 HTTP handler.
@@ -292,6 +316,10 @@ type Server struct {
 	suppressions    SuppressionStore
 	bounceProviders map[string]bounces.Provider
 	bounces         BounceRecorder
+	emailHasher     EmailHasher
+	dns             DNSChecker
+	dnsTTL          time.Duration
+	dnsCache        dnsCache
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -328,6 +356,11 @@ func New(cfg Config) (*Server, error) {
 		s.optin = &oc
 	}
 	s.suppressions, s.bounceProviders, s.bounces = cfg.Suppressions, cfg.BounceProviders, cfg.Bounces
+	s.emailHasher = cfg.EmailHasher
+	s.dns, s.dnsTTL = cfg.DNS, cfg.DNSCacheTTL
+	if s.dnsTTL <= 0 {
+		s.dnsTTL = DefaultDNSCacheTTL
+	}
 	if s.testRate <= 0 {
 		s.testRate = DefaultTestRate
 	}

@@ -33,15 +33,19 @@ type testInput struct {
 	Emails          []string `json:"emails"`
 	TelegramChatIDs []string `json:"telegram_chat_ids"`
 	Language        string   `json:"language"`
+	Copy            string   `json:"copy"`
 }
 
 // testRelease handles POST /v1/releases/{id}/test {emails, telegram_chat_ids,
-// language?} → 202 test send: the release as it is now goes to the addresses
+// language?, copy?} → 202 test send: the release as it is now goes to the addresses
 // and chats named, in one language (the one asked for, else the release's
 // own), the email subject starting "[TEST] " and the Telegram post with a
 // "[TEST]" line. It makes no deliveries and changes no counts or status. A
 // release in any status but cancelled may be tested. Each token may start
-// DefaultTestRate a minute after a burst (429 beyond).
+// DefaultTestRate a minute after a burst (429 beyond). With "copy": "early"
+// the emails are the embargoed copy the early lists get (subject "[TEST]
+// EMBARGOED UNTIL ..."), for a release with an embargo and early lists
+// (409 otherwise), and there may be no Telegram chats.
 func (s *Server) testRelease(w http.ResponseWriter, r *http.Request) error {
 	if s.tester == nil {
 		return &Problem{Status: http.StatusNotImplemented, Detail: "Test sends are not available on this server."}
@@ -63,13 +67,18 @@ func (s *Server) testRelease(w http.ResponseWriter, r *http.Request) error {
 		return &Problem{Status: http.StatusConflict,
 			Detail: "The release was cancelled: it goes to no one, so there is nothing to test."}
 	}
+	if in.Copy == copyEarly {
+		if err := earlyConflict(rel); err != nil {
+			return err
+		}
+	}
 	if err := s.limitTests(r); err != nil {
 		return err
 	}
 	if lang == "" {
 		lang = rel.Language
 	}
-	t := &dispatcher.TestSend{ReleaseID: rel.ID, Version: rel.Version, Language: rel.Text(lang).Language,
+	t := &dispatcher.TestSend{ReleaseID: rel.ID, Version: rel.Version, Language: rel.Text(lang).Language, Copy: in.Copy,
 		RequestedBy: infoFrom(ctx).token, Results: results}
 	if err := s.tester.StartTest(ctx, t); err != nil {
 		return err
@@ -127,6 +136,10 @@ func checkTestInput(in *testInput) ([]dispatcher.TestResult, string, error) {
 	}
 	lang := strings.TrimSpace(in.Language)
 	checkLanguage(&fe, "language", lang, false)
+	in.Copy = checkCopy(&fe, "copy", strings.TrimSpace(in.Copy), "")
+	if in.Copy == copyEarly && len(in.TelegramChatIDs) > 0 {
+		fe.add("copy", "%q is an email: the early copy goes only to early lists, never to Telegram channels, which are public; leave out telegram_chat_ids", copyEarly)
+	}
 	if err := fe.err(); err != nil {
 		return nil, "", err
 	}

@@ -30,8 +30,8 @@ import (
 type Action string
 
 // The actions recorded. Target is the id of what changed: a token, list,
-// channel or release id (for contact.remove, the list's; the email is in
-// Detail).
+// channel or release id (for contact.remove, the list's; the address is
+// in Detail only as a keyed hash, "email_hmac", never in the clear).
 const (
 	TokenCreate    Action = "token.create"
 	TokenRevoke    Action = "token.revoke"

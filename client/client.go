@@ -63,6 +63,7 @@ type request struct {
 	query        url.Values
 	contentType  string
 	body         []byte // sent when not nil
+	header       http.Header
 }
 
 // Do sends a request with a body of contentType (none when body is nil) and
@@ -91,6 +92,9 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	req.Header.Set("User-Agent", c.userAgent)
 	if r.body != nil {
 		req.Header.Set("Content-Type", r.contentType)
+	}
+	for k, vs := range r.header {
+		req.Header[k] = vs
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -123,7 +127,12 @@ func (c *Client) get(ctx context.Context, path string, query url.Values, out any
 
 // post sends in as JSON (nil: no body) and decodes the answer into out.
 func (c *Client) post(ctx context.Context, path string, in, out any) error {
-	r := request{method: http.MethodPost, path: path}
+	return c.postWith(ctx, path, nil, in, out)
+}
+
+// postWith is post with more request headers.
+func (c *Client) postWith(ctx context.Context, path string, header http.Header, in, out any) error {
+	r := request{method: http.MethodPost, path: path, header: header}
 	if in != nil {
 		body, err := json.Marshal(in)
 		if err != nil {

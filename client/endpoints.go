@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -92,7 +93,8 @@ func (c *Client) Channels(ctx context.Context, pq PageQuery) (*Page[dispatcher.T
 
 // CreateRelease creates a release (and sends it when in.Send) and returns
 // it. When the server saved it but could not send it, the *Error names it
-// in ReleaseID.
+// in ReleaseID. With in.IdempotencyKey, a repeat with the same key returns
+// the release the first call made.
 func (c *Client) CreateRelease(ctx context.Context, in *NewRelease) (*Release, error) {
 	body := *in
 	if body.Audiences.Lists == nil {
@@ -101,11 +103,21 @@ func (c *Client) CreateRelease(ctx context.Context, in *NewRelease) (*Release, e
 	if body.Audiences.TelegramChannels == nil {
 		body.Audiences.TelegramChannels = []string{}
 	}
+	var h http.Header
+	if in.IdempotencyKey != "" {
+		h = http.Header{"Idempotency-Key": {in.IdempotencyKey}}
+	}
 	var r Release
-	if err := c.post(ctx, "/v1/releases", &body, &r); err != nil {
+	if err := c.postWith(ctx, "/v1/releases", h, &body, &r); err != nil {
 		return nil, err
 	}
 	return &r, nil
+}
+
+// NewIdempotencyKey returns a random key for NewRelease.IdempotencyKey: 128
+// random bits as 26 base32 letters and digits (crypto/rand.Text).
+func NewIdempotencyKey() string {
+	return rand.Text()
 }
 
 // GetRelease returns the release with id, with its counts.
@@ -171,9 +183,20 @@ func (c *Client) Deliveries(ctx context.Context, releaseID string, f DeliveryFil
 // Preview returns the release as a recipient would get it through channel
 // in language ("": the release's own).
 func (c *Client) Preview(ctx context.Context, id string, channel dispatcher.ChannelKind, language string) (*Preview, error) {
+	return c.PreviewCopy(ctx, id, channel, language, "")
+}
+
+// PreviewCopy is Preview of one copy of the release: dispatcher.CopyEarly
+// for the embargoed email its early lists get (an *Error with status 409
+// for a release without an embargo and early lists), "" or
+// dispatcher.CopyPublic for what every audience gets.
+func (c *Client) PreviewCopy(ctx context.Context, id string, channel dispatcher.ChannelKind, language, copyOf string) (*Preview, error) {
 	q := url.Values{"channel": {string(channel)}}
 	if language != "" {
 		q.Set("language", language)
+	}
+	if copyOf != "" {
+		q.Set("copy", copyOf)
 	}
 	var p Preview
 	if err := c.get(ctx, "/v1/releases/"+pathID(id)+"/preview", q, &p); err != nil {

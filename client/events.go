@@ -115,9 +115,12 @@ func (c *Client) Events(ctx context.Context, id, lastEventID string) (*EventStre
 	hc.Timeout = 0
 	resp, err := hc.Do(req)
 	if err != nil {
+		// Asked before cancel, which would make every failure look like
+		// a cancellation: only the caller's ending ctx is one.
+		cerr := ctx.Err()
 		cancel(nil)
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("GET %s: %w", path, ctx.Err())
+		if cerr != nil {
+			return nil, fmt.Errorf("GET %s: %w", path, cerr)
 		}
 		return nil, &NetError{Method: http.MethodGet, Path: path, BaseURL: c.base, Err: err}
 	}

@@ -15,6 +15,9 @@ type NewTest struct {
 	Emails          []string `json:"emails"`
 	TelegramChatIDs []string `json:"telegram_chat_ids"`
 	Language        string   `json:"language,omitempty"`
+	// Copy is dispatcher.CopyEarly to send the embargoed email the early
+	// lists get (no Telegram chats then); "" for what every audience gets.
+	Copy string `json:"copy,omitempty"`
 }
 
 // TestSend sends the release, as it is now, to the recipients of in, with

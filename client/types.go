@@ -28,6 +28,11 @@ type PageQuery struct {
 type Release struct {
 	dispatcher.Release
 	Counts Counts `json:"counts"`
+	// Warnings are what the server found worth saying of a release it
+	// just created or edited (CreateRelease, EditRelease): the checks of
+	// its checklist that are not ok, but for the slow ones (links, dns).
+	// They never stopped the request. Empty in other answers.
+	Warnings []dispatcher.Check `json:"warnings,omitempty"`
 }
 
 // Final reports whether nothing more will happen to the release: it is
@@ -151,6 +156,7 @@ type RowError struct {
 type Preview struct {
 	Channel  dispatcher.ChannelKind `json:"channel"`
 	Language string                 `json:"language"`
+	Copy     string                 `json:"copy,omitempty"` // email: "public" or "early"
 	Subject  string                 `json:"subject"`
 	Text     string                 `json:"text"`
 	HTML     string                 `json:"html"`
@@ -188,6 +194,13 @@ type NewRelease struct {
 	Timezone string `json:"timezone,omitempty"`
 	// Send sends the release once created (else it stays a draft).
 	Send bool `json:"send"`
+	// IdempotencyKey, when not "", is sent as the Idempotency-Key header:
+	// the server creates one release per key (for 24 hours) and answers a
+	// repeat with the first one's, so a create that is retried after an
+	// error or a lost answer never makes a second release. Use a fresh
+	// random key per release (NewIdempotencyKey) and the same one for
+	// every retry of it.
+	IdempotencyKey string `json:"-"`
 }
 
 // Audiences names who receives a new release: list and Telegram channel

@@ -149,6 +149,15 @@ func NewService(cfg Config) (*Service, error) {
 // with Config.RequireApproval, a draft whose current version is not
 // approved gives a *ConflictError.
 func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release, error) {
+	return s.SendVersion(ctx, id, at, 0)
+}
+
+// SendVersion is Send for a draft that must still be at version (0: any),
+// such as the version whose pre-send checks passed: a draft edited since
+// is not scheduled, and gives a *ConflictError with ConflictVersion. The
+// version is compared in the step that schedules, so no edit can come in
+// between.
+func (s *Service) SendVersion(ctx context.Context, id string, at *time.Time, version int) (*Release, error) {
 	rel, err := s.cfg.Store.Release(ctx, id)
 	if err != nil {
 		return nil, err
@@ -166,7 +175,7 @@ func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release,
 	if at != nil {
 		asked = *at
 	}
-	rel, when, err := s.cfg.Store.ScheduleSend(ctx, id, dueTime(rel, asked, false, s.cfg.Now()), asked, s.cfg.RequireApproval)
+	rel, when, err := s.cfg.Store.ScheduleSend(ctx, id, dueTime(rel, asked, false, s.cfg.Now()), asked, s.cfg.RequireApproval, version)
 	if err != nil {
 		return nil, err
 	}

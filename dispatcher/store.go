@@ -17,7 +17,7 @@ import (
 type Store interface {
 	Release(ctx context.Context, id string) (*Release, error)
 	Channel(ctx context.Context, id string) (*TelegramChannel, error)
-	ScheduleSend(ctx context.Context, id string, at, asked time.Time, requireApproval bool) (*Release, time.Time, error)
+	ScheduleSend(ctx context.Context, id string, at, asked time.Time, requireApproval bool, version int) (*Release, time.Time, error)
 	SetSchedule(ctx context.Context, id string, at time.Time, early bool) (ReleaseStatus, error)
 	EarlyPlanned(ctx context.Context, id string) error
 	SetReleaseStatus(ctx context.Context, id string, to ReleaseStatus, from ...ReleaseStatus) (ReleaseStatus, error)

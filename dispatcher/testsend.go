@@ -40,6 +40,14 @@ const (
 	TestTelegramLine = "<b>[TEST]</b>"
 )
 
+// The copies of a release a test send (TestSend.Copy) or a preview shows:
+// the one its audiences get, and the embargoed email its early lists get
+// before the embargo (email only).
+const (
+	CopyPublic = "public"
+	CopyEarly  = "early"
+)
+
 // ErrNoTests is returned by StartTest when the Service was given no
 // TestStore or TestQueue.
 var ErrNoTests = errors.New("test sends are not configured")
@@ -53,7 +61,11 @@ type TestSend struct {
 	Version int `json:"version"`
 	// Language is the version of the release that is sent (the original
 	// when the release has no translation in the language asked for).
-	Language    string       `json:"language"`
+	Language string `json:"language"`
+	// Copy is CopyEarly for the embargoed email the early lists get (no
+	// Telegram chats then), CopyPublic (or "", in tests made before there
+	// was a choice) for what every audience gets.
+	Copy        string       `json:"copy"`
 	RequestedBy string       `json:"requested_by"`
 	Status      TestStatus   `json:"status"`
 	CreatedAt   time.Time    `json:"created_at"`
@@ -254,7 +266,11 @@ func (s *Service) sendTest(ctx context.Context, rel *Release, t *TestSend, i int
 		}
 		// Rendered now rather than taken from the content cache, which is
 		// keyed by release and language: a test shows the release as it is.
-		content, err := s.cfg.Renderer.Email(rel, t.Language)
+		render := s.cfg.Renderer.Email
+		if t.Copy == CopyEarly {
+			render = s.cfg.Renderer.EmbargoedEmail
+		}
+		content, err := render(rel, t.Language)
 		if err != nil {
 			return nil, Permanent(fmt.Errorf("render email: %w", err))
 		}

@@ -15,6 +15,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -67,6 +68,7 @@ type Claims struct {
 // Signer makes and checks tokens with one secret. It is safe for concurrent use.
 type Signer struct {
 	key       []byte
+	emailKey  []byte // HashEmail's, derived from the secret apart from key
 	publicURL string
 	now       func() time.Time
 	ttl       time.Duration
@@ -93,7 +95,26 @@ func New(secret []byte, publicURL string, now func() time.Time, ttl time.Duratio
 	// other uses of it later get keys of their own.
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("pregon links v1"))
-	return &Signer{key: m.Sum(nil), publicURL: strings.TrimRight(publicURL, "/"), now: now, ttl: ttl}, nil
+	e := hmac.New(sha256.New, secret)
+	e.Write([]byte(emailKeyLabel))
+	return &Signer{key: m.Sum(nil), emailKey: e.Sum(nil), publicURL: strings.TrimRight(publicURL, "/"), now: now, ttl: ttl}, nil
+}
+
+// emailKeyLabel derives HashEmail's key from the secret:
+// HMAC-SHA256(secret, emailKeyLabel).
+const emailKeyLabel = "pregon audit email v1"
+
+// HashEmail returns a keyed hash of an email address, for records that must
+// name an address without keeping it (the audit log, which is never edited,
+// and so cannot forget an address that is erased): "hmac-sha256:" and the
+// hex of HMAC-SHA256(k, email), where k is HMAC-SHA256(secret, "pregon
+// audit email v1"). Whoever knows the secret can tell whether an entry is
+// about a given address; nobody else can, nor guess addresses from it.
+// The address is hashed as given: normalise it first.
+func (s *Signer) HashEmail(email string) string {
+	m := hmac.New(sha256.New, s.emailKey)
+	m.Write([]byte(email))
+	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil))
 }
 
 // UnsubscribeURL returns the one-click unsubscribe link for email, in a

@@ -1,6 +1,9 @@
 package links
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -239,5 +242,30 @@ func TestConfirmURL(t *testing.T) {
 	c.t = t0.Add(ConfirmTTL)
 	if _, err := s.Verify(tok, PurposeConfirm); !errors.Is(err, ErrExpired) {
 		t.Errorf("after %v: %v, want ErrExpired", ConfirmTTL, err)
+	}
+}
+
+// TestHashEmail: the hash is the documented two-step HMAC (so an operator
+// with the secret can compute it with openssl), it holds no trace of the
+// address, and another secret gives another hash.
+func TestHashEmail(t *testing.T) {
+	s := newSigner(t, secret, &clock{t0})
+	k := hmac.New(sha256.New, secret)
+	k.Write([]byte("pregon audit email v1"))
+	m := hmac.New(sha256.New, k.Sum(nil))
+	m.Write([]byte("ana@example.org"))
+	want := "hmac-sha256:" + hex.EncodeToString(m.Sum(nil))
+	got := s.HashEmail("ana@example.org")
+	if got != want {
+		t.Errorf("HashEmail = %q, want %q", got, want)
+	}
+	if strings.Contains(got, "ana") || strings.Contains(got, "example") {
+		t.Errorf("HashEmail = %q shows the address", got)
+	}
+	if other := newSigner(t, []byte("another-secret-0123456789"), &clock{t0}).HashEmail("ana@example.org"); other == got {
+		t.Errorf("two secrets give the same hash %q", got)
+	}
+	if s.HashEmail("bob@example.org") == got {
+		t.Errorf("two addresses give the same hash")
 	}
 }

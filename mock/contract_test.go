@@ -283,7 +283,7 @@ func scheduleStory(t *testing.T, s side) []string {
 	check(err)
 	out = append(out, "set schedule of a draft: "+string(st))
 	show("draft")
-	_, when, err := s.ScheduleSend(ctx, rid, t0.Add(time.Minute), t0.Add(time.Minute), false)
+	_, when, err := s.ScheduleSend(ctx, rid, t0.Add(time.Minute), t0.Add(time.Minute), false, 0)
 	check(err)
 	out = append(out, "scheduled for "+when.Sub(t0).String())
 	show("scheduled")

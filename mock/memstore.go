@@ -238,12 +238,16 @@ func (m *MemStore) Channel(_ context.Context, id string) (*dispatcher.TelegramCh
 }
 
 // ScheduleSend moves a draft release to scheduled at at, and keeps asked;
-// with requireApproval, only a draft whose current version is approved (a
+// with requireApproval, only a draft whose current version is approved, and
+// with a version (0: any) only a draft at that version (a
 // *dispatcher.ConflictError otherwise). A release without a Version is at
 // version 1.
-func (m *MemStore) ScheduleSend(ctx context.Context, id string, at, asked time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error) {
+func (m *MemStore) ScheduleSend(ctx context.Context, id string, at, asked time.Time, requireApproval bool, version int) (*dispatcher.Release, time.Time, error) {
 	m.mu.Lock()
 	r, err := m.release(id)
+	if err == nil && r.rel.Status == dispatcher.ReleaseDraft && version > 0 && max(r.rel.Version, 1) != version {
+		err = &dispatcher.ConflictError{ID: id, Reason: dispatcher.ConflictVersion, Status: r.rel.Status, Version: max(r.rel.Version, 1)}
+	}
 	if err == nil && r.rel.Status == dispatcher.ReleaseDraft && requireApproval && r.rel.ApprovedVersion != max(r.rel.Version, 1) {
 		err = &dispatcher.ConflictError{ID: id, Reason: dispatcher.ConflictUnapproved, Status: r.rel.Status,
 			Version: max(r.rel.Version, 1), Author: r.rel.Author}

@@ -15,7 +15,7 @@ type Store struct {
 
 	ReleaseFn          func(ctx context.Context, id string) (*dispatcher.Release, error)
 	ChannelFn          func(ctx context.Context, id string) (*dispatcher.TelegramChannel, error)
-	ScheduleSendFn     func(ctx context.Context, id string, at, asked time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error)
+	ScheduleSendFn     func(ctx context.Context, id string, at, asked time.Time, requireApproval bool, version int) (*dispatcher.Release, time.Time, error)
 	SetScheduleFn      func(ctx context.Context, id string, at time.Time, early bool) (dispatcher.ReleaseStatus, error)
 	EarlyPlannedFn     func(ctx context.Context, id string) error
 	SetReleaseStatusFn func(ctx context.Context, id string, to dispatcher.ReleaseStatus, from ...dispatcher.ReleaseStatus) (dispatcher.ReleaseStatus, error)
@@ -73,8 +73,8 @@ func (s *Store) Channel(ctx context.Context, id string) (*dispatcher.TelegramCha
 }
 
 // ScheduleSend calls ScheduleSendFn.
-func (s *Store) ScheduleSend(ctx context.Context, id string, at, asked time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error) {
-	return call(&s.Recorder, s.ScheduleSendFn, "ScheduleSend", id, at, asked, requireApproval)(ctx, id, at, asked, requireApproval)
+func (s *Store) ScheduleSend(ctx context.Context, id string, at, asked time.Time, requireApproval bool, version int) (*dispatcher.Release, time.Time, error) {
+	return call(&s.Recorder, s.ScheduleSendFn, "ScheduleSend", id, at, asked, requireApproval, version)(ctx, id, at, asked, requireApproval, version)
 }
 
 // SetSchedule calls SetScheduleFn.

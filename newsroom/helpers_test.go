@@ -94,7 +94,7 @@ func (rg *rig) newRelease(title string, embargo *time.Time) *dispatcher.Release 
 // early lists: due at its embargo, or at at.
 func (rg *rig) send(id string, at time.Time) {
 	rg.t.Helper()
-	if _, _, err := rg.store.ScheduleSend(context.Background(), id, at, time.Time{}, false); err != nil {
+	if _, _, err := rg.store.ScheduleSend(context.Background(), id, at, time.Time{}, false, 0); err != nil {
 		rg.t.Fatal(err)
 	}
 }

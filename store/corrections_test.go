@@ -96,7 +96,7 @@ func TestCorrectRelease(t *testing.T) {
 		t.Errorf("CreateCorrection of no correction: %v, want ErrNotFound", err)
 	}
 	// It lives its life as a release, in no listing.
-	if _, _, err := s.ScheduleSend(ctx, id, time.Now(), time.Time{}, false); err != nil {
+	if _, _, err := s.ScheduleSend(ctx, id, time.Now(), time.Time{}, false, 0); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := s.SetReleaseStatus(ctx, id, dispatcher.ReleaseSending, dispatcher.ReleaseScheduled); err != nil || st != dispatcher.ReleaseSending {

@@ -31,7 +31,7 @@ func TestEarlyMarkInTheReleaseHash(t *testing.T) {
 	if st, err := s.SetSchedule(ctx, r.ID, lift, true); err != nil || st != dispatcher.ReleaseDraft || early() != "" {
 		t.Fatalf("SetSchedule of a draft = %s, %v; early = %q; want draft, unmarked", st, err, early())
 	}
-	if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now(), time.Time{}, false); err != nil {
+	if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now(), time.Time{}, false, 0); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := s.SetSchedule(ctx, r.ID, lift, true); err != nil || st != dispatcher.ReleaseScheduled || early() != "1" {

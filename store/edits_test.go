@@ -95,7 +95,7 @@ func TestEditAndApprove(t *testing.T) {
 	}
 
 	// With approval required, version 2 is not sent until approved.
-	if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour), time.Time{}, true); conflict(t, err).Reason != dispatcher.ConflictUnapproved {
+	if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour), time.Time{}, true, 0); conflict(t, err).Reason != dispatcher.ConflictUnapproved {
 		t.Fatalf("send of an unapproved version: %v", err)
 	}
 	if got, _ := s.Release(ctx, r.ID); got.Status != dispatcher.ReleaseDraft {
@@ -104,7 +104,14 @@ func TestEditAndApprove(t *testing.T) {
 	if _, err := s.ApproveRelease(ctx, r.ID, 2, "luis"); err != nil {
 		t.Fatal(err)
 	}
-	sc, _, err := s.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour), time.Time{}, true)
+	// A send of the version checked before the edit (1) schedules nothing.
+	if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour), time.Time{}, true, 1); conflict(t, err).Reason != dispatcher.ConflictVersion || conflict(t, err).Version != 2 {
+		t.Fatalf("send of version 1, at version 2: %v", err)
+	}
+	if got, _ := s.Release(ctx, r.ID); got.Status != dispatcher.ReleaseDraft {
+		t.Fatalf("status after a send of another version: %s, want draft", got.Status)
+	}
+	sc, _, err := s.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour), time.Time{}, true, 2)
 	if err != nil || sc.Status != dispatcher.ReleaseScheduled {
 		t.Fatalf("send of an approved version: %v, %v", sc, err)
 	}
@@ -128,7 +135,7 @@ func TestEditAndApprove(t *testing.T) {
 	}
 
 	// Without approval required, a scheduled release stays scheduled.
-	if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour), time.Time{}, false); err != nil {
+	if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour), time.Time{}, false, 0); err != nil {
 		t.Fatal(err)
 	}
 	ed, err = s.EditRelease(ctx, &dispatcher.Edit{Release: &next, Base: 3})
@@ -157,7 +164,7 @@ func TestEditAfterEarlyCopiesMovesOnlyTheEmbargo(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	r := newDraft(t, s, "ana")
-	if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour), time.Time{}, false); err != nil {
+	if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour), time.Time{}, false, 0); err != nil {
 		t.Fatal(err)
 	}
 	// What the embargo tier records once it planned the early copies.

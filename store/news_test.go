@@ -25,7 +25,7 @@ func TestNewsBackfill(t *testing.T) {
 		}
 		ids = append(ids, r.ID)
 	}
-	if _, _, err := st.ScheduleSend(ctx, ids[0], now, time.Time{}, false); err != nil {
+	if _, _, err := st.ScheduleSend(ctx, ids[0], now, time.Time{}, false, 0); err != nil {
 		t.Fatal(err)
 	}
 	// As an older version left it: no newsroom keys at all.

@@ -197,20 +197,25 @@ func countsFrom(h map[string]string) *dispatcher.Counts {
 
 // scheduleScript moves a draft release to scheduled at a time, and to the
 // scheduled index; a release in another status is left alone. When asked,
-// it schedules a draft only if its current version is approved.
+// it schedules a draft only if its current version is approved, and only
+// if it is at the version the caller checked.
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // ARGV[1] -> the send time (Unix ms)
 // ARGV[2] -> now (Unix ms)
 // ARGV[3] -> the "at" asked for (Unix ms), or "" for none
 // ARGV[4] -> "1" when approval is required
+// ARGV[5] -> the version the draft must be at, or "" for any
 //
-// Output: the release's send time ("" when it has none), unapproved when
-// approval was required and is missing, or nil when the release does not
-// exist.
+// Output: the release's send time ("" when it has none), moved when the
+// draft is at another version than ARGV[5], unapproved when approval was
+// required and is missing, or nil when the release does not exist.
 var scheduleScript = newReleaseScript(`
 local cur = redis.call('HGET', KEYS[1], R.status)
 if not cur then return false end
+if cur == RS.draft and ARGV[5] ~= '' and (redis.call('HGET', KEYS[1], R.version) or '1') ~= ARGV[5] then
+  return '` + versionMoved + `'
+end
 if cur == RS.draft and ARGV[4] == '1' then
   local v = redis.call('HGET', KEYS[1], R.version) or '1'
   if redis.call('HGET', KEYS[1], R.approved_version) ~= v then return '` + unapproved + `' end
@@ -223,8 +228,12 @@ return redis.call('HGET', KEYS[1], R.send_at) or ''
 `)
 
 // unapproved is scheduleScript's answer for a draft whose current version
-// is not approved, when approval is required.
-const unapproved = "unapproved"
+// is not approved, when approval is required; versionMoved for a draft no
+// longer at the version asked for.
+const (
+	unapproved   = "unapproved"
+	versionMoved = "moved"
+)
 
 // ScheduleSend moves a draft release to scheduled, to be dispatched at at,
 // in one step, and keeps asked, the time Send was asked to send it at (zero
@@ -232,10 +241,12 @@ const unapproved = "unapproved"
 // the release as it is after the call and the time it is to be dispatched
 // (set by this call or an earlier one; zero for a release that was never
 // scheduled); a release in another status than draft is returned
-// unchanged. It returns dispatcher.ErrNotFound for an unknown id and, with
-// requireApproval, a *dispatcher.ConflictError for a draft whose current
-// version is not approved.
-func (s *Store) ScheduleSend(ctx context.Context, id string, at, asked time.Time, requireApproval bool) (*dispatcher.Release, time.Time, error) {
+// unchanged. It returns dispatcher.ErrNotFound for an unknown id; with
+// requireApproval, a *dispatcher.ConflictError (ConflictUnapproved) for a
+// draft whose current version is not approved; and with a version (0:
+// any), a *dispatcher.ConflictError (ConflictVersion) for a draft at
+// another version, such as one edited after the caller checked it.
+func (s *Store) ScheduleSend(ctx context.Context, id string, at, asked time.Time, requireApproval bool, version int) (*dispatcher.Release, time.Time, error) {
 	if !validID("rel", id) {
 		return nil, time.Time{}, fmt.Errorf("release %q: %w", id, dispatcher.ErrNotFound)
 	}
@@ -243,7 +254,11 @@ func (s *Store) ScheduleSend(ctx context.Context, id string, at, asked time.Time
 	if !asked.IsZero() {
 		ask = fmtTime(asked)
 	}
-	when, err := scheduleScript.Run(ctx, s.rdb, []string{releaseKey(id)}, fmtTime(at), fmtTime(s.now()), ask, flag(requireApproval)).Text()
+	ver := ""
+	if version > 0 {
+		ver = strconv.Itoa(version)
+	}
+	when, err := scheduleScript.Run(ctx, s.rdb, []string{releaseKey(id)}, fmtTime(at), fmtTime(s.now()), ask, flag(requireApproval), ver).Text()
 	if isNil(err) {
 		return nil, time.Time{}, fmt.Errorf("release %q: %w", id, dispatcher.ErrNotFound)
 	}
@@ -259,6 +274,9 @@ func (s *Store) ScheduleSend(ctx context.Context, id string, at, asked time.Time
 	if err == nil && when == unapproved {
 		return nil, time.Time{}, &dispatcher.ConflictError{ID: id, Reason: dispatcher.ConflictUnapproved,
 			Status: r.Status, Version: r.Version, Author: r.Author}
+	}
+	if err == nil && when == versionMoved {
+		return nil, time.Time{}, &dispatcher.ConflictError{ID: id, Reason: dispatcher.ConflictVersion, Status: r.Status, Version: r.Version}
 	}
 	return r, parseTime(when), err
 }

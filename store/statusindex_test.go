@@ -72,7 +72,7 @@ func TestStatusFilterReadsOnlyWhatItReturns(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i%50 == 0 {
-			if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour), time.Time{}, false); err != nil {
+			if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour), time.Time{}, false, 0); err != nil {
 				t.Fatal(err)
 			}
 			scheduled = append(scheduled, r.ID)
@@ -143,7 +143,7 @@ func TestStatusIndexFollowsEveryTransition(t *testing.T) {
 	if _, err := s.SetReleaseStatus(ctx, other.ID, dispatcher.ReleaseCancelled, dispatcher.ReleaseDraft); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now(), time.Time{}, false); err != nil {
+	if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now(), time.Time{}, false, 0); err != nil {
 		t.Fatal(err)
 	}
 	check("scheduled", map[dispatcher.ReleaseStatus][]string{dispatcher.ReleaseScheduled: {r.ID}, dispatcher.ReleaseCancelled: {other.ID}})
@@ -189,7 +189,7 @@ func TestStatusIndexBackfill(t *testing.T) {
 		}
 		ids = append(ids, r.ID)
 	}
-	if _, _, err := s.ScheduleSend(ctx, ids[1], time.Now(), time.Time{}, false); err != nil {
+	if _, _, err := s.ScheduleSend(ctx, ids[1], time.Now(), time.Time{}, false, 0); err != nil {
 		t.Fatal(err)
 	}
 	// Make it look like an older version's data: no indexes, no summaries.
@@ -234,7 +234,7 @@ func BenchmarkStatusFilteredPage(b *testing.B) {
 			b.Fatal(err)
 		}
 		if i%100 == 0 {
-			if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now(), time.Time{}, false); err != nil {
+			if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now(), time.Time{}, false, 0); err != nil {
 				b.Fatal(err)
 			}
 		}

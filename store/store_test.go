@@ -145,7 +145,7 @@ func TestDeliveryLifecycle(t *testing.T) {
 	if err := s.CreateRelease(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now(), time.Time{}, false); err != nil {
+	if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now(), time.Time{}, false, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.SetReleaseStatus(ctx, r.ID, dispatcher.ReleaseSending, dispatcher.ReleaseScheduled); err != nil {

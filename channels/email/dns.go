@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
+
+	"github.com/pregon/pregon/dispatcher"
 )
 
 // TXTResolver looks up DNS TXT records; *net.Resolver is one.
@@ -199,4 +201,33 @@ func checkDMARC(ctx context.Context, r TXTResolver, domain string, dkim *DKIM) D
 	}
 	c.Level, c.Message = DNSMissing, "No DMARC policy at _dmarc."+domain+" nor its parent domains: receivers such as Gmail and Yahoo expect one from bulk senders."
 	return c
+}
+
+// DNSChecker is CheckDNS for one From domain and DKIM setup, as the
+// pre-send checklist asks it (api.DNSChecker).
+type DNSChecker struct {
+	// Resolver asks the records; nil means the system's.
+	Resolver TXTResolver
+	// Domain is the From address's domain; DKIM the signing keys (nil:
+	// signing is off).
+	Domain string
+	DKIM   *DKIM
+}
+
+// CheckDNS returns CheckDNS's findings as checks: ok, warning, or error for
+// a record that is missing or wrong. It never fails.
+func (c *DNSChecker) CheckDNS(ctx context.Context) []dispatcher.Check {
+	found := CheckDNS(ctx, c.Resolver, c.Domain, c.DKIM)
+	out := make([]dispatcher.Check, len(found))
+	for i, f := range found {
+		lvl := dispatcher.CheckOK
+		switch f.Level {
+		case DNSWarning:
+			lvl = dispatcher.CheckWarning
+		case DNSMissing:
+			lvl = dispatcher.CheckError
+		}
+		out[i] = dispatcher.Check{Name: f.Name, Level: lvl, Message: f.Message}
+	}
+	return out
 }

@@ -93,3 +93,11 @@ func printChecks(w io.Writer, checks []dispatcher.Check, terminal bool) error {
 	}
 	return tw.Flush()
 }
+
+// printWarnings writes the warnings the server gave with a release it
+// created or edited on stderr, one a line: "warning: languages: ...".
+func (c *cli) printWarnings(ws []dispatcher.Check) {
+	for _, w := range ws {
+		fmt.Fprintf(c.stderr, "%s: %s: %s\n", w.Level, w.Name, w.Message)
+	}
+}

@@ -91,6 +91,7 @@ func (c *cli) releaseEdit(ctx context.Context, args []string) error {
 		return err
 	}
 	c.reportEdit(before, after)
+	c.printWarnings(after.Warnings)
 	return nil
 }
 

@@ -27,6 +27,7 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 	embargo := cm.fs.String("embargo", "", "the embargo: when the statement becomes public, RFC 3339 like 2026-06-01T09:00:00-06:00 (default: none)")
 	atFlag := cm.fs.String("at", "", "send at this time, RFC 3339 (default: now; with an embargo and early lists, when the early lists get it)")
 	draft := cm.fs.Bool("draft", false, "create the release without sending it")
+	idemKey := cm.fs.String("idempotency-key", "", "create the release under this Idempotency-Key: running the command again with it returns the release made the first time (default: a random key, the same for the retries of this run)")
 	wait := cm.fs.Bool("wait", false, "wait until every delivery is done, printing progress on stderr")
 	timeout := cm.fs.Duration("timeout", defaultWait, "with --wait, how long to wait at most")
 	pos, err := cm.parse(args, 1, "FILE.md")
@@ -80,16 +81,21 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 	}
 	req.Audiences = client.Audiences{Lists: lists, EarlyLists: early, TelegramChannels: channels}
 	req.EmbargoUntil = *embargo
+	req.IdempotencyKey = strings.TrimSpace(*idemKey)
+	if req.IdempotencyKey == "" {
+		req.IdempotencyKey = client.NewIdempotencyKey()
+	}
 
 	a, err := c.api(cm)
 	if err != nil {
 		return err
 	}
-	rel, err := a.CreateRelease(ctx, req)
+	rel, err := c.createRelease(ctx, a, req)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(c.stdout, rel.ID)
+	c.printWarnings(rel.Warnings)
 	if !*draft {
 		// Created as a draft, then sent once its checklist shows no error.
 		if rel, err = c.sendChecked(ctx, a, rel, at); err != nil {
@@ -100,6 +106,45 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 		return nil
 	}
 	return c.wait(ctx, a, rel, *timeout)
+}
+
+// createRetries is how many times release send tries again a create whose
+// answer was lost (the connection broke, or the server was briefly
+// unavailable); its Idempotency-Key makes a repeat return the release the
+// first try made, if it made one.
+const createRetries = 2
+
+// createRelease creates req's release, trying again when the answer is
+// lost. When it gives up, the error says how to try again with the same
+// key, so that the release is not made twice.
+func (c *cli) createRelease(ctx context.Context, a *client.Client, req *client.NewRelease) (*client.Release, error) {
+	for try := 0; ; try++ {
+		rel, err := a.CreateRelease(ctx, req)
+		if err == nil {
+			return rel, nil
+		}
+		var netErr *client.NetError
+		var apiErr *client.Error
+		if errors.As(err, &apiErr) && apiErr.Status == 501 && req.IdempotencyKey != "" {
+			// A server that keeps no idempotency keys refuses them.
+			fmt.Fprintln(c.stderr, "note: the server keeps no idempotency keys; creating the release without one")
+			req.IdempotencyKey = ""
+			continue
+		}
+		lost := errors.As(err, &netErr) || (errors.As(err, &apiErr) && apiErr.Status == 503)
+		if !lost || ctx.Err() != nil {
+			return nil, err
+		}
+		if try >= createRetries {
+			return nil, fmt.Errorf("%w\nthe release may have been created; to try again without making it twice, run the same command with --idempotency-key %s", err, req.IdempotencyKey)
+		}
+		fmt.Fprintf(c.stderr, "note: %v; trying again\n", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(c.poll << try):
+		}
+	}
 }
 
 // isReleaseID reports whether arg names a release rather than a file: a
@@ -314,14 +359,15 @@ func (c *cli) releaseDeliveries(ctx context.Context, args []string) error {
 }
 
 func (c *cli) releasePreview(ctx context.Context, args []string) error {
-	cm := c.flags("release preview", "release preview ID [--channel email|telegram] [--language L]")
+	cm := c.flags("release preview", "release preview ID [--channel email|telegram] [--language L] [--copy early]")
 	channel := cm.fs.String("channel", "email", "email or telegram")
 	lang := cm.fs.String("language", "", "the language to preview (default: the release's own)")
+	copyOf := cm.fs.String("copy", "", `"early" for the embargoed email the early lists get; default: what every audience gets`)
 	pos, a, err := c.connect(cm, args, 1, "the release ID")
 	if err != nil {
 		return err
 	}
-	p, err := a.Preview(ctx, pos[0], dispatcher.ChannelKind(*channel), *lang)
+	p, err := a.PreviewCopy(ctx, pos[0], dispatcher.ChannelKind(*channel), *lang, *copyOf)
 	if err != nil {
 		return err
 	}

@@ -14,11 +14,12 @@ import (
 // once the worker has them all, or fails when they are not in by --timeout.
 // It fails too when a recipient's test failed, so that a script notices.
 func (c *cli) releaseTest(ctx context.Context, args []string) error {
-	cm := c.flags("release test", "release test ID [--email ADDRESS]... [--telegram @name|-100...]... [--language L] [--timeout 2m]")
+	cm := c.flags("release test", "release test ID [--email ADDRESS]... [--telegram @name|-100...]... [--language L] [--copy early] [--timeout 2m]")
 	var emails, chats stringsFlag
 	cm.fs.Var(&emails, "email", fmt.Sprintf("send the test to this address (repeat, at most %d)", dispatcher.MaxTestEmails))
 	cm.fs.Var(&chats, "telegram", fmt.Sprintf("post the test in this Telegram chat (repeat, at most %d)", dispatcher.MaxTestChats))
 	lang := cm.fs.String("language", "", "the language version to send (default: the release's own)")
+	copyOf := cm.fs.String("copy", "", `"early" to send the embargoed email the early lists get (emails only); default: what every audience gets`)
 	timeout := cm.fs.Duration("timeout", defaultWait, "how long to wait for the results at most")
 	pos, err := cm.parse(args, 1, "the release ID")
 	if err != nil {
@@ -34,7 +35,7 @@ func (c *cli) releaseTest(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	t, err := a.TestSend(ctx, pos[0], client.NewTest{Emails: emails, TelegramChatIDs: chats, Language: *lang})
+	t, err := a.TestSend(ctx, pos[0], client.NewTest{Emails: emails, TelegramChatIDs: chats, Language: *lang, Copy: *copyOf})
 	if err != nil {
 		return err
 	}

@@ -24,17 +24,25 @@ const watchRetries = 5
 // showing its progress on c.stdout: one bar per channel on a terminal,
 // plain lines otherwise. A broken stream is resumed where it stopped (with
 // Last-Event-ID, so no failure is shown twice), saying so on c.stderr. It
-// returns nil when the release ends sent, an error when it ends otherwise.
+// returns nil when the release ends sent, an error when it ends otherwise,
+// and at once a *client.NetError naming the address when the server cannot
+// be reached at all.
 func (c *cli) watch(ctx context.Context, a *client.Client, id string) error {
 	v := newWatchView(c.stdout, logging.IsTerminal(c.stdout))
-	lastID, tries := "", 0
+	lastID, tries, connected := "", 0, false
 	for {
-		rel, err := c.follow(ctx, a, id, &lastID, v, &tries)
+		rel, err := c.follow(ctx, a, id, &lastID, v, &tries, &connected)
 		if err == nil {
 			return watchResult(rel)
 		}
 		var apiErr *client.Error
+		var netErr *client.NetError
 		if ctx.Err() != nil || (errors.As(err, &apiErr) && apiErr.Status < 500) || tries >= watchRetries {
+			return err
+		}
+		if !connected && errors.As(err, &netErr) {
+			// Never reached: a wrong address or a server that is down,
+			// which waiting will not mend. The error names both.
 			return err
 		}
 		pause := c.poll << tries
@@ -52,12 +60,14 @@ func (c *cli) watch(ctx context.Context, a *client.Client, id string) error {
 // returns the final release, or the error that ended the connection;
 // lastID tracks where to resume. A connection that delivered more than the
 // counts every connection starts with, or that lasted longer than a
-// heartbeat's timeout, was not a failed attempt, and resets tries.
-func (c *cli) follow(ctx context.Context, a *client.Client, id string, lastID *string, v *watchView, tries *int) (*client.Release, error) {
+// heartbeat's timeout, was not a failed attempt, and resets tries;
+// connected is set once the server answered.
+func (c *cli) follow(ctx context.Context, a *client.Client, id string, lastID *string, v *watchView, tries *int, connected *bool) (*client.Release, error) {
 	es, err := a.Events(ctx, id, *lastID)
 	if err != nil {
 		return nil, err
 	}
+	*connected = true
 	defer es.Close()
 	start := time.Now()
 	var final *client.Release

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -147,5 +148,27 @@ func TestWatchResumes(t *testing.T) {
 	err = c.run(context.Background(), "release", []string{"status", "R1", "--watch", "--api-url", srv.URL + "/broken"})
 	if err == nil || len(requests) != watchRetries+1 {
 		t.Errorf("always broken: %v after %d requests, want an error after %d", err, len(requests), watchRetries+1)
+	}
+}
+
+// TestWatchUnreachable: --watch against an address where nothing listens
+// says at once that the server cannot be reached, with the address and the
+// transport's error, and exits non-zero; not "context canceled".
+func TestWatchUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now: connection refused
+	env := map[string]string{"PREGON_API_URL": url, "PREGON_TOKEN": "tok"}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"release", "status", "rel_x", "--watch"}, &stdout, &stderr, func(k string) string { return env[k] })
+	msg := stderr.String()
+	if code == 0 || !strings.Contains(msg, "cannot reach Pregón at "+url) || !strings.Contains(msg, "refused") {
+		t.Errorf("exit %d, stderr %q; want non-zero, the address %s and the connection refused", code, msg, url)
+	}
+	if strings.Contains(msg, "context canceled") || strings.Contains(msg, "reconnecting") {
+		t.Errorf("stderr %q: want no cancellation and no reconnection to a server never reached", msg)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/pregon/pregon/api"
 	"github.com/pregon/pregon/channels/email"
 )
 
@@ -60,4 +61,15 @@ func dnsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		return fmt.Errorf("dns check: %d of the records receivers read are missing or wrong", bad)
 	}
 	return nil
+}
+
+// dnsChecker is the pre-send checklist's dns check of the From domain, as
+// "pregon dns check" does it: nil (no check) when no SMTP server is
+// configured, since then nothing is mailed.
+func dnsChecker(cfg *config) api.DNSChecker {
+	if cfg.SMTPURL == "" || cfg.From == nil {
+		return nil
+	}
+	_, domain, _ := strings.Cut(cfg.From.Address, "@")
+	return &email.DNSChecker{Domain: domain, DKIM: cfg.DKIM}
 }

@@ -242,6 +242,9 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		Optin:    &api.Optin{Store: p.store, Queue: p.queue, MaxMailsPerAddress: p.cfg.ConfirmMailsPerDay},
 		Webhooks: p.webhooks, Notifier: p.webhooks,
 		Suppressions: p.store, Bounces: p.store, BounceProviders: p.cfg.BounceProviders, // bounces and complaints
+		// lifecycle: audit entries name addresses by a keyed hash; the
+		// checklist's dns check.
+		EmailHasher: p.links, DNS: dnsChecker(p.cfg),
 	})
 	if err != nil {
 		return nil, err

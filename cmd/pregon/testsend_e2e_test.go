@@ -223,3 +223,67 @@ func checkTestPost(t *testing.T, got []telegramtest.Message, preview obj) {
 		t.Errorf("test post, [TEST] line taken off, differs from the preview:\ngot  %q\nwant %q", texts, want)
 	}
 }
+
+// TestEndToEndTestSendEarlyCopy: a test send of a release with an embargo
+// and early lists can send the early copy ("copy": "early"): the real SMTP
+// server gets the embargoed email, "[TEST] EMBARGOED UNTIL ...", exactly as
+// the early copy's preview shows it; the default stays the public copy.
+// The early copy goes to no Telegram chat, and a release without early
+// lists has none.
+func TestEndToEndTestSendEarlyCopy(t *testing.T) {
+	s := startService(t)
+	var list, rel, plain obj
+	s.post("/v1/lists", obj{"name": "Agencias", "kind": "press"}, &list)
+	lid := list["id"].(string)
+	s.post("/v1/lists/"+lid+"/contacts", []obj{{"email": "agencia@example.org", "language": "en"}}, nil)
+	embargo := time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
+	if code := s.post("/v1/releases", obj{"title": "Communities halt the dredging", "body": statementEN, "language": "en",
+		"embargo_until": embargo, "timezone": "America/Mexico_City", "contact": obj{"name": "Lucía Pérez", "email": "lucia@coalicion.example"},
+		"audiences": obj{"early_lists": []string{lid}}}, &rel); code != 201 {
+		t.Fatalf("create release: %d %v", code, rel)
+	}
+	id := rel["id"].(string)
+
+	var bad obj
+	if code, _ := s.do(s.admin, "POST", "/v1/releases/"+id+"/test", "application/json",
+		obj{"emails": []string{"tester@example.org"}, "telegram_chat_ids": []string{"@canal_pruebas"}, "copy": "early"}, &bad); code != 400 {
+		t.Errorf("early copy to a Telegram chat: %d %v, want 400", code, bad)
+	}
+	var test obj
+	if code, _ := s.do(s.admin, "POST", "/v1/releases/"+id+"/test", "application/json",
+		obj{"emails": []string{"tester@example.org"}, "copy": "early"}, &test); code != 202 || test["copy"] != "early" {
+		t.Fatalf("test send of the early copy: %d %v", code, test)
+	}
+	if got := s.waitTest(id, test["id"].(string)); got["status"] != "done" || got["results"].([]any)[0].(obj)["status"] != "sent" {
+		t.Fatalf("test send: %v", got)
+	}
+	var preview obj
+	if code, _ := s.do(s.admin, "GET", "/v1/releases/"+id+"/preview?channel=email&copy=early", "", nil, &preview); code != 200 {
+		t.Fatalf("preview of the early copy: %d %v", code, preview)
+	}
+	msgs := s.smtp.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("SMTP server got %d messages, want 1", len(msgs))
+	}
+	checkTestEmail(t, msgs[0], preview)
+	if subj := parseEmail(t, msgs[0].Data).subject; !strings.HasPrefix(subj, "[TEST] EMBARGOED UNTIL ") || !strings.Contains(subj, "(America/Mexico_City)") {
+		t.Errorf("early test subject %q, want [TEST] EMBARGOED UNTIL … (America/Mexico_City)", subj)
+	}
+
+	// The default is the public copy: no embargo line.
+	if code, _ := s.do(s.admin, "POST", "/v1/releases/"+id+"/test", "application/json", obj{"emails": []string{"otro@example.org"}}, &test); code != 202 {
+		t.Fatalf("test send: %d %v", code, test)
+	}
+	s.waitTest(id, test["id"].(string))
+	for _, m := range s.smtp.Messages() {
+		if subj := parseEmail(t, m.Data).subject; m.To[0] == "otro@example.org" && subj != "[TEST] Communities halt the dredging" {
+			t.Errorf("public test subject %q, want the plain one", subj)
+		}
+	}
+
+	s.post("/v1/releases", obj{"title": "Sin embargo", "body": "Texto.", "language": "es", "audiences": obj{"lists": []string{lid}}}, &plain)
+	if code, _ := s.do(s.admin, "POST", "/v1/releases/"+plain["id"].(string)+"/test", "application/json",
+		obj{"emails": []string{"tester@example.org"}, "copy": "early"}, &bad); code != 409 {
+		t.Errorf("early copy of a release without early lists: %d %v, want 409", code, bad)
+	}
+}
