@@ -54,6 +54,8 @@ func TestRouteTable(t *testing.T) {
 		"GET /monitoring/ admin",
 		"POST /monitoring/ admin",
 		"DELETE /monitoring/ admin",
+		// Telegram (issue 11)
+		"POST /v1/telegram/channels/{id}/enable coordinator",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)

@@ -92,3 +92,35 @@ func (s *Server) getChannels(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, newPage(cs, next))
 }
+
+// enableChannel handles POST /v1/telegram/channels/{id}/enable → 200
+// channel: an unavailable (or pending) channel becomes active again, once
+// the bot's membership of the chat is checked (with Config.Telegram).
+func (s *Server) enableChannel(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	c, err := s.store.Channel(r.Context(), id)
+	if errors.Is(err, dispatcher.ErrNotFound) {
+		return &Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}
+	}
+	if err != nil {
+		return err
+	}
+	if s.telegram != nil {
+		if err := s.telegram.CheckChat(r.Context(), c.ChatID); err != nil {
+			return &Problem{Status: http.StatusConflict, Detail: "The bot cannot post to " + c.ChatID + " (" + err.Error() +
+				"); add it to the channel as an administrator allowed to post messages, then enable the channel again."}
+		}
+	}
+	c, was, err := s.store.EnableChannel(r.Context(), id)
+	if errors.Is(err, dispatcher.ErrNotFound) {
+		return &Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.audit(r, audit.Entry{Action: audit.ChannelEnable, Target: c.ID,
+		Detail: map[string]any{"chat_id": c.ChatID, "was": was}}); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}

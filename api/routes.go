@@ -92,6 +92,9 @@ func (s *Server) routes() []route {
 		{"GET /monitoring/", auth.RoleAdmin, s.monitoring, false},
 		{"POST /monitoring/", auth.RoleAdmin, s.monitoring, false},
 		{"DELETE /monitoring/", auth.RoleAdmin, s.monitoring, false},
+
+		// Telegram (issue 11): channel health, modes, resuming partial posts.
+		{"POST /v1/telegram/channels/{id}/enable", coordinator, s.enableChannel, false},
 	}
 }
 

@@ -39,6 +39,7 @@ const (
 	ContactsImport Action = "contacts.import"
 	ContactRemove  Action = "contact.remove"
 	ChannelCreate  Action = "channel.create"
+	ChannelEnable  Action = "channel.enable" // Detail: chat_id, and "was", the status it had
 	ReleaseCreate  Action = "release.create"
 	ReleaseEdit    Action = "release.edit"
 	ReleaseApprove Action = "release.approve"

@@ -164,13 +164,19 @@ func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Out
 		return out, 0
 	}
 	out.Error = err.Error()
+	var skip *skipError
 	switch {
+	case errors.As(err, &skip):
+		out.Status = DeliverySkipped
 	case IsUncertain(err):
 		// Checked first: a send cut after its data went out (even by a
 		// shutdown) may have been delivered, and is not repeated.
 		out.Status = DeliveryUncertain
 	case IsPermanent(err):
 		out.Status = DeliveryFailed
+		if c.Channel == ChannelTelegram {
+			s.channelGone(context.WithoutCancel(ctx), c.Recipient, err) // health.go
+		}
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		// Stopped before the message went out (shutdown): hand the
 		// delivery back untried.
@@ -317,6 +323,9 @@ func (s *Service) sendTelegram(ctx context.Context, rel *Release, c *Claimed) ([
 	}
 	if rel.CorrectionOf != nil {
 		return s.correctTelegram(ctx, rel, c, parts) // correct_deliver.go
+	}
+	if _, err := s.checkChannel(ctx, c.Recipient); err != nil {
+		return c.MessageIDs, err
 	}
 	sent := c.MessageIDs
 	if len(sent) >= len(parts) {

@@ -50,13 +50,30 @@ type Contact struct {
 
 // TelegramChannel is a Telegram chat the organisation's bot posts to.
 type TelegramChannel struct {
-	ID        string    `json:"id"`
-	ChatID    string    `json:"chat_id"`
-	Title     string    `json:"title,omitempty"`
-	Language  string    `json:"language,omitempty"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
+	ID       string `json:"id"`
+	ChatID   string `json:"chat_id"`
+	Title    string `json:"title,omitempty"`
+	Language string `json:"language,omitempty"`
+	// Status is ChannelActive, ChannelPending or ChannelUnavailable.
+	Status string `json:"status"`
+	// UnavailableReason and UnavailableAt say why and since when an
+	// unavailable channel is (the Bot API's answer to the send that found
+	// it so); both are empty otherwise.
+	UnavailableReason string     `json:"unavailable_reason,omitempty"`
+	UnavailableAt     *time.Time `json:"unavailable_at,omitempty"`
+	CreatedAt         time.Time  `json:"created_at"`
 }
+
+// Telegram channel statuses. Only an active channel is posted to: a
+// release planned for another is recorded skipped for it.
+const (
+	ChannelActive = "active"
+	// ChannelPending is a channel waiting for a coordinator's approval.
+	ChannelPending = "pending"
+	// ChannelUnavailable is a channel the bot can no longer post to (it
+	// was removed, blocked, or the chat is gone), until it is enabled again.
+	ChannelUnavailable = "unavailable"
+)
 
 // PressContact is the block that tells journalists whom to call.
 type PressContact struct {

@@ -79,6 +79,11 @@ type Config struct {
 	// without them, test sends answer ErrNoTests.
 	Tests     TestStore
 	TestQueue TestQueue
+	// Channels, when set, keeps the health of Telegram channels: a post
+	// to a channel that is not active is skipped, and one that finds the
+	// bot gone (ErrChatUnavailable) marks its channel unavailable. Nil
+	// means Store, when it implements TelegramChannels.
+	Channels TelegramChannels
 }
 
 // Links makes signed links to Pregón's public pages.
@@ -95,6 +100,7 @@ type Service struct {
 	content  *contentCache
 	inflight sync.WaitGroup // Deliver calls running
 	held     holding        // deliveries claimed by this process, not yet recorded
+	channels TelegramChannels
 }
 
 // NewService returns a Service, or an error when a required part is missing.
@@ -132,7 +138,10 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.MessageIDDomain == "" {
 		cfg.MessageIDDomain = "pregon.local"
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, content: newContentCache(64)}, nil
+	if cfg.Channels == nil {
+		cfg.Channels, _ = cfg.Store.(TelegramChannels)
+	}
+	return &Service{cfg: cfg, log: cfg.Logger, content: newContentCache(64), channels: cfg.Channels}, nil
 }
 
 // Send schedules a draft release for dispatch at at (now when at is nil or

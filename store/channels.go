@@ -29,7 +29,7 @@ func (s *Store) CreateChannel(ctx context.Context, c *dispatcher.TelegramChannel
 	if !ok {
 		return fmt.Errorf("telegram chat %s is registered already: %w", c.ChatID, dispatcher.ErrConflict)
 	}
-	c.ID, c.CreatedAt, c.Status = id, now.Truncate(1e6), "active"
+	c.ID, c.CreatedAt, c.Status = id, now.Truncate(1e6), dispatcher.ChannelActive
 	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, channelKey(id), "id", id, "chat_id", c.ChatID, "title", c.Title,
 			"language", c.Language, "status", c.Status, "created_at", fmtTime(now))
@@ -127,8 +127,13 @@ func (s *Store) channels(ctx context.Context, ids []string) ([]*dispatcher.Teleg
 		if v["id"] == "" {
 			continue
 		}
-		out = append(out, &dispatcher.TelegramChannel{ID: v["id"], ChatID: v["chat_id"], Title: v["title"],
-			Language: v["language"], Status: v["status"], CreatedAt: parseTime(v["created_at"])})
+		c := &dispatcher.TelegramChannel{ID: v["id"], ChatID: v["chat_id"], Title: v["title"],
+			Language: v["language"], Status: v["status"], CreatedAt: parseTime(v["created_at"]),
+			UnavailableReason: v[chUnavailableReason]}
+		if at := parseTime(v[chUnavailableAt]); !at.IsZero() {
+			c.UnavailableAt = &at
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }

@@ -59,6 +59,7 @@ type Channel struct {
 	timeout time.Duration
 	log     *slog.Logger
 	limiter Limiter
+	token   tokenState // health.go
 }
 
 var _ dispatcher.TelegramSender = (*Channel)(nil)
@@ -136,7 +137,9 @@ func (c *Channel) SendTelegram(ctx context.Context, p *dispatcher.TelegramPost) 
 		}
 		id, rec, err := c.send(ctx, params)
 		if err != nil {
-			return ids, classify(fmt.Sprintf("telegram: send part %d of %d to %s", i+1, len(p.Parts), p.ChatID), err, rec)
+			err = classify(fmt.Sprintf("telegram: send part %d of %d to %s", i+1, len(p.Parts), p.ChatID), err, rec)
+			c.noteRefused(err)
+			return ids, err
 		}
 		ids = append(ids, id)
 		c.log.DebugContext(ctx, "telegram message sent", "channel", "telegram",

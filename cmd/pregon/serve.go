@@ -214,7 +214,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 // startAPI starts the HTTP API on PREGON_HTTP_ADDR; a failure to serve is
 // sent on errc.
 func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
-	h, err := api.New(api.Config{Store: p.store, Sender: p.service, Previewer: p.renderer, Audit: p.store, Logger: p.log, Now: p.now,
+	// Telegram (issue 11): /readyz and enabling a channel check the bot.
+	tg, err := telegramChecker(p.cfg, p.log)
+	if err != nil {
+		return nil, err
+	}
+	h, err := api.New(api.Config{Telegram: tg, Store: p.store, Sender: p.service, Previewer: p.renderer, Audit: p.store, Logger: p.log, Now: p.now,
 		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
 		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite),
 		RequireApproval: p.cfg.RequireApproval, Tester: p.service, Timezone: p.renderer.Location().String(),
