@@ -56,6 +56,8 @@ func TestRouteTable(t *testing.T) {
 		"DELETE /monitoring/ admin",
 		// Telegram (issue 11)
 		"POST /v1/telegram/channels/{id}/enable coordinator",
+		"PATCH /v1/telegram/channels/{id} coordinator",
+		"POST /v1/releases/{id}/deliveries/{delivery_id}/resume coordinator",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)

@@ -95,6 +95,8 @@ func (s *Server) routes() []route {
 
 		// Telegram (issue 11): channel health, modes, resuming partial posts.
 		{"POST /v1/telegram/channels/{id}/enable", coordinator, s.enableChannel, false},
+		{"PATCH /v1/telegram/channels/{id}", coordinator, s.editChannel, false},
+		{"POST /v1/releases/{id}/deliveries/{delivery_id}/resume", coordinator, s.resumeDelivery, false},
 	}
 }
 

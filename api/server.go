@@ -66,6 +66,9 @@ type Store interface {
 	// EnableChannel makes a channel active again and returns it and the
 	// status it had; dispatcher.ErrNotFound if there is no such channel.
 	EnableChannel(ctx context.Context, id string) (*dispatcher.TelegramChannel, string, error)
+	// UpdateChannel changes a channel's settings and returns it;
+	// dispatcher.ErrNotFound if there is no such channel.
+	UpdateChannel(ctx context.Context, id string, ch dispatcher.ChannelChange) (*dispatcher.TelegramChannel, error)
 	// CreateRelease stores a new release and sets its ID, CreatedAt, UpdatedAt
 	// and Status draft.
 	CreateRelease(ctx context.Context, r *dispatcher.Release) error

@@ -40,6 +40,7 @@ const (
 	ContactRemove  Action = "contact.remove"
 	ChannelCreate  Action = "channel.create"
 	ChannelEnable  Action = "channel.enable" // Detail: chat_id, and "was", the status it had
+	ChannelUpdate  Action = "channel.update" // Detail: chat_id and the settings changed
 	ReleaseCreate  Action = "release.create"
 	ReleaseEdit    Action = "release.edit"
 	ReleaseApprove Action = "release.approve"
@@ -48,6 +49,7 @@ const (
 	ReleaseRetry   Action = "release.retry"
 	ReleaseCorrect Action = "release.correct"
 	ReleaseTest    Action = "release.test"
+	ReleaseResume  Action = "release.resume" // Detail: delivery_id
 )
 
 // Release returns the id of the release an entry is about: the target of

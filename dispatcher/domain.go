@@ -61,8 +61,22 @@ type TelegramChannel struct {
 	// it so); both are empty otherwise.
 	UnavailableReason string     `json:"unavailable_reason,omitempty"`
 	UnavailableAt     *time.Time `json:"unavailable_at,omitempty"`
-	CreatedAt         time.Time  `json:"created_at"`
+	// Mode is ModeFull (the whole text, in as many parts as it takes) or
+	// ModeSummary (title, summary and a link to the full text).
+	Mode string `json:"mode"`
+	// LinkPreview is PreviewSource (the release's source URL is previewed
+	// under the first part; none when it has none) or PreviewOff.
+	LinkPreview string    `json:"link_preview"`
+	CreatedAt   time.Time `json:"created_at"`
 }
+
+// Telegram channel modes and link previews.
+const (
+	ModeFull      = "full"
+	ModeSummary   = "summary"
+	PreviewOff    = "off"
+	PreviewSource = "source"
+)
 
 // Telegram channel statuses. Only an active channel is posted to: a
 // release planned for another is recorded skipped for it.
@@ -231,8 +245,52 @@ type Delivery struct {
 	Attempts   int            `json:"attempts"`
 	LastError  string         `json:"last_error"`
 	MessageIDs []string       `json:"message_ids"`
-	CreatedAt  time.Time      `json:"created_at"`
-	UpdatedAt  time.Time      `json:"updated_at"`
+	// Parts is each part of a Telegram post and what became of it, once
+	// the post was tried (empty otherwise).
+	Parts     []DeliveryPart `json:"parts,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+}
+
+// DeliveryPart is one part of a Telegram post: N counts from 1; Status is
+// "sent" (with its MessageID), "uncertain" (it may have been posted),
+// "failed", "pending" (it will be tried) or "not_sent".
+type DeliveryPart struct {
+	N         int    `json:"n"`
+	Status    string `json:"status"`
+	MessageID string `json:"message_id,omitempty"`
+}
+
+// PartsOf returns the parts of a Telegram delivery in status st whose post
+// has total parts, of which the first len(ids) were posted as ids: the
+// part after them is in st's terms (uncertain, failed, pending), the rest
+// pending or not sent. It returns nil when total is 0.
+func PartsOf(total int, ids []string, st DeliveryStatus) []DeliveryPart {
+	if total <= 0 {
+		return nil
+	}
+	next, rest := "not_sent", "not_sent"
+	switch st {
+	case DeliveryUncertain:
+		next = "uncertain"
+	case DeliveryFailed:
+		next = "failed"
+	case DeliveryQueued, DeliveryRetrying, DeliverySending:
+		next, rest = "pending", "pending"
+	}
+	out := make([]DeliveryPart, max(total, len(ids)))
+	for i := range out {
+		out[i].N = i + 1
+		switch {
+		case i < len(ids):
+			out[i].Status, out[i].MessageID = "sent", ids[i]
+		case i == len(ids):
+			out[i].Status = next
+		default:
+			out[i].Status = rest
+		}
+	}
+	return out
 }
 
 // DeliveryID returns the deterministic id of the delivery of a release to a

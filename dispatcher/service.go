@@ -79,6 +79,11 @@ type Config struct {
 	// without them, test sends answer ErrNoTests.
 	Tests     TestStore
 	TestQueue TestQueue
+	// Permalink, when set, returns the link to the full text of a release
+	// in a language that summary posts give (the newsroom's page of it);
+	// "" (or a nil Permalink) means the release's source URL. See
+	// FullTextLink.
+	Permalink func(rel *Release, lang string) string
 	// Channels, when set, keeps the health of Telegram channels: a post
 	// to a channel that is not active is skipped, and one that finds the
 	// bot gone (ErrChatUnavailable) marks its channel unavailable. Nil

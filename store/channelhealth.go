@@ -14,7 +14,47 @@ import (
 const (
 	chUnavailableReason = "unavailable_reason" // why the bot cannot post there
 	chUnavailableAt     = "unavailable_at"     // Unix ms since when
+	chMode              = "mode"               // dispatcher.ModeFull or ModeSummary ("": full)
+	chLinkPreview       = "link_preview"       // dispatcher.PreviewSource or PreviewOff ("": source)
 )
+
+// updateChannelScript sets fields of a channel that exists.
+//
+// KEYS[1] -> pregon:tgchannel:<id>
+// ARGV    -> field, value, field, value, ...
+//
+// Output: 1, or 0 when the channel does not exist.
+var updateChannelScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if #ARGV > 0 then redis.call('HSET', KEYS[1], unpack(ARGV)) end
+return 1
+`)
+
+// UpdateChannel applies ch to a channel and returns it as stored;
+// dispatcher.ErrNotFound when there is no such channel. The values are
+// not checked here.
+func (s *Store) UpdateChannel(ctx context.Context, id string, ch dispatcher.ChannelChange) (*dispatcher.TelegramChannel, error) {
+	if !validID("tgc", id) {
+		return nil, fmt.Errorf("telegram channel %q: %w", id, dispatcher.ErrNotFound)
+	}
+	var args []any
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"title", ch.Title}, {"language", ch.Language}, {chMode, ch.Mode}, {chLinkPreview, ch.LinkPreview}} {
+		if f.v != nil {
+			args = append(args, f.name, *f.v)
+		}
+	}
+	n, err := updateChannelScript.Run(ctx, s.rdb, []string{channelKey(id)}, args...).Int()
+	if err != nil {
+		return nil, fmt.Errorf("update channel %s: %w", id, err)
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("telegram channel %q: %w", id, dispatcher.ErrNotFound)
+	}
+	return s.Channel(ctx, id)
+}
 
 var _ dispatcher.TelegramChannels = (*Store)(nil)
 

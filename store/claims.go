@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,6 +123,7 @@ return out
 // ARGV[7] -> the claim time the outcome belongs to (Unix ms), or "": any
 // ARGV[8] -> the worker that made the claim, or "": the claim time decides
 // ARGV[9] -> the delivery's id (for the failure log)
+// ARGV[10] -> how many parts the Telegram post has, or "" (not known: kept)
 //
 // The outcome is recorded over its own claim: the same claim time, or the
 // same worker (a renewal whose reply was lost moved the claim time without
@@ -137,6 +139,7 @@ redis.call('HSET', KEYS[1], R.activity, ARGV[5])
 local st = ARGV[2]
 redis.call('HSET', ARGV[1], F.status, st, F.error, ARGV[3], F.message_ids, ARGV[4], F.updated_at, ARGV[5], F.retry_due, ARGV[6])
 redis.call('HDEL', ARGV[1], F.claimed_at, F.worker)
+if ARGV[10] and ARGV[10] ~= '' then redis.call('HSET', ARGV[1], F.parts, ARGV[10]) end
 move(f[2], DS.sending, st)
 if st == DS.failed or st == DS.uncertain then logFailure(ARGV[1], ARGV[9]) end
 if st ~= DS.retrying and st ~= DS.queued then
@@ -164,7 +167,11 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 			if !o.ClaimedAt.IsZero() {
 				claim = fmtTime(o.ClaimedAt)
 			}
-			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due, claim, worker, o.ID)
+			parts := ""
+			if o.Parts > 0 {
+				parts = strconv.Itoa(o.Parts)
+			}
+			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due, claim, worker, o.ID, parts)
 		}
 		if len(ids) > 0 {
 			run(claimScript, claimArgs(rid, now, staleBefore, worker, nil, ids)...)

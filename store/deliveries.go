@@ -210,6 +210,9 @@ func (s *Store) deliveries(ctx context.Context, rid string, ids []string) ([]*di
 		if d.MessageIDs == nil {
 			d.MessageIDs = []string{}
 		}
+		if np, _ := strconv.Atoi(h[dParts]); np > 0 {
+			d.Parts = dispatcher.PartsOf(np, d.MessageIDs, d.Status)
+		}
 		out = append(out, d)
 	}
 	return out, nil

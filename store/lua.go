@@ -25,6 +25,7 @@ const (
 	dRetryDue      = "due" // Unix ms when a retrying delivery is due ("" when none)
 	dClaimedAt     = "k"   // Unix ms of the current claim (sending only)
 	dWorker        = "w"   // id of the claiming worker (sending only)
+	dParts         = "np"  // Telegram: how many parts the post has ("" or absent: not known)
 )
 
 // Hash fields of a release (pregon:{<rid>}:release).
@@ -111,7 +112,8 @@ func luaTables() string {
 	table("F", "delivery hash fields", kv{"channel", dChannel}, kv{"recipient", dRecipient}, kv{"name", dName},
 		kv{"language", dLanguage}, kv{"status", dStatus}, kv{"attempts", dAttempts}, kv{"round_attempts", dRoundAttempts},
 		kv{"error", dError}, kv{"message_ids", dMessageIDs}, kv{"created_at", dCreatedAt}, kv{"updated_at", dUpdatedAt},
-		kv{"retry_due", dRetryDue}, kv{"claimed_at", dClaimedAt}, kv{"worker", dWorker})
+		kv{"retry_due", dRetryDue}, kv{"claimed_at", dClaimedAt}, kv{"worker", dWorker},
+		kv{"parts", dParts}) // Telegram (issue 11)
 	table("R", "release hash fields", kv{"data", rData}, kv{"summary", rSummary}, kv{"status", rStatus},
 		kv{"send_at", rSendAt}, kv{"snapshot", rSnapshot}, kv{"updated_at", rUpdatedAt}, kv{"activity", rActivity},
 		kv{"version", rVersion}, kv{"author", rAuthor}, kv{"approved_by", rApprovedBy}, kv{"approved_version", rApprovedVersion},

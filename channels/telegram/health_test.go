@@ -74,3 +74,44 @@ func TestReadyBadToken(t *testing.T) {
 		t.Errorf("after a refused post: Ready = %v, want ErrBadToken", err)
 	}
 }
+
+// TestPostPreviewAndNotification: only the post's first part notifies and
+// shows a preview (of LinkPreviewURL when set); NoLinkPreview turns every
+// preview off; the rest of an interrupted post (FirstPart > 0) notifies no
+// one and shows none.
+func TestPostPreviewAndNotification(t *testing.T) {
+	s := telegramtest.Start(t, token)
+	s.AddChat("@canal")
+	c := newChannel(t, s.URL(), nil)
+	const src = "https://coalicion.example/comunicados/agua"
+	for _, p := range []*dispatcher.TelegramPost{
+		{ChatID: "@canal", Parts: statement, LinkPreviewURL: src},
+		{ChatID: "@canal", Parts: statement, NoLinkPreview: true},
+		{ChatID: "@canal", Parts: statement[1:], FirstPart: 1, LinkPreviewURL: src},
+	} {
+		if _, err := c.SendTelegram(t.Context(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type seen struct {
+		URL             string
+		Disabled, Quiet bool
+	}
+	var got []seen
+	for _, m := range s.Messages("@canal") {
+		got = append(got, seen{m.LinkPreviewURL, m.LinkPreviewDisabled, m.Silent})
+	}
+	want := []seen{
+		{src, false, false}, {"", true, true}, {"", true, true},
+		{"", true, false}, {"", true, true}, {"", true, true},
+		{"", true, true}, {"", true, true},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d messages, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("message %d: %+v, want %+v", i+1, got[i], want[i])
+		}
+	}
+}

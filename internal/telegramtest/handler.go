@@ -158,6 +158,15 @@ func readParams(r *http.Request) (map[string]string, error) {
 	return params, nil
 }
 
+// linkPreviewURL returns link_preview_options.url, or "".
+func linkPreviewURL(params map[string]string) string {
+	var o struct {
+		URL string `json:"url"`
+	}
+	_ = json.Unmarshal([]byte(params["link_preview_options"]), &o)
+	return o.URL
+}
+
 func linkPreviewDisabled(params map[string]string) bool {
 	if v, ok := params["link_preview_options"]; ok {
 		var o struct {
@@ -282,9 +291,11 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, params map[
 		return
 	}
 	c.lastID++
-	m := Message{
+	silent, _ := strconv.ParseBool(params["disable_notification"])
+	m := Message{Silent: silent,
 		ID: c.lastID, ChatID: c.key, Text: req.text, ParseMode: req.mode, PlainText: req.plain,
 		LinkPreviewDisabled: linkPreviewDisabled(params), Date: now, ReplyTo: reply,
+		LinkPreviewURL: linkPreviewURL(params),
 	}
 	c.messages = append(c.messages, m)
 	s.total++

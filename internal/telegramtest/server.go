@@ -31,7 +31,11 @@ type Message struct {
 	// LinkPreviewDisabled reports whether the request turned link previews
 	// off (link_preview_options.is_disabled or disable_web_page_preview).
 	LinkPreviewDisabled bool
-	Date                time.Time
+	// LinkPreviewURL is link_preview_options.url, the link to preview.
+	LinkPreviewURL string
+	// Silent reports disable_notification: members were not notified.
+	Silent bool
+	Date   time.Time
 	// ReplyTo is the id of the message this one replies to (0: none).
 	ReplyTo int64
 	// Edits counts the edits accepted (editMessageText); Text, ParseMode
