@@ -74,6 +74,10 @@ func TestRouteTable(t *testing.T) {
 		"GET /v1/suppressions admin",
 		"DELETE /v1/suppressions/{email} admin",
 		"POST /webhooks/{provider} public",
+		// Telegram (issue 11)
+		"POST /v1/telegram/channels/{id}/enable coordinator",
+		"PATCH /v1/telegram/channels/{id} coordinator",
+		"POST /v1/releases/{id}/deliveries/{delivery_id}/resume coordinator",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)

@@ -35,9 +35,22 @@ func normalizeChatID(s string) string {
 }
 
 type channelInput struct {
-	ChatID   string `json:"chat_id"`
-	Title    string `json:"title"`
-	Language string `json:"language"`
+	ChatID      string `json:"chat_id"`
+	Title       string `json:"title"`
+	Language    string `json:"language"`
+	Mode        string `json:"mode"`
+	LinkPreview string `json:"link_preview"`
+}
+
+// checkChannelOptions checks a channel's mode and link_preview ("" is
+// allowed: the default, or no change).
+func checkChannelOptions(fe *fieldErrors, mode, preview string) {
+	if mode != "" && mode != dispatcher.ModeFull && mode != dispatcher.ModeSummary {
+		fe.add("mode", `must be "full" or "summary"`)
+	}
+	if preview != "" && preview != dispatcher.PreviewOff && preview != dispatcher.PreviewSource {
+		fe.add("link_preview", `must be "off" or "source"`)
+	}
 }
 
 // createChannel handles POST /v1/telegram/channels → 201 channel.
@@ -50,8 +63,10 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) error {
 		ChatID:   normalizeChatID(strings.TrimSpace(in.ChatID)),
 		Title:    strings.TrimSpace(in.Title),
 		Language: strings.TrimSpace(in.Language),
+		Mode:     strings.TrimSpace(in.Mode), LinkPreview: strings.TrimSpace(in.LinkPreview),
 	}
 	var fe fieldErrors
+	checkChannelOptions(&fe, c.Mode, c.LinkPreview)
 	switch {
 	case c.ChatID == "":
 		fe.add("chat_id", "is required")
@@ -91,4 +106,108 @@ func (s *Server) getChannels(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, newPage(cs, next))
+}
+
+// enableChannel handles POST /v1/telegram/channels/{id}/enable → 200
+// channel: an unavailable (or pending) channel becomes active again, once
+// the bot's membership of the chat is checked (with Config.Telegram).
+func (s *Server) enableChannel(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	c, err := s.store.Channel(r.Context(), id)
+	if errors.Is(err, dispatcher.ErrNotFound) {
+		return &Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}
+	}
+	if err != nil {
+		return err
+	}
+	if s.telegram != nil {
+		if err := s.telegram.CheckChat(r.Context(), c.ChatID); err != nil {
+			return &Problem{Status: http.StatusConflict, Detail: "The bot cannot post to " + c.ChatID + " (" + err.Error() +
+				"); add it to the channel as an administrator allowed to post messages, then enable the channel again."}
+		}
+	}
+	c, was, err := s.store.EnableChannel(r.Context(), id)
+	if errors.Is(err, dispatcher.ErrNotFound) {
+		return &Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.audit(r, audit.Entry{Action: audit.ChannelEnable, Target: c.ID,
+		Detail: map[string]any{"chat_id": c.ChatID, "was": was}}); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+// channelPatch is the body of PATCH /v1/telegram/channels/{id}: the
+// fields given are changed.
+type channelPatch struct {
+	Title       *string `json:"title"`
+	Language    *string `json:"language"`
+	Mode        *string `json:"mode"`
+	LinkPreview *string `json:"link_preview"`
+}
+
+// editChannel handles PATCH /v1/telegram/channels/{id} {title?, language?,
+// mode?, link_preview?} → 200 channel. Releases planned from then on (and
+// posts not yet made) follow the new settings.
+func (s *Server) editChannel(w http.ResponseWriter, r *http.Request) error {
+	var in channelPatch
+	if err := s.readJSON(w, r, &in, false); err != nil {
+		return err
+	}
+	trim := func(p *string) *string {
+		if p == nil {
+			return nil
+		}
+		v := strings.TrimSpace(*p)
+		return &v
+	}
+	ch := dispatcher.ChannelChange{Title: trim(in.Title), Language: trim(in.Language), Mode: trim(in.Mode), LinkPreview: trim(in.LinkPreview)}
+	var fe fieldErrors
+	if ch.Title != nil {
+		checkLine(&fe, "title", *ch.Title, false, 200)
+	}
+	if ch.Language != nil {
+		checkLanguage(&fe, "language", *ch.Language, false)
+	}
+	if ch.Mode != nil && *ch.Mode == "" {
+		fe.add("mode", `must be "full" or "summary"`)
+	}
+	if ch.LinkPreview != nil && *ch.LinkPreview == "" {
+		fe.add("link_preview", `must be "off" or "source"`)
+	}
+	var mode, preview string
+	if ch.Mode != nil {
+		mode = *ch.Mode
+	}
+	if ch.LinkPreview != nil {
+		preview = *ch.LinkPreview
+	}
+	checkChannelOptions(&fe, mode, preview)
+	if ch == (dispatcher.ChannelChange{}) {
+		fe.add("", "give at least one of title, language, mode, link_preview")
+	}
+	if err := fe.err(); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	c, err := s.store.UpdateChannel(r.Context(), id, ch)
+	if errors.Is(err, dispatcher.ErrNotFound) {
+		return &Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}
+	}
+	if err != nil {
+		return err
+	}
+	detail := map[string]any{"chat_id": c.ChatID}
+	for k, v := range map[string]*string{"title": ch.Title, "language": ch.Language, "mode": ch.Mode, "link_preview": ch.LinkPreview} {
+		if v != nil {
+			detail[k] = *v
+		}
+	}
+	if err := s.audit(r, audit.Entry{Action: audit.ChannelUpdate, Target: c.ID, Detail: detail}); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
 }

@@ -212,6 +212,41 @@ func (m *memStore) Channels(ctx context.Context, cursor string, limit int) ([]*d
 	return page(out, start, limit)
 }
 
+// EnableChannel is for the Telegram channel health tests (issue 11).
+func (m *memStore) EnableChannel(ctx context.Context, id string) (*dispatcher.TelegramChannel, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.channels {
+		if c.ID == id {
+			was := c.Status
+			c.Status, c.UnavailableReason, c.UnavailableAt = dispatcher.ChannelActive, "", nil
+			m.writes++
+			cc := *c
+			return &cc, was, nil
+		}
+	}
+	return nil, "", dispatcher.ErrNotFound
+}
+
+// UpdateChannel is for the Telegram channel settings tests (issue 11).
+func (m *memStore) UpdateChannel(ctx context.Context, id string, ch dispatcher.ChannelChange) (*dispatcher.TelegramChannel, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.channels {
+		if c.ID == id {
+			for dst, v := range map[*string]*string{&c.Title: ch.Title, &c.Language: ch.Language, &c.Mode: ch.Mode, &c.LinkPreview: ch.LinkPreview} {
+				if v != nil {
+					*dst = *v
+				}
+			}
+			m.writes++
+			cc := *c
+			return &cc, nil
+		}
+	}
+	return nil, dispatcher.ErrNotFound
+}
+
 func (m *memStore) CreateRelease(ctx context.Context, r *dispatcher.Release) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -114,6 +114,10 @@ func (s *Server) routes() []route {
 		{"GET /v1/suppressions", auth.RoleAdmin, s.getSuppressions, false},
 		{"DELETE /v1/suppressions/{email}", auth.RoleAdmin, s.liftSuppression, false},
 		{"POST /webhooks/{provider}", rolePublic, s.providerWebhook, false}, // webhooks.go
+		// Telegram (issue 11): channel health, modes, resuming partial posts.
+		{"POST /v1/telegram/channels/{id}/enable", coordinator, s.enableChannel, false},
+		{"PATCH /v1/telegram/channels/{id}", coordinator, s.editChannel, false},
+		{"POST /v1/releases/{id}/deliveries/{delivery_id}/resume", coordinator, s.resumeDelivery, false},
 	}
 }
 

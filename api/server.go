@@ -64,6 +64,12 @@ type Store interface {
 	// Channels returns a page of channels, newest first, and the cursor of
 	// the next page ("" on the last page).
 	Channels(ctx context.Context, cursor string, limit int) ([]*dispatcher.TelegramChannel, string, error)
+	// EnableChannel makes a channel active again and returns it and the
+	// status it had; dispatcher.ErrNotFound if there is no such channel.
+	EnableChannel(ctx context.Context, id string) (*dispatcher.TelegramChannel, string, error)
+	// UpdateChannel changes a channel's settings and returns it;
+	// dispatcher.ErrNotFound if there is no such channel.
+	UpdateChannel(ctx context.Context, id string, ch dispatcher.ChannelChange) (*dispatcher.TelegramChannel, error)
 	// CreateRelease stores a new release and sets its ID, CreatedAt, UpdatedAt
 	// and Status draft.
 	CreateRelease(ctx context.Context, r *dispatcher.Release) error
@@ -267,12 +273,27 @@ type Config struct {
 	// out. Its finding is kept for DNSCacheTTL (0: DefaultDNSCacheTTL).
 	DNS         DNSChecker
 	DNSCacheTTL time.Duration
+	// Telegram checks the bot (telegram.Channel): /readyz answers 503 once
+	// the Bot API refused its token, and enabling a channel first checks
+	// that the bot may post there. Nil: neither is checked.
+	Telegram TelegramChecker
 }
 
 // EmailHasher returns a keyed hash of an email address that only the
 // holder of the server's secret can match to the address.
 type EmailHasher interface {
 	HashEmail(email string) string
+}
+
+// TelegramChecker checks the Telegram bot. *telegram.Channel implements it.
+type TelegramChecker interface {
+	// Ready returns an error when the bot cannot post at all (its token
+	// was refused).
+	Ready(ctx context.Context) error
+	// CheckChat returns an error, saying why, when the bot may not post to
+	// chatID; it wraps dispatcher.ErrChatUnavailable when the bot is not
+	// in the chat or the chat is gone.
+	CheckChat(ctx context.Context, chatID string) error
 }
 
 // Server is the API v1 HTTP handler.
@@ -320,6 +341,7 @@ type Server struct {
 	dns             DNSChecker
 	dnsTTL          time.Duration
 	dnsCache        dnsCache
+	telegram        TelegramChecker
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -343,6 +365,7 @@ func New(cfg Config) (*Server, error) {
 	s.metricsHandler, s.monitoringHandler = cfg.Metrics, cfg.Monitoring
 	s.requireApproval = cfg.RequireApproval
 	s.webhooks, s.notifier = cfg.Webhooks, cfg.Notifier // outgoing webhooks
+	s.telegram = cfg.Telegram
 	s.tester, s.testRate = cfg.Tester, cfg.TestRate
 	s.newsroom = cfg.Newsroom     // newsroom (issue 15)
 	if o := cfg.Optin; o != nil { // double opt-in
@@ -447,13 +470,20 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 }
 
 // readyz is the readiness check: 200 when the store answers within
-// ReadyTimeout, 503 otherwise.
+// ReadyTimeout (and, with Config.Telegram, the bot's token is not known to
+// be refused), 503 otherwise.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), ReadyTimeout)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
 		s.log.ErrorContext(ctx, "readiness check failed", "error", err)
 		return &Problem{Type: "about:blank", Status: http.StatusServiceUnavailable, Detail: "The store is not reachable.", retryAfter: retryAfterUnavailable}
+	}
+	if s.telegram != nil {
+		if err := s.telegram.Ready(ctx); err != nil {
+			return &Problem{Type: "about:blank", Status: http.StatusServiceUnavailable,
+				Detail: "Telegram is not ready: " + err.Error() + ". Check PREGON_TELEGRAM_TOKEN (a token BotFather revoked gives 401)."}
+		}
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }

@@ -39,6 +39,8 @@ const (
 	ContactsImport Action = "contacts.import"
 	ContactRemove  Action = "contact.remove"
 	ChannelCreate  Action = "channel.create"
+	ChannelEnable  Action = "channel.enable" // Detail: chat_id, and "was", the status it had
+	ChannelUpdate  Action = "channel.update" // Detail: chat_id and the settings changed
 	ReleaseCreate  Action = "release.create"
 	ReleaseEdit    Action = "release.edit"
 	ReleaseApprove Action = "release.approve"
@@ -49,6 +51,7 @@ const (
 	ReleaseTest    Action = "release.test"
 	// SuppressionLift: an admin lifted a suppression; Target is the email.
 	SuppressionLift Action = "suppression.lift"
+	ReleaseResume   Action = "release.resume" // Detail: delivery_id
 )
 
 // Release returns the id of the release an entry is about: the target of

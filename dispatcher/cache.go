@@ -72,3 +72,10 @@ func (c *contentCache) telegram(rel *Release, lang string, r Renderer) ([]string
 	e.once.Do(func() { e.telegram, e.err = r.Telegram(rel, lang) })
 	return e.telegram, e.err
 }
+
+// telegramSummary returns rel's summary post in lang, linking to link.
+func (c *contentCache) telegramSummary(rel *Release, lang, link string, r SummaryRenderer) ([]string, error) {
+	e := c.get(key("telegram-summary\x00"+link, rel, lang, false))
+	e.once.Do(func() { e.telegram, e.err = r.TelegramSummary(rel, lang, link) })
+	return e.telegram, e.err
+}

@@ -50,6 +50,18 @@ type TelegramPost struct {
 	// part replies to (a correction to a post that can no longer be
 	// edited); the part is posted even when that message has gone.
 	ReplyTo string
+	// FirstPart is the index in the whole post of Parts[0]: 0, or the
+	// number of parts already posted when the rest is being posted. Only
+	// the post's first part notifies the chat's members and shows a link
+	// preview.
+	FirstPart int
+	// Total is the number of parts of the whole post (0: len(Parts)+FirstPart).
+	Total int
+	// NoLinkPreview turns link previews off for every part; otherwise
+	// LinkPreviewURL, when set, is the link previewed under the first
+	// part (else Telegram previews the first link in it).
+	NoLinkPreview  bool
+	LinkPreviewURL string
 }
 
 // TelegramSender posts messages to a Telegram chat. It returns the ids of the

@@ -157,6 +157,7 @@ func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Out
 	stop := s.keepClaim(ctx, rel.ID, c)
 	var ids []string
 	var err error
+	parts := 0 // of a Telegram post
 	switch c.Channel {
 	case ChannelEmail:
 		var id string
@@ -165,17 +166,20 @@ func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Out
 			ids = []string{id}
 		}
 	case ChannelTelegram:
-		ids, err = s.sendTelegram(ctx, rel, c)
+		ids, parts, err = s.sendTelegram(ctx, rel, c)
 	default:
 		err = Permanent(fmt.Errorf("unknown channel %q", c.Channel))
 	}
-	out := Outcome{ID: c.ID, Status: DeliverySent, MessageIDs: ids, ClaimedAt: stop()}
+	out := Outcome{ID: c.ID, Status: DeliverySent, MessageIDs: ids, ClaimedAt: stop(), Parts: parts}
 	if err == nil {
 		log.Debug("delivered")
 		return out, 0
 	}
 	out.Error = err.Error()
+	var skip *skipError
 	switch {
+	case errors.As(err, &skip):
+		out.Status = DeliverySkipped
 	case IsUncertain(err):
 		// Checked first: a send cut after its data went out (even by a
 		// shutdown) may have been delivered, and is not repeated.
@@ -184,6 +188,9 @@ func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Out
 		out.Status = DeliveryFailed
 		if b, ok := BounceOf(err); ok {
 			out.Bounce = &Bounce{Kind: b.Kind, Source: b.Source}
+		}
+		if c.Channel == ChannelTelegram {
+			s.channelGone(context.WithoutCancel(ctx), c.Recipient, err) // health.go
 		}
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		// Stopped before the message went out (shutdown): hand the
@@ -321,21 +328,38 @@ func (s *Service) embargoed(rel *Release) bool {
 	return rel.Status == ReleaseScheduled && rel.EmbargoUntil != nil && s.cfg.Now().Before(*rel.EmbargoUntil)
 }
 
-func (s *Service) sendTelegram(ctx context.Context, rel *Release, c *Claimed) ([]string, error) {
+// sendTelegram posts the parts of rel's post that c has not posted yet, and
+// returns the ids of all its parts posted, and how many parts it has (0:
+// not known).
+func (s *Service) sendTelegram(ctx context.Context, rel *Release, c *Claimed) ([]string, int, error) {
 	if s.cfg.Telegram == nil || s.cfg.Renderer == nil {
-		return nil, Permanent(errors.New("no telegram channel configured"))
-	}
-	parts, err := s.content.telegram(rel, c.Language, s.cfg.Renderer)
-	if err != nil {
-		return nil, Permanent(fmt.Errorf("render telegram: %w", err))
+		return nil, 0, Permanent(errors.New("no telegram channel configured"))
 	}
 	if rel.CorrectionOf != nil {
-		return s.correctTelegram(ctx, rel, c, parts) // correct_deliver.go
+		parts, err := s.content.telegram(rel, c.Language, s.cfg.Renderer)
+		if err != nil {
+			return nil, 0, Permanent(fmt.Errorf("render telegram: %w", err))
+		}
+		ids, err := s.correctTelegram(ctx, rel, c, parts) // correct_deliver.go
+		return ids, 0, err
 	}
+	ch, err := s.checkChannel(ctx, c.Recipient) // health.go
+	if err != nil {
+		return c.MessageIDs, 0, err
+	}
+	post, err := s.telegramPost(ctx, rel, c, ch) // tgmode.go
+	if err != nil {
+		return c.MessageIDs, 0, Permanent(fmt.Errorf("render telegram: %w", err))
+	}
+	total := len(post.Parts)
 	sent := c.MessageIDs
-	if len(sent) >= len(parts) {
-		return sent, nil
+	if len(sent) >= total {
+		return sent, total, nil
 	}
-	ids, err := s.cfg.Telegram.SendTelegram(ctx, &TelegramPost{DeliveryID: c.ID, ChatID: c.Recipient, Parts: parts[len(sent):]})
-	return append(append([]string(nil), sent...), ids...), err
+	post.Parts, post.FirstPart = post.Parts[len(sent):], len(sent)
+	if len(sent) > 0 {
+		post.ReplyTo = sent[0] // the rest of a post interrupted: a thread under its first part
+	}
+	ids, err := s.cfg.Telegram.SendTelegram(ctx, post)
+	return append(append([]string(nil), sent...), ids...), total, err
 }

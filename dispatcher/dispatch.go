@@ -319,13 +319,13 @@ func (p *planner) channel(ctx context.Context, channelID string) error {
 	if err != nil {
 		return fmt.Errorf("plan telegram channel %s: %w", channelID, err)
 	}
-	st := DeliveryQueued
-	if c.Status != "" && c.Status != "active" {
-		st = DeliverySkipped
+	st, reason := DeliveryQueued, ""
+	if c.Status != "" && c.Status != ChannelActive {
+		st, reason = DeliverySkipped, unavailableReason(c)
 	}
 	d := &Delivery{
 		ID: DeliveryID(p.rel.ID, ChannelTelegram, c.ChatID), Channel: ChannelTelegram, Recipient: c.ChatID,
-		Name: c.Title, Language: p.rel.Text(c.Language).Language, Status: st,
+		Name: c.Title, Language: p.rel.Text(c.Language).Language, Status: st, LastError: reason,
 	}
 	ids, err := p.s.cfg.Store.CreateDeliveries(ctx, p.rel.ID, []*Delivery{d})
 	if err != nil {

@@ -50,13 +50,44 @@ type Contact struct {
 
 // TelegramChannel is a Telegram chat the organisation's bot posts to.
 type TelegramChannel struct {
-	ID        string    `json:"id"`
-	ChatID    string    `json:"chat_id"`
-	Title     string    `json:"title,omitempty"`
-	Language  string    `json:"language,omitempty"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
+	ID       string `json:"id"`
+	ChatID   string `json:"chat_id"`
+	Title    string `json:"title,omitempty"`
+	Language string `json:"language,omitempty"`
+	// Status is ChannelActive, ChannelPending or ChannelUnavailable.
+	Status string `json:"status"`
+	// UnavailableReason and UnavailableAt say why and since when an
+	// unavailable channel is (the Bot API's answer to the send that found
+	// it so); both are empty otherwise.
+	UnavailableReason string     `json:"unavailable_reason,omitempty"`
+	UnavailableAt     *time.Time `json:"unavailable_at,omitempty"`
+	// Mode is ModeFull (the whole text, in as many parts as it takes) or
+	// ModeSummary (title, summary and a link to the full text).
+	Mode string `json:"mode"`
+	// LinkPreview is PreviewSource (the release's source URL is previewed
+	// under the first part; none when it has none) or PreviewOff.
+	LinkPreview string    `json:"link_preview"`
+	CreatedAt   time.Time `json:"created_at"`
 }
+
+// Telegram channel modes and link previews.
+const (
+	ModeFull      = "full"
+	ModeSummary   = "summary"
+	PreviewOff    = "off"
+	PreviewSource = "source"
+)
+
+// Telegram channel statuses. Only an active channel is posted to: a
+// release planned for another is recorded skipped for it.
+const (
+	ChannelActive = "active"
+	// ChannelPending is a channel waiting for a coordinator's approval.
+	ChannelPending = "pending"
+	// ChannelUnavailable is a channel the bot can no longer post to (it
+	// was removed, blocked, or the chat is gone), until it is enabled again.
+	ChannelUnavailable = "unavailable"
+)
 
 // PressContact is the block that tells journalists whom to call.
 type PressContact struct {
@@ -214,10 +245,54 @@ type Delivery struct {
 	Attempts   int            `json:"attempts"`
 	LastError  string         `json:"last_error"`
 	MessageIDs []string       `json:"message_ids"`
-	CreatedAt  time.Time      `json:"created_at"`
-	UpdatedAt  time.Time      `json:"updated_at"`
+	// Parts is each part of a Telegram post and what became of it, once
+	// the post was tried (empty otherwise).
+	Parts     []DeliveryPart `json:"parts,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
 	// Bounce is what came back from it (a bounce or complaint), if anything.
 	Bounce *Bounce `json:"bounce,omitempty"`
+}
+
+// DeliveryPart is one part of a Telegram post: N counts from 1; Status is
+// "sent" (with its MessageID), "uncertain" (it may have been posted),
+// "failed", "pending" (it will be tried) or "not_sent".
+type DeliveryPart struct {
+	N         int    `json:"n"`
+	Status    string `json:"status"`
+	MessageID string `json:"message_id,omitempty"`
+}
+
+// PartsOf returns the parts of a Telegram delivery in status st whose post
+// has total parts, of which the first len(ids) were posted as ids: the
+// part after them is in st's terms (uncertain, failed, pending), the rest
+// pending or not sent. It returns nil when total is 0.
+func PartsOf(total int, ids []string, st DeliveryStatus) []DeliveryPart {
+	if total <= 0 {
+		return nil
+	}
+	next, rest := "not_sent", "not_sent"
+	switch st {
+	case DeliveryUncertain:
+		next = "uncertain"
+	case DeliveryFailed:
+		next = "failed"
+	case DeliveryQueued, DeliveryRetrying, DeliverySending:
+		next, rest = "pending", "pending"
+	}
+	out := make([]DeliveryPart, max(total, len(ids)))
+	for i := range out {
+		out[i].N = i + 1
+		switch {
+		case i < len(ids):
+			out[i].Status, out[i].MessageID = "sent", ids[i]
+		case i == len(ids):
+			out[i].Status = next
+		default:
+			out[i].Status = rest
+		}
+	}
+	return out
 }
 
 // DeliveryID returns the deterministic id of the delivery of a release to a

@@ -14,6 +14,11 @@ var (
 	ErrInvalidEmail = errors.New("invalid email")
 	// ErrConflict is returned when an operation does not fit the current state (e.g. editing a sent release).
 	ErrConflict = errors.New("conflict")
+	// ErrChatUnavailable is wrapped by a channel's permanent error when the
+	// destination itself is gone for the bot (Telegram: 403, the bot was
+	// kicked or blocked; 400, chat not found): the dispatcher then marks
+	// the Telegram channel unavailable, and later releases skip it.
+	ErrChatUnavailable = errors.New("the bot cannot post to this chat")
 )
 
 // SendError is an error from a channel, classified at the channel boundary.

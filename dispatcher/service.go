@@ -83,6 +83,16 @@ type Config struct {
 	// release.scheduled, release.sent, release.sent_with_failures and
 	// delivery.failed (see notify.go).
 	Notifier Notifier
+	// Permalink, when set, returns the link to the full text of a release
+	// in a language that summary posts give (the newsroom's page of it);
+	// "" (or a nil Permalink) means the release's source URL. See
+	// FullTextLink.
+	Permalink func(rel *Release, lang string) string
+	// Channels, when set, keeps the health of Telegram channels: a post
+	// to a channel that is not active is skipped, and one that finds the
+	// bot gone (ErrChatUnavailable) marks its channel unavailable. Nil
+	// means Store, when it implements TelegramChannels.
+	Channels TelegramChannels
 }
 
 // Links makes signed links to Pregón's public pages.
@@ -99,6 +109,7 @@ type Service struct {
 	content  *contentCache
 	inflight sync.WaitGroup // Deliver calls running
 	held     holding        // deliveries claimed by this process, not yet recorded
+	channels TelegramChannels
 }
 
 // NewService returns a Service, or an error when a required part is missing.
@@ -136,7 +147,10 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.MessageIDDomain == "" {
 		cfg.MessageIDDomain = "pregon.local"
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, content: newContentCache(64)}, nil
+	if cfg.Channels == nil {
+		cfg.Channels, _ = cfg.Store.(TelegramChannels)
+	}
+	return &Service{cfg: cfg, log: cfg.Logger, content: newContentCache(64), channels: cfg.Channels}, nil
 }
 
 // Send schedules a draft release for dispatch at at (now when at is nil or

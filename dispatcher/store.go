@@ -106,6 +106,8 @@ type Outcome struct {
 	// ClaimedAt, when set, is the claim the outcome belongs to: it is not
 	// recorded over another worker's later claim.
 	ClaimedAt time.Time
+	// Parts is how many parts a Telegram post has (0: not known).
+	Parts int
 }
 
 // Activity is what the sweeper, and a dispatch, need to know of a release.

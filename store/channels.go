@@ -10,7 +10,7 @@ import (
 )
 
 // CreateChannel stores a Telegram channel, setting ID, CreatedAt and Status
-// "active". A chat "@username" is stored in lower case (Telegram usernames
+// "active", and Mode "full" and LinkPreview "source" when they are empty. A chat "@username" is stored in lower case (Telegram usernames
 // are case-insensitive). It returns dispatcher.ErrConflict when the chat is
 // registered already, however its username was written.
 func (s *Store) CreateChannel(ctx context.Context, c *dispatcher.TelegramChannel) error {
@@ -29,10 +29,17 @@ func (s *Store) CreateChannel(ctx context.Context, c *dispatcher.TelegramChannel
 	if !ok {
 		return fmt.Errorf("telegram chat %s is registered already: %w", c.ChatID, dispatcher.ErrConflict)
 	}
-	c.ID, c.CreatedAt, c.Status = id, now.Truncate(1e6), "active"
+	c.ID, c.CreatedAt, c.Status = id, now.Truncate(1e6), dispatcher.ChannelActive
+	if c.Mode == "" {
+		c.Mode = dispatcher.ModeFull
+	}
+	if c.LinkPreview == "" {
+		c.LinkPreview = dispatcher.PreviewSource
+	}
 	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, channelKey(id), "id", id, "chat_id", c.ChatID, "title", c.Title,
-			"language", c.Language, "status", c.Status, "created_at", fmtTime(now))
+			"language", c.Language, "status", c.Status, "created_at", fmtTime(now),
+			chMode, c.Mode, chLinkPreview, c.LinkPreview)
 		p.ZAdd(ctx, channelsKey, redis.Z{Member: id})
 		return nil
 	})
@@ -127,8 +134,19 @@ func (s *Store) channels(ctx context.Context, ids []string) ([]*dispatcher.Teleg
 		if v["id"] == "" {
 			continue
 		}
-		out = append(out, &dispatcher.TelegramChannel{ID: v["id"], ChatID: v["chat_id"], Title: v["title"],
-			Language: v["language"], Status: v["status"], CreatedAt: parseTime(v["created_at"])})
+		c := &dispatcher.TelegramChannel{ID: v["id"], ChatID: v["chat_id"], Title: v["title"],
+			Language: v["language"], Status: v["status"], CreatedAt: parseTime(v["created_at"]),
+			UnavailableReason: v[chUnavailableReason], Mode: v[chMode], LinkPreview: v[chLinkPreview]}
+		if c.Mode == "" {
+			c.Mode = dispatcher.ModeFull // a channel stored before modes
+		}
+		if c.LinkPreview == "" {
+			c.LinkPreview = dispatcher.PreviewSource
+		}
+		if at := parseTime(v[chUnavailableAt]); !at.IsZero() {
+			c.UnavailableAt = &at
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -125,6 +126,7 @@ return out
 // ARGV[10] -> the kind of bounce it met ("" when none)
 // ARGV[11] -> where the bounce was learned (rcpt, ...)
 // ARGV[12] -> the suppression reason the bounce makes ("" when none)
+// ARGV[13] -> how many parts the Telegram post has, or "" (not known: kept)
 // KEYS[4] -> pregon:suppressed-meta, KEYS[5] -> pregon:suppressions
 //
 // A bounce is recorded on the delivery; one that suppresses adds the
@@ -153,6 +155,7 @@ if ARGV[10] ~= '' then
     redis.call('ZADD', KEYS[5], 0, to)
   end
 end
+if ARGV[13] and ARGV[13] ~= '' then redis.call('HSET', ARGV[1], F.parts, ARGV[13]) end
 move(f[2], DS.sending, st)
 if st == DS.failed or st == DS.uncertain then logFailure(ARGV[1], ARGV[9]) end
 if st ~= DS.retrying and st ~= DS.queued then
@@ -181,8 +184,12 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 				claim = fmtTime(o.ClaimedAt)
 			}
 			kind, source, reason := bounceArgs(o.Bounce)
+			parts := ""
+			if o.Parts > 0 {
+				parts = strconv.Itoa(o.Parts)
+			}
 			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due, claim, worker, o.ID,
-				kind, source, reason)
+				kind, source, reason, parts)
 		}
 		if len(ids) > 0 {
 			run(claimScript, claimArgs(rid, now, staleBefore, worker, nil, ids)...)

@@ -20,20 +20,20 @@ import (
 // KEYS[3] -> pregon:{<rid>}:deliveries
 // ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
 // ARGV[2] -> now (Unix ms)
-// ARGV[3..] -> groups of six: id, channel, recipient, name, language, status
+// ARGV[3..] -> groups of seven: id, channel, recipient, name, language, status, error
 //
 // Output: the ids of the queued deliveries it created.
 var createDeliveriesScript = newReleaseScript(`
 redis.call('HSET', KEYS[1], R.activity, ARGV[2])
 local cancelled = redis.call('HGET', KEYS[1], R.status) == RS.cancelled
 local created = {}
-for i = 3, #ARGV, 6 do
+for i = 3, #ARGV, 7 do
   local id, ch, st = ARGV[i], ARGV[i+1], ARGV[i+5]
   if cancelled and st == DS.queued then st = DS.cancelled end
   local key = ARGV[1] .. id
   if redis.call('EXISTS', key) == 0 then
     redis.call('HSET', key, F.channel, ch, F.recipient, ARGV[i+2], F.name, ARGV[i+3], F.language, ARGV[i+4],
-      F.status, st, F.attempts, 0, F.round_attempts, 0, F.created_at, ARGV[2], F.updated_at, ARGV[2])
+      F.status, st, F.error, ARGV[i+6], F.attempts, 0, F.round_attempts, 0, F.created_at, ARGV[2], F.updated_at, ARGV[2])
     redis.call('ZADD', KEYS[3], 0, id)
     redis.call('HINCRBY', KEYS[2], ch .. C.sep .. st, 1)
     if st == DS.queued then
@@ -52,10 +52,10 @@ func (s *Store) CreateDeliveries(ctx context.Context, rid string, ds []*dispatch
 	if len(ds) == 0 {
 		return nil, nil
 	}
-	args := make([]any, 0, 2+6*len(ds))
+	args := make([]any, 0, 2+7*len(ds))
 	args = append(args, deliveryPrefix(rid), fmtTime(s.now()))
 	for _, d := range ds {
-		args = append(args, d.ID, string(d.Channel), d.Recipient, d.Name, d.Language, string(d.Status))
+		args = append(args, d.ID, string(d.Channel), d.Recipient, d.Name, d.Language, string(d.Status), d.LastError)
 	}
 	ids, err := createDeliveriesScript.Run(ctx, s.rdb, []string{releaseKey(rid), countsKey(rid), deliveriesKey(rid)}, args...).StringSlice()
 	if err != nil && !isNil(err) {
@@ -212,6 +212,9 @@ func (s *Store) deliveries(ctx context.Context, rid string, ids []string) ([]*di
 		}
 		if k := h[dBounce]; k != "" {
 			d.Bounce = &dispatcher.Bounce{Kind: dispatcher.BounceKind(k), At: parseTime(h[dBounceAt]), Source: h[dBounceSource]}
+		}
+		if np, _ := strconv.Atoi(h[dParts]); np > 0 {
+			d.Parts = dispatcher.PartsOf(np, d.MessageIDs, d.Status)
 		}
 		out = append(out, d)
 	}

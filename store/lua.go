@@ -29,6 +29,7 @@ const (
 	dBounce       = "b"  // dispatcher.BounceKind of what came back ("" or absent: none)
 	dBounceAt     = "bt" // Unix ms it came back
 	dBounceSource = "bs" // where it was learned: rcpt, ses, postmark, ...
+	dParts        = "np" // Telegram: how many parts the post has ("" or absent: not known)
 )
 
 // Hash fields of a release (pregon:{<rid>}:release).
@@ -116,7 +117,8 @@ func luaTables() string {
 		kv{"language", dLanguage}, kv{"status", dStatus}, kv{"attempts", dAttempts}, kv{"round_attempts", dRoundAttempts},
 		kv{"error", dError}, kv{"message_ids", dMessageIDs}, kv{"created_at", dCreatedAt}, kv{"updated_at", dUpdatedAt},
 		kv{"retry_due", dRetryDue}, kv{"claimed_at", dClaimedAt}, kv{"worker", dWorker},
-		kv{"bounce", dBounce}, kv{"bounce_at", dBounceAt}, kv{"bounce_source", dBounceSource})
+		kv{"bounce", dBounce}, kv{"bounce_at", dBounceAt}, kv{"bounce_source", dBounceSource},
+		kv{"parts", dParts}) // Telegram (issue 11)
 	table("R", "release hash fields", kv{"data", rData}, kv{"summary", rSummary}, kv{"status", rStatus},
 		kv{"send_at", rSendAt}, kv{"snapshot", rSnapshot}, kv{"updated_at", rUpdatedAt}, kv{"activity", rActivity},
 		kv{"version", rVersion}, kv{"author", rAuthor}, kv{"approved_by", rApprovedBy}, kv{"approved_version", rApprovedVersion},

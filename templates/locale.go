@@ -11,6 +11,8 @@ type labels struct {
 	Embargo string // followed by the embargo time
 	Contact string // heading of the press-contact block
 	Source  string // followed by the source URL
+	// FullText is the link to the full text under a summary post.
+	FullText string
 	// Unsubscribe is the email's last line in plain text, followed by the
 	// recipient's unsubscribe link; in HTML, UnsubscribeQuestion is
 	// followed by a link that says UnsubscribeLink.
@@ -33,6 +35,7 @@ func labelsFor(lang string) labels {
 			Embargo:             "EMBARGO HASTA",
 			Contact:             "Contacto de prensa",
 			Source:              "Publicado originalmente en",
+			FullText:            "Lee el comunicado completo",
 			Unsubscribe:         "Para dejar de recibir estos comunicados:",
 			UnsubscribeQuestion: "¿Prefiere no recibir más comunicados?",
 			UnsubscribeLink:     "Darse de baja",
@@ -48,6 +51,7 @@ func labelsFor(lang string) labels {
 			Embargo:             "EMBARGOED UNTIL",
 			Contact:             "Press contact",
 			Source:              "First published at",
+			FullText:            "Read the full statement",
 			Unsubscribe:         "To stop receiving these statements:",
 			UnsubscribeQuestion: "Rather not receive these statements?",
 			UnsubscribeLink:     "Unsubscribe",

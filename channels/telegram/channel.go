@@ -59,6 +59,7 @@ type Channel struct {
 	timeout time.Duration
 	log     *slog.Logger
 	limiter Limiter
+	token   tokenState // health.go
 }
 
 var _ dispatcher.TelegramSender = (*Channel)(nil)
@@ -103,8 +104,10 @@ func New(cfg Config) (*Channel, error) {
 	return c, nil
 }
 
-// SendTelegram posts p.Parts in order to p.ChatID in the HTML parse mode, with
-// link previews off after the first part. It returns the message ids of the
+// SendTelegram posts p.Parts in order to p.ChatID in the HTML parse mode.
+// Only the post's first part notifies the chat's members and shows a link
+// preview (p.LinkPreviewURL's, when set), unless p.NoLinkPreview; a first
+// part sent with p.ReplyTo replies to that message. It returns the message ids of the
 // parts it posted, even when a later part fails; the error is then a
 // *dispatcher.SendError (see classify) naming the chat and the part: uncertain
 // when the part may have been posted although no answer came, so that it is
@@ -117,12 +120,24 @@ func (c *Channel) SendTelegram(ctx context.Context, p *dispatcher.TelegramPost) 
 	if err != nil {
 		return nil, dispatcher.Permanent(err)
 	}
+	total := p.Total
+	if total < p.FirstPart+len(p.Parts) {
+		total = p.FirstPart + len(p.Parts)
+	}
 	ids := make([]string, 0, len(p.Parts))
 	for i, text := range p.Parts {
+		n := p.FirstPart + i // the part's index in the whole post
 		params := &bot.SendMessageParams{ChatID: chat, Text: text, ParseMode: models.ParseModeHTML}
-		if i > 0 {
+		switch {
+		case n > 0 || p.NoLinkPreview:
 			params.LinkPreviewOptions = &models.LinkPreviewOptions{IsDisabled: bot.True()}
-		} else if p.ReplyTo != "" {
+		case p.LinkPreviewURL != "":
+			params.LinkPreviewOptions = &models.LinkPreviewOptions{URL: &p.LinkPreviewURL}
+		}
+		if n > 0 {
+			params.DisableNotification = true // only the post's first part notifies
+		}
+		if i == 0 && p.ReplyTo != "" {
 			reply, err := strconv.Atoi(p.ReplyTo)
 			if err != nil || reply <= 0 {
 				return nil, dispatcher.Permanent(fmt.Errorf("telegram: invalid message id %q to reply to", p.ReplyTo))
@@ -131,16 +146,18 @@ func (c *Channel) SendTelegram(ctx context.Context, p *dispatcher.TelegramPost) 
 		}
 		if c.limiter != nil {
 			if err := c.limiter.Wait(ctx, p.ChatID); err != nil {
-				return ids, fmt.Errorf("telegram: wait for a turn to send part %d of %d to %s: %w", i+1, len(p.Parts), p.ChatID, err)
+				return ids, fmt.Errorf("telegram: wait for a turn to send part %d of %d to %s: %w", n+1, total, p.ChatID, err)
 			}
 		}
 		id, rec, err := c.send(ctx, params)
 		if err != nil {
-			return ids, classify(fmt.Sprintf("telegram: send part %d of %d to %s", i+1, len(p.Parts), p.ChatID), err, rec)
+			err = classify(fmt.Sprintf("telegram: send part %d of %d to %s", n+1, total, p.ChatID), err, rec)
+			c.noteRefused(err)
+			return ids, err
 		}
 		ids = append(ids, id)
 		c.log.DebugContext(ctx, "telegram message sent", "channel", "telegram",
-			"delivery_id", p.DeliveryID, "chat_id", p.ChatID, "part", i+1, "message_id", id)
+			"delivery_id", p.DeliveryID, "chat_id", p.ChatID, "part", n+1, "message_id", id)
 	}
 	return ids, nil
 }

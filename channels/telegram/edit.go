@@ -72,6 +72,7 @@ func (c *Channel) EditTelegram(ctx context.Context, chat, messageID, text string
 		return dispatcher.Permanent(fmt.Errorf("%s: %w (%w)", what, ErrNotEditable, err))
 	}
 	err = classify(what, err, rec)
+	c.noteRefused(err)
 	var se *dispatcher.SendError
 	if errors.As(err, &se) && se.Uncertain {
 		return dispatcher.Transient(se.Err, 0)

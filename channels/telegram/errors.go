@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptrace"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -34,7 +35,9 @@ var (
 //   - 429: transient, after exactly retry_after seconds;
 //   - 400 (chat not found, can't parse entities, message is too long, any
 //     other), 403 (bot kicked or not an admin), 401 (bad token), 404 and a
-//     chat migrated to a supergroup: permanent;
+//     chat migrated to a supergroup: permanent; 403 and "chat not found"
+//     wrap dispatcher.ErrChatUnavailable as well, so that the channel is
+//     marked unavailable;
 //   - no answer to a request that was written in full (a timeout, the
 //     caller's context ending, a connection reset or closed while waiting),
 //     or an unreadable success: uncertain, since Telegram may have posted the
@@ -55,6 +58,8 @@ func classify(what string, err error, r *response) error {
 		return dispatcher.Permanent(fmt.Errorf("%s: %w (the chat is now %d)", what, err, migrated.MigrateToChatID))
 	case errors.Is(err, bot.ErrorUnauthorized):
 		return dispatcher.Permanent(fmt.Errorf("%s: %w (%w)", what, ErrBadToken, err))
+	case chatGone(err):
+		return dispatcher.Permanent(fmt.Errorf("%s: %w (%w)", what, err, dispatcher.ErrChatUnavailable))
 	case errors.Is(err, bot.ErrorForbidden),
 		errors.Is(err, bot.ErrorBadRequest),
 		errors.Is(err, bot.ErrorNotFound):
@@ -64,6 +69,13 @@ func classify(what string, err error, r *response) error {
 	default:
 		return dispatcher.Transient(fmt.Errorf("%s: %w", what, err), 0)
 	}
+}
+
+// chatGone reports whether err says that the bot can no longer post to the
+// chat at all: 403 (kicked, blocked, not a member) or 400 "chat not found".
+func chatGone(err error) bool {
+	return errors.Is(err, bot.ErrorForbidden) ||
+		errors.Is(err, bot.ErrorBadRequest) && strings.Contains(strings.ToLower(err.Error()), "chat not found")
 }
 
 // response is what recordingClient saw of one request: whether it was

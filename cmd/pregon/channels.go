@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pregon/pregon/api"
 	"github.com/pregon/pregon/channels/email"
 	"github.com/pregon/pregon/channels/outbox"
 	"github.com/pregon/pregon/channels/telegram"
@@ -119,4 +120,17 @@ func publicDomain(d string) bool {
 		}
 	}
 	return true
+}
+
+// telegramChecker returns what the API checks the bot with (/readyz and
+// enabling a channel), or nil when no bot token is configured.
+func telegramChecker(cfg *config, log *slog.Logger) (api.TelegramChecker, error) {
+	if cfg.TelegramToken == "" {
+		return nil, nil
+	}
+	ch, err := telegram.New(telegram.Config{Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("PREGON_TELEGRAM_TOKEN: %w", err)
+	}
+	return ch, nil
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"net/url"
 	"strings"
 	"time"
@@ -160,6 +161,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		MessageIDDomain: domainOf(cfg.From.Address), ClaimTimeout: cfg.ClaimTimeout,
 		Observer: p.metrics, WorkerID: workerID, RequireApproval: cfg.RequireApproval, Tests: st, TestQueue: p.queue,
 		Notifier: p.webhooks,
+		// Telegram summary posts link the newsroom's page of the release
+		// when the newsroom has a section in its language.
+		Permalink: func(rel *dispatcher.Release, lang string) string {
+			if cfg.PublicURL == "" || !slices.Contains(cfg.Newsroom.Languages, lang) {
+				return ""
+			}
+			return newsroom.Permalink(cfg.PublicURL, rel, lang)
+		},
 	})
 	if err != nil {
 		return err
@@ -234,7 +243,12 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := api.New(api.Config{Newsroom: news, Store: p.store, Sender: p.service, Previewer: p.renderer, Audit: p.store, Logger: p.log, Now: p.now,
+	// Telegram (issue 11): /readyz and enabling a channel check the bot.
+	tg, err := telegramChecker(p.cfg, p.log)
+	if err != nil {
+		return nil, err
+	}
+	h, err := api.New(api.Config{Newsroom: news, Telegram: tg, Store: p.store, Sender: p.service, Previewer: p.renderer, Audit: p.store, Logger: p.log, Now: p.now,
 		Links: p.links, Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst}, TrustedProxies: p.cfg.TrustedProxies,
 		Metrics: p.apiMetrics(), Monitoring: monitoringHandler(p.store.Client(), p.cfg.MonitoringWrite),
 		RequireApproval: p.cfg.RequireApproval, Tester: p.service, Timezone: p.renderer.Location().String(),

@@ -94,6 +94,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, apiResponse{OK: true, Result: apiUser{
 			ID: id, IsBot: true, FirstName: "Pregón Test", Username: "pregon_test_bot", CanJoinGroups: true,
 		}})
+	case "getchatmember":
+		params, err := readParams(r)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "Bad Request: "+err.Error())
+			return
+		}
+		s.getChatMember(w, params)
 	case "sendmessage", "editmessagetext":
 		params, err := readParams(r)
 		if err != nil {
@@ -149,6 +156,15 @@ func readParams(r *http.Request) (map[string]string, error) {
 		}
 	}
 	return params, nil
+}
+
+// linkPreviewURL returns link_preview_options.url, or "".
+func linkPreviewURL(params map[string]string) string {
+	var o struct {
+		URL string `json:"url"`
+	}
+	_ = json.Unmarshal([]byte(params["link_preview_options"]), &o)
+	return o.URL
 }
 
 func linkPreviewDisabled(params map[string]string) bool {
@@ -275,9 +291,11 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, params map[
 		return
 	}
 	c.lastID++
-	m := Message{
+	silent, _ := strconv.ParseBool(params["disable_notification"])
+	m := Message{Silent: silent,
 		ID: c.lastID, ChatID: c.key, Text: req.text, ParseMode: req.mode, PlainText: req.plain,
 		LinkPreviewDisabled: linkPreviewDisabled(params), Date: now, ReplyTo: reply,
+		LinkPreviewURL: linkPreviewURL(params),
 	}
 	c.messages = append(c.messages, m)
 	s.total++
@@ -383,4 +401,33 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, f Failure) {
 		}
 		writeJSON(w, status, resp)
 	}
+}
+
+// getChatMember answers the bot's own membership of a chat: an
+// administrator, 400 for an unknown chat, 403 once the bot was kicked.
+// Other users are not members of the fake's chats.
+func (s *Server) getChatMember(w http.ResponseWriter, params map[string]string) {
+	s.mu.Lock()
+	c := s.resolveLocked(params["chat_id"])
+	kicked := c != nil && c.kicked
+	s.mu.Unlock()
+	switch {
+	case c == nil:
+		writeError(w, http.StatusBadRequest, "Bad Request: chat not found")
+		return
+	case kicked:
+		writeError(w, http.StatusForbidden, "Forbidden: bot is not a member of the channel chat")
+		return
+	}
+	botID, _ := strconv.ParseInt(strings.SplitN(s.token, ":", 2)[0], 10, 64)
+	user, _ := strconv.ParseInt(params["user_id"], 10, 64)
+	if user != botID {
+		writeError(w, http.StatusBadRequest, "Bad Request: user not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, apiResponse{OK: true, Result: map[string]any{
+		"status":        "administrator",
+		"user":          apiUser{ID: botID, IsBot: true, FirstName: "Pregón Test", Username: "pregon_test_bot"},
+		"can_be_edited": false, "can_post_messages": true, "can_edit_messages": true, "can_delete_messages": true,
+	}})
 }

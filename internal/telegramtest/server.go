@@ -1,5 +1,6 @@
 // Package telegramtest is a fake Telegram Bot API served over HTTP, for tests
-// and benchmarks. It answers sendMessage, editMessageText and getMe with
+// and benchmarks. It answers sendMessage, editMessageText, getMe and
+// getChatMember (the bot's own membership) with
 // Telegram's response shapes and enforces Telegram's limits: the HTML parse
 // mode, 4096 UTF-16 code units per message, 30 messages per second per bot
 // and 20 per minute per chat, edits included (answered 429 with
@@ -30,7 +31,11 @@ type Message struct {
 	// LinkPreviewDisabled reports whether the request turned link previews
 	// off (link_preview_options.is_disabled or disable_web_page_preview).
 	LinkPreviewDisabled bool
-	Date                time.Time
+	// LinkPreviewURL is link_preview_options.url, the link to preview.
+	LinkPreviewURL string
+	// Silent reports disable_notification: members were not notified.
+	Silent bool
+	Date   time.Time
 	// ReplyTo is the id of the message this one replies to (0: none).
 	ReplyTo int64
 	// Edits counts the edits accepted (editMessageText); Text, ParseMode
@@ -169,11 +174,12 @@ func (s *Server) Close() {
 // AddChat adds a channel where the bot is an admin: "@name" or a numeric id
 // such as "-1001234567890". Messages to any other chat fail with 400
 // "Bad Request: chat not found". A channel added by name also answers to the
-// numeric id the fake gives it (see ChatNumericID).
+// numeric id the fake gives it (see ChatNumericID). Adding a chat the bot
+// was kicked from (Kick) makes the bot an admin there again.
 func (s *Server) AddChat(chatID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.addChatLocked(chatID)
+	s.addChatLocked(chatID).kicked = false
 }
 
 func (s *Server) addChatLocked(key string) *chat {
@@ -225,7 +231,8 @@ func (s *Server) ChatNumericID(chatID string) int64 {
 }
 
 // Kick removes the bot from the chat (adding the chat if it is unknown):
-// messages to it fail with 403 "Forbidden: bot was kicked from the channel chat".
+// messages to it fail with 403 "Forbidden: bot was kicked from the channel
+// chat", and getChatMember with 403, until AddChat adds it back.
 func (s *Server) Kick(chatID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

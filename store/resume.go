@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pregon/pregon/dispatcher"
+)
+
+// resumeScript moves a Telegram delivery whose post stopped part way
+// (uncertain or failed, with parts not posted) back to queued, so that its
+// missing parts are posted, and sets the release sending and active again,
+// in one step. The parts posted stay recorded: they are not posted again.
+//
+// KEYS[1] -> pregon:{<rid>}:release
+// KEYS[2] -> pregon:{<rid>}:counts
+// KEYS[3] -> pregon:active
+// ARGV[1] -> the delivery's key, pregon:{<rid>}:d:<id>
+// ARGV[2] -> now (Unix ms)
+// ARGV[3] -> release id
+//
+// Output: "" when it moved the delivery; otherwise why not: "missing" (no
+// such delivery), "channel", "status:<status>", "complete" (every part is
+// posted) or "release:<status>".
+var resumeScript = newReleaseScript(`
+local f = redis.call('HMGET', ARGV[1], F.status, F.channel, F.message_ids, F.parts)
+if not f[1] then return 'missing' end
+if f[2] ~= CH.telegram then return 'channel' end
+if f[1] ~= DS.uncertain and f[1] ~= DS.failed then return 'status:' .. f[1] end
+local posted = 0
+for _ in string.gmatch(f[3] or '', '%S+') do posted = posted + 1 end
+if f[4] and tonumber(f[4]) and posted >= tonumber(f[4]) then return 'complete' end
+local relst = redis.call('HGET', KEYS[1], R.status)
+if relst ~= RS.sending and relst ~= RS.sent and relst ~= RS.sent_with_failures then return 'release:' .. (relst or '') end
+redis.call('HSET', ARGV[1], F.status, DS.queued, F.updated_at, ARGV[2], F.round_attempts, 0, F.error, '')
+move(f[2], f[1], DS.queued)
+redis.call('HINCRBY', KEYS[2], C.pending, 1)
+if relst ~= RS.sending then
+  redis.call('HSET', KEYS[1], R.status, RS.sending, R.updated_at, ARGV[2])
+  reindex(relst, RS.sending)
+end
+redis.call('HSET', KEYS[1], R.activity, ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
+return ''
+`)
+
+// ResumeDelivery moves a Telegram delivery of a release whose post stopped
+// part way (uncertain or failed, with parts not posted) back to queued,
+// and the release back to sending (see resumeScript). It returns
+// dispatcher.ErrNotFound for an unknown delivery, and an error wrapping
+// dispatcher.ErrConflict, saying why, for one that cannot be resumed.
+func (s *Store) ResumeDelivery(ctx context.Context, rid, id string) error {
+	why, err := resumeScript.Run(ctx, s.rdb, []string{releaseKey(rid), countsKey(rid), activeKey},
+		deliveryPrefix(rid)+id, fmtTime(s.now()), rid).Text()
+	if err != nil {
+		return fmt.Errorf("resume delivery %s of %s: %w", id, rid, err)
+	}
+	switch {
+	case why == "":
+		return nil
+	case why == "missing":
+		return fmt.Errorf("delivery %s: %w", id, dispatcher.ErrNotFound)
+	case why == "channel":
+		return fmt.Errorf("delivery %s is not a Telegram post: %w", id, dispatcher.ErrConflict)
+	case why == "complete":
+		return fmt.Errorf("every part of delivery %s is posted: %w", id, dispatcher.ErrConflict)
+	default:
+		return fmt.Errorf("delivery %s cannot be resumed (%s; only an uncertain or failed post of a sent release can): %w", id, why, dispatcher.ErrConflict)
+	}
+}
