@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
