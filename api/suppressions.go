@@ -58,8 +58,14 @@ func (s *Server) liftSuppression(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.audit(r, audit.Entry{Action: audit.SuppressionLift, Target: email,
-		Detail: map[string]any{"reason": string(sup.Reason), "source": sup.Source}}); err != nil {
+	// Like contact.remove, the entry names the address only by a keyed
+	// hash: the log is never edited, so it must hold nothing an erasure
+	// would have to remove.
+	detail := map[string]any{"reason": string(sup.Reason), "source": sup.Source}
+	if s.emailHasher != nil {
+		detail["email_hmac"] = s.emailHasher.HashEmail(email)
+	}
+	if err := s.audit(r, audit.Entry{Action: audit.SuppressionLift, Detail: detail}); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, sup)

@@ -17,7 +17,10 @@ import (
 // an admin token.
 func newSuppressionAPI(t *testing.T) *redisAPI {
 	t.Helper()
-	a := newRedisAPI(t, func(c *Config) { c.Suppressions = c.Store.(SuppressionStore) })
+	a := newRedisAPI(t, func(c *Config) {
+		c.Suppressions = c.Store.(SuppressionStore)
+		c.EmailHasher = auditHasher(t)
+	})
 	if err := a.store.CreateToken(context.Background(), auth.Hash(adminToken), &auth.Token{Name: "root", Role: auth.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
@@ -101,8 +104,12 @@ func TestSuppressionsListAndLift(t *testing.T) {
 			lifts = append(lifts, e)
 		}
 	}
-	if len(lifts) != 1 || lifts[0].Target != "gone@example.org" || lifts[0].Actor != "root" || lifts[0].Detail["reason"] != "hard_bounce" {
-		t.Errorf("audit entries of lifts = %+v", lifts)
+	if len(lifts) != 1 || lifts[0].Actor != "root" || lifts[0].Detail["reason"] != "hard_bounce" ||
+		lifts[0].Detail["email_hmac"] != auditHasher(t).HashEmail("gone@example.org") {
+		t.Fatalf("audit entries of lifts = %+v", lifts)
+	}
+	if b, _ := json.Marshal(lifts[0]); strings.Contains(string(b), "gone@example.org") {
+		t.Errorf("the lift's audit entry names the address: %s", b)
 	}
 }
 

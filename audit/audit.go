@@ -49,7 +49,8 @@ const (
 	ReleaseRetry   Action = "release.retry"
 	ReleaseCorrect Action = "release.correct"
 	ReleaseTest    Action = "release.test"
-	// SuppressionLift: an admin lifted a suppression; Target is the email.
+	// SuppressionLift: an admin lifted a suppression; Detail holds its
+	// reason, source and email_hmac (a keyed hash, never the address).
 	SuppressionLift Action = "suppression.lift"
 	ReleaseResume   Action = "release.resume" // Detail: delivery_id
 )
