@@ -200,6 +200,7 @@ func (s *Store) listMembers(ctx context.Context, listID string, emails []string)
 	pending := p.HMGet(ctx, pendingKey(listID), emails...)
 	confirmed := p.HMGet(ctx, optinKey(listID), emails...)
 	suppressed := p.HMGet(ctx, suppressedKey, emails...)
+	suppressedMeta := p.HMGet(ctx, suppressedMetaKey, emails...)
 	if _, err := p.Exec(ctx); err != nil && !isNil(err) {
 		return nil, fmt.Errorf("members of %s: %w", listID, err)
 	}
@@ -213,7 +214,7 @@ func (s *Store) listMembers(ctx context.Context, listID string, emails []string)
 			m.Status, m.SubscribedAt = dispatcher.MemberPending, timePtr(at)
 		}
 		if r := str(suppressed.Val(), i); r != "" {
-			m.Suppressed = suppressionMark(r)
+			m.Suppressed = suppressionMark(e, r, str(suppressedMeta.Val(), i))
 			if m.Suppressed.Reason == "unsubscribed" {
 				m.Status = dispatcher.MemberUnsubscribed
 			}
@@ -223,10 +224,16 @@ func (s *Store) listMembers(ctx context.Context, listID string, emails []string)
 	return out, nil
 }
 
-// suppressionMark reads the value pregon:suppressed holds for an address:
-// the reason (the time is not kept there).
-func suppressionMark(v string) *dispatcher.SuppressionMark {
-	return &dispatcher.SuppressionMark{Reason: v}
+// suppressionMark is what a member's record says of its suppression: the
+// reason (pregon:suppressed) and, when it was recorded (pregon:suppressed-meta;
+// suppressions older than that key have none), the time.
+func suppressionMark(email, reason, meta string) *dispatcher.SuppressionMark {
+	sup := suppressionFrom(email, reason, meta)
+	m := &dispatcher.SuppressionMark{Reason: reason}
+	if !sup.At.IsZero() {
+		m.At = &sup.At
+	}
+	return m
 }
 
 func timePtr(ms string) *time.Time {

@@ -106,6 +106,8 @@ func TestDoubleOptIn(t *testing.T) {
 	if got, _, _ := s.ListMembers(ctx, l.ID, dispatcher.MemberUnsubscribed, "", 100); len(got) != 1 || got[0].Email != "carla@example.org" ||
 		got[0].Suppressed == nil || got[0].Suppressed.Reason != "unsubscribed" {
 		t.Errorf("unsubscribed members = %+v, want Carla, suppressed", got)
+	} else if at := got[0].Suppressed.At; at == nil || !at.Equal(clock.Now()) {
+		t.Errorf("Carla's suppression at %v, want %v (when it was recorded)", at, clock.Now())
 	}
 
 	// A coordinator's import vouches for Bob: he is confirmed.
