@@ -18,20 +18,21 @@ import (
 // Retention: the deliveries of a release that is final are compacted into
 // its archive, pregon:{<rid>}:archive, a HASH of
 //
-//	b:<n>   block n: up to archiveBlockSize deliveries in id order (archivecodec.go)
-//	ix      one line per block, "<first id> <last id> <count>", written when the archive is complete
+//	b:<build>:<n>   block n of a build: up to archiveBlockSize deliveries in id order (archivecodec.go)
+//	ix              one line per block, "<field> <first id> <last id> <count>", written when the archive is complete
 //
 // and the release hash's "arch" field says when. Archiving is done in three
 // steps, each of which can be interrupted and taken up again by calling
 // ArchiveRelease once more:
 //
 //  1. build: the deliveries are read a block at a time and written to the
-//     archive, and each block is read back and compared with what was read
-//     (a partial archive from an interrupted build is dropped first);
+//     archive under a new build id, and each block is read back and
+//     compared with what was read. Two builds at once (the API and the
+//     periodic archiver) write apart and only one commits;
 //  2. commit: one script checks that the release did not change since the
 //     build began (status, activity, updated_at, number of deliveries),
-//     writes the index and sets "arch": from then on readers read the
-//     archive;
+//     writes the index, deletes the blocks of other builds (interrupted
+//     or concurrent) and sets "arch": from then on readers read the archive;
 //  3. drop: the live delivery hashes and the ZSET are deleted in batches.
 //
 // Nothing is deleted before the archive is complete and read back, and the
@@ -99,9 +100,7 @@ func (s *Store) hook(step string) error {
 
 // buildArchive writes the archive of a release and commits it.
 func (s *Store) buildArchive(ctx context.Context, rid string, status dispatcher.ReleaseStatus, act, ut string) error {
-	if err := s.rdb.Unlink(ctx, archiveKey(rid)).Err(); err != nil {
-		return fmt.Errorf("archive %s: drop partial archive: %w", rid, err)
-	}
+	build := newID("b", s.now())[2:]
 	var index strings.Builder
 	cursor, walked := "", 0
 	for n := 0; ; n++ {
@@ -118,10 +117,11 @@ func (s *Store) buildArchive(ctx context.Context, rid string, status dispatcher.
 			return err
 		}
 		if len(recs) > 0 {
-			if err := s.writeBlock(ctx, rid, n, recs); err != nil {
+			field := "b:" + build + ":" + strconv.Itoa(n)
+			if err := s.writeBlock(ctx, rid, field, recs); err != nil {
 				return err
 			}
-			fmt.Fprintf(&index, "%s %s %d\n", recs[0].ID, recs[len(recs)-1].ID, len(recs))
+			fmt.Fprintf(&index, "%s %s %s %d\n", field, recs[0].ID, recs[len(recs)-1].ID, len(recs))
 			if err := s.hook(stepBlock); err != nil {
 				return err
 			}
@@ -135,7 +135,7 @@ func (s *Store) buildArchive(ctx context.Context, rid string, status dispatcher.
 		return err
 	}
 	res, err := commitArchiveScript.Run(ctx, s.rdb, []string{releaseKey(rid), deliveriesKey(rid), archiveKey(rid)},
-		fmtTime(s.now()), string(status), act, ut, walked, index.String()).Text()
+		fmtTime(s.now()), string(status), act, ut, walked, index.String(), "b:"+build+":").Text()
 	if err != nil {
 		return fmt.Errorf("archive %s: commit: %w", rid, err)
 	}
@@ -168,26 +168,25 @@ func (s *Store) liveHashes(ctx context.Context, rid string, ids []string) ([]arc
 	return out, nil
 }
 
-// writeBlock writes block n of a release's archive and reads it back.
-func (s *Store) writeBlock(ctx context.Context, rid string, n int, recs []archived) error {
+// writeBlock writes a block of a release's archive and reads it back.
+func (s *Store) writeBlock(ctx context.Context, rid, field string, recs []archived) error {
 	b, err := encodeBlock(rid, recs)
 	if err != nil {
 		return fmt.Errorf("archive %s: %w", rid, err)
 	}
-	field := "b:" + strconv.Itoa(n)
 	if err := s.rdb.HSet(ctx, archiveKey(rid), field, b).Err(); err != nil {
-		return fmt.Errorf("archive %s: write block %d: %w", rid, n, err)
+		return fmt.Errorf("archive %s: write block %s: %w", rid, field, err)
 	}
 	back, err := s.rdb.HGet(ctx, archiveKey(rid), field).Bytes()
 	if err != nil {
-		return fmt.Errorf("archive %s: read back block %d: %w", rid, n, err)
+		return fmt.Errorf("archive %s: read back block %s: %w", rid, field, err)
 	}
 	got, err := decodeBlock(rid, back)
 	if err != nil {
-		return fmt.Errorf("archive %s: read back block %d: %w", rid, n, err)
+		return fmt.Errorf("archive %s: read back block %s: %w", rid, field, err)
 	}
 	if !sameRecords(got, recs) {
-		return fmt.Errorf("archive %s: block %d does not read back as written", rid, n)
+		return fmt.Errorf("archive %s: block %s does not read back as written", rid, field)
 	}
 	return nil
 }
@@ -208,13 +207,24 @@ func sameRecords(a, b []archived) bool {
 // ARGV[4] -> its updated_at then ("" for none)
 // ARGV[5] -> the number of delivery ids the build walked
 // ARGV[6] -> the archive's index
+// ARGV[7] -> the prefix of this build's block fields ("b:<build>:")
 //
-// Output: "ok", "archived" (it already was) or "changed".
+// Output: "ok", "archived" (it already was) or "changed". Unless "ok", the
+// blocks of this build are deleted; with "ok", those of every other build.
 var commitArchiveScript = newScript(`
+local function dropBlocks(mine)
+  for _, f in ipairs(redis.call('HKEYS', KEYS[3])) do
+    if f ~= 'ix' and (string.sub(f, 1, #ARGV[7]) == ARGV[7]) == mine then redis.call('HDEL', KEYS[3], f) end
+  end
+end
 local v = redis.call('HMGET', KEYS[1], R.status, R.activity, R.updated_at, R.archived_at)
-if v[4] then return 'archived' end
-if v[1] ~= ARGV[2] or (v[2] or '') ~= ARGV[3] or (v[3] or '') ~= ARGV[4] then return 'changed' end
-if redis.call('ZCARD', KEYS[2]) ~= tonumber(ARGV[5]) then return 'changed' end
+if v[4] then dropBlocks(true) return 'archived' end
+if v[1] ~= ARGV[2] or (v[2] or '') ~= ARGV[3] or (v[3] or '') ~= ARGV[4] or
+   redis.call('ZCARD', KEYS[2]) ~= tonumber(ARGV[5]) then
+  dropBlocks(true)
+  return 'changed'
+end
+dropBlocks(false)
 redis.call('HSET', KEYS[3], 'ix', ARGV[6])
 redis.call('HSET', KEYS[1], R.archived_at, ARGV[1])
 return 'ok'
@@ -268,7 +278,7 @@ func (s *Store) archivedAt(ctx context.Context, rid string) (string, error) {
 
 // archiveBlockRef is one line of an archive's index.
 type archiveBlockRef struct {
-	n           int
+	field       string
 	first, last string
 	count       int
 }
@@ -279,34 +289,34 @@ func (s *Store) archiveIndex(ctx context.Context, rid string) ([]archiveBlockRef
 		return nil, fmt.Errorf("archive of %s: index: %w", rid, err)
 	}
 	var out []archiveBlockRef
-	for i, line := range strings.Split(strings.TrimSuffix(ix, "\n"), "\n") {
+	for line := range strings.SplitSeq(ix, "\n") {
 		if line == "" {
 			continue
 		}
 		f := strings.Fields(line)
-		if len(f) != 3 {
+		if len(f) != 4 {
 			return nil, fmt.Errorf("archive of %s: bad index line %q", rid, line)
 		}
-		c, _ := strconv.Atoi(f[2])
-		out = append(out, archiveBlockRef{n: i, first: f[0], last: f[1], count: c})
+		c, _ := strconv.Atoi(f[3])
+		out = append(out, archiveBlockRef{field: f[0], first: f[1], last: f[2], count: c})
 	}
 	return out, nil
 }
 
-// archiveBlock returns block n of a release's archive, decoded (cached: a
-// committed block never changes).
-func (s *Store) archiveBlock(ctx context.Context, rid string, n int) ([]archived, error) {
-	key := rid + "/" + strconv.Itoa(n)
+// archiveBlock returns a block of a release's archive, decoded (cached: a
+// committed block never changes, and its field names its build).
+func (s *Store) archiveBlock(ctx context.Context, rid, field string) ([]archived, error) {
+	key := rid + "/" + field
 	if recs, ok := s.blocks.get(key); ok {
 		return recs, nil
 	}
-	b, err := s.rdb.HGet(ctx, archiveKey(rid), "b:"+strconv.Itoa(n)).Bytes()
+	b, err := s.rdb.HGet(ctx, archiveKey(rid), field).Bytes()
 	if err != nil {
-		return nil, fmt.Errorf("archive of %s: block %d: %w", rid, n, err)
+		return nil, fmt.Errorf("archive of %s: block %s: %w", rid, field, err)
 	}
 	recs, err := decodeBlock(rid, b)
 	if err != nil {
-		return nil, fmt.Errorf("archive of %s: block %d: %w", rid, n, err)
+		return nil, fmt.Errorf("archive of %s: block %s: %w", rid, field, err)
 	}
 	s.blocks.put(key, recs)
 	return recs, nil
@@ -321,7 +331,7 @@ func (s *Store) archivedScan(ctx context.Context, rid, cursor string, fn func(r 
 	}
 	start := sort.Search(len(ix), func(i int) bool { return ix[i].last > cursor })
 	for bi := start; bi < len(ix); bi++ {
-		recs, err := s.archiveBlock(ctx, rid, ix[bi].n)
+		recs, err := s.archiveBlock(ctx, rid, ix[bi].field)
 		if err != nil {
 			return err
 		}
@@ -400,7 +410,7 @@ func (s *Store) archivedDelivery(ctx context.Context, rid, id string) (*dispatch
 	}
 	bi := sort.Search(len(ix), func(i int) bool { return ix[i].last >= id })
 	if bi < len(ix) && ix[bi].first <= id {
-		recs, err := s.archiveBlock(ctx, rid, ix[bi].n)
+		recs, err := s.archiveBlock(ctx, rid, ix[bi].field)
 		if err != nil {
 			return nil, err
 		}

@@ -201,6 +201,9 @@ func TestArchiveInterruptedAndResumed(t *testing.T) {
 	if len(keys) != 0 {
 		t.Fatalf("%d live delivery keys left after the archive, e.g. %s", len(keys), keys[0])
 	}
+	if fields := srv.Client(t).HKeys(ctx, "pregon:{"+rid+"}:archive").Val(); len(fields) != 3 {
+		t.Fatalf("archive fields = %v, want two blocks and the index (the interrupted builds' blocks dropped)", fields)
+	}
 	again := store.New(srv.Client(t), nil) // a process that never saw it live
 	if diff := cmp.Diff(before, readAll(t, again, rid)); diff != "" {
 		t.Fatalf("archived deliveries read otherwise (-live +archived):\n%s", diff)
@@ -289,5 +292,34 @@ func TestArchiveDueAndLease(t *testing.T) {
 	}
 	if got, err := s.AcquireLease(ctx, "archiver", "b", time.Minute); err != nil || !got {
 		t.Fatalf("AcquireLease(b) after a let go = %v, %v", got, err)
+	}
+}
+
+// TestArchiveTwoAtOnce: two processes archiving the same release at once
+// (the API and the periodic archiver) write apart; the one that commits
+// second finds it archived and drops its own blocks, and nothing is lost.
+func TestArchiveTwoAtOnce(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	first := store.New(srv.Client(t), nil)
+	second := store.New(srv.Client(t), nil)
+	rid := finishedRelease(t, first, 50)
+	before := readAll(t, first, rid)
+	store.SetArchiveHook(first, func(step string) error {
+		if step == "commit" { // first has built its archive; second archives it all meanwhile
+			if _, err := second.ArchiveRelease(ctx, rid); err != nil {
+				t.Errorf("second archive: %v", err)
+			}
+		}
+		return nil
+	})
+	if _, err := first.ArchiveRelease(ctx, rid); err != nil {
+		t.Fatal(err)
+	}
+	if fields := srv.Client(t).HKeys(ctx, "pregon:{"+rid+"}:archive").Val(); len(fields) != 2 {
+		t.Fatalf("archive fields = %v, want one block and the index", fields)
+	}
+	if diff := cmp.Diff(before, readAll(t, store.New(srv.Client(t), nil), rid)); diff != "" {
+		t.Fatalf("archived deliveries read otherwise (-live +archived):\n%s", diff)
 	}
 }
