@@ -222,7 +222,7 @@ func deliveryFrom(rid, id string, h map[string]string) *dispatcher.Delivery {
 	d := &dispatcher.Delivery{
 		ID: id, ReleaseID: rid, Channel: dispatcher.ChannelKind(h[dChannel]), Recipient: h[dRecipient], Name: h[dName],
 		Language: h[dLanguage], Status: dispatcher.DeliveryStatus(h[dStatus]), Attempts: a, LastError: h[dError],
-		MessageIDs: strings.Fields(h[dMessageIDs]), CreatedAt: parseTime(h[dCreatedAt]), UpdatedAt: parseTime(h[dUpdatedAt]),
+		MessageIDs: unpackMessageIDs(rid, id, h[dMessageIDs]), CreatedAt: parseTime(h[dCreatedAt]), UpdatedAt: parseTime(h[dUpdatedAt]),
 	}
 	if d.MessageIDs == nil {
 		d.MessageIDs = []string{}

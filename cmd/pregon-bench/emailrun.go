@@ -142,6 +142,9 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 	if memDone, err := usedMemory(ctx, b.rdb); err == nil {
 		res.redisPerDelivery = float64(memDone-memImport) / float64(n)
 	}
+	if res.failure == "" && !scaleout {
+		res.memory = measureRetention(ctx, b.rdb, c, rel.ID, n, memImport) // retention
+	}
 
 	if err := <-prof; err != nil {
 		log.Warn("CPU profile failed", "error", err)
