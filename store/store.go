@@ -59,7 +59,7 @@
 //	a      dAttempts        F.attempts         send attempts in all
 //	ra     dRoundAttempts   F.round_attempts   send attempts since last (re)queued
 //	e      dError           F.error            last error
-//	m      dMessageIDs      F.message_ids      message ids, space-separated
+//	m      dMessageIDs      F.message_ids      message ids, space-separated, packed (messageids.go)
 //	ct     dCreatedAt       F.created_at       created at
 //	ut     dUpdatedAt       F.updated_at       last changed at
 //	due    dRetryDue        F.retry_due        when a retrying delivery is due ("" when none)

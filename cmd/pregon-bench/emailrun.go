@@ -56,6 +56,11 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 		return nil, err
 	}
 	sk, pgs, c := st.sk, st.pgs, st.c
+	if b.preloadN > 0 {
+		if res.preload, err = b.preload(ctx, b.preloadN, b.opts.preloadMode); err != nil {
+			return nil, fmt.Errorf("preload: %w", err)
+		}
+	}
 	api := pgs[0]
 	listID, err := createList(ctx, c, "Bench "+label)
 	if err != nil {
