@@ -442,9 +442,15 @@ func (s *Store) ArchiveSize(ctx context.Context, rid string) (bytes, deliveries 
 }
 
 // ArchiveDue returns up to limit releases, final and not archived, last
-// changed at or before before: those whose retention is over.
+// changed at or before before: those whose retention is over. Corrections,
+// which are in no status index, are found through the releases they
+// correct.
 func (s *Store) ArchiveDue(ctx context.Context, before time.Time, limit int) ([]string, error) {
 	var out []string
+	due := func(v []any) bool {
+		ut := parseTime(str(v, 1))
+		return finalRelease(dispatcher.ReleaseStatus(str(v, 0))) && str(v, 2) == "" && !ut.IsZero() && !ut.After(before)
+	}
 	for _, st := range []dispatcher.ReleaseStatus{dispatcher.ReleaseSent, dispatcher.ReleaseSentWithFailures, dispatcher.ReleaseCancelled} {
 		cursor := ""
 		for {
@@ -452,24 +458,39 @@ func (s *Store) ArchiveDue(ctx context.Context, before time.Time, limit int) ([]
 			if err != nil {
 				return nil, err
 			}
-			p := s.rdb.Pipeline()
-			vs := make([]*redis.SliceCmd, len(ids))
-			for i, id := range ids {
-				vs[i] = p.HMGet(ctx, releaseKey(id), rStatus, rUpdatedAt, rArchivedAt)
+			vs, err := s.archiveState(ctx, ids)
+			if err != nil {
+				return nil, err
 			}
-			if len(ids) > 0 {
-				if _, err := p.Exec(ctx); err != nil && !isNil(err) {
-					return nil, fmt.Errorf("releases due for archiving: %w", err)
+			fixes := make([]*redis.StringSliceCmd, len(ids))
+			p := s.rdb.Pipeline()
+			for i, id := range ids {
+				if ut := parseTime(str(vs[i], 1)); !ut.IsZero() && !ut.After(before) {
+					fixes[i] = p.LRange(ctx, correctionsKey(id), 0, -1)
 				}
 			}
+			if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+				return nil, fmt.Errorf("releases due for archiving: %w", err)
+			}
 			for i, id := range ids {
-				v := vs[i].Val()
-				ut := parseTime(str(v, 1))
-				if finalRelease(dispatcher.ReleaseStatus(str(v, 0))) && str(v, 2) == "" && !ut.IsZero() && !ut.After(before) {
+				cands := []string{}
+				if due(vs[i]) {
 					out = append(out, id)
-					if len(out) == limit {
-						return out, nil
+				}
+				if fixes[i] != nil {
+					cands = fixes[i].Val()
+				}
+				cvs, err := s.archiveState(ctx, cands)
+				if err != nil {
+					return nil, err
+				}
+				for j, c := range cands {
+					if due(cvs[j]) {
+						out = append(out, c)
 					}
+				}
+				if len(out) >= limit {
+					return out[:limit], nil
 				}
 			}
 			if next == "" {
@@ -477,6 +498,26 @@ func (s *Store) ArchiveDue(ctx context.Context, before time.Time, limit int) ([]
 			}
 			cursor = next
 		}
+	}
+	return out, nil
+}
+
+// archiveState reads status, updated_at and archived_at of releases.
+func (s *Store) archiveState(ctx context.Context, ids []string) ([][]any, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	p := s.rdb.Pipeline()
+	cmds := make([]*redis.SliceCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = p.HMGet(ctx, releaseKey(id), rStatus, rUpdatedAt, rArchivedAt)
+	}
+	if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+		return nil, fmt.Errorf("releases due for archiving: %w", err)
+	}
+	out := make([][]any, len(ids))
+	for i, c := range cmds {
+		out[i] = c.Val()
 	}
 	return out, nil
 }

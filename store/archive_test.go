@@ -256,16 +256,34 @@ func TestArchiveDueAndLease(t *testing.T) {
 	s := store.New(srv.Client(t), func() time.Time { return now })
 	rid := finishedRelease(t, s, 3)
 	sendingRelease(t, s, "still@x.org") // never due
+	// A correction of it, sent: in no status index, found through rid.
+	rel, err := s.Release(ctx, rid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	corrected, child := correctionOf(rel, "Otro cuerpo.", "k1")
+	cid, _, err := s.CorrectRelease(ctx, rid, rel.Version, corrected, child)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCorrection(ctx, rid, cid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetReleaseStatus(ctx, cid, dispatcher.ReleaseSent, dispatcher.ReleaseDraft); err != nil {
+		t.Fatal(err)
+	}
 	due, err := s.ArchiveDue(ctx, now.Add(-time.Millisecond), 10)
 	if err != nil || len(due) != 0 {
 		t.Fatalf("due before its time = %v, %v", due, err)
 	}
 	due, err = s.ArchiveDue(ctx, now, 10)
-	if err != nil || !slices.Equal(due, []string{rid}) {
-		t.Fatalf("due = %v, %v; want [%s]", due, err, rid)
+	if err != nil || !slices.Equal(due, []string{rid, cid}) {
+		t.Fatalf("due = %v, %v; want [%s %s] (the release and its correction)", due, err, rid, cid)
 	}
-	if _, err := s.ArchiveRelease(ctx, rid); err != nil {
-		t.Fatal(err)
+	for _, id := range due {
+		if _, err := s.ArchiveRelease(ctx, id); err != nil {
+			t.Fatal(err)
+		}
 	}
 	due, err = s.ArchiveDue(ctx, now.Add(time.Hour), 10)
 	if err != nil || len(due) != 0 {
