@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"regexp"
 
 	"github.com/pregon/pregon/audit"
 	"github.com/pregon/pregon/dispatcher"
@@ -72,6 +73,9 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.store.Release(r.Context(), rid); err != nil {
 		return err
 	}
+	if !deliveryIDPattern.MatchString(did) { // never a key built from odd input
+		return &Problem{Status: http.StatusNotFound, Detail: "Release " + rid + " has no delivery " + did + "."}
+	}
 	d, err := dr.Delivery(r.Context(), rid, did)
 	if errors.Is(err, dispatcher.ErrNotFound) {
 		return &Problem{Status: http.StatusNotFound, Detail: "Release " + rid + " has no delivery " + did + "."}
@@ -81,6 +85,9 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, d)
 }
+
+// deliveryIDPattern matches the ids dispatcher.DeliveryID makes.
+var deliveryIDPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
 // archivedConflict is the answer to what would change the deliveries of an
 // archived release (retry, resume): they are kept in the archive, read-only.

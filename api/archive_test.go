@@ -180,8 +180,10 @@ func TestArchiveThroughAPI(t *testing.T) {
 			t.Fatalf("POST %s on an archived release: %d %s", path, w.Code, w.Body)
 		}
 	}
-	if w := b.do("GET", "/v1/releases/"+rid+"/deliveries/nope", viewerToken, ""); w.Code != http.StatusNotFound {
-		t.Fatalf("unknown delivery: %d %s", w.Code, w.Body)
+	for _, did := range []string{"nope", "000000000000000000000000", "*"} {
+		if w := b.do("GET", "/v1/releases/"+rid+"/deliveries/"+did, viewerToken, ""); w.Code != http.StatusNotFound {
+			t.Fatalf("unknown delivery %q: %d %s", did, w.Code, w.Body)
+		}
 	}
 	var found bool
 	for _, e := range a.getAudit("release=" + rid).Items {
