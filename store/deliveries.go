@@ -145,6 +145,7 @@ func (s *Store) Deliveries(ctx context.Context, rid string, f dispatcher.Deliver
 		return s.archivedDeliveries(ctx, rid, f, cursor, limit)
 	}
 	var out []*dispatcher.Delivery
+	start := cursor
 	scanned, chunk := 0, limit
 	if f != (dispatcher.DeliveryFilter{}) {
 		chunk = max(limit, 200) // a filter may skip many: read more at a time
@@ -157,6 +158,13 @@ func (s *Store) Deliveries(ctx context.Context, rid string, f dispatcher.Deliver
 		ds, err := s.deliveries(ctx, rid, ids)
 		if err != nil {
 			return nil, "", err
+		}
+		if len(ds) < len(ids) { // some are gone: archived meanwhile? Then read the archive.
+			if at, err := s.archivedAt(ctx, rid); err != nil {
+				return nil, "", err
+			} else if at != "" {
+				return s.archivedDeliveries(ctx, rid, f, start, limit)
+			}
 		}
 		for i, d := range ds {
 			if (f.Status == "" || d.Status == f.Status) && (f.Channel == "" || d.Channel == f.Channel) {
