@@ -274,6 +274,9 @@ func (s *Server) retryRelease(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := archivedConflict(rel); err != nil { // retention
+		return err
+	}
 	n, err := s.sender.Retry(r.Context(), rel.ID)
 	if err != nil {
 		return err

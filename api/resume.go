@@ -25,6 +25,11 @@ func (s *Server) resumeDelivery(w http.ResponseWriter, r *http.Request) error {
 		return &Problem{Status: http.StatusNotImplemented, Detail: "This server cannot resume deliveries."}
 	}
 	rid, did := r.PathValue("id"), r.PathValue("delivery_id")
+	if rel, err := s.store.Release(r.Context(), rid); err == nil { // retention: archived deliveries are read-only
+		if err := archivedConflict(rel); err != nil {
+			return err
+		}
+	}
 	err := res.Resume(r.Context(), rid, did)
 	switch {
 	case errors.Is(err, dispatcher.ErrNotFound):

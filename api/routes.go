@@ -118,6 +118,9 @@ func (s *Server) routes() []route {
 		{"POST /v1/telegram/channels/{id}/enable", coordinator, s.enableChannel, false},
 		{"PATCH /v1/telegram/channels/{id}", coordinator, s.editChannel, false},
 		{"POST /v1/releases/{id}/deliveries/{delivery_id}/resume", coordinator, s.resumeDelivery, false},
+		// Retention (archive.go): archive a final release now; one delivery, live or archived.
+		{"POST /v1/releases/{id}/archive", coordinator, s.archiveRelease, false},
+		{"GET /v1/releases/{id}/deliveries/{delivery_id}", viewer, s.getDelivery, false},
 	}
 }
 

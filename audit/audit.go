@@ -53,6 +53,9 @@ const (
 	// reason, source and email_hmac (a keyed hash, never the address).
 	SuppressionLift Action = "suppression.lift"
 	ReleaseResume   Action = "release.resume" // Detail: delivery_id
+	// ReleaseArchive: a coordinator archived a release's deliveries at
+	// once (retention); Detail: deliveries, the number archived.
+	ReleaseArchive Action = "release.archive"
 )
 
 // Release returns the id of the release an entry is about: the target of

@@ -149,6 +149,12 @@ func (c *Client) Cancel(ctx context.Context, id string) (*Release, error) {
 	return c.releaseAction(ctx, id, "cancel", nil)
 }
 
+// Archive compacts a sent or cancelled release's deliveries into its
+// archive now (retention) and returns the release, with ArchivedAt set.
+func (c *Client) Archive(ctx context.Context, id string) (*Release, error) {
+	return c.releaseAction(ctx, id, "archive", nil)
+}
+
 func (c *Client) releaseAction(ctx context.Context, id, action string, in any) (*Release, error) {
 	var r Release
 	if err := c.post(ctx, "/v1/releases/"+pathID(id)+"/"+action, in, &r); err != nil {

@@ -161,6 +161,10 @@ type Release struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 	Counts      *Counts    `json:"counts,omitempty"`
+	// ArchivedAt is when its deliveries were compacted into the archive
+	// (retention): nil while they are live. The store keeps it beside the
+	// release.
+	ArchivedAt *time.Time `json:"archived_at"`
 
 	// CorrectionOf is set only on a correction: a release hidden from the
 	// listings that carries a correction of a sent release to the people

@@ -188,7 +188,7 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 			if o.Parts > 0 {
 				parts = strconv.Itoa(o.Parts)
 			}
-			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, strings.Join(o.MessageIDs, " "), now, due, claim, worker, o.ID,
+			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, packMessageIDs(rid, o.ID, o.MessageIDs), now, due, claim, worker, o.ID,
 				kind, source, reason, parts)
 		}
 		if len(ids) > 0 {
@@ -294,7 +294,7 @@ func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher
 			Status: dispatcher.DeliverySending, Attempts: int(f[5].(int64)),
 		}, RoundAttempts: int(f[6].(int64)), ClaimedAt: parseTime(f[8].(string))}
 		if m := f[7].(string); m != "" {
-			c.MessageIDs = strings.Fields(m)
+			c.MessageIDs = unpackMessageIDs(rid, c.ID, m)
 		}
 		out = append(out, c)
 	}

@@ -125,6 +125,11 @@ func (s *Store) Transition(ctx context.Context, rid string, ids []string, to dis
 // DeliveryIDs returns a page of a release's delivery ids in id order, and the
 // next cursor ("" on the last page).
 func (s *Store) DeliveryIDs(ctx context.Context, rid, cursor string, limit int) ([]string, string, error) {
+	if at, err := s.archivedAt(ctx, rid); err != nil {
+		return nil, "", err
+	} else if at != "" {
+		return s.archivedIDs(ctx, rid, cursor, limit)
+	}
 	return s.pageLex(ctx, deliveriesKey(rid), cursor, limit, false)
 }
 
@@ -132,10 +137,15 @@ func (s *Store) DeliveryIDs(ctx context.Context, rid, cursor string, limit int) 
 // order, and the next cursor ("" on the last page). A page may hold fewer
 // than limit items when many deliveries do not match; follow next_cursor.
 func (s *Store) Deliveries(ctx context.Context, rid string, f dispatcher.DeliveryFilter, cursor string, limit int) ([]*dispatcher.Delivery, string, error) {
-	if _, err := s.Release(ctx, rid); err != nil {
+	rel, err := s.Release(ctx, rid)
+	if err != nil {
 		return nil, "", err
 	}
+	if rel.ArchivedAt != nil {
+		return s.archivedDeliveries(ctx, rid, f, cursor, limit)
+	}
 	var out []*dispatcher.Delivery
+	start := cursor
 	scanned, chunk := 0, limit
 	if f != (dispatcher.DeliveryFilter{}) {
 		chunk = max(limit, 200) // a filter may skip many: read more at a time
@@ -148,6 +158,13 @@ func (s *Store) Deliveries(ctx context.Context, rid string, f dispatcher.Deliver
 		ds, err := s.deliveries(ctx, rid, ids)
 		if err != nil {
 			return nil, "", err
+		}
+		if len(ds) < len(ids) { // some are gone: archived meanwhile? Then read the archive.
+			if at, err := s.archivedAt(ctx, rid); err != nil {
+				return nil, "", err
+			} else if at != "" {
+				return s.archivedDeliveries(ctx, rid, f, start, limit)
+			}
 		}
 		for i, d := range ds {
 			if (f.Status == "" || d.Status == f.Status) && (f.Channel == "" || d.Channel == f.Channel) {
@@ -178,7 +195,7 @@ func (s *Store) Delivery(ctx context.Context, rid, id string) (*dispatcher.Deliv
 		return nil, err
 	}
 	if len(ds) == 0 {
-		return nil, fmt.Errorf("delivery %s: %w", id, dispatcher.ErrNotFound)
+		return s.archivedDelivery(ctx, rid, id)
 	}
 	return ds[0], nil
 }
@@ -201,24 +218,30 @@ func (s *Store) deliveries(ctx context.Context, rid string, ids []string) ([]*di
 		if h[dStatus] == "" {
 			continue
 		}
-		a, _ := strconv.Atoi(h[dAttempts])
-		d := &dispatcher.Delivery{
-			ID: id, ReleaseID: rid, Channel: dispatcher.ChannelKind(h[dChannel]), Recipient: h[dRecipient], Name: h[dName],
-			Language: h[dLanguage], Status: dispatcher.DeliveryStatus(h[dStatus]), Attempts: a, LastError: h[dError],
-			MessageIDs: strings.Fields(h[dMessageIDs]), CreatedAt: parseTime(h[dCreatedAt]), UpdatedAt: parseTime(h[dUpdatedAt]),
-		}
-		if d.MessageIDs == nil {
-			d.MessageIDs = []string{}
-		}
-		if k := h[dBounce]; k != "" {
-			d.Bounce = &dispatcher.Bounce{Kind: dispatcher.BounceKind(k), At: parseTime(h[dBounceAt]), Source: h[dBounceSource]}
-		}
-		if np, _ := strconv.Atoi(h[dParts]); np > 0 {
-			d.Parts = dispatcher.PartsOf(np, d.MessageIDs, d.Status)
-		}
+		d := deliveryFrom(rid, id, h)
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// deliveryFrom returns the delivery whose hash is h.
+func deliveryFrom(rid, id string, h map[string]string) *dispatcher.Delivery {
+	a, _ := strconv.Atoi(h[dAttempts])
+	d := &dispatcher.Delivery{
+		ID: id, ReleaseID: rid, Channel: dispatcher.ChannelKind(h[dChannel]), Recipient: h[dRecipient], Name: h[dName],
+		Language: h[dLanguage], Status: dispatcher.DeliveryStatus(h[dStatus]), Attempts: a, LastError: h[dError],
+		MessageIDs: unpackMessageIDs(rid, id, h[dMessageIDs]), CreatedAt: parseTime(h[dCreatedAt]), UpdatedAt: parseTime(h[dUpdatedAt]),
+	}
+	if d.MessageIDs == nil {
+		d.MessageIDs = []string{}
+	}
+	if k := h[dBounce]; k != "" {
+		d.Bounce = &dispatcher.Bounce{Kind: dispatcher.BounceKind(k), At: parseTime(h[dBounceAt]), Source: h[dBounceSource]}
+	}
+	if np, _ := strconv.Atoi(h[dParts]); np > 0 {
+		d.Parts = dispatcher.PartsOf(np, d.MessageIDs, d.Status)
+	}
+	return d
 }
 
 // requeueFailedScript moves failed deliveries back to queued for a retry

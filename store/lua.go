@@ -58,6 +58,9 @@ const (
 	// Of corrections (corrections.go):
 	rCorrectionOf   = "of"  // on a correction: the id of the release it corrects
 	rLastCorrection = "fix" // on a corrected release: "<key> <id>" of its latest correction
+
+	// Retention (archive.go): Unix ms its deliveries were archived (absent: live).
+	rArchivedAt = "arch"
 )
 
 // Fields of a release's counts hash (pregon:{<rid>}:counts): countField(ch,
@@ -123,7 +126,8 @@ func luaTables() string {
 		kv{"send_at", rSendAt}, kv{"snapshot", rSnapshot}, kv{"updated_at", rUpdatedAt}, kv{"activity", rActivity},
 		kv{"version", rVersion}, kv{"author", rAuthor}, kv{"approved_by", rApprovedBy}, kv{"approved_version", rApprovedVersion},
 		kv{"asked", rAsked}, kv{"early", rEarly}, kv{"early_snapshot", rEarlySnap},
-		kv{"correction_of", rCorrectionOf}, kv{"last_correction", rLastCorrection})
+		kv{"correction_of", rCorrectionOf}, kv{"last_correction", rLastCorrection},
+		kv{"archived_at", rArchivedAt}) // retention
 	table("C", "counts hash fields (besides channel..C.sep..status)", kv{"pending", cPending}, kv{"sep", cSep})
 	table("DS", "delivery statuses",
 		kv{"queued", string(dispatcher.DeliveryQueued)}, kv{"retrying", string(dispatcher.DeliveryRetrying)},

@@ -39,7 +39,8 @@ func TestLuaConstantsNameEveryValue(t *testing.T) {
 		{"F", strs(dChannel, dRecipient, dName, dLanguage, dStatus, dAttempts, dRoundAttempts, dError,
 			dMessageIDs, dCreatedAt, dUpdatedAt, dRetryDue, dClaimedAt, dWorker, dBounce, dBounceAt, dBounceSource, dParts)},
 		{"R", strs(rData, rSummary, rStatus, rSendAt, rSnapshot, rUpdatedAt, rActivity,
-			rVersion, rAuthor, rApprovedBy, rApprovedVersion, rAsked, rEarly, rEarlySnap, rCorrectionOf, rLastCorrection)},
+			rVersion, rAuthor, rApprovedBy, rApprovedVersion, rAsked, rEarly, rEarlySnap, rCorrectionOf, rLastCorrection,
+			rArchivedAt)},
 	}
 	for _, tt := range tests {
 		sc := newScript("local out = {}\nfor _, v in pairs(" + tt.table + ") do out[#out + 1] = v end\nreturn out\n")

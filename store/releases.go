@@ -137,7 +137,7 @@ func (s *Store) releases(ctx context.Context, ids []string, full bool) ([]*dispa
 	hs := make([]*redis.SliceCmd, len(ids))
 	cs := make([]*redis.MapStringStringCmd, len(ids))
 	for i, id := range ids {
-		hs[i] = p.HMGet(ctx, releaseKey(id), text, rStatus, rUpdatedAt, rSendAt, rVersion, rAuthor, rApprovedBy, rApprovedVersion)
+		hs[i] = p.HMGet(ctx, releaseKey(id), text, rStatus, rUpdatedAt, rSendAt, rVersion, rAuthor, rApprovedBy, rApprovedVersion, rArchivedAt)
 		cs[i] = p.HGetAll(ctx, countsKey(id))
 	}
 	if len(ids) > 0 {
@@ -176,7 +176,11 @@ func (s *Store) releases(ctx context.Context, ids []string, full bool) ([]*dispa
 		if at := parseTime(str(v, 3)); !at.IsZero() {
 			r.ScheduledAt = &at
 		}
-		overlayEdits(r, v[4:])
+		overlayEdits(r, v[4:8])
+		r.ArchivedAt = nil
+		if at := parseTime(str(v, 8)); !at.IsZero() {
+			r.ArchivedAt = &at
+		}
 		r.Counts = countsFrom(cs[i].Val())
 		out = append(out, r)
 		sizes = append(sizes, len(data))

@@ -29,6 +29,8 @@
 //	pregon:{<rid>}:counts             HASH  "<channel>:<status>" → n, "pending" → n (queued + retrying + sending)
 //	pregon:{<rid>}:deliveries         ZSET  delivery ids (score 0, lexical order for paging)
 //	pregon:{<rid>}:d:<delivery id>    HASH  delivery fields (legend below)
+//	pregon:{<rid>}:archive            HASH  the archived deliveries of a release: b:<n> blocks, ix index (archive.go)
+//	pregon:lease:<name>               STRING the holder of a lease (TTL): "archiver" runs retention in one process at a time
 //	pregon:{<rid>}:failures           STREAM the first failed or uncertain deliveries, as they ended (see FailureLog)
 //	pregon:worker:<worker id>         STRING liveness key of a worker process (TTL, renewed): since when it has beaten unbroken
 //	pregon:workers                    SET   worker ids that have beaten, for the sweeper
@@ -57,7 +59,7 @@
 //	a      dAttempts        F.attempts         send attempts in all
 //	ra     dRoundAttempts   F.round_attempts   send attempts since last (re)queued
 //	e      dError           F.error            last error
-//	m      dMessageIDs      F.message_ids      message ids, space-separated
+//	m      dMessageIDs      F.message_ids      message ids, space-separated, packed (messageids.go)
 //	ct     dCreatedAt       F.created_at       created at
 //	ut     dUpdatedAt       F.updated_at       last changed at
 //	due    dRetryDue        F.retry_due        when a retrying delivery is due ("" when none)
@@ -81,6 +83,7 @@
 //	act     rActivity     R.activity   when its deliveries last changed (for the sweeper)
 //	of      rCorrectionOf R.correction_of   on a correction: the release it corrects (kept in no listing)
 //	fix     rLastCorrection R.last_correction  on a corrected release: "<key> <id>" of its latest correction
+//	arch    rArchivedAt   R.archived_at  when its deliveries were archived (absent: live; archive.go)
 //
 // # Field names
 //
@@ -135,6 +138,10 @@ type Store struct {
 	// scheduled or sent before it existed (news_backfill.go; issue 15).
 	newsIndexed atomic.Bool
 	liveTTL     sync.Map // worker id → the TTL of its liveness key (Heartbeat), for this process's workers
+	// Retention (archive.go): decoded archive blocks, and a hook that tests
+	// use to stop ArchiveRelease between its steps.
+	blocks      blockCache
+	archiveHook func(step string) error
 }
 
 // New returns a Store on an open client. now may be nil (time.Now).

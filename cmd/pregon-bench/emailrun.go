@@ -56,6 +56,11 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 		return nil, err
 	}
 	sk, pgs, c := st.sk, st.pgs, st.c
+	if b.preloadN > 0 {
+		if res.preload, err = b.preload(ctx, b.preloadN, b.opts.preloadMode); err != nil {
+			return nil, fmt.Errorf("preload: %w", err)
+		}
+	}
 	api := pgs[0]
 	listID, err := createList(ctx, c, "Bench "+label)
 	if err != nil {
@@ -141,6 +146,9 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 	}
 	if memDone, err := usedMemory(ctx, b.rdb); err == nil {
 		res.redisPerDelivery = float64(memDone-memImport) / float64(n)
+	}
+	if res.failure == "" && !scaleout {
+		res.memory = measureRetention(ctx, b.rdb, c, rel.ID, n, memImport) // retention
 	}
 
 	if err := <-prof; err != nil {

@@ -74,6 +74,10 @@ type options struct {
 	importRows int
 	yardstick  bool
 	dkim       []string
+	// Steady in a long-lived Redis (preload.go): deliveries of older
+	// releases written before one more run at the largest N.
+	preload     int
+	preloadMode string
 }
 
 const maxChunk = 50000
@@ -127,9 +131,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.importRows, "import", 0, "also import this many contacts in one CSV upload and report time, peak RSS and Redis stalls (0: no import run; 1000000 fits the 10 MiB limit)")
 	fs.BoolVar(&o.yardstick, "yardstick", true, "after each email run, send the same rendered messages with a plain net/smtp client over as many connections, for comparison")
 	dkim := fs.String("dkim", "off", "DKIM modes of the email runs, comma-separated: off, rsa (RSA-2048), ed25519; each repeats the runs of -n")
+	fs.IntVar(&o.preload, "preload", 0, "also run the largest N once more on a Redis preloaded with this many deliveries of older sent releases (e.g. 1000000), to compare")
+	fs.StringVar(&o.preloadMode, "preload-mode", "archived", "how the preloaded deliveries are kept: live or archived")
 	fs.BoolVar(&o.verbose, "v", false, "log more")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if o.preloadMode != "live" && o.preloadMode != "archived" {
+		return nil, fmt.Errorf("-preload-mode: want live or archived, got %q", o.preloadMode)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -189,6 +198,7 @@ type bench struct {
 	rdb       *redis.Client
 	tg        *telegramtest.Server
 	dkim      map[string]string // PREGON_DKIM_* of the email runs under way
+	preloadN  int               // deliveries to preload before the run under way (preload.go)
 }
 
 func (b *bench) outPath(name string) string { return filepath.Join(b.opts.out, name) }
@@ -280,6 +290,17 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("scale-out run N=%d: %w", n, err)
 		}
+		results = append(results, r)
+	}
+	if b.opts.preload > 0 && len(b.opts.sizes) > 0 {
+		b.preloadN = b.opts.preload
+		n := slices.Max(b.opts.sizes)
+		r, err := b.runEmail(ctx, n, false)
+		b.preloadN = 0
+		if err != nil {
+			return fmt.Errorf("preloaded run N=%d: %w", n, err)
+		}
+		r.run += fmt.Sprintf(", +%s %s older", thousands(b.opts.preload), b.opts.preloadMode)
 		results = append(results, r)
 	}
 	var imp *importResult
@@ -387,6 +408,9 @@ func (b *bench) describeFlags() string {
 	}
 	if b.opts.importRows > 0 {
 		out += fmt.Sprintf(" -import %d", b.opts.importRows)
+	}
+	if b.opts.preload > 0 {
+		out += fmt.Sprintf(" -preload %d -preload-mode %s", b.opts.preload, b.opts.preloadMode)
 	}
 	out += " -dkim " + strings.Join(b.opts.dkim, ",")
 	for _, e := range b.opts.env {

@@ -32,6 +32,8 @@ type result struct {
 	otherCPU time.Duration
 
 	redisPerDelivery float64
+	memory           memoryFigures // live by MEMORY USAGE, and archived (retention.go)
+	preload          *preloadResult
 	status           string
 	counts           map[string]int64
 	failure          string   // why the run did not finish; "" when it did
@@ -171,6 +173,13 @@ func (r *result) notes() []string {
 		"other processes on the machine %.2f CPU s (%.0f %% of %d CPUs over the send)",
 		strings.Join(rss, ", "), strings.Join(cpu, " + "), r.sinkCPU.Seconds(), r.redisCPU.Seconds(),
 		r.redisCPU.Seconds()/float64(r.n)*1000, r.otherCPU.Seconds(), r.otherShare()*100, runtime.NumCPU())
+	if p := r.preload; p != nil {
+		add("preloaded %s deliveries of older sent releases (%s) in %s s before the run: used_memory %.0f MB; %s",
+			thousands(p.deliveries), p.mode, seconds(p.took), float64(p.usedMemory)/mb, p.aof)
+	}
+	if r.memory != (memoryFigures{}) {
+		add("%s", r.memory.note())
+	}
 	if r.failure != "" {
 		add("FAILED: %s", r.failure)
 		for _, p := range r.pending {

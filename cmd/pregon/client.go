@@ -44,6 +44,8 @@ the flags --api-url and --token, accepted by every command, override them.
                                   print the release as recipients will get it
   pregon release cancel ID        stop a release that is not sent yet
   pregon release retry ID         send the failed deliveries again
+  pregon release archive ID       compact a sent or cancelled release's deliveries into
+                                  its archive now (they stay readable, read-only)
   pregon release edit ID [-f FILE.md] [--translation FILE.md]... [--title T] [--summary S]
                       [--source-url URL] [--embargo RFC3339|none] [--list ID]...
                       [--early-list ID]... [--channel ID]... [--version N]
@@ -107,6 +109,7 @@ func (c *cli) commands() map[string]func(context.Context, []string) error {
 		"release checks":      c.releaseChecks,
 		"release cancel":      c.releaseCancel,
 		"release retry":       c.releaseRetry,
+		"release archive":     c.releaseArchive, // retention (client_archive.go)
 		"audit verify":        c.auditVerify,
 		"audit list":          c.auditList,
 		"release edit":        c.releaseEdit,

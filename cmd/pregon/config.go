@@ -15,6 +15,7 @@ import (
 	"github.com/pregon/pregon/bounces"
 	"github.com/pregon/pregon/channels/email"
 	"github.com/pregon/pregon/newsroom"
+	"github.com/pregon/pregon/retention"
 )
 
 // config is Pregón's configuration, read from PREGON_* environment variables.
@@ -68,6 +69,9 @@ type config struct {
 	Webhooks webhooksConfig
 	// BounceProviders are the provider webhooks configured (bouncesconfig.go).
 	BounceProviders map[string]bounces.Provider
+	// Retention: deliveries of a release final for this long are archived
+	// (PREGON_RETENTION, default 30 days; 0: never).
+	Retention time.Duration
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -211,6 +215,12 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			bad("PREGON_CLAIM_TIMEOUT", "want a duration from 1s to 24h such as 2m, got %q", v)
 		}
 		c.ClaimTimeout = d
+	}
+	// Retention: how long a final release's deliveries stay live.
+	if d, err := retention.ParseRetention(get("PREGON_RETENTION", "30d")); err != nil {
+		bad("PREGON_RETENTION", "%v", err)
+	} else {
+		c.Retention = d
 	}
 	// Newsroom (issue 15).
 	if nc, err := newsroom.FromEnv(getenv); err != nil {

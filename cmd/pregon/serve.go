@@ -23,6 +23,7 @@ import (
 	"github.com/pregon/pregon/optin"
 	"github.com/pregon/pregon/queue"
 	"github.com/pregon/pregon/ratelimit"
+	"github.com/pregon/pregon/retention"
 	"github.com/pregon/pregon/store"
 	"github.com/pregon/pregon/templates"
 	"github.com/pregon/pregon/webhooks"
@@ -300,6 +301,16 @@ func (p *parts) startWorkers(ctx context.Context) (*queue.Server, error) {
 	}
 	p.log.Info("workers started", "concurrency", p.cfg.Concurrency)
 	go p.service.RunSweeper(ctx, min(max(p.cfg.ClaimTimeout/4, time.Second), 30*time.Second))
+	// Retention: archive the deliveries of releases final for PREGON_RETENTION,
+	// one process at a time (a lease in Redis).
+	if p.cfg.Retention > 0 {
+		arch, err := retention.New(retention.Config{Store: p.store, Retention: p.cfg.Retention,
+			Owner: dispatcher.NewWorkerID(), Logger: p.log})
+		if err != nil {
+			return nil, err
+		}
+		go arch.Run(ctx)
+	}
 	return workers, nil
 }
 
