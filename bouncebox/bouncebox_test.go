@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/mail"
@@ -146,13 +147,14 @@ func (p *pipeline) send(t *testing.T, listID string) string {
 	return rel.ID
 }
 
-func (p *pipeline) reader(t *testing.T, holder string, n *events) *bouncebox.Reader {
+func (p *pipeline) reader(t *testing.T, holder string, n *events, logs io.Writer) *bouncebox.Reader {
 	t.Helper()
 	mb, err := bouncebox.ParseURL("imap://bounces:mailbox-password@" + p.imap + "/INBOX")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := bouncebox.New(bouncebox.Config{Mailbox: mb, VERP: p.verp, Store: p.store, Notifier: n, Holder: holder})
+	r, err := bouncebox.New(bouncebox.Config{Mailbox: mb, VERP: p.verp, Store: p.store, Notifier: n, Holder: holder,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +259,8 @@ func TestBounceMailbox(t *testing.T) {
 	p.deliver(t, fill(t, "autoreply.eml", got[maria].envelope, maria, got[maria].messageID))
 
 	n := &events{}
-	r := p.reader(t, "reader-a", n)
+	logs := &testkit.Buffer{}
+	r := p.reader(t, "reader-a", n, logs)
 	polled, res, err := r.Tick(ctx)
 	if err != nil || !polled {
 		t.Fatalf("Tick = %v, %v", polled, err)
@@ -313,7 +316,7 @@ func TestBounceMailbox(t *testing.T) {
 	}
 
 	// Another process does not poll while this one holds the lease.
-	if polled, _, err := p.reader(t, "reader-b", n).Tick(ctx); err != nil || polled {
+	if polled, _, err := p.reader(t, "reader-b", n, io.Discard).Tick(ctx); err != nil || polled {
 		t.Errorf("a second reader polled (%v, %v)", polled, err)
 	}
 
@@ -327,6 +330,13 @@ func TestBounceMailbox(t *testing.T) {
 	}
 	if moved := p.count(t, bouncebox.DefaultFolder, false); moved != 3 {
 		t.Errorf("%d moved, want 3", moved)
+	}
+	// The two left alone were logged once each, though read twice.
+	if n := strings.Count(logs.String(), "left alone"); n != 2 {
+		t.Errorf("%d lines of messages left alone, want 2:\n%s", n, logs)
+	}
+	if !strings.Contains(logs.String(), "forged VERP token") {
+		t.Errorf("the forged report is not logged as such:\n%s", logs)
 	}
 
 	// The next release records suppressed for ana and luis, and mails maria.
@@ -342,5 +352,44 @@ func TestBounceMailbox(t *testing.T) {
 		if d.Status != c.want {
 			t.Errorf("next release to %s: %s, want %s", c.email, d.Status, c.want)
 		}
+	}
+}
+
+// Run polls at once, then gives the lease up when its context ends, so
+// that another process takes over.
+func TestRunReleasesLease(t *testing.T) {
+	p := newPipeline(t)
+	l := &dispatcher.List{Name: "Prensa", Kind: dispatcher.ListPress}
+	ctx := context.Background()
+	if err := p.store.CreateList(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.store.UpsertContacts(ctx, l.ID, []dispatcher.Contact{{Email: "ana@diario.example", Language: "es"}}); err != nil {
+		t.Fatal(err)
+	}
+	p.send(t, l.ID)
+	s := p.sentTo(t, 1)["ana@diario.example"]
+	p.deliver(t, fill(t, "dsn-hard.eml", s.envelope, "ana@diario.example", s.messageID))
+
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.reader(t, "reader-a", &events{}, io.Discard).Run(rctx)
+	}()
+	testkit.WaitFor(t, "the report to be put away", wait, 10*time.Millisecond, func() (bool, string) {
+		st, err := p.user.Status(bouncebox.DefaultFolder, &imap.StatusOptions{NumMessages: true})
+		if err != nil {
+			return false, err.Error()
+		}
+		return *st.NumMessages == 1, fmt.Sprintf("%d moved", *st.NumMessages)
+	})
+	if polled, _, err := p.reader(t, "reader-b", &events{}, io.Discard).Tick(ctx); err != nil || polled {
+		t.Fatalf("reader-b polled while reader-a runs (%v, %v)", polled, err)
+	}
+	cancel()
+	<-done
+	if polled, _, err := p.reader(t, "reader-b", &events{}, io.Discard).Tick(ctx); err != nil || !polled {
+		t.Errorf("reader-b did not take the lease over (%v, %v)", polled, err)
 	}
 }
