@@ -594,12 +594,16 @@ func (verpSender) EnvelopeSender(id string) string {
 	return "bounces+" + strings.ReplaceAll(strings.Split(id, "@")[0], ".", "-") + "@rio-vivo.example"
 }
 
+// With VERP, only the envelope sender changes: the message, its
+// List-Unsubscribe mailto: and its DKIM signatures are as without.
 func TestSendEmailEnvelopeSender(t *testing.T) {
 	srv := smtptest.Start(t)
 	plain := newChannel(t, serverURL(srv), func(c *email.Config) { c.UnsubscribeMailto = "baja@rio-vivo.example" })
+	d, dns := dkimConfig(t, "rsa", "ed25519")
 	verp := newChannel(t, serverURL(srv), func(c *email.Config) {
 		c.UnsubscribeMailto = "baja@rio-vivo.example"
 		c.EnvelopeSender = verpSender{}
+		c.DKIM = d
 	})
 	for _, c := range []*email.Channel{plain, verp} {
 		if _, err := c.SendEmail(context.Background(), statement("ana@example.org")); err != nil {
@@ -619,6 +623,9 @@ func TestSendEmailEnvelopeSender(t *testing.T) {
 		if a != b {
 			t.Errorf("%s differs with VERP: %q and %q", h, a, b)
 		}
+	}
+	if ok := verify(t, got[1].Data, dns); len(ok) != 2 {
+		t.Errorf("%d DKIM signatures verified with VERP, want 2", len(ok))
 	}
 	if !strings.Contains(headerOf(t, got[1].Data, "List-Unsubscribe"), "mailto:baja@rio-vivo.example") {
 		t.Errorf("List-Unsubscribe lost its mailto: %q", headerOf(t, got[1].Data, "List-Unsubscribe"))
