@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"net/mail"
 	"strings"
+	"sync"
 
 	"github.com/pregon/pregon/dispatcher"
 )
@@ -46,7 +48,7 @@ var ErrBadBounceAddress = errors.New("bad bounce address")
 // address bounces@example.org. It is safe for concurrent use.
 type VERP struct {
 	local, domain string
-	key           []byte
+	macs          sync.Pool // keyed HMAC-SHA256 states (hash.Hash), reset before use
 }
 
 // NewVERP returns the VERP of the bounce address addr (a bare address, such
@@ -74,7 +76,10 @@ func NewVERP(addr string, secret []byte) (*VERP, error) {
 	}
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(verpKeyDomain))
-	return &VERP{local: local, domain: domain, key: m.Sum(nil)}, nil
+	key := m.Sum(nil)
+	v := &VERP{local: local, domain: domain}
+	v.macs.New = func() any { return hmac.New(sha256.New, key) }
+	return v, nil
 }
 
 // Address returns the bounce address plain, without a token.
@@ -119,9 +124,12 @@ func (v *VERP) token(rid, did string) (string, bool) {
 }
 
 func (v *VERP) mac(data []byte) []byte {
-	m := hmac.New(sha256.New, v.key)
+	m := v.macs.Get().(hash.Hash)
+	defer v.macs.Put(m)
+	m.Reset()
 	m.Write(data)
-	return m.Sum(nil)[:verpMAC]
+	var sum [sha256.Size]byte
+	return m.Sum(sum[:0])[:verpMAC]
 }
 
 // VERPMatch is what a bounce address says of the delivery it names.
