@@ -23,6 +23,16 @@ type ComposeConfig struct {
 	// as a mailto: URI (RFC 2369), beside the message's https link. Pregón
 	// does not read that mailbox.
 	UnsubscribeMailto string
+	// EnvelopeSender, when set, gives each message its envelope sender
+	// (MAIL FROM, the Return-Path of what arrives): a VERP bounce address
+	// naming the delivery (bounces.VERP). Nil: From is the envelope sender.
+	EnvelopeSender EnvelopeSender
+}
+
+// EnvelopeSender makes the envelope sender of a message from its
+// Message-ID (without angle brackets); "" keeps From.
+type EnvelopeSender interface {
+	EnvelopeSender(messageID string) string
 }
 
 // Composer renders messages to the bytes that go over SMTP (before
@@ -36,6 +46,7 @@ type Composer struct {
 	bodies *bodyCache
 	listID string // the List-Id header's value
 	mailto string // UnsubscribeMailto
+	sender EnvelopeSender
 }
 
 // NewComposer returns a Composer for cfg. It returns an error for a bad From
@@ -56,7 +67,7 @@ func NewComposer(cfg ComposeConfig) (*Composer, error) {
 	}
 	_, domain, _ := strings.Cut(cfg.From.Email, "@")
 	return &Composer{from: cfg.From, dkim: cfg.DKIM, bodies: newBodyCache(32),
-		listID: ListID(domain), mailto: cfg.UnsubscribeMailto}, nil
+		listID: ListID(domain), mailto: cfg.UnsubscribeMailto, sender: cfg.EnvelopeSender}, nil
 }
 
 // ListID returns the List-Id (RFC 2919) of the emails sent from an address
@@ -113,6 +124,14 @@ func (c *Composer) Compose(m *dispatcher.EmailMessage, date time.Time, buf *byte
 	var r Rendered
 	if r.From, err = msg.GetSender(false); err != nil {
 		return Rendered{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
+	}
+	if c.sender != nil { // VERP: per message, outside the signed headers
+		if s := c.sender.EnvelopeSender(m.MessageID); s != "" {
+			if strings.ContainsAny(s, " \t\r\n<>") {
+				return Rendered{}, fmt.Errorf("%w: envelope sender %q", ErrInvalidMessage, s)
+			}
+			r.From = "<" + s + ">"
+		}
 	}
 	if r.To, err = msg.GetRecipients(); err != nil {
 		return Rendered{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)

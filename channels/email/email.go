@@ -65,6 +65,9 @@ type Config struct {
 	// UnsubscribeMailto, when set, adds a mailto: URI to List-Unsubscribe
 	// (see ComposeConfig).
 	UnsubscribeMailto string
+	// EnvelopeSender, when set, makes each message's envelope sender (see
+	// ComposeConfig).
+	EnvelopeSender EnvelopeSender
 	// Limiter, when set, is waited on before each message (a rate limit
 	// shared by all workers).
 	Limiter Limiter
@@ -109,7 +112,8 @@ func New(cfg Config) (*Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	composer, err := NewComposer(ComposeConfig{From: cfg.From, DKIM: cfg.DKIM, UnsubscribeMailto: cfg.UnsubscribeMailto})
+	composer, err := NewComposer(ComposeConfig{From: cfg.From, DKIM: cfg.DKIM, UnsubscribeMailto: cfg.UnsubscribeMailto,
+		EnvelopeSender: cfg.EnvelopeSender})
 	if err != nil {
 		return nil, err
 	}

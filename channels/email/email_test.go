@@ -586,3 +586,57 @@ func BenchmarkSendEmail(b *testing.B) {
 		})
 	}
 }
+
+// verpSender is a fake VERP: the envelope sender names the Message-ID.
+type verpSender struct{}
+
+func (verpSender) EnvelopeSender(id string) string {
+	return "bounces+" + strings.ReplaceAll(strings.Split(id, "@")[0], ".", "-") + "@rio-vivo.example"
+}
+
+// With VERP, only the envelope sender changes: the message, its
+// List-Unsubscribe mailto: and its DKIM signatures are as without.
+func TestSendEmailEnvelopeSender(t *testing.T) {
+	srv := smtptest.Start(t)
+	plain := newChannel(t, serverURL(srv), func(c *email.Config) { c.UnsubscribeMailto = "baja@rio-vivo.example" })
+	d, dns := dkimConfig(t, "rsa", "ed25519")
+	verp := newChannel(t, serverURL(srv), func(c *email.Config) {
+		c.UnsubscribeMailto = "baja@rio-vivo.example"
+		c.EnvelopeSender = verpSender{}
+		c.DKIM = d
+	})
+	for _, c := range []*email.Channel{plain, verp} {
+		if _, err := c.SendEmail(context.Background(), statement("ana@example.org")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := srv.WaitFor(t, 2, wait)
+	if got[0].From != from.Email {
+		t.Errorf("envelope sender without VERP = %q, want %q", got[0].From, from.Email)
+	}
+	if want := "bounces+rel1-d1@rio-vivo.example"; got[1].From != want {
+		t.Errorf("envelope sender with VERP = %q, want %q", got[1].From, want)
+	}
+	// The message itself, List-Unsubscribe's mailto: included, is the same.
+	for _, h := range []string{"From", "List-Unsubscribe", "Return-Path"} {
+		a, b := headerOf(t, got[0].Data, h), headerOf(t, got[1].Data, h)
+		if a != b {
+			t.Errorf("%s differs with VERP: %q and %q", h, a, b)
+		}
+	}
+	if ok := verify(t, got[1].Data, dns); len(ok) != 2 {
+		t.Errorf("%d DKIM signatures verified with VERP, want 2", len(ok))
+	}
+	if !strings.Contains(headerOf(t, got[1].Data, "List-Unsubscribe"), "mailto:baja@rio-vivo.example") {
+		t.Errorf("List-Unsubscribe lost its mailto: %q", headerOf(t, got[1].Data, "List-Unsubscribe"))
+	}
+}
+
+func headerOf(t *testing.T, data []byte, name string) string {
+	t.Helper()
+	m, err := netmail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Header.Get(name)
+}

@@ -52,6 +52,9 @@ func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, now fun
 	if cfg.SMTPURL != "" {
 		ecfg := email.Config{URL: cfg.SMTPURL, From: from, DKIM: cfg.DKIM,
 			UnsubscribeMailto: cfg.UnsubscribeMailto, PoolSize: cfg.Concurrency, Logger: log, Now: now}
+		if cfg.BounceBox.VERP != nil { // bounce address: VERP envelope senders
+			ecfg.EnvelopeSender = cfg.BounceBox.VERP
+		}
 		if cfg.EmailRate > 0 {
 			ecfg.Limiter = &ratelimit.Email{L: lim, PerSecond: cfg.EmailRate}
 		}

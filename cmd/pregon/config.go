@@ -72,6 +72,9 @@ type config struct {
 	// Retention: deliveries of a release final for this long are archived
 	// (PREGON_RETENTION, default 30 days; 0: never).
 	Retention time.Duration
+	// BounceBox: the VERP bounce address and the bounce mailbox read over
+	// IMAP (bounceboxconfig.go).
+	BounceBox bounceBoxConfig
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -146,6 +149,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		bad("PREGON_SECRET", "is an example value, which anyone can read, so links signed with it could be forged: "+
 			"set a secret of your own, e.g. PREGON_SECRET=$(openssl rand -hex 32) (in .env for docker compose)")
 	}
+	c.BounceBox = loadBounceBox(get, c.Secret, bad) // bounce address (VERP) and mailbox (IMAP)
 	if v := get("PREGON_TRUSTED_PROXIES", ""); v != "" {
 		ps, err := api.ParseProxies(v)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/api"
+	"github.com/pregon/pregon/bouncebox"
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/internal/logging"
 	"github.com/pregon/pregon/linkcheck"
@@ -209,6 +210,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		if workers, err = p.startWorkers(ctx); err != nil {
 			stopBeat(true) // it took no task: leave at once
 			return err
+		}
+		// Bounce mailbox (IMAP): one worker of the deployment polls it, by a lease.
+		if bc := cfg.BounceBox; bc.Mailbox != nil {
+			box, err := bouncebox.New(bouncebox.Config{Mailbox: bc.Mailbox, VERP: bc.VERP, Store: st, Notifier: p.webhooks,
+				Interval: bc.Interval, Holder: workerID, Logger: log, Now: p.now})
+			if err != nil {
+				workers.Shutdown()
+				stopBeat(true)
+				return err
+			}
+			go box.Run(ctx)
 		}
 	}
 
