@@ -18,6 +18,10 @@
 //	pregon:tgchannels                 ZSET  Telegram channel ids
 //	pregon:tgchannel:<id>             HASH  id, chat_id, title, language, status, created_at
 //	pregon:tgchat:<chat_id>           STRING channel id (one channel per chat)
+//	pregon:tgfollowers                ZSET  chat ids of the bot's followers (score 0, lexical order for paging; followers.go)
+//	pregon:tgfollower:<chat_id>       HASH  chat_id, language, created_at of a follower (a private chat that sent /start)
+//	pregon:tgupdates:offset           STRING the next getUpdates offset (the bot's updates consumer, package tgbot)
+//	pregon:tgupdates:poller           STRING id of the process that polls getUpdates (TTL, renewed): one poller at a time
 //	pregon:releases                   ZSET  release ids
 //	pregon:releases:<status>          ZSET  ids of the releases in a status (kept by the status scripts)
 //	pregon:releases-indexed           STRING "1" once the status indexes hold every release
