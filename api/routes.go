@@ -118,6 +118,12 @@ func (s *Server) routes() []route {
 		{"POST /v1/telegram/channels/{id}/enable", coordinator, s.enableChannel, false},
 		{"PATCH /v1/telegram/channels/{id}", coordinator, s.editChannel, false},
 		{"POST /v1/releases/{id}/deliveries/{delivery_id}/resume", coordinator, s.resumeDelivery, false},
+		// Telegram followers via the bot (followers.go): chat ids are
+		// personal data, so the list is for coordinators and admins; the
+		// webhook takes Telegram's secret-token header instead of a token.
+		{"GET /v1/telegram/followers", coordinator, s.getFollowers, false},
+		{"POST /v1/telegram/channels/{id}/approve", coordinator, s.approveChannel, false},
+		{"POST /telegram/webhook", rolePublic, s.telegramWebhook, false},
 	}
 }
 

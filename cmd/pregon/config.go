@@ -68,6 +68,9 @@ type config struct {
 	Webhooks webhooksConfig
 	// BounceProviders are the provider webhooks configured (bouncesconfig.go).
 	BounceProviders map[string]bounces.Provider
+	// TelegramWebhookURL, when set, is where Telegram posts the bot's
+	// updates instead of them being polled (followers; tgbot.go).
+	TelegramWebhookURL string
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -125,7 +128,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	default:
 		bad("PREGON_REQUIRE_APPROVAL", "want true or false, got %q", v)
 	}
-	c.BounceProviders = bounceProviders(get, bad) // bounces and complaints
+	c.BounceProviders = bounceProviders(get, bad)          // bounces and complaints
+	c.TelegramWebhookURL = telegramWebhookURL(get, bad, c) // followers via the bot
 	switch c.LogFormat {
 	case "", "json", "text":
 	default:
