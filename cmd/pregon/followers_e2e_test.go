@@ -99,3 +99,33 @@ func TestChannelFoundByTheBotEndToEnd(t *testing.T) {
 		return c["status"] == "unavailable", fmt.Sprint(c)
 	})
 }
+
+// TestMigratedGroupEndToEnd: a group upgraded to a supergroup answers 400
+// with migrate_to_chat_id; the post goes once to the supergroup, and the
+// channel's chat id is the new one from then on.
+func TestMigratedGroupEndToEnd(t *testing.T) {
+	s := startService(t)
+	s.tg.AddChat("-4001")
+	var ch obj
+	if code := s.post("/v1/telegram/channels", obj{"chat_id": "-4001", "title": "Grupo"}, &ch); code != 201 {
+		t.Fatalf("create channel: %d %v", code, ch)
+	}
+	s.tg.Migrate("-4001", "-1004001")
+	var rel obj
+	if code := s.post("/v1/releases", obj{"title": "Aviso", "body": "Texto del aviso.", "language": "es",
+		"audiences": obj{"telegram_channels": []string{ch["id"].(string)}}, "send": true}, &rel); code != 201 {
+		t.Fatalf("create release: %d %v", code, rel)
+	}
+	if rel = s.waitFinal(rel["id"].(string)); rel["status"] != "sent" {
+		t.Fatalf("release %v", rel)
+	}
+	if got := s.tg.Messages("-1004001"); len(got) != 1 || !strings.Contains(got[0].PlainText, "Texto del aviso") {
+		t.Fatalf("supergroup got %v, want the post once", got)
+	}
+	if got := s.tg.Messages("-4001"); len(got) != 0 {
+		t.Fatalf("old group got %d messages", len(got))
+	}
+	if c := s.channelByID(ch["id"].(string)); c["chat_id"] != "-1004001" {
+		t.Fatalf("channel after the migration: %v, want chat_id -1004001", c)
+	}
+}
