@@ -134,7 +134,7 @@ func (s *Server) release(ctx context.Context, in *releaseInput) (*dispatcher.Rel
 	pendingChannelErrors(&fe, a.TelegramChannels, pending)
 	rel.Audiences.TelegramFollowers = a.TelegramFollowers
 	if len(a.Lists)+len(a.EarlyLists)+len(a.TelegramChannels) == 0 && !a.TelegramFollowers {
-		fe.add("audiences", "a release needs at least one list, Telegram channel or telegram_followers")
+		fe.add("audiences", "a release needs at least one list or Telegram channel (or telegram_followers: true)")
 	}
 	return rel, fe.err()
 }

@@ -36,7 +36,7 @@ func newRig(t *testing.T) *rig {
 func (r *rig) bot(t *testing.T, holder string) *tgbot.Bot {
 	t.Helper()
 	b, err := tgbot.New(tgbot.Config{Token: token, APIURL: r.tg.URL(), Store: r.store, Audit: r.store,
-		Holder: holder, PollTimeout: time.Second, LeaseTTL: 3 * time.Second})
+		Holder: holder, PollTimeout: time.Second, LeaseTTL: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,7 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 	}
 	switch {
 	case len(lists)+len(early)+len(channels) == 0 && !*followers:
-		return usageErr("release send: name at least one audience with --list, --channel or --followers", cm.usage)
+		return usageErr("release send: name at least one audience with --list or --channel (or --followers)", cm.usage)
 	case *draft && *wait:
 		return usageErr("release send: --wait waits for a sending release; it cannot go with --draft", cm.usage)
 	case *timeout <= 0:
