@@ -81,6 +81,10 @@ func TestRouteTable(t *testing.T) {
 		// Retention.
 		"POST /v1/releases/{id}/archive coordinator",
 		"GET /v1/releases/{id}/deliveries/{delivery_id} viewer",
+		// Telegram followers via the bot.
+		"GET /v1/telegram/followers coordinator",
+		"POST /v1/telegram/channels/{id}/approve coordinator",
+		"POST /telegram/webhook public",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)
@@ -113,6 +117,8 @@ var deliberatelyPublic = map[string]string{
 	"POST /confirm/{token}":     "confirms a subscription; the signed token is the credential",
 	// Bounces and complaints.
 	"POST /webhooks/{provider}": "provider bounce reports; each provider's signature or secret is the credential",
+	// Telegram followers via the bot.
+	"POST /telegram/webhook": "the bot's updates from Telegram; the X-Telegram-Bot-Api-Secret-Token header is the credential",
 }
 
 // TestAuthEveryRoute walks every registered route: without a token, with an

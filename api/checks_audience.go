@@ -32,6 +32,7 @@ type audienceScan struct {
 	duplicates  int // distinct addresses on more than one list
 	channels    int // active Telegram channels
 	unavailable int // Telegram channels that will be skipped
+	followers   int // Telegram followers, with telegram_followers (followers.go)
 	// languages counts the recipients (addresses and channels) that will
 	// be sent something, by the language they asked for ("" for none).
 	languages map[string]int
@@ -42,12 +43,22 @@ type audienceScan struct {
 }
 
 // recipients is how many addresses and channels will be sent something.
-func (a *audienceScan) recipients() int { return a.emails + a.channels }
+func (a *audienceScan) recipients() int { return a.emails + a.channels + a.followers }
 
 // scanAudiences reads rel's audiences. With first, it stops at the first
 // recipient found (all the send gate needs to know), channels first.
 func (s *Server) scanAudiences(ctx context.Context, rel *dispatcher.Release, first bool) (*audienceScan, error) {
 	a := &audienceScan{languages: map[string]int{}}
+	if rel.Audiences.TelegramFollowers { // followers.go
+		n, err := s.followerCount(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("count telegram followers: %w", err)
+		}
+		a.followers = n
+		if first && n > 0 {
+			return a, nil
+		}
+	}
 	for _, id := range rel.Audiences.TelegramChannels {
 		c, err := s.store.Channel(ctx, id)
 		if errors.Is(err, dispatcher.ErrNotFound) {
@@ -132,7 +143,7 @@ func (s *Server) scanAudiences(ctx context.Context, rel *dispatcher.Release, fir
 func audiencesCheck(rel *dispatcher.Release, a *audienceScan) dispatcher.Check {
 	c := dispatcher.Check{Name: checkAudiences, Level: dispatcher.CheckOK}
 	aud := rel.Audiences
-	if len(aud.Lists)+len(aud.EarlyLists)+len(aud.TelegramChannels) == 0 {
+	if len(aud.Lists)+len(aud.EarlyLists)+len(aud.TelegramChannels) == 0 && !aud.TelegramFollowers {
 		c.Level, c.Message = dispatcher.CheckError, "The release has no audience: add a list or a Telegram channel."
 		return c
 	}
@@ -146,6 +157,9 @@ func audiencesCheck(rel *dispatcher.Release, a *audienceScan) dispatcher.Check {
 		default:
 			why = append(why, fmt.Sprintf("every member of its lists is suppressed (%s)", number(a.suppressed)))
 		}
+		if aud.TelegramFollowers {
+			why = append(why, "the Telegram bot has no followers")
+		}
 		switch n := len(aud.TelegramChannels); {
 		case n == 0:
 		case n == 1:
@@ -157,11 +171,14 @@ func audiencesCheck(rel *dispatcher.Release, a *audienceScan) dispatcher.Check {
 		return c
 	}
 	var parts []string
-	if a.emails > 0 || a.channels == 0 {
+	if a.emails > 0 || a.channels == 0 && a.followers == 0 {
 		parts = append(parts, number(a.emails)+" "+plural(a.emails, "email address", "email addresses"))
 	}
 	if a.channels > 0 {
 		parts = append(parts, number(a.channels)+" "+plural(a.channels, "Telegram channel", "Telegram channels"))
+	}
+	if a.followers > 0 {
+		parts = append(parts, number(a.followers)+" "+plural(a.followers, "Telegram follower", "Telegram followers"))
 	}
 	who := strings.Join(parts, " and ")
 	if a.capped {

@@ -127,11 +127,14 @@ func (s *Server) release(ctx context.Context, in *releaseInput) (*dispatcher.Rel
 				"list %q is a subscribers list: subscribers are a public audience, who get a release when its embargo lifts; only press lists may get it early", id)
 		}
 	}
-	if rel.Audiences.TelegramChannels, err = s.checkIDs(ctx, &fe, "audiences.telegram_channels", a.TelegramChannels, s.channelExists); err != nil {
+	pending := map[string]bool{} // channels found by the bot, not approved yet (followers.go)
+	if rel.Audiences.TelegramChannels, err = s.checkIDs(ctx, &fe, "audiences.telegram_channels", a.TelegramChannels, s.channelTargetable(pending)); err != nil {
 		return nil, err
 	}
-	if len(a.Lists)+len(a.EarlyLists)+len(a.TelegramChannels) == 0 {
-		fe.add("audiences", "a release needs at least one list or Telegram channel")
+	pendingChannelErrors(&fe, a.TelegramChannels, pending)
+	rel.Audiences.TelegramFollowers = a.TelegramFollowers
+	if len(a.Lists)+len(a.EarlyLists)+len(a.TelegramChannels) == 0 && !a.TelegramFollowers {
+		fe.add("audiences", "a release needs at least one list or Telegram channel (or telegram_followers: true)")
 	}
 	return rel, fe.err()
 }
@@ -217,11 +220,6 @@ func (s *Server) checkIDs(ctx context.Context, fe *fieldErrors, field string, id
 
 func (s *Server) listExists(ctx context.Context, id string) (bool, error) {
 	_, err := s.store.List(ctx, id)
-	return found(err)
-}
-
-func (s *Server) channelExists(ctx context.Context, id string) (bool, error) {
-	_, err := s.store.Channel(ctx, id)
 	return found(err)
 }
 

@@ -121,6 +121,12 @@ func (s *Server) routes() []route {
 		// Retention (archive.go): archive a final release now; one delivery, live or archived.
 		{"POST /v1/releases/{id}/archive", coordinator, s.archiveRelease, false},
 		{"GET /v1/releases/{id}/deliveries/{delivery_id}", viewer, s.getDelivery, false},
+		// Telegram followers via the bot (followers.go): chat ids are
+		// personal data, so the list is for coordinators and admins; the
+		// webhook takes Telegram's secret-token header instead of a token.
+		{"GET /v1/telegram/followers", coordinator, s.getFollowers, false},
+		{"POST /v1/telegram/channels/{id}/approve", coordinator, s.approveChannel, false},
+		{"POST /telegram/webhook", rolePublic, s.telegramWebhook, false},
 	}
 }
 

@@ -277,6 +277,11 @@ type Config struct {
 	// the Bot API refused its token, and enabling a channel first checks
 	// that the bot may post there. Nil: neither is checked.
 	Telegram TelegramChecker
+	// TelegramWebhook serves POST /telegram/webhook, the updates Telegram
+	// posts to the bot (tgbot.Bot.WebhookHandler, which checks the
+	// secret-token header); nil means that endpoint answers 404 (the bot
+	// is polled). Followers via the bot (followers.go).
+	TelegramWebhook http.Handler
 }
 
 // EmailHasher returns a keyed hash of an email address that only the
@@ -342,6 +347,8 @@ type Server struct {
 	dnsTTL          time.Duration
 	dnsCache        dnsCache
 	telegram        TelegramChecker
+	// telegramWebhookHandler: Config.TelegramWebhook (followers.go).
+	telegramWebhookHandler http.Handler
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -366,6 +373,7 @@ func New(cfg Config) (*Server, error) {
 	s.requireApproval = cfg.RequireApproval
 	s.webhooks, s.notifier = cfg.Webhooks, cfg.Notifier // outgoing webhooks
 	s.telegram = cfg.Telegram
+	s.telegramWebhookHandler = cfg.TelegramWebhook // followers via the bot
 	s.tester, s.testRate = cfg.Tester, cfg.TestRate
 	s.newsroom = cfg.Newsroom     // newsroom (issue 15)
 	if o := cfg.Optin; o != nil { // double opt-in

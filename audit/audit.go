@@ -56,6 +56,13 @@ const (
 	// ReleaseArchive: a coordinator archived a release's deliveries at
 	// once (retention); Detail: deliveries, the number archived.
 	ReleaseArchive Action = "release.archive"
+	// Telegram followers and channels via the bot (package tgbot): a
+	// channel the bot was made admin of (pending), approved by a
+	// coordinator, the bot removed from it, a group moved to a supergroup.
+	ChannelFound   Action = "channel.found"   // actor "telegram"; Detail: chat_id, title
+	ChannelApprove Action = "channel.approve" // Detail: chat_id
+	ChannelRemoved Action = "channel.removed" // actor "telegram"; Detail: chat_id, reason
+	ChannelMigrate Action = "channel.migrate" // actor "telegram"; Detail: from, to
 )
 
 // Release returns the id of the release an entry is about: the target of

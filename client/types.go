@@ -209,6 +209,9 @@ type Audiences struct {
 	Lists            []string `json:"lists"`
 	EarlyLists       []string `json:"early_lists,omitempty"`
 	TelegramChannels []string `json:"telegram_channels"`
+	// TelegramFollowers sends the release to every follower of the bot,
+	// in its language.
+	TelegramFollowers bool `json:"telegram_followers,omitempty"`
 }
 
 // DeliveryFilter chooses a release's deliveries by status and channel

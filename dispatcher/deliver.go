@@ -361,5 +361,6 @@ func (s *Service) sendTelegram(ctx context.Context, rel *Release, c *Claimed) ([
 		post.ReplyTo = sent[0] // the rest of a post interrupted: a thread under its first part
 	}
 	ids, err := s.cfg.Telegram.SendTelegram(ctx, post)
+	ids, err = s.followMigration(ctx, post, c.Recipient, ids, err) // migrate.go
 	return append(append([]string(nil), sent...), ids...), total, err
 }

@@ -122,6 +122,11 @@ func (s *Service) dispatch(ctx context.Context, id string, mayWait bool) (time.D
 			return 0, err
 		}
 	}
+	if rel.Audiences.TelegramFollowers { // followers.go
+		if err := p.followers(ctx); err != nil {
+			return 0, err
+		}
+	}
 	if err := p.flush(ctx); err != nil {
 		return 0, err
 	}

@@ -109,6 +109,9 @@ type Audiences struct {
 	Lists            []string `json:"lists"`
 	EarlyLists       []string `json:"early_lists"`
 	TelegramChannels []string `json:"telegram_channels"`
+	// TelegramFollowers sends the release to every follower of the bot
+	// (a private chat that sent /start), in its language (followers.go).
+	TelegramFollowers bool `json:"telegram_followers"`
 }
 
 // ReleaseStatus is where a release is in its life.

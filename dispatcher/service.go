@@ -93,6 +93,10 @@ type Config struct {
 	// bot gone (ErrChatUnavailable) marks its channel unavailable. Nil
 	// means Store, when it implements TelegramChannels.
 	Channels TelegramChannels
+	// Followers lists the bot's followers, for releases whose audiences
+	// include telegram_followers; nil means Store, when it implements
+	// FollowerStore (followers.go).
+	Followers FollowerStore
 }
 
 // Links makes signed links to Pregón's public pages.

@@ -10,7 +10,7 @@ import (
 )
 
 // CreateChannel stores a Telegram channel, setting ID, CreatedAt and Status
-// "active", and Mode "full" and LinkPreview "source" when they are empty. A chat "@username" is stored in lower case (Telegram usernames
+// "active" (unless it is "pending"), and Mode "full" and LinkPreview "source" when they are empty. A chat "@username" is stored in lower case (Telegram usernames
 // are case-insensitive). It returns dispatcher.ErrConflict when the chat is
 // registered already, however its username was written.
 func (s *Store) CreateChannel(ctx context.Context, c *dispatcher.TelegramChannel) error {
@@ -29,7 +29,10 @@ func (s *Store) CreateChannel(ctx context.Context, c *dispatcher.TelegramChannel
 	if !ok {
 		return fmt.Errorf("telegram chat %s is registered already: %w", c.ChatID, dispatcher.ErrConflict)
 	}
-	c.ID, c.CreatedAt, c.Status = id, now.Truncate(1e6), dispatcher.ChannelActive
+	c.ID, c.CreatedAt = id, now.Truncate(1e6)
+	if c.Status != dispatcher.ChannelPending { // pending: found by the bot (followers), for a coordinator to approve
+		c.Status = dispatcher.ChannelActive
+	}
 	if c.Mode == "" {
 		c.Mode = dispatcher.ModeFull
 	}

@@ -18,6 +18,10 @@
 //	pregon:tgchannels                 ZSET  Telegram channel ids
 //	pregon:tgchannel:<id>             HASH  id, chat_id, title, language, status, created_at
 //	pregon:tgchat:<chat_id>           STRING channel id (one channel per chat)
+//	pregon:tgfollowers                ZSET  chat ids of the bot's followers (score 0, lexical order for paging; followers.go)
+//	pregon:tgfollower:<chat_id>       HASH  chat_id, language, created_at of a follower (a private chat that sent /start)
+//	pregon:tgupdates:offset           STRING the next getUpdates offset (the bot's updates consumer, package tgbot)
+//	pregon:lease:<name>               STRING id of the process holding a lease (TTL, renewed; lease.go): archiver, bouncebox, tgupdates (the getUpdates poller)
 //	pregon:releases                   ZSET  release ids
 //	pregon:releases:<status>          ZSET  ids of the releases in a status (kept by the status scripts)
 //	pregon:releases-indexed           STRING "1" once the status indexes hold every release
@@ -30,7 +34,6 @@
 //	pregon:{<rid>}:deliveries         ZSET  delivery ids (score 0, lexical order for paging)
 //	pregon:{<rid>}:d:<delivery id>    HASH  delivery fields (legend below)
 //	pregon:{<rid>}:archive            HASH  the archived deliveries of a release: b:<n> blocks, ix index (archive.go)
-//	pregon:lease:<name>               STRING the holder of a lease (TTL): "archiver" runs retention in one process at a time
 //	pregon:{<rid>}:failures           STREAM the first failed or uncertain deliveries, as they ended (see FailureLog)
 //	pregon:worker:<worker id>         STRING liveness key of a worker process (TTL, renewed): since when it has beaten unbroken
 //	pregon:workers                    SET   worker ids that have beaten, for the sweeper

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptrace"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -55,7 +56,7 @@ func classify(what string, err error, r *response) error {
 	case errors.As(err, &tooMany):
 		return dispatcher.Transient(fmt.Errorf("%s: %w", what, err), time.Duration(tooMany.RetryAfter)*time.Second)
 	case errors.As(err, &migrated):
-		return dispatcher.Permanent(fmt.Errorf("%s: %w (the chat is now %d)", what, err, migrated.MigrateToChatID))
+		return dispatcher.Permanent(fmt.Errorf("%s: %w (%w)", what, err, &dispatcher.MigratedError{To: strconv.Itoa(migrated.MigrateToChatID)}))
 	case errors.Is(err, bot.ErrorUnauthorized):
 		return dispatcher.Permanent(fmt.Errorf("%s: %w (%w)", what, ErrBadToken, err))
 	case chatGone(err):

@@ -11,7 +11,7 @@ import (
 
 const (
 	releaseEditUsage = "release edit ID [-f FILE.md] [--translation FILE.md]... [--title T] [--summary S] [--source-url URL]\n" +
-		"                           [--embargo RFC3339|none] [--list ID]... [--early-list ID]... [--channel ID]... [--version N]"
+		"                           [--embargo RFC3339|none] [--list ID]... [--early-list ID]... [--channel ID]... [--followers=true|false] [--version N]"
 	releaseApproveUsage = "release approve ID [--version N]"
 )
 
@@ -30,6 +30,7 @@ func (c *cli) releaseEdit(ctx context.Context, args []string) error {
 	cm.fs.Var(&lists, "list", "send to these lists instead (repeat for more)")
 	cm.fs.Var(&early, "early-list", "give these lists the release under embargo instead (repeat for more)")
 	cm.fs.Var(&channels, "channel", "post in these Telegram channels instead (repeat for more)")
+	followers := cm.fs.Bool("followers", false, "--followers=true sends it to the Telegram bot's followers too, --followers=false no longer")
 	version := cm.fs.Int("version", 0, "change the release only if it is still at this version")
 	pos, err := cm.parse(args, 1, "the release ID")
 	if err != nil {
@@ -67,6 +68,9 @@ func (c *cli) releaseEdit(ctx context.Context, args []string) error {
 		if set[a.flag] {
 			aud[a.field] = a.ids
 		}
+	}
+	if set["followers"] {
+		aud["telegram_followers"] = *followers
 	}
 	if len(aud) > 0 {
 		patch["audiences"] = aud

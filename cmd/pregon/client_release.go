@@ -15,7 +15,7 @@ import (
 )
 
 func (c *cli) releaseSend(ctx context.Context, args []string) error {
-	cm := c.flags("release send", "release send FILE.md [--list ID]... [--early-list ID]... [--channel ID]... [--translation FILE.md]...\n"+
+	cm := c.flags("release send", "release send FILE.md [--list ID]... [--early-list ID]... [--channel ID]... [--followers] [--translation FILE.md]...\n"+
 		"                           [--embargo RFC3339] [--at RFC3339] [--draft] [--wait [--timeout 2m]]\n"+
 		"       pregon release send RELEASE_ID [--at RFC3339] [--wait [--timeout 2m]]   (send a draft)")
 	var lists, channels, translations stringsFlag
@@ -24,6 +24,7 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 	cm.fs.Var(&early, "early-list", "with --embargo, send this press list's members the embargoed copy at once, everyone else at the embargo (repeat for more)")
 	cm.fs.Var(&channels, "channel", "post in this Telegram channel, by the id \"channel add\" printed (repeat for more)")
 	cm.fs.Var(&translations, "translation", "a translation file with its own front matter (repeat for more languages)")
+	followers := cm.fs.Bool("followers", false, "send it to the Telegram bot's followers too, each in its language")
 	embargo := cm.fs.String("embargo", "", "the embargo: when the statement becomes public, RFC 3339 like 2026-06-01T09:00:00-06:00 (default: none)")
 	atFlag := cm.fs.String("at", "", "send at this time, RFC 3339 (default: now; with an embargo and early lists, when the early lists get it)")
 	draft := cm.fs.Bool("draft", false, "create the release without sending it")
@@ -42,7 +43,7 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 	}
 	if isReleaseID(pos[0]) {
 		// A draft made before (release send --draft, or the API): send it.
-		if len(lists)+len(early)+len(channels)+len(translations) > 0 || *embargo != "" || *draft {
+		if len(lists)+len(early)+len(channels)+len(translations) > 0 || *embargo != "" || *draft || *followers {
 			return usageErr("release send: a draft is sent as it is; change it with \"pregon release edit\" first", cm.usage)
 		}
 		a, err := c.api(cm)
@@ -63,8 +64,8 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 		return c.wait(ctx, a, rel, *timeout)
 	}
 	switch {
-	case len(lists)+len(early)+len(channels) == 0:
-		return usageErr("release send: name at least one audience with --list or --channel", cm.usage)
+	case len(lists)+len(early)+len(channels) == 0 && !*followers:
+		return usageErr("release send: name at least one audience with --list or --channel (or --followers)", cm.usage)
 	case *draft && *wait:
 		return usageErr("release send: --wait waits for a sending release; it cannot go with --draft", cm.usage)
 	case *timeout <= 0:
@@ -79,7 +80,7 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	req.Audiences = client.Audiences{Lists: lists, EarlyLists: early, TelegramChannels: channels}
+	req.Audiences = client.Audiences{Lists: lists, EarlyLists: early, TelegramChannels: channels, TelegramFollowers: *followers}
 	req.EmbargoUntil = *embargo
 	req.IdempotencyKey = strings.TrimSpace(*idemKey)
 	if req.IdempotencyKey == "" {

@@ -75,6 +75,9 @@ type config struct {
 	// BounceBox: the VERP bounce address and the bounce mailbox read over
 	// IMAP (bounceboxconfig.go).
 	BounceBox bounceBoxConfig
+	// TelegramWebhookURL, when set, is where Telegram posts the bot's
+	// updates instead of them being polled (followers; tgbot.go).
+	TelegramWebhookURL string
 }
 
 // loadConfig reads the configuration from getenv. A bad value gives an error
@@ -132,7 +135,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	default:
 		bad("PREGON_REQUIRE_APPROVAL", "want true or false, got %q", v)
 	}
-	c.BounceProviders = bounceProviders(get, bad) // bounces and complaints
+	c.BounceProviders = bounceProviders(get, bad)          // bounces and complaints
+	c.TelegramWebhookURL = telegramWebhookURL(get, bad, c) // followers via the bot
 	switch c.LogFormat {
 	case "", "json", "text":
 	default:

@@ -27,6 +27,7 @@ import (
 	"github.com/pregon/pregon/retention"
 	"github.com/pregon/pregon/store"
 	"github.com/pregon/pregon/templates"
+	"github.com/pregon/pregon/tgbot"
 	"github.com/pregon/pregon/webhooks"
 	"github.com/redis/go-redis/v9"
 )
@@ -103,6 +104,7 @@ type parts struct {
 	metrics  *metrics.Metrics
 	optin    *optin.Mailer // double opt-in confirmation emails (workers only)
 	webhooks *webhooks.Service
+	bot      *tgbot.Bot // the bot's updates: followers, channels found (tgbot.go)
 }
 
 // serve runs the API, the workers, or both, until ctx ends.
@@ -195,9 +197,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	}
 	var httpSrv *http.Server
 	if roles&roleAPI != 0 {
+		// Followers via the bot: one updates consumer, run by the API
+		// processes (one polls at a time), never by workers (tgbot.go).
+		if p.bot, err = p.telegramBot(); err != nil {
+			return err
+		}
 		if httpSrv, err = p.startAPI(errc); err != nil {
 			return err
 		}
+		p.runTelegramBot(ctx, p.bot)
 	}
 	var workers *queue.Server
 	stopBeat := func(bool) {}
@@ -272,6 +280,7 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		// lifecycle: audit entries name addresses by a keyed hash; the
 		// checklist's dns check.
 		EmailHasher: p.links, DNS: dnsChecker(p.cfg),
+		TelegramWebhook: p.telegramWebhook(), // followers via the bot
 	})
 	if err != nil {
 		return nil, err

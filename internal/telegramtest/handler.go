@@ -21,7 +21,8 @@ type apiResponse struct {
 }
 
 type apiParameters struct {
-	RetryAfter int `json:"retry_after,omitempty"`
+	RetryAfter      int   `json:"retry_after,omitempty"`
+	MigrateToChatID int64 `json:"migrate_to_chat_id,omitempty"` // updates.go
 }
 
 type apiChat struct {
@@ -101,6 +102,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.getChatMember(w, params)
+	case "getupdates", "setwebhook", "deletewebhook": // updates.go (followers)
+		s.serveUpdates(w, r, strings.ToLower(method))
 	case "sendmessage", "editmessagetext":
 		params, err := readParams(r)
 		if err != nil {
@@ -209,6 +212,11 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, params map[string
 	}
 	c := s.resolveLocked(chatID)
 	kicked := c != nil && c.kicked
+	var private bool
+	var migratedTo int64 // updates.go
+	if c != nil {
+		private, migratedTo = c.private, c.migratedTo
+	}
 	if fail != nil && c != nil && fail.Status == http.StatusTooManyRequests && fail.RetryAfter > 0 {
 		c.blockedUntil = s.now().Add(time.Duration(fail.RetryAfter) * time.Second)
 	}
@@ -222,8 +230,16 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, params map[string
 	case c == nil:
 		writeError(w, http.StatusBadRequest, "Bad Request: chat not found")
 		return nil
+	case kicked && private:
+		writeError(w, http.StatusForbidden, "Forbidden: bot was blocked by the user")
+		return nil
 	case kicked:
 		writeError(w, http.StatusForbidden, "Forbidden: bot was kicked from the channel chat")
+		return nil
+	case migratedTo != 0:
+		writeJSON(w, http.StatusBadRequest, apiResponse{ErrorCode: http.StatusBadRequest,
+			Description: "Bad Request: group chat was upgraded to a supergroup chat",
+			Parameters:  &apiParameters{MigrateToChatID: migratedTo}})
 		return nil
 	}
 	plain, problem := checkText(text, mode)

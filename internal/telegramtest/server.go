@@ -107,6 +107,7 @@ type Server struct {
 	requests   int64
 	violations int64
 	changed    chan struct{} // closed and replaced when a request arrives or a message is accepted
+	upd        updatesState  // getUpdates, webhooks (updates.go; followers)
 }
 
 type chat struct {
@@ -121,6 +122,8 @@ type chat struct {
 	blockedUntil time.Time
 	lastID       int64
 	messages     []Message
+	private      bool  // a private chat with a user (updates.go)
+	migratedTo   int64 // the supergroup this group became (updates.go)
 }
 
 // New starts a fake Bot API for the bot with token. Close it when done.
