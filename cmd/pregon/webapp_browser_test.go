@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/emersion/go-smtp"
 
 	"github.com/pregon/pregon/internal/testkit"
 )
@@ -25,7 +26,9 @@ const axeSource = "../../web/testdata/axe.min.js"
 // for the list and a Telegram channel, previews it, sends herself a test;
 // Luis, a second coordinator, approves it (PREGON_REQUIRE_APPROVAL) and
 // sends it after reading what will happen; the watch page follows it to the
-// end, the emails reaching the SMTP server and the post the fake Bot API.
+// end (one address refused, with the server's reason), retries the failed
+// one until all is sent; the emails reach the
+// SMTP server and the post the fake Bot API.
 // axe-core checks the pages for serious or critical accessibility
 // violations; nothing is wider than a 360 px screen. Screenshots of each
 // page at phone and desktop widths go to $PREGON_TEST_ARTIFACTS (else a
@@ -234,27 +237,48 @@ func TestWebAppBrowser(t *testing.T) {
 		t.Errorf("the confirmation does not say when it goes out:\n%s", what)
 	}
 	check("send")
+	// John's server refuses for now (every attempt): a failure with its reason.
+	s.smtp.SetHandler(func(rcpt string, _ int) *smtp.SMTPError {
+		if rcpt == "john@wire.example" {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "mailbox unavailable"}
+		}
+		return nil
+	})
 	do("send",
 		chromedp.Click(`form[action$="/send"] button`),
 		chromedp.WaitVisible("#watch"))
-	testkit.WaitFor(t, "the release to be sent", 60*time.Second, 300*time.Millisecond, func() (bool, string) {
-		st, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById("rel-status") || {}).className || ""`))
-		if err == nil && strings.Contains(st, "s-sent") {
-			return true, ""
-		}
-		_ = chromedp.Do(ctx, chromedp.Reload())
-		return false, st
-	})
+	watchURL, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
+	waitStatus := func(want string) {
+		t.Helper()
+		testkit.WaitFor(t, "the release to be "+want, 60*time.Second, 300*time.Millisecond, func() (bool, string) {
+			st, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById("rel-status") || {}).className || ""`))
+			if err == nil && st == "status s-"+want {
+				return true, ""
+			}
+			_ = chromedp.Do(ctx, chromedp.Navigate(s.url+watchURL))
+			return false, st
+		})
+	}
+	waitStatus("sent_with_failures")
+	fails, _ := chromedp.Run(ctx, chromedp.Text("#h-fail + div"))
+	if !strings.Contains(fails, "john@wire.example") || !strings.Contains(fails, "mailbox unavailable") {
+		t.Errorf("failures on the watch page: %q, want john@wire.example and the server's reason", fails)
+	}
 	counts, _ := chromedp.Run(ctx, chromedp.Text("#watch"))
 	if !strings.Contains(counts, "Correo") || !strings.Contains(counts, "Telegram") {
 		t.Errorf("watch page counts: %q", counts)
 	}
-	sent, _ := chromedp.Run(ctx, chromedp.Text("#n-email-sent"))
-	if sent != "2" {
-		t.Errorf("emails sent on the watch page: %q, want 2", sent)
-	}
 	check("watch")
 	shoot("watch", "webapp-watch.png")
+
+	// His server takes it now: retry the failed one.
+	s.smtp.SetHandler(func(string, int) *smtp.SMTPError { return nil })
+	do("retry", chromedp.Click(`form[action$="/retry"] button`), chromedp.WaitVisible(".flash"))
+	waitStatus("sent")
+	if sent, _ := chromedp.Run(ctx, chromedp.Text("#n-email-sent")); sent != "2" {
+		t.Errorf("emails sent after the retry: %q, want 2", sent)
+	}
+
 	if got := s.tg.Messages("@canal_prensa"); len(got) == 0 {
 		t.Errorf("no post in the Telegram channel")
 	}
