@@ -166,10 +166,6 @@ func safeNext(next string) string {
 	return "/app/releases"
 }
 
-// dummyHash is checked against when the account does not exist, so that a
-// wrong email takes as long to refuse as a wrong password.
-var dummyHash, _ = auth.HashPassword("not the password of anyone at all")
-
 // login is POST /app/login. It checks the form's token against the login
 // cookie, then the rate limits (per client and per account), then the
 // password; on success it starts a new session (whatever session id the
@@ -207,7 +203,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u == nil {
-		auth.CheckPassword(dummyHash, password)
+		auth.CheckPassword(a.dummyHash, password)
 		a.showLogin(w, r, http.StatusUnauthorized, l.T("login.wrong"))
 		return
 	}

@@ -104,6 +104,9 @@ type App struct {
 	secure  bool
 	pages   map[string]*template.Template
 	handler http.Handler
+	// dummyHash is checked against when the account does not exist, so
+	// that a wrong email takes as long to refuse as a wrong password.
+	dummyHash string
 }
 
 // New returns the web app, or an error when Config lacks Store or API or a
@@ -124,6 +127,13 @@ func New(cfg Config) (*App, error) {
 	}
 	if a.cfg.LoginRate <= 0 {
 		a.cfg.LoginRate = DefaultLoginRate
+	}
+	dummy, err := auth.NewSessionID()
+	if err != nil {
+		return nil, err
+	}
+	if a.dummyHash, err = auth.HashPassword(dummy); err != nil {
+		return nil, err
 	}
 	pages, err := parsePages()
 	if err != nil {
