@@ -46,6 +46,9 @@
 //	pregon:{audit}:release:<rid>      ZSET  seq by seq: a release's audit entries
 //	pregon:test:<test id>             STRING a test send and its results as JSON (TTL; see tests.go)
 //	pregon:idem:<sha256>              HASH  a request made with an Idempotency-Key: its body's fingerprint, the release it made (TTL 24 h)
+//	pregon:users                      ZSET  emails of the web app's users (users.go; issue 14)
+//	pregon:user:<email>               HASH  email, name, role, password (argon2id hash), disabled, created_at
+//	pregon:session:<sha256 of id>     HASH  email, csrf, created_at: a web app session (TTL)
 //
 // Times are Unix milliseconds, in decimal.
 //

@@ -32,6 +32,8 @@ Commands:
   release send|status|deliveries|cancel|retry|test ...
                         client commands: talk to a running Pregón's HTTP API
                         (PREGON_API_URL, PREGON_TOKEN); run "pregon release help"
+  user create|list|disable|enable ...
+                        people who sign in to the web app at / (run "pregon user")
   audit verify|list     check the audit log's hash chain, or print its entries (admin token)
   webhooks add|list|rm|enable|deliveries ...
                         outgoing webhooks: signed events posted to your URLs
@@ -69,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = serve(ctx, args, stderr, getenv, roleWorker)
 	case "token":
 		err = tokenCmd(ctx, args, stdout, stderr, getenv)
+	case "user": // web app (issue 14)
+		err = userCmd(ctx, args, stdout, stderr, getenv)
 	case "dns":
 		err = dnsCmd(ctx, args, stdout, stderr, getenv)
 	case "list", "channel", "release", "audit", "webhooks", "suppressions":

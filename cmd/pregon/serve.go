@@ -28,6 +28,7 @@ import (
 	"github.com/pregon/pregon/store"
 	"github.com/pregon/pregon/templates"
 	"github.com/pregon/pregon/tgbot"
+	"github.com/pregon/pregon/web"
 	"github.com/pregon/pregon/webhooks"
 	"github.com/redis/go-redis/v9"
 )
@@ -289,7 +290,15 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("PREGON_HTTP_ADDR: %w", err)
 	}
-	srv := api.NewHTTPServer(p.cfg.HTTPAddr, h)
+	// Web app for coordinators (issue 14): GET / and /app/ (package web);
+	// people act through the API in process, under their own names.
+	app, err := web.New(web.Config{Store: p.store, API: h.People(), Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst},
+		PublicURL: p.cfg.PublicURL, TrustedProxies: p.cfg.TrustedProxies, RequireApproval: p.cfg.RequireApproval,
+		Logger: p.log.With("part", "web"), Now: p.now})
+	if err != nil {
+		return nil, err
+	}
+	srv := api.NewHTTPServer(p.cfg.HTTPAddr, app.Mount(h))
 	p.log.Info("api listening", "addr", ln.Addr().String(), "public_url", p.cfg.PublicURL)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
