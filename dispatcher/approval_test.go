@@ -45,3 +45,39 @@ func TestSendNeedsApprovalWhenRequired(t *testing.T) {
 		t.Fatalf("Send of an approved version: %v, %v", rel, err)
 	}
 }
+
+// TestCorrectionNeedsNoApproval: with RequireApproval, a release is sent
+// once approved, and a correction of it goes out at once, to the same
+// recipients, without an approval of its own (there is nothing that could
+// approve it before it is sent).
+func TestCorrectionNeedsNoApproval(t *testing.T) {
+	h := newIdleHarness(t, dispatcher.Config{RequireApproval: true})
+	h.startWorkers(t)
+	ctx := context.Background()
+	rel := &dispatcher.Release{Title: "Comunicado", Body: "Texto.", Language: "es", Version: 1, Author: "ana",
+		Audiences: dispatcher.Audiences{Lists: []string{h.list(t, "ana@example.org", "bea@example.org")}}}
+	if err := h.store.CreateRelease(ctx, rel); err != nil {
+		t.Fatal(err)
+	}
+	var ce *dispatcher.ConflictError
+	if _, err := h.svc.Send(ctx, rel.ID, nil); !errors.As(err, &ce) || ce.Reason != dispatcher.ConflictUnapproved {
+		t.Fatalf("Send before approval: %v, want unapproved", err)
+	}
+	if _, err := h.store.ApproveRelease(ctx, rel.ID, 1, "luis"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Send(ctx, rel.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.wait(t, rel.ID); r.Status != dispatcher.ReleaseSent {
+		t.Fatalf("release %s, want sent", r.Status)
+	}
+	body := "Texto corregido."
+	c, created, err := h.svc.Correct(ctx, rel.ID, &dispatcher.CorrectionRequest{Note: "Cifra corregida.", Body: &body, Author: "ana"})
+	if err != nil || !created {
+		t.Fatalf("Correct with approval required: %v, %v, %v", c, created, err)
+	}
+	if r := h.wait(t, c.ID); r.Status != dispatcher.ReleaseSent || r.Counts.Total != 2 {
+		t.Fatalf("correction %s with %d deliveries, want sent to 2", r.Status, r.Counts.Total)
+	}
+}

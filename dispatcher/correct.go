@@ -112,12 +112,17 @@ func (s *Service) Correct(ctx context.Context, rid string, req *CorrectionReques
 
 // startCorrection creates correction id's release unless it exists and
 // sends it (Send is idempotent), so that a request repeated after a crash
-// finishes what the first one began.
+// finishes what the first one began. A correction is sent without a second
+// person's approval even when releases need one (Config.RequireApproval):
+// it was recorded on the release, in the audit log under its author, the
+// moment it was asked for, and nothing could approve the correction's own
+// release before it is sent; a correction is the urgent fix of something
+// already public.
 func (s *Service) startCorrection(ctx context.Context, cs CorrectionStore, rid, id string) (*Correction, error) {
 	if err := cs.CreateCorrection(ctx, rid, id); err != nil {
 		return nil, err
 	}
-	rel, err := s.Send(ctx, id, nil)
+	rel, err := s.send(ctx, id, nil, 0, false)
 	if err != nil {
 		return nil, err
 	}

@@ -176,6 +176,11 @@ func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release,
 // version is compared in the step that schedules, so no edit can come in
 // between.
 func (s *Service) SendVersion(ctx context.Context, id string, at *time.Time, version int) (*Release, error) {
+	return s.send(ctx, id, at, version, s.cfg.RequireApproval)
+}
+
+// send is SendVersion, asking for approval when requireApproval.
+func (s *Service) send(ctx context.Context, id string, at *time.Time, version int, requireApproval bool) (*Release, error) {
 	rel, err := s.cfg.Store.Release(ctx, id)
 	if err != nil {
 		return nil, err
@@ -193,7 +198,7 @@ func (s *Service) SendVersion(ctx context.Context, id string, at *time.Time, ver
 	if at != nil {
 		asked = *at
 	}
-	rel, when, err := s.cfg.Store.ScheduleSend(ctx, id, dueTime(rel, asked, false, s.cfg.Now()), asked, s.cfg.RequireApproval, version)
+	rel, when, err := s.cfg.Store.ScheduleSend(ctx, id, dueTime(rel, asked, false, s.cfg.Now()), asked, requireApproval, version)
 	if err != nil {
 		return nil, err
 	}

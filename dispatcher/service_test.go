@@ -73,6 +73,7 @@ func newIdleHarness(t *testing.T, over dispatcher.Config) *harness {
 	h.svc, err = dispatcher.NewService(dispatcher.Config{
 		Store: h.store, Queue: h.queue, Renderer: r, Email: mail, Telegram: tgc, Logger: log,
 		MaxAttempts: 3, RetryBase: 50 * time.Millisecond, BatchSize: 7, ClaimTimeout: over.ClaimTimeout,
+		RequireApproval: over.RequireApproval,
 	})
 	if err != nil {
 		t.Fatal(err)
