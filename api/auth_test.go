@@ -78,6 +78,9 @@ func TestRouteTable(t *testing.T) {
 		"POST /v1/telegram/channels/{id}/enable coordinator",
 		"PATCH /v1/telegram/channels/{id} coordinator",
 		"POST /v1/releases/{id}/deliveries/{delivery_id}/resume coordinator",
+		// Attachments (issue 10 item 5)
+		"POST /v1/releases/{id}/attachments coordinator",
+		"DELETE /v1/releases/{id}/attachments/{attachment_id} coordinator",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)

@@ -118,6 +118,9 @@ func (s *Server) routes() []route {
 		{"POST /v1/telegram/channels/{id}/enable", coordinator, s.enableChannel, false},
 		{"PATCH /v1/telegram/channels/{id}", coordinator, s.editChannel, false},
 		{"POST /v1/releases/{id}/deliveries/{delivery_id}/resume", coordinator, s.resumeDelivery, false},
+		// Attachments (attachments.go; issue 10 item 5).
+		{"POST /v1/releases/{id}/attachments", coordinator, s.addAttachment, false},
+		{"DELETE /v1/releases/{id}/attachments/{attachment_id}", coordinator, s.deleteAttachment, false},
 	}
 }
 

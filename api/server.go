@@ -277,6 +277,10 @@ type Config struct {
 	// the Bot API refused its token, and enabling a channel first checks
 	// that the bot may post there. Nil: neither is checked.
 	Telegram TelegramChecker
+
+	// Attachments limits the files a release carries (attachments.go;
+	// issue 10 item 5). Zero values mean the defaults.
+	Attachments AttachmentLimits
 }
 
 // EmailHasher returns a keyed hash of an email address that only the
@@ -342,6 +346,7 @@ type Server struct {
 	dnsTTL          time.Duration
 	dnsCache        dnsCache
 	telegram        TelegramChecker
+	attach          AttachmentLimits // attachments.go
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -366,6 +371,7 @@ func New(cfg Config) (*Server, error) {
 	s.requireApproval = cfg.RequireApproval
 	s.webhooks, s.notifier = cfg.Webhooks, cfg.Notifier // outgoing webhooks
 	s.telegram = cfg.Telegram
+	s.attach = cfg.Attachments.withDefaults() // attachments.go
 	s.tester, s.testRate = cfg.Tester, cfg.TestRate
 	s.newsroom = cfg.Newsroom     // newsroom (issue 15)
 	if o := cfg.Optin; o != nil { // double opt-in

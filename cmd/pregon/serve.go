@@ -259,6 +259,7 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		// lifecycle: audit entries name addresses by a keyed hash; the
 		// checklist's dns check.
 		EmailHasher: p.links, DNS: dnsChecker(p.cfg),
+		Attachments: p.cfg.Attachments, // attachments (issue 10 item 5)
 	})
 	if err != nil {
 		return nil, err
