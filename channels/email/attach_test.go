@@ -91,4 +91,3 @@ func TestAttachmentsArriveIntact(t *testing.T) {
 		}
 	}
 }
-
