@@ -85,6 +85,9 @@ func TestRouteTable(t *testing.T) {
 		"GET /v1/telegram/followers coordinator",
 		"POST /v1/telegram/channels/{id}/approve coordinator",
 		"POST /telegram/webhook public",
+		// Attachments (issue 10 item 5)
+		"POST /v1/releases/{id}/attachments coordinator",
+		"DELETE /v1/releases/{id}/attachments/{attachment_id} coordinator",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)

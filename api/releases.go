@@ -38,6 +38,9 @@ func present(r *dispatcher.Release) *dispatcher.Release {
 	if out.Translations == nil {
 		out.Translations = []dispatcher.Translation{}
 	}
+	if out.Attachments == nil {
+		out.Attachments = []dispatcher.Attachment{}
+	}
 	for _, ids := range []*[]string{&out.Audiences.Lists, &out.Audiences.EarlyLists, &out.Audiences.TelegramChannels} {
 		if *ids == nil {
 			*ids = []string{}

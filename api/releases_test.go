@@ -121,7 +121,7 @@ func TestCreateRelease(t *testing.T) {
 		SourceURL:    "https://example.org/comunicados/1",
 		Audiences:    dispatcher.Audiences{Lists: []string{list}, EarlyLists: []string{}, TelegramChannels: []string{channel}},
 		EmbargoUntil: &embargo, CreatedAt: t0, UpdatedAt: t0,
-		Version: 1, Author: "coordinator-token", Timezone: "UTC",
+		Version: 1, Author: "coordinator-token", Timezone: "UTC", Attachments: []dispatcher.Attachment{},
 	}
 	opts := cmp.Options{
 		cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) }),

@@ -127,6 +127,9 @@ func (s *Server) routes() []route {
 		{"GET /v1/telegram/followers", coordinator, s.getFollowers, false},
 		{"POST /v1/telegram/channels/{id}/approve", coordinator, s.approveChannel, false},
 		{"POST /telegram/webhook", rolePublic, s.telegramWebhook, false},
+		// Attachments (attachments.go; issue 10 item 5).
+		{"POST /v1/releases/{id}/attachments", coordinator, s.addAttachment, false},
+		{"DELETE /v1/releases/{id}/attachments/{attachment_id}", coordinator, s.deleteAttachment, false},
 	}
 }
 

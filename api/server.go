@@ -282,6 +282,10 @@ type Config struct {
 	// secret-token header); nil means that endpoint answers 404 (the bot
 	// is polled). Followers via the bot (followers.go).
 	TelegramWebhook http.Handler
+
+	// Attachments limits the files a release carries (attachments.go;
+	// issue 10 item 5). Zero values mean the defaults.
+	Attachments AttachmentLimits
 }
 
 // EmailHasher returns a keyed hash of an email address that only the
@@ -349,6 +353,7 @@ type Server struct {
 	telegram        TelegramChecker
 	// telegramWebhookHandler: Config.TelegramWebhook (followers.go).
 	telegramWebhookHandler http.Handler
+	attach                 AttachmentLimits // attachments.go
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -374,6 +379,7 @@ func New(cfg Config) (*Server, error) {
 	s.webhooks, s.notifier = cfg.Webhooks, cfg.Notifier // outgoing webhooks
 	s.telegram = cfg.Telegram
 	s.telegramWebhookHandler = cfg.TelegramWebhook // followers via the bot
+	s.attach = cfg.Attachments.withDefaults()      // attachments.go
 	s.tester, s.testRate = cfg.Tester, cfg.TestRate
 	s.newsroom = cfg.Newsroom     // newsroom (issue 15)
 	if o := cfg.Optin; o != nil { // double opt-in

@@ -19,6 +19,11 @@ type rendered struct {
 	email    *EmailContent
 	telegram []string
 	err      error
+
+	// attached is email with its attachments' bytes (attach.go), once
+	// they were read; attachMu guards it. A failed read is not kept.
+	attachMu sync.Mutex
+	attached *EmailContent
 }
 
 func newContentCache(max int) *contentCache {

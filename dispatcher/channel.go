@@ -17,6 +17,19 @@ type EmailContent struct {
 	Text        string
 	HTML        string
 	Unsubscribe UnsubscribeSlots
+	// Attachments are the files every message of this content carries
+	// (issue 10 item 5); the email channel encodes them once per content.
+	Attachments []EmailAttachment
+}
+
+// EmailAttachment is a file attached to an email. With a ContentID it is
+// shown inline (the HTML refers to it as "cid:" + ContentID), else it is
+// offered as an attachment.
+type EmailAttachment struct {
+	Filename    string
+	ContentType string
+	ContentID   string // without angle brackets; "" for a plain attachment
+	Data        []byte
 }
 
 // EmailMessage is one email to one recipient.

@@ -283,6 +283,9 @@ func (s *Service) sendEmail(ctx context.Context, rel *Release, c *Claimed) (stri
 	if err != nil {
 		return "", Permanent(fmt.Errorf("render email: %w", err))
 	}
+	if content, err = s.attachments(ctx, rel, c.Language, s.embargoed(rel), content); err != nil { // attach.go
+		return "", err
+	}
 	msg := s.emailMessage(rel, content, c.ID, Address{Name: c.Name, Email: c.Recipient})
 	return s.cfg.Email.SendEmail(ctx, msg)
 }

@@ -173,6 +173,9 @@ type Release struct {
 	// listings that carries a correction of a sent release to the people
 	// who got it (see correction.go).
 	CorrectionOf *CorrectionOf `json:"correction_of,omitempty"`
+
+	// Attachments are the files it carries (attachment.go; issue 10).
+	Attachments []Attachment `json:"attachments"`
 }
 
 // Text returns the release's text in lang when it has a translation in

@@ -274,6 +274,11 @@ func (s *Service) sendTest(ctx context.Context, rel *Release, t *TestSend, i int
 		if err != nil {
 			return nil, Permanent(fmt.Errorf("render email: %w", err))
 		}
+		if reader, ok := s.cfg.Store.(AttachmentReader); ok && len(rel.AttachmentsFor(t.Language)) > 0 && rel.CorrectionOf == nil {
+			if content, err = withAttachments(ctx, reader, rel, t.Language, content); err != nil { // attach.go
+				return nil, err
+			}
+		}
 		c := *content
 		c.Subject = TestSubjectPrefix + c.Subject
 		mid, err := s.cfg.Email.SendEmail(ctx, s.emailMessage(rel, &c, id, Address{Email: r.Recipient}))

@@ -24,6 +24,8 @@ const (
 type feedItem struct {
 	ID, URL, Title, Summary, HTML string
 	Published, Modified           time.Time
+	Image                         string     // the lead image's URL, or "" (attachments.go)
+	Files                         []fileLink // the other files
 }
 
 // feed serves the language's newest releases in one format, each with its
@@ -76,8 +78,10 @@ func (h *Handler) feedItem(e *store.NewsEntry, lang string) (feedItem, error) {
 	if e.Retracted {
 		body = "<p><strong>" + template.HTMLEscapeString(labelsFor(lang).RetractedNotice) + "</strong></p>\n" + body
 	}
-	return feedItem{ID: u, URL: u, Title: page.Title, Summary: page.Summary, HTML: body,
-		Published: e.PublishedAt, Modified: e.Modified()}, nil
+	it := feedItem{ID: u, URL: u, Title: page.Title, Summary: page.Summary, HTML: body,
+		Published: e.PublishedAt, Modified: e.Modified()}
+	it.Image, it.Files = h.files(e, lang) // attachments.go
+	return it, nil
 }
 
 // RSS 2.0 (https://www.rssboard.org/rss-specification).
@@ -112,6 +116,14 @@ type rssItem struct {
 	PubDate     string  `xml:"pubDate"`
 	Description string  `xml:"description"`
 	Content     string  `xml:"content:encoded"`
+	// Enclosure is the item's first file (RSS allows one; attachments.go).
+	Enclosure *rssEnclosure `xml:"enclosure,omitempty"`
+}
+
+type rssEnclosure struct {
+	URL    string `xml:"url,attr"`
+	Length int64  `xml:"length,attr"`
+	Type   string `xml:"type,attr"`
 }
 
 type rssGUID struct {
@@ -126,8 +138,12 @@ func (h *Handler) rss(lang, self string, items []feedItem, modified time.Time) (
 		ch.LastBuildDate = modified.UTC().Format(time.RFC1123Z)
 	}
 	for _, it := range items {
-		ch.Items = append(ch.Items, rssItem{Title: it.Title, Link: it.URL, GUID: rssGUID{"true", it.ID},
-			PubDate: it.Published.UTC().Format(time.RFC1123Z), Description: it.HTML, Content: it.HTML})
+		ri := rssItem{Title: it.Title, Link: it.URL, GUID: rssGUID{"true", it.ID},
+			PubDate: it.Published.UTC().Format(time.RFC1123Z), Description: it.HTML, Content: it.HTML}
+		if len(it.Files) > 0 {
+			ri.Enclosure = &rssEnclosure{URL: it.Files[0].URL, Length: it.Files[0].Bytes, Type: it.Files[0].ContentType}
+		}
+		ch.Items = append(ch.Items, ri)
 	}
 	return marshalXML(rssDoc{Version: "2.0", Atom: "http://www.w3.org/2005/Atom",
 		Content: "http://purl.org/rss/1.0/modules/content/", Channel: ch})
@@ -224,6 +240,16 @@ type jsonFeedItem struct {
 	DatePublished string `json:"date_published"`
 	DateModified  string `json:"date_modified"`
 	Language      string `json:"language"`
+	// The lead image and the files (attachments.go).
+	Image       string           `json:"image,omitempty"`
+	Attachments []jsonAttachment `json:"attachments,omitempty"`
+}
+
+type jsonAttachment struct {
+	URL         string `json:"url"`
+	MIMEType    string `json:"mime_type"`
+	Title       string `json:"title"`
+	SizeInBytes int64  `json:"size_in_bytes"`
 }
 
 func (h *Handler) jsonFeed(lang, self string, items []feedItem) ([]byte, error) {
@@ -231,9 +257,13 @@ func (h *Handler) jsonFeed(lang, self string, items []feedItem) ([]byte, error) 
 		FeedURL: self, Description: labelsFor(lang).Latest, Language: lang, Icon: h.cfg.LogoURL,
 		Authors: []jsonAuthor{{h.cfg.Name}}, Items: []jsonFeedItem{}}
 	for _, it := range items {
-		doc.Items = append(doc.Items, jsonFeedItem{ID: it.ID, URL: it.URL, Title: it.Title, Summary: it.Summary,
+		ji := jsonFeedItem{ID: it.ID, URL: it.URL, Title: it.Title, Summary: it.Summary,
 			ContentHTML: it.HTML, DatePublished: it.Published.UTC().Format(time.RFC3339),
-			DateModified: it.Modified.UTC().Format(time.RFC3339), Language: lang})
+			DateModified: it.Modified.UTC().Format(time.RFC3339), Language: lang, Image: it.Image}
+		for _, f := range it.Files {
+			ji.Attachments = append(ji.Attachments, jsonAttachment{URL: f.URL, MIMEType: f.ContentType, Title: f.Name, SizeInBytes: f.Bytes})
+		}
+		doc.Items = append(doc.Items, ji)
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

@@ -182,6 +182,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 		return h.feed(w, r, lang, atomFeed)
 	case len(parts) == 2 && parts[1] == "feed.json":
 		return h.feed(w, r, lang, jsonFeed)
+	case len(parts) == 7 && isDigits(parts[1], 4) && isDigits(parts[2], 2) && parts[4] == "files": // attachments.go (issue 10 item 5)
+		return h.serveFile(w, r, lang, parts[1]+"/"+parts[2]+"/"+parts[3], parts[5], parts[6])
 	case len(parts) == 4 && isDigits(parts[1], 4) && isDigits(parts[2], 2) && parts[3] != "":
 		return h.release(w, r, lang, parts[1], parts[2], parts[3])
 	}

@@ -36,6 +36,11 @@ type pageData struct {
 	Updated     time.Time // zero when never corrected
 	Retracted   bool
 	Corrections []correction
+	// Its files (attachments.go; issue 10 item 5): the lead image's URL
+	// ("" when none), the other files, and their heading.
+	LeadImage  string
+	Files      []fileLink
+	FilesLabel string
 }
 
 type link struct {
@@ -158,6 +163,8 @@ func (h *Handler) release(w http.ResponseWriter, r *http.Request, lang, yyyy, mm
 	d := h.pageData(lang)
 	d.Title, d.Description, d.Canonical = page.Title, page.Summary, h.url(lang, e.Paths[lang])
 	d.Release, d.Published, d.Updated, d.Retracted = page, e.PublishedAt, e.Updated, e.Retracted
+	d.LeadImage, d.Files = h.files(e, lang) // attachments.go
+	d.FilesLabel = filesLabel(lang)
 	for _, l := range e.Release.Languages() {
 		if l != lang && e.Paths[l] != "" && h.hasLanguage(l) {
 			d.Alternates = append(d.Alternates, link{Lang: l, Href: h.url(l, e.Paths[l]), Title: e.Release.Text(l).Title})

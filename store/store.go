@@ -29,6 +29,7 @@
 //	pregon:{<rid>}:corrections        LIST  ids of the release's corrections, oldest first (corrections.go)
 //	pregon:{<rid>}:correction-docs    HASH  correction id → the correction release as first recorded (JSON)
 //	pregon:{<rid>}:versions           HASH  version → the release as it was at that version (JSON), kept when a correction replaces it
+//	pregon:{<rid>}:att:<aid>          STRING the bytes of an attachment (attachments.go); its metadata is in the release's JSON
 //	pregon:active                     SET   ids of releases that are sending, for the sweeper
 //	pregon:{<rid>}:counts             HASH  "<channel>:<status>" → n, "pending" → n (queued + retrying + sending)
 //	pregon:{<rid>}:deliveries         ZSET  delivery ids (score 0, lexical order for paging)

@@ -17,6 +17,17 @@ type emailData struct {
 	Body    any    // htmltemplate.HTML (sanitised) for HTML, string for text
 	About   any    // the same, or nil
 	Refs    string // the text's numbered list of link URLs, or ""
+	// Lead is the release's lead image, shown inline at the top of the
+	// HTML (issue 10 item 5); nil when it has none.
+	Lead *leadImage
+}
+
+// leadImage is an image of the email itself: Src is "cid:" and its
+// Content-ID (dispatcher.Attachment.ContentID), which the email channel
+// gives the image's MIME part.
+type leadImage struct {
+	Src htmltemplate.URL
+	Alt string
 }
 
 // Email renders release rel in language lang (rel.Text(lang) picks the
@@ -53,6 +64,10 @@ func (r *Renderer) email(rel *dispatcher.Release, lang string, embargoed bool) (
 	}
 
 	hd := emailData{view: v}
+	if a := rel.LeadImage(lang); a != nil {
+		// The id is ours (letters and digits), so the URL needs no escaping.
+		hd.Lead = &leadImage{Src: htmltemplate.URL("cid:" + a.ContentID()), Alt: v.Title}
+	}
 	var err error
 	if hd.Body, err = r.bodyHTML(doc, v.body); err != nil {
 		return nil, err

@@ -115,6 +115,9 @@ func encodeBody(c *dispatcher.EmailContent) *encodedBody {
 	cur.WriteString(end)
 	b.withLink = append(b.withLink, bytes.Clone(cur.Bytes()))
 	b.noLink = noLink.Bytes()
+	if len(c.Attachments) > 0 {
+		wrapAttachments(b, c, boundary) // attach.go
+	}
 	return b
 }
 

@@ -109,3 +109,20 @@ func BenchmarkEncodedBodyWrite(b *testing.B) {
 		body.write(io.Discard, "https://pregon.example.org/u/abcdefghijklmnopqrstuvwxyz0123456789")
 	}
 }
+
+// A content's files are encoded with its body once, for all its messages
+// (issue 10 item 5): the cache gives every message the same encoding.
+func TestAttachmentsEncodedOnce(t *testing.T) {
+	c := &dispatcher.EmailContent{Subject: "s", Text: "t\n", HTML: "<p>h</p>",
+		Attachments: []dispatcher.EmailAttachment{{Filename: "a.pdf", ContentType: "application/pdf", Data: []byte("%PDF-1.4 x")}}}
+	cache := newBodyCache(4)
+	first := cache.get(c)
+	if !bytes.Contains(first.noLink, []byte("JVBERi0xLjQgeA==")) || !strings.HasPrefix(first.contentType, "multipart/mixed;") {
+		t.Fatalf("encoded body: %s\n%s", first.contentType, first.noLink)
+	}
+	for range 3 {
+		if cache.get(c) != first {
+			t.Fatal("the content's body was encoded again")
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package email
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -123,6 +124,16 @@ func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, date time
 	default:
 		msg.SetBodyString(mail.TypeTextPlain, content.Text)
 		msg.AddAlternativeString(mail.TypeTextHTML, content.HTML)
+	}
+	if encoded == nil { // the files, which the encoded body carries itself (attach.go)
+		for _, a := range content.Attachments {
+			opts := []mail.FileOption{mail.WithFileContentType(mail.ContentType(a.ContentType))}
+			if a.ContentID != "" {
+				msg.EmbedReadSeeker(headerValue(a.Filename), bytes.NewReader(a.Data), append(opts, mail.WithFileContentID(headerValue(a.ContentID)))...)
+			} else {
+				msg.AttachReadSeeker(headerValue(a.Filename), bytes.NewReader(a.Data), opts...)
+			}
+		}
 	}
 	return msg, body, nil
 }

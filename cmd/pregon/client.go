@@ -61,7 +61,7 @@ the flags --api-url and --token, accepted by every command, override them.
                                   correct a sent release: edits its Telegram posts and
                                   mails those who got it; prints the correction's id
   pregon release corrections ID   print the release's corrections and their counts
-
+` + attachUsage + `
 ` + auditUsage + `
 ` + webhooksUsage + `
 ` + suppressionsUsage + `
@@ -126,6 +126,9 @@ func (c *cli) commands() map[string]func(context.Context, []string) error {
 		// Bounces and complaints (client_suppressions.go).
 		"suppressions list": c.suppressionsList,
 		"suppressions lift": c.suppressionsLift,
+		// Attachments (client_attach.go; issue 10 item 5).
+		"release attach": c.releaseAttach,
+		"release detach": c.releaseDetach,
 	}
 }
 

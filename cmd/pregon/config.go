@@ -55,6 +55,8 @@ type config struct {
 	DKIM *email.DKIM
 	// UnsubscribeMailto is added to List-Unsubscribe as a mailto: URI.
 	UnsubscribeMailto string
+	// Attachments limits the files of a release (attachconfig.go).
+	Attachments api.AttachmentLimits
 	// RequireApproval refuses to send a release until a coordinator other
 	// than its author approved its current version (two-person rule).
 	RequireApproval bool
@@ -175,7 +177,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	c.DKIM = loadDKIM(get, c.From, bad)
 	c.Checks = loadChecks(get, bad)
-	c.Webhooks = loadWebhooks(get, bad) // outgoing webhooks
+	c.Webhooks = loadWebhooks(get, bad)       // outgoing webhooks
+	c.Attachments = loadAttachments(get, bad) // attachments (issue 10 item 5)
 	if v := get("PREGON_UNSUBSCRIBE_MAILTO", ""); v != "" {
 		a, err := mail.ParseAddress(v)
 		if err != nil || a.Name != "" || a.Address != v || strings.ContainsAny(v, "?&<>%") {

@@ -282,6 +282,7 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		// checklist's dns check.
 		EmailHasher: p.links, DNS: dnsChecker(p.cfg),
 		TelegramWebhook: p.telegramWebhook(), // followers via the bot
+		Attachments:     p.cfg.Attachments,   // attachments (issue 10 item 5)
 	})
 	if err != nil {
 		return nil, err
