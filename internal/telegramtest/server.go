@@ -78,7 +78,12 @@ func PerChatPerMinute(n int) Option { return func(s *Server) { s.perChat = n } }
 // over all chats (default 30). New panics if n < 1.
 func GlobalPerSecond(n int) Option { return func(s *Server) { s.global = n } }
 
-// NoRateLimits turns both rate limits off.
+// PerChatPerSecond sets how many messages a chat accepts in any second (default:
+// no such limit; Telegram asks bots to send no more than one a second to a
+// chat). New panics if n < 0.
+func PerChatPerSecond(n int) Option { return func(s *Server) { s.perChatSec = n } }
+
+// NoRateLimits turns the rate limits off.
 func NoRateLimits() Option { return func(s *Server) { s.noLimits = true } }
 
 // Clock sets the clock the rate limits and message dates use (default time.Now).
@@ -86,11 +91,12 @@ func Clock(now func() time.Time) Option { return func(s *Server) { s.now = now }
 
 // Server is a running fake Bot API. It is safe for concurrent use.
 type Server struct {
-	token    string
-	now      func() time.Time
-	perChat  int
-	global   int
-	noLimits bool
+	token      string
+	now        func() time.Time
+	perChat    int
+	perChatSec int
+	global     int
+	noLimits   bool
 
 	srv       *httptest.Server
 	closed    chan struct{}
@@ -116,6 +122,7 @@ type chat struct {
 	title    string
 	kicked   bool
 	win      window
+	secWin   window // PerChatPerSecond's
 	// blockedUntil is when a 429 injected with RetryAfter ends: a request
 	// before then is a violation, as it would be on Telegram.
 	blockedUntil time.Time
@@ -141,7 +148,7 @@ func New(token string, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	if s.perChat < 1 || s.global < 1 {
+	if s.perChat < 1 || s.global < 1 || s.perChatSec < 0 {
 		panic("telegramtest: rate limits must be at least 1 (use NoRateLimits to turn them off)")
 	}
 	if !s.noLimits {
@@ -200,6 +207,7 @@ func (s *Server) addChatLocked(key string) *chat {
 	}
 	if !s.noLimits {
 		c.win = window{limit: s.perChat, size: time.Minute}
+		c.secWin = window{limit: s.perChatSec, size: time.Second}
 	}
 	s.byID[c.id] = c
 	s.chats[key] = c
