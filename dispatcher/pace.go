@@ -12,10 +12,11 @@ import (
 // (ratelimit.Telegram implements it).
 type TelegramPacer interface {
 	// Reserve takes the next turn to send one message to chatID, unless
-	// the chat's last turn is too recent. It returns how long from now
-	// until the turn taken (taken), or until a turn may be asked for again
-	// (!taken). It fails when the turns cannot be read (Redis is away).
-	Reserve(ctx context.Context, chatID string) (wait time.Duration, taken bool, err error)
+	// the chat's last turn is too recent. It returns the time of the turn
+	// taken (taken), or after which a turn may be asked for again (!taken),
+	// on the Service's clock (Config.Now). It fails when the turns cannot
+	// be read (Redis is away).
+	Reserve(ctx context.Context, chatID string) (at time.Time, taken bool, err error)
 }
 
 // errHandBack stops a paced post whose process is stopping (see Drain).
@@ -93,11 +94,11 @@ func (p *pacedPost) run() {
 // errHandBack when the process stops meanwhile.
 func (p *pacedPost) turn(n int) error {
 	for {
-		wait, taken, err := p.s.cfg.TelegramPacer.Reserve(p.ctx, p.c.Recipient)
+		at, taken, err := p.s.cfg.TelegramPacer.Reserve(p.ctx, p.c.Recipient)
 		if err != nil {
 			return Transient(fmt.Errorf("take a turn to send part %d of %d to %s: %w", n+1, p.total, p.c.Recipient, err), 0)
 		}
-		if wait > 0 {
+		if wait := at.Sub(p.s.cfg.Now()); wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:

@@ -40,8 +40,11 @@ type Telegram struct {
 	// ChatGap is the least time between two messages to one chat (0:
 	// DefaultChatGap; negative: none).
 	ChatGap time.Duration
-	// Now, when set, is the clock turns are taken by (tests); by default
-	// Redis's, the same for every process.
+	// Now is the clock turns are taken by (default time.Now). A turn is a
+	// time on it, which the caller waits for on the same clock: a reply
+	// from Redis that comes late does not make the message late, nor bunch
+	// it with the next. Processes on several hosts need clocks kept in step
+	// (NTP): Headroom absorbs a few milliseconds.
 	Now func() time.Time
 }
 
@@ -53,7 +56,7 @@ var _ dispatcher.TelegramPacer = (*Telegram)(nil)
 //
 // KEYS[1] -> pregon:rate:{telegram}:chat:<chat id>, the chat's last turns (Unix ms), oldest first
 // KEYS[2] -> pregon:rate:{telegram}:bot, the bot's next free turn (Unix ms)
-// ARGV[1] -> now (Unix ms), or "" for Redis's clock
+// ARGV[1] -> now (Unix ms)
 // ARGV[2] -> least time between two turns of the chat (ms; 0: none)
 // ARGV[3] -> most turns of the chat in any ARGV[4] (0: no such limit)
 // ARGV[4] -> that window (ms)
@@ -64,10 +67,6 @@ var _ dispatcher.TelegramPacer = (*Telegram)(nil)
 // ask again after wait}.
 var telegramScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
 local gap, limit, window = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local botgap, horizon = tonumber(ARGV[5]), tonumber(ARGV[6])
 local times = redis.call('LRANGE', KEYS[1], 0, -1)
@@ -89,18 +88,24 @@ return {at - now, 1}
 `)
 
 // Reserve takes the next turn to send one message to chatID, unless the
-// chat's last turn is too recent. It returns how long from now until the
-// turn taken (taken), or until a turn may be asked for again (!taken). It
-// fails only when Redis does.
-func (t *Telegram) Reserve(ctx context.Context, chatID string) (wait time.Duration, taken bool, err error) {
-	return t.reserve(ctx, chatID, 0)
+// chat's last turn is too recent. It returns the time (on t.Now's clock) of
+// the turn taken (taken), or after which a turn may be asked for again
+// (!taken). It fails only when Redis does.
+func (t *Telegram) Reserve(ctx context.Context, chatID string) (at time.Time, taken bool, err error) {
+	now := t.now()
+	wait, taken, err := t.reserve(ctx, chatID, now, 0)
+	return now.Add(wait), taken, err
 }
 
-func (t *Telegram) reserve(ctx context.Context, chatID string, horizon time.Duration) (time.Duration, bool, error) {
-	now := ""
+func (t *Telegram) now() time.Time {
 	if t.Now != nil {
-		now = strconv.FormatInt(t.Now().UnixMilli(), 10)
+		return t.Now()
 	}
+	return time.Now()
+}
+
+func (t *Telegram) reserve(ctx context.Context, chatID string, at time.Time, horizon time.Duration) (time.Duration, bool, error) {
+	now := strconv.FormatInt(at.UnixMilli(), 10)
 	gap := t.ChatGap
 	if gap == 0 {
 		gap = DefaultChatGap
@@ -139,7 +144,7 @@ func ms(d time.Duration) int64 { return int64(d / time.Millisecond) }
 // dispatcher.Transient error with that delay, wrapping ErrRateLimited.
 func (t *Telegram) Wait(ctx context.Context, chatID string) error {
 	for {
-		wait, taken, err := t.reserve(ctx, chatID, max(t.L.MaxWait, time.Millisecond))
+		wait, taken, err := t.reserve(ctx, chatID, t.now(), max(t.L.MaxWait, time.Millisecond))
 		if err != nil {
 			return dispatcher.Transient(err, 0)
 		}

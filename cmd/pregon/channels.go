@@ -84,7 +84,7 @@ func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, now fun
 		log.Warn("email channel: PREGON_SMTP_URL is not set, so emails are NOT sent: they are written to the outbox", "dir", cfg.OutboxDir)
 	}
 	if cfg.TelegramToken != "" {
-		pacer := &ratelimit.Telegram{L: lim, PerSecond: cfg.TelegramRate, PerChatPerMinute: cfg.TelegramChatRate}
+		pacer := &ratelimit.Telegram{L: lim, PerSecond: cfg.TelegramRate, PerChatPerMinute: cfg.TelegramChatRate, Now: now}
 		ch, err := telegram.New(telegram.Config{
 			Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, Logger: log, Limiter: pacer,
 		})
