@@ -215,6 +215,9 @@ func (s *Store) deliveries(ctx context.Context, rid string, ids []string) ([]*di
 		}
 		if np, _ := strconv.Atoi(h[dParts]); np > 0 {
 			d.Parts = dispatcher.PartsOf(np, d.MessageIDs, d.Status)
+			if rp, _ := strconv.Atoi(h[dReposted]); rp > 0 && rp <= len(d.Parts) {
+				d.Parts[rp-1].Reposted = true
+			}
 		}
 		out = append(out, d)
 	}

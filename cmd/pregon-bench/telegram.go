@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/client"
+	"github.com/pregon/pregon/internal/telegramtest"
 )
 
 // telegramToken is the bot token of the fake Telegram Bot API.
@@ -39,6 +40,7 @@ type tgResult struct {
 	accepted      int64
 	requests      int64
 	violations    int64
+	broken        map[telegramtest.Limit]int64
 	doneAfter     time.Duration
 	status        map[string]int // releases by status
 	sent, failed  int64
@@ -105,6 +107,11 @@ func (b *bench) runTelegram(ctx context.Context, sc tgScenario) (*tgResult, erro
 		ids[i] = ch.ID
 	}
 	accepted0, requests0, violations0 := b.tg.Total(), b.tg.Requests(), b.tg.Violations()
+	limits := []telegramtest.Limit{telegramtest.LimitGlobal, telegramtest.LimitChatSecond, telegramtest.LimitChatMinute, telegramtest.LimitRetryAfter}
+	broken0 := map[telegramtest.Limit]int64{}
+	for _, l := range limits {
+		broken0[l] = b.tg.ViolationsOf(l)
+	}
 
 	in := func(ids []string) *client.NewRelease {
 		return &client.NewRelease{
@@ -191,6 +198,12 @@ func (b *bench) runTelegram(ctx context.Context, sc tgScenario) (*tgResult, erro
 	res.accepted = b.tg.Total() - accepted0
 	res.requests = b.tg.Requests() - requests0
 	res.violations = b.tg.Violations() - violations0
+	res.broken = map[telegramtest.Limit]int64{}
+	for _, l := range limits {
+		if n := b.tg.ViolationsOf(l) - broken0[l]; n > 0 {
+			res.broken[l] = n
+		}
+	}
 	var first, last time.Time
 	for _, chat := range chats {
 		msgs := b.tg.Messages(chat)
@@ -218,9 +231,9 @@ func (r *tgResult) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Telegram, %d channels × a %d-part post: %d messages accepted by the fake Bot API; send to last message %.2f s "+
 		"(minimum the limits allow %.2f s: %d messages at %d/s, a post's parts 1 s apart in its chat; %+.1f %%), first message after %.2f s; "+
-		"%d rate-limit violations (429s); %d sendMessage requests; deliveries sent %d / failed %d",
+		"%d rate-limit violations (429s)%s; %d sendMessage requests; deliveries sent %d / failed %d",
 		r.channels, r.parts, r.accepted, r.last.Seconds(), th.Seconds(), r.channels*max(r.parts, 1), telegramRate,
-		(r.last.Seconds()/th.Seconds()-1)*100, r.first.Seconds(), r.violations, r.requests, r.sent, r.failed)
+		(r.last.Seconds()/th.Seconds()-1)*100, r.first.Seconds(), r.violations, r.brokenString(), r.requests, r.sent, r.failed)
 	if len(r.other) > 0 {
 		fmt.Fprintf(&b, " (other: %s)", strings.Join(r.other, ", "))
 	}
@@ -241,6 +254,21 @@ func (r *tgResult) String() string {
 	}
 	fmt.Fprintf(&b, "\n  %s", r.log)
 	return b.String()
+}
+
+// brokenString says which limits the violations broke: " (global 3,
+// chat_second 1)", or "".
+func (r *tgResult) brokenString() string {
+	var out []string
+	for _, l := range []telegramtest.Limit{telegramtest.LimitGlobal, telegramtest.LimitChatSecond, telegramtest.LimitChatMinute, telegramtest.LimitRetryAfter} {
+		if n := r.broken[l]; n > 0 {
+			out = append(out, fmt.Sprintf("%s %d", l, n))
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(out, ", ") + ")"
 }
 
 // problemSummary returns the field errors of a problem, or its message.

@@ -112,7 +112,8 @@ type Server struct {
 	total      int64
 	requests   int64
 	violations int64
-	changed    chan struct{} // closed and replaced when a request arrives or a message is accepted
+	broken     map[Limit]int64 // violations by the limit broken
+	changed    chan struct{}   // closed and replaced when a request arrives or a message is accepted
 }
 
 type chat struct {
@@ -144,6 +145,7 @@ func New(token string, opts ...Option) *Server {
 		fails:      make(map[string][]*Failure),
 		nextChatID: -1001000000000,
 		changed:    make(chan struct{}),
+		broken:     make(map[Limit]int64),
 	}
 	for _, o := range opts {
 		o(s)
@@ -329,6 +331,26 @@ func (s *Server) Violations() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.violations
+}
+
+// Limit names one of the limits a request may break.
+type Limit string
+
+// The limits the fake enforces.
+const (
+	LimitGlobal     Limit = "global"      // GlobalPerSecond
+	LimitChatSecond Limit = "chat_second" // PerChatPerSecond
+	LimitChatMinute Limit = "chat_minute" // PerChatPerMinute
+	LimitRetryAfter Limit = "retry_after" // a request before an injected 429's retry_after ended
+)
+
+// ViolationsOf returns the number of Violations that broke limit l (the
+// first broken, in the order global, per chat and second, per chat and
+// minute, retry_after).
+func (s *Server) ViolationsOf(l Limit) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.broken[l]
 }
 
 // WaitFor waits until chatID has accepted at least n messages and returns
