@@ -13,12 +13,22 @@ import (
 // (dispatcher.Service) implements it; a Sender that does not makes the
 // resume endpoint answer 501.
 type Resumer interface {
-	Resume(ctx context.Context, releaseID, deliveryID string) error
+	Resume(ctx context.Context, releaseID, deliveryID string) (*dispatcher.ResumeReport, error)
+}
+
+// resumeAnswer is the answer to a resume: the delivery queued, and what
+// becomes of each part of its post.
+type resumeAnswer struct {
+	ID        string `json:"id"`
+	ReleaseID string `json:"release_id"`
+	Status    string `json:"status"`
+	*dispatcher.ResumeReport
 }
 
 // resumeDelivery handles POST /v1/releases/{id}/deliveries/{delivery_id}/resume
-// → 202 {id, release_id, status: "queued"}: the parts of an uncertain or failed Telegram post that
-// were not posted are posted, replying to its first part.
+// → 202 {id, release_id, status: "queued", parts, reposted_part, reposted_after_message_id, warning}:
+// the parts of an uncertain or failed Telegram post that were not posted are posted, replying to
+// its first part; an uncertain part is posted again, and the answer says which and after which message.
 func (s *Server) resumeDelivery(w http.ResponseWriter, r *http.Request) error {
 	res, ok := s.sender.(Resumer)
 	if !ok {
@@ -30,7 +40,7 @@ func (s *Server) resumeDelivery(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	err := res.Resume(r.Context(), rid, did)
+	rep, err := res.Resume(r.Context(), rid, did)
 	switch {
 	case errors.Is(err, dispatcher.ErrNotFound):
 		return &Problem{Status: http.StatusNotFound, Detail: "Release " + rid + " has no delivery " + did + "."}
@@ -39,8 +49,12 @@ func (s *Server) resumeDelivery(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	if err := s.audit(r, audit.Entry{Action: audit.ReleaseResume, Target: rid, Detail: map[string]any{"delivery_id": did}}); err != nil {
+	detail := map[string]any{"delivery_id": did}
+	if rep.Reposted > 0 {
+		detail["reposted_part"] = rep.Reposted
+	}
+	if err := s.audit(r, audit.Entry{Action: audit.ReleaseResume, Target: rid, Detail: detail}); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusAccepted, map[string]string{"id": did, "release_id": rid, "status": string(dispatcher.DeliveryQueued)})
+	return writeJSON(w, http.StatusAccepted, resumeAnswer{ID: did, ReleaseID: rid, Status: string(dispatcher.DeliveryQueued), ResumeReport: rep})
 }

@@ -75,6 +75,9 @@ type TelegramPost struct {
 	// part (else Telegram previews the first link in it).
 	NoLinkPreview  bool
 	LinkPreviewURL string
+	// Paced means that the caller took a turn under the rate limits for
+	// each part (see TelegramPacer): the sender does not wait for one.
+	Paced bool
 }
 
 // TelegramSender posts messages to a Telegram chat. It returns the ids of the

@@ -45,10 +45,9 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 	rec := context.WithoutCancel(ctx)
 	var busy []Ref
 	var outs []Outcome
-	channels := map[string]ChannelKind{} // of the deliveries in outs
-	claims := map[string]*Claimed{}      // of the deliveries in outs
-	var holding []*Claimed               // claimed and not yet recorded
-	ended := false                       // an outcome recorded may have ended the release
+	claims := map[string]*Claimed{} // of the deliveries in outs
+	var holding []*Claimed          // claimed and not yet recorded nor paced
+	ended := false                  // an outcome recorded may have ended the release
 	defer func() {
 		// Whatever this call claimed and did not record (it returns early) is
 		// no longer held by this process: a stale claim may be taken.
@@ -74,31 +73,30 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 		// A retry is enqueued as soon as it is recorded, so that a worker
 		// that dies later in the batch does not take it along.
 		for _, o := range outs {
-			s.observer().DeliveryRecorded(channels[o.ID], o.Status)
 			ended = ended || o.Status != DeliveryRetrying
-			if o.Status == DeliveryFailed {
-				s.notifyFailed(rec, b.ReleaseID, claims[o.ID], o)
-			}
-			if o.Status == DeliveryRetrying {
-				refs := []Ref{{ID: o.ID, Channel: channels[o.ID]}}
-				if err := s.enqueueRefs(rec, b.ReleaseID, refs, max(o.RetryAt.Sub(s.cfg.Now()), 0)); err != nil {
-					return err
-				}
+			if err := s.recorded(rec, b.ReleaseID, claims[o.ID], o); err != nil {
+				return err
 			}
 		}
 		outs = outs[:0]
-		clear(channels)
 		clear(claims)
 		for _, h := range held {
 			busy = append(busy, Ref{ID: h.ID, Channel: h.Channel})
 		}
 		for _, c := range claimed {
-			out, delay := s.deliverOne(ctx, rel, c)
-			if out.Status == DeliveryRetrying {
-				out.RetryAt = s.cfg.Now().Add(delay)
+			if s.paced(rel, c) {
+				// Its parts go at their turns, and its outcome is recorded
+				// then, without this task (pace.go).
+				if out, delay, ok := s.startPost(ctx, rel, c); !ok {
+					outs = append(outs, s.retryAt(out, delay))
+					claims[c.ID] = c
+					continue
+				}
+				holding = without(holding, c)
+				continue
 			}
-			outs = append(outs, out)
-			channels[c.ID] = c.Channel
+			out, delay := s.deliverOne(ctx, rel, c)
+			outs = append(outs, s.retryAt(out, delay))
 			claims[c.ID] = c
 		}
 	}
@@ -150,10 +148,33 @@ func (s *Service) finishAndClaim(ctx context.Context, rid string, outs []Outcome
 	return s.cfg.Store.FinishAndClaimBy(ctx, rid, s.cfg.WorkerID, nil, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
 }
 
+// retryAt sets the time of a retry on out.
+func (s *Service) retryAt(out Outcome, delay time.Duration) Outcome {
+	if out.Status == DeliveryRetrying {
+		out.RetryAt = s.cfg.Now().Add(delay)
+	}
+	return out
+}
+
+// recorded does what follows the record of o, the outcome of claimed
+// delivery c: it is counted, a failure is notified, and a retry enqueued.
+func (s *Service) recorded(ctx context.Context, rid string, c *Claimed, o Outcome) error {
+	s.observer().DeliveryRecorded(c.Channel, o.Status)
+	if o.Status == DeliveryFailed {
+		s.notifyFailed(ctx, rid, c, o)
+	}
+	if o.Status == DeliveryRetrying {
+		refs := []Ref{{ID: o.ID, Channel: c.Channel}}
+		if err := s.enqueueRefs(ctx, rid, refs, max(o.RetryAt.Sub(s.cfg.Now()), 0)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // deliverOne sends one claimed delivery and returns its outcome, and for a
 // retry, the delay before it.
 func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Outcome, time.Duration) {
-	log := s.log.With("release_id", rel.ID, "delivery_id", c.ID, "channel", c.Channel, "attempt", c.Attempts)
 	stop := s.keepClaim(ctx, rel.ID, c)
 	var ids []string
 	var err error
@@ -170,7 +191,13 @@ func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Out
 	default:
 		err = Permanent(fmt.Errorf("unknown channel %q", c.Channel))
 	}
-	out := Outcome{ID: c.ID, Status: DeliverySent, MessageIDs: ids, ClaimedAt: stop(), Parts: parts}
+	return s.outcome(ctx, rel.ID, c, Outcome{ID: c.ID, Status: DeliverySent, MessageIDs: ids, ClaimedAt: stop(), Parts: parts}, err)
+}
+
+// outcome returns out, the outcome of claimed delivery c when it was sent,
+// as err makes it (nil: sent), and for a retry, the delay before it.
+func (s *Service) outcome(ctx context.Context, rid string, c *Claimed, out Outcome, err error) (Outcome, time.Duration) {
+	log := s.log.With("release_id", rid, "delivery_id", c.ID, "channel", c.Channel, "attempt", c.Attempts)
 	if err == nil {
 		log.Debug("delivered")
 		return out, 0
@@ -254,10 +281,13 @@ func (s *Service) keepClaim(ctx context.Context, rid string, c *Claimed) (stop f
 	}
 }
 
-// Drain waits until the Deliver calls running have returned, or timeout
+// Drain hands back the Telegram posts waiting for their next part's turn
+// (their parts posted are recorded, and the rest goes out later), then
+// waits until the Deliver calls and posts running have returned, or timeout
 // passes, and reports whether they all returned. Call it after the queue
 // server's shutdown, so that outcomes are recorded before the process exits.
 func (s *Service) Drain(timeout time.Duration) bool {
+	s.stopOnce.Do(func() { close(s.stopping) })
 	done := make(chan struct{})
 	go func() { s.inflight.Wait(); close(done) }()
 	select {
@@ -346,24 +376,36 @@ func (s *Service) sendTelegram(ctx context.Context, rel *Release, c *Claimed) ([
 		ids, err := s.correctTelegram(ctx, rel, c, parts) // correct_deliver.go
 		return ids, 0, err
 	}
+	post, total, err := s.telegramRest(ctx, rel, c)
+	if err != nil || post == nil {
+		return c.MessageIDs, total, err
+	}
+	sent := c.MessageIDs
+	ids, err := s.cfg.Telegram.SendTelegram(ctx, post)
+	ids, err = s.followMigration(ctx, post, c.Recipient, ids, err) // migrate.go
+	return append(append([]string(nil), sent...), ids...), total, err
+}
+
+// telegramRest returns the post of the parts of rel's post to c's chat that
+// c has not posted yet (nil when there are none left), and how many parts
+// the whole post has (0: not known).
+func (s *Service) telegramRest(ctx context.Context, rel *Release, c *Claimed) (*TelegramPost, int, error) {
 	ch, err := s.checkChannel(ctx, c.Recipient) // health.go
 	if err != nil {
-		return c.MessageIDs, 0, err
+		return nil, 0, err
 	}
 	post, err := s.telegramPost(ctx, rel, c, ch) // tgmode.go
 	if err != nil {
-		return c.MessageIDs, 0, Permanent(fmt.Errorf("render telegram: %w", err))
+		return nil, 0, Permanent(fmt.Errorf("render telegram: %w", err))
 	}
 	total := len(post.Parts)
 	sent := c.MessageIDs
 	if len(sent) >= total {
-		return sent, total, nil
+		return nil, total, nil
 	}
 	post.Parts, post.FirstPart = post.Parts[len(sent):], len(sent)
 	if len(sent) > 0 {
 		post.ReplyTo = sent[0] // the rest of a post interrupted: a thread under its first part
 	}
-	ids, err := s.cfg.Telegram.SendTelegram(ctx, post)
-	ids, err = s.followMigration(ctx, post, c.Recipient, ids, err) // migrate.go
-	return append(append([]string(nil), sent...), ids...), total, err
+	return post, total, nil
 }

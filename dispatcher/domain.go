@@ -271,6 +271,10 @@ type DeliveryPart struct {
 	N         int    `json:"n"`
 	Status    string `json:"status"`
 	MessageID string `json:"message_id,omitempty"`
+	// Reposted marks the part that a resume posted again because it was
+	// uncertain: an earlier copy of it may be in the chat, after the part
+	// before it.
+	Reposted bool `json:"reposted,omitempty"`
 }
 
 // PartsOf returns the parts of a Telegram delivery in status st whose post

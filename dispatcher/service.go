@@ -97,6 +97,12 @@ type Config struct {
 	// include telegram_followers; nil means Store, when it implements
 	// FollowerStore (followers.go).
 	Followers FollowerStore
+	// TelegramPacer, when set, paces the parts of Telegram posts: each
+	// part takes its turn ahead of time and waits for it without holding a
+	// worker, and the post goes on at that turn (see pace.go). Without it,
+	// a post's parts are sent in one call to Telegram, whose own limiter,
+	// if any, waits.
+	TelegramPacer TelegramPacer
 }
 
 // Links makes signed links to Pregón's public pages.
@@ -114,6 +120,10 @@ type Service struct {
 	inflight sync.WaitGroup // Deliver calls running
 	held     holding        // deliveries claimed by this process, not yet recorded
 	channels TelegramChannels
+	// stopping is closed by Drain: posts waiting for their next part's
+	// turn are handed back.
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 // NewService returns a Service, or an error when a required part is missing.
@@ -154,7 +164,8 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.Channels == nil {
 		cfg.Channels, _ = cfg.Store.(TelegramChannels)
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, content: newContentCache(64), channels: cfg.Channels}, nil
+	return &Service{cfg: cfg, log: cfg.Logger, content: newContentCache(64), channels: cfg.Channels,
+		stopping: make(chan struct{})}, nil
 }
 
 // Send schedules a draft release for dispatch at at (now when at is nil or

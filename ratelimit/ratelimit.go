@@ -46,7 +46,8 @@ func (l *Limiter) Allow(ctx context.Context, r Rule) (time.Duration, error) {
 
 // Limiter waits for a turn under a set of rules.
 type Limiter struct {
-	l *redis_rate.Limiter
+	l   *redis_rate.Limiter
+	rdb redis.UniversalClient
 	// MaxWait is the longest Wait blocks; a longer wait is returned as a
 	// transient error carrying the time to retry after, so that a worker is
 	// not held (default 5s).
@@ -59,7 +60,7 @@ type Limiter struct {
 
 // New returns a Limiter on rdb.
 func New(rdb redis.UniversalClient) *Limiter {
-	return &Limiter{l: redis_rate.NewLimiter(rdb), MaxWait: 5 * time.Second, sleep: sleepCtx}
+	return &Limiter{l: redis_rate.NewLimiter(rdb), rdb: rdb, MaxWait: 5 * time.Second, sleep: sleepCtx}
 }
 
 // Wait takes one turn under every rule, in order, waiting as needed. When a
@@ -105,22 +106,6 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// Telegram paces a bot's messages within Telegram's limits: at most
-// PerSecond messages a second in all (Telegram: 30), and PerChatPerMinute a
-// minute to any one chat (Telegram: 20 for groups).
-type Telegram struct {
-	L                *Limiter
-	PerSecond        int
-	PerChatPerMinute int
-}
-
-// Wait waits for a turn to send one message to chatID.
-func (t *Telegram) Wait(ctx context.Context, chatID string) error {
-	return t.L.Wait(ctx,
-		Rule{Key: "telegram:chat:" + chatID, Rate: t.PerChatPerMinute, Period: time.Minute},
-		Rule{Key: "telegram:bot", Rate: t.PerSecond, Period: time.Second})
 }
 
 // Email paces emails: at most PerSecond a second in all (0: no limit).

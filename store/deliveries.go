@@ -240,6 +240,9 @@ func deliveryFrom(rid, id string, h map[string]string) *dispatcher.Delivery {
 	}
 	if np, _ := strconv.Atoi(h[dParts]); np > 0 {
 		d.Parts = dispatcher.PartsOf(np, d.MessageIDs, d.Status)
+		if rp, _ := strconv.Atoi(h[dReposted]); rp > 0 && rp <= len(d.Parts) {
+			d.Parts[rp-1].Reposted = true
+		}
 	}
 	return d
 }

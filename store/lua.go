@@ -30,6 +30,7 @@ const (
 	dBounceAt     = "bt" // Unix ms it came back
 	dBounceSource = "bs" // where it was learned: rcpt, ses, postmark, ...
 	dParts        = "np" // Telegram: how many parts the post has ("" or absent: not known)
+	dReposted     = "rp" // Telegram (tgpace): the part, from 1, posted again by a resume after it was uncertain
 )
 
 // Hash fields of a release (pregon:{<rid>}:release).
@@ -121,7 +122,8 @@ func luaTables() string {
 		kv{"error", dError}, kv{"message_ids", dMessageIDs}, kv{"created_at", dCreatedAt}, kv{"updated_at", dUpdatedAt},
 		kv{"retry_due", dRetryDue}, kv{"claimed_at", dClaimedAt}, kv{"worker", dWorker},
 		kv{"bounce", dBounce}, kv{"bounce_at", dBounceAt}, kv{"bounce_source", dBounceSource},
-		kv{"parts", dParts}) // Telegram (issue 11)
+		kv{"parts", dParts},       // Telegram (issue 11)
+		kv{"reposted", dReposted}) // Telegram resume of an uncertain part (tgpace)
 	table("R", "release hash fields", kv{"data", rData}, kv{"summary", rSummary}, kv{"status", rStatus},
 		kv{"send_at", rSendAt}, kv{"snapshot", rSnapshot}, kv{"updated_at", rUpdatedAt}, kv{"activity", rActivity},
 		kv{"version", rVersion}, kv{"author", rAuthor}, kv{"approved_by", rApprovedBy}, kv{"approved_version", rApprovedVersion},

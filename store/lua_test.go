@@ -37,7 +37,7 @@ func TestLuaConstantsNameEveryValue(t *testing.T) {
 		{"CHANNELS", channels},
 		{"UNSUCCESSFUL", strs(string(dispatcher.DeliveryFailed), string(dispatcher.DeliveryUncertain))},
 		{"F", strs(dChannel, dRecipient, dName, dLanguage, dStatus, dAttempts, dRoundAttempts, dError,
-			dMessageIDs, dCreatedAt, dUpdatedAt, dRetryDue, dClaimedAt, dWorker, dBounce, dBounceAt, dBounceSource, dParts)},
+			dMessageIDs, dCreatedAt, dUpdatedAt, dRetryDue, dClaimedAt, dWorker, dBounce, dBounceAt, dBounceSource, dParts, dReposted)},
 		{"R", strs(rData, rSummary, rStatus, rSendAt, rSnapshot, rUpdatedAt, rActivity,
 			rVersion, rAuthor, rApprovedBy, rApprovedVersion, rAsked, rEarly, rEarlySnap, rCorrectionOf, rLastCorrection,
 			rArchivedAt)},

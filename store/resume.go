@@ -11,6 +11,9 @@ import (
 // (uncertain or failed, with parts not posted) back to queued, so that its
 // missing parts are posted, and sets the release sending and active again,
 // in one step. The parts posted stay recorded: they are not posted again.
+// An uncertain post's next part (the one that may have been posted) is
+// posted again: its number is kept as F.reposted, so that the delivery
+// says so.
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
@@ -33,6 +36,7 @@ if f[4] and tonumber(f[4]) and posted >= tonumber(f[4]) then return 'complete' e
 local relst = redis.call('HGET', KEYS[1], R.status)
 if relst ~= RS.sending and relst ~= RS.sent and relst ~= RS.sent_with_failures then return 'release:' .. (relst or '') end
 redis.call('HSET', ARGV[1], F.status, DS.queued, F.updated_at, ARGV[2], F.round_attempts, 0, F.error, '')
+if f[1] == DS.uncertain then redis.call('HSET', ARGV[1], F.reposted, posted + 1) end
 move(f[2], f[1], DS.queued)
 redis.call('HINCRBY', KEYS[2], C.pending, 1)
 if relst ~= RS.sending then

@@ -131,9 +131,9 @@ func (r *Renderer) correctionTelegram(rel *dispatcher.Release, lang string) ([]s
 	head := pack([]*tgBlock{note}, telegramLimit)
 	if len(head) != 1 {
 		// A note of a few hundred characters always fits in one message.
-		return r.telegram(base, lang, telegramLimit)
+		return r.telegramPacked(base, lang, telegramLimit, packNumbered)
 	}
-	parts, err := r.telegram(base, lang, telegramLimit-TelegramLength(head[0])-len(blockSep))
+	parts, err := r.telegramPacked(base, lang, telegramLimit-TelegramLength(head[0])-len(blockSep), packNumbered)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,8 @@ var errNoText = errors.New("templates: release has no text to post")
 // is the title in bold, the summary in italics, the body,
 // the organisation's "About" text, the press contact and the source link;
 // when that is too long it is split between blocks, or inside a block that
-// is longer than a message. It fails only when the release has no text at
+// is longer than a message, and each message ends with its number, "(1/3)",
+// on a line of its own (counted in the 4096). It fails only when the release has no text at
 // all.
 //
 // A post never carries an embargo line: a channel is a public audience, so
@@ -29,12 +30,18 @@ func (r *Renderer) Telegram(rel *dispatcher.Release, lang string) ([]string, err
 	if rel.CorrectionOf != nil {
 		return r.correctionTelegram(rel, lang) // correction.go
 	}
-	return r.telegram(rel, lang, telegramLimit)
+	return r.telegramPacked(rel, lang, telegramLimit, packNumbered)
 }
 
-// telegram is Telegram with messages of at most limit code units; limit must
-// be at least 4.
+// telegram is Telegram with messages of at most limit code units, not
+// numbered; limit must be at least 4.
 func (r *Renderer) telegram(rel *dispatcher.Release, lang string, limit int) ([]string, error) {
+	return r.telegramPacked(rel, lang, limit, pack)
+}
+
+// telegramPacked is Telegram with the messages laid out by packBlocks (pack
+// or packNumbered) in at most limit code units each.
+func (r *Renderer) telegramPacked(rel *dispatcher.Release, lang string, limit int, packBlocks func([]*tgBlock, int) []string) ([]string, error) {
 	v := r.view(rel, lang, false)
 	var blocks []*tgBlock
 	add := func(b *tgBuilder) {
@@ -74,7 +81,7 @@ func (r *Renderer) telegram(rel *dispatcher.Release, lang string, limit int) ([]
 		add(&b)
 	}
 
-	parts := pack(blocks, limit)
+	parts := packBlocks(blocks, limit)
 	if len(parts) == 0 {
 		return nil, fmt.Errorf("render release %q for Telegram: %w", rel.ID, errNoText)
 	}

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -201,3 +202,32 @@ func graphemeBoundary(text []rune, i int) bool {
 }
 
 func isRegional(r rune) bool { return r >= 0x1f1e6 && r <= 0x1f1ff }
+
+// packNumbered is pack, with each message of a post of more than one
+// numbered at its end, on a line of its own: "(1/3)". The numbers count in
+// limit: the messages are packed with room left for the longest of them.
+func packNumbered(blocks []*tgBlock, limit int) []string {
+	parts := pack(blocks, limit)
+	for reserve := 0; len(parts) > 1; {
+		need := len(partNumber(len(parts), len(parts))) // k ≤ n: none is longer
+		if need <= reserve {
+			break
+		}
+		if limit-need < 4 {
+			return parts // too little room to number (only tests pack so small)
+		}
+		reserve = need
+		parts = pack(blocks, limit-reserve)
+	}
+	if len(parts) > 1 {
+		for i := range parts {
+			parts[i] += partNumber(i+1, len(parts))
+		}
+	}
+	return parts
+}
+
+// partNumber is the line that numbers part k of n, with its separator.
+func partNumber(k, n int) string {
+	return blockSep + "(" + strconv.Itoa(k) + "/" + strconv.Itoa(n) + ")"
+}

@@ -34,5 +34,5 @@ func (r *Renderer) TelegramSummary(rel *dispatcher.Release, lang, link string) (
 	more.write(v.Labels.FullText + " →")
 	more.close()
 	add(&more)
-	return pack(blocks, telegramLimit), nil
+	return packNumbered(blocks, telegramLimit), nil
 }

@@ -144,7 +144,7 @@ func (c *Channel) SendTelegram(ctx context.Context, p *dispatcher.TelegramPost) 
 			}
 			params.ReplyParameters = &models.ReplyParameters{MessageID: reply, AllowSendingWithoutReply: true}
 		}
-		if c.limiter != nil {
+		if c.limiter != nil && !p.Paced {
 			if err := c.limiter.Wait(ctx, p.ChatID); err != nil {
 				return ids, fmt.Errorf("telegram: wait for a turn to send part %d of %d to %s: %w", n+1, total, p.ChatID, err)
 			}

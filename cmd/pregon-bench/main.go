@@ -58,6 +58,7 @@ type options struct {
 	concurrency int
 	telegram    bool
 	channels    int
+	multi       int // channels of the multi-part Telegram run (0: none)
 	scaleout    bool
 	out         string
 	chunk       int
@@ -90,7 +91,9 @@ server on loopback, then the same rendered messages sent by a plain net/smtp
 client (the yardstick), and, with -dkim rsa,ed25519, the email runs again with
 signing; the same with one api and two worker processes; the API
 under load from a second process while a release is being sent; and 1,000
-Telegram channels against a fake Bot API limited to 30 messages per second;
+Telegram channels, one message each, and 30 channels, a 3-part post each,
+against a fake Bot API that enforces Telegram's limits (30 messages a second,
+1 a second and 20 a minute per chat);
 with -import N, N contacts imported in one CSV upload (-import 1000000 fits
 the 10 MiB limit). Prints one Markdown table and writes it to OUT/results.md, with CPU, allocs and
 heap profiles (OUT/cpu-N.pprof, ...) and every process's log. Run it inside
@@ -112,6 +115,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.concurrency, "concurrency", 0, "PREGON_CONCURRENCY of each pregon process (0: pregon's default)")
 	fs.BoolVar(&o.telegram, "telegram", true, "run the Telegram benchmark")
 	fs.IntVar(&o.channels, "channels", 1000, "Telegram channels of the Telegram run, one post each")
+	fs.IntVar(&o.multi, "multi-channels", 30, "Telegram channels of the multi-part Telegram run, one 3-part post each (0: no such run)")
 	fs.BoolVar(&o.scaleout, "scaleout", true, "also run \"pregon api\" + 2 \"pregon worker\" at the largest N, at most 100,000")
 	fs.StringVar(&o.out, "out", "bench-out", "folder for results.md, profiles and logs")
 	fs.IntVar(&o.chunk, "chunk", maxChunk, "contacts per CSV upload (at most 50,000)")
@@ -173,6 +177,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-concurrency: want 0 to 1000, got %d", o.concurrency)
 	case o.channels < 1 && o.telegram:
 		return nil, fmt.Errorf("-channels: want at least 1, got %d", o.channels)
+	case o.multi < 0:
+		return nil, fmt.Errorf("-multi-channels: want 0 or more, got %d", o.multi)
 	case o.timeout < 0 || o.profile < 0:
 		return nil, errors.New("-timeout and -profile must not be negative")
 	case o.load && (o.loadClients < 1 || o.loadClients > 1000):
@@ -251,7 +257,7 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	b.cleanups = append(b.cleanups, func() { b.rdb.Close() })
-	b.tg = telegramtest.New(telegramToken)
+	b.tg = telegramtest.New(telegramToken, telegramtest.PerChatPerSecond(1))
 	b.cleanups = append(b.cleanups, b.tg.Close)
 
 	started := time.Now()
@@ -317,11 +323,18 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 			return fmt.Errorf("load run: %w", err)
 		}
 	}
-	var tg *tgResult
+	var tg []*tgResult
 	if b.opts.telegram {
-		var err error
-		if tg, err = b.runTelegram(ctx); err != nil {
-			return fmt.Errorf("telegram run: %w", err)
+		scenarios := []tgScenario{{name: "single", channels: b.opts.channels, parts: 1}}
+		if b.opts.multi > 0 {
+			scenarios = append(scenarios, tgScenario{name: "multi", channels: b.opts.multi, parts: 3})
+		}
+		for _, sc := range scenarios {
+			r, err := b.runTelegram(ctx, sc)
+			if err != nil {
+				return fmt.Errorf("telegram run %s: %w", sc.name, err)
+			}
+			tg = append(tg, r)
 		}
 	}
 	report := b.report(ctx, started, results, imp, load, tg)
@@ -334,7 +347,7 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 }
 
 // report renders the whole report as Markdown.
-func (b *bench) report(ctx context.Context, started time.Time, results []*result, imp *importResult, load *loadResult, tg *tgResult) string {
+func (b *bench) report(ctx context.Context, started time.Time, results []*result, imp *importResult, load *loadResult, tg []*tgResult) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "## Pregón benchmark, %s\n\n", started.Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&s, "```\n%s\nload average at start: %s\nflags: %s\n```\n\n", machine(ctx), b.loadAtStart, b.describeFlags())
@@ -346,8 +359,8 @@ func (b *bench) report(ctx context.Context, started time.Time, results []*result
 		s.WriteString(table(header, rows))
 		s.WriteString("\n")
 	}
-	if tg != nil {
-		s.WriteString(tg.String() + "\n\n")
+	for _, r := range tg {
+		s.WriteString(r.String() + "\n\n")
 	}
 	if len(results) > 0 {
 		s.WriteString("Notes (wall = from just before POST /v1/releases with send: true to the last message the SMTP sink accepted; " +
@@ -398,9 +411,9 @@ func (b *bench) describeFlags() string {
 	if b.opts.concurrency > 0 {
 		conc = strconv.Itoa(b.opts.concurrency)
 	}
-	out := fmt.Sprintf("-n %s -concurrency %s -scaleout=%t -telegram=%t -channels %d",
+	out := fmt.Sprintf("-n %s -concurrency %s -scaleout=%t -telegram=%t -channels %d -multi-channels %d",
 		strings.Trim(strings.Join(strings.Fields(fmt.Sprint(b.opts.sizes)), ","), "[]"), conc,
-		b.opts.scaleout, b.opts.telegram, b.opts.channels)
+		b.opts.scaleout, b.opts.telegram, b.opts.channels, b.opts.multi)
 	if b.opts.load {
 		out += fmt.Sprintf(" -load-clients %d -load-duration %s -load-n %d", b.opts.loadClients, b.opts.loadDuration, b.opts.loadN)
 	} else {

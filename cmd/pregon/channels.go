@@ -20,6 +20,8 @@ import (
 type channels struct {
 	email    dispatcher.EmailSender
 	telegram dispatcher.TelegramSender
+	// telegramPacer paces the parts of posts (nil: no Bot API configured).
+	telegramPacer dispatcher.TelegramPacer
 }
 
 // openChannels returns the email and Telegram senders: the real ones when
@@ -85,15 +87,15 @@ func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, now fun
 		log.Warn("email channel: PREGON_SMTP_URL is not set, so emails are NOT sent: they are written to the outbox", "dir", cfg.OutboxDir)
 	}
 	if cfg.TelegramToken != "" {
+		pacer := &ratelimit.Telegram{L: lim, PerSecond: cfg.TelegramRate, PerChatPerMinute: cfg.TelegramChatRate, Now: now}
 		ch, err := telegram.New(telegram.Config{
-			Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, Logger: log,
-			Limiter: &ratelimit.Telegram{L: lim, PerSecond: cfg.TelegramRate, PerChatPerMinute: cfg.TelegramChatRate},
+			Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, Logger: log, Limiter: pacer,
 		})
 		if err != nil {
 			closeAll()
 			return channels{}, nil, fmt.Errorf("PREGON_TELEGRAM_TOKEN: %w", err)
 		}
-		out.telegram = ch
+		out.telegram, out.telegramPacer = ch, pacer
 		log.Info("telegram channel: Bot API", "api_url", cfg.TelegramAPIURL)
 	} else {
 		b, err := useOutbox()

@@ -174,6 +174,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 			}
 			return newsroom.Permalink(cfg.PublicURL, rel, lang)
 		},
+		// Telegram pacing (issue 11): each part of a post takes its turn ahead
+		// and waits for it off the queue's workers.
+		TelegramPacer: senders.telegramPacer,
 	})
 	if err != nil {
 		return err

@@ -253,13 +253,25 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, params map[string
 // rateLimitedLocked answers 429 and returns true when a message to c now
 // would break a rate limit; otherwise it counts one message and returns false.
 func (s *Server) rateLimitedLocked(w http.ResponseWriter, c *chat, now time.Time) bool {
-	if wait := max(s.globalWin.wait(now), c.win.wait(now), c.blockedUntil.Sub(now)); wait > 0 {
+	g, m, sec := s.globalWin.wait(now), c.win.wait(now), c.secWin.wait(now)
+	if wait := max(g, m, sec, c.blockedUntil.Sub(now)); wait > 0 {
 		s.violations++
+		switch {
+		case g > 0:
+			s.broken[LimitGlobal]++
+		case sec > 0:
+			s.broken[LimitChatSecond]++
+		case m > 0:
+			s.broken[LimitChatMinute]++
+		default:
+			s.broken[LimitRetryAfter]++
+		}
 		writeTooMany(w, retryAfter(wait))
 		return true
 	}
 	s.globalWin.add(now)
 	c.win.add(now)
+	c.secWin.add(now)
 	return false
 }
 

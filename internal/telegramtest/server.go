@@ -78,7 +78,12 @@ func PerChatPerMinute(n int) Option { return func(s *Server) { s.perChat = n } }
 // over all chats (default 30). New panics if n < 1.
 func GlobalPerSecond(n int) Option { return func(s *Server) { s.global = n } }
 
-// NoRateLimits turns both rate limits off.
+// PerChatPerSecond sets how many messages a chat accepts in any second (default:
+// no such limit; Telegram asks bots to send no more than one a second to a
+// chat). New panics if n < 0.
+func PerChatPerSecond(n int) Option { return func(s *Server) { s.perChatSec = n } }
+
+// NoRateLimits turns the rate limits off.
 func NoRateLimits() Option { return func(s *Server) { s.noLimits = true } }
 
 // Clock sets the clock the rate limits and message dates use (default time.Now).
@@ -86,11 +91,12 @@ func Clock(now func() time.Time) Option { return func(s *Server) { s.now = now }
 
 // Server is a running fake Bot API. It is safe for concurrent use.
 type Server struct {
-	token    string
-	now      func() time.Time
-	perChat  int
-	global   int
-	noLimits bool
+	token      string
+	now        func() time.Time
+	perChat    int
+	perChatSec int
+	global     int
+	noLimits   bool
 
 	srv       *httptest.Server
 	closed    chan struct{}
@@ -106,8 +112,9 @@ type Server struct {
 	total      int64
 	requests   int64
 	violations int64
-	changed    chan struct{} // closed and replaced when a request arrives or a message is accepted
-	upd        updatesState  // getUpdates, webhooks (updates.go; followers)
+	broken     map[Limit]int64 // violations by the limit broken
+	changed    chan struct{}   // closed and replaced when a request arrives or a message is accepted
+	upd        updatesState    // getUpdates, webhooks (updates.go; followers)
 }
 
 type chat struct {
@@ -117,6 +124,7 @@ type chat struct {
 	title    string
 	kicked   bool
 	win      window
+	secWin   window // PerChatPerSecond's
 	// blockedUntil is when a 429 injected with RetryAfter ends: a request
 	// before then is a violation, as it would be on Telegram.
 	blockedUntil time.Time
@@ -140,11 +148,12 @@ func New(token string, opts ...Option) *Server {
 		fails:      make(map[string][]*Failure),
 		nextChatID: -1001000000000,
 		changed:    make(chan struct{}),
+		broken:     make(map[Limit]int64),
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	if s.perChat < 1 || s.global < 1 {
+	if s.perChat < 1 || s.global < 1 || s.perChatSec < 0 {
 		panic("telegramtest: rate limits must be at least 1 (use NoRateLimits to turn them off)")
 	}
 	if !s.noLimits {
@@ -203,6 +212,7 @@ func (s *Server) addChatLocked(key string) *chat {
 	}
 	if !s.noLimits {
 		c.win = window{limit: s.perChat, size: time.Minute}
+		c.secWin = window{limit: s.perChatSec, size: time.Second}
 	}
 	s.byID[c.id] = c
 	s.chats[key] = c
@@ -324,6 +334,26 @@ func (s *Server) Violations() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.violations
+}
+
+// Limit names one of the limits a request may break.
+type Limit string
+
+// The limits the fake enforces.
+const (
+	LimitGlobal     Limit = "global"      // GlobalPerSecond
+	LimitChatSecond Limit = "chat_second" // PerChatPerSecond
+	LimitChatMinute Limit = "chat_minute" // PerChatPerMinute
+	LimitRetryAfter Limit = "retry_after" // a request before an injected 429's retry_after ended
+)
+
+// ViolationsOf returns the number of Violations that broke limit l (the
+// first broken, in the order global, per chat and second, per chat and
+// minute, retry_after).
+func (s *Server) ViolationsOf(l Limit) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.broken[l]
 }
 
 // WaitFor waits until chatID has accepted at least n messages and returns

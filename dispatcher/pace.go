@@ -1,0 +1,171 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// TelegramPacer takes turns to send Telegram messages within the bot's
+// limits, ahead of time, for every process on one Redis
+// (ratelimit.Telegram implements it).
+type TelegramPacer interface {
+	// Reserve takes the next turn to send one message to chatID, unless
+	// the chat's last turn is too recent. It returns the time of the turn
+	// taken (taken), or after which a turn may be asked for again (!taken),
+	// on the Service's clock (Config.Now). It fails when the turns cannot
+	// be read (Redis is away).
+	Reserve(ctx context.Context, chatID string) (at time.Time, taken bool, err error)
+}
+
+// errHandBack stops a paced post whose process is stopping (see Drain).
+var errHandBack = errors.New("handed back: the worker is stopping")
+
+// paced reports whether claimed delivery c of rel is a Telegram post whose
+// parts go one by one at the pacer's turns.
+func (s *Service) paced(rel *Release, c *Claimed) bool {
+	return c.Channel == ChannelTelegram && rel.CorrectionOf == nil &&
+		s.cfg.TelegramPacer != nil && s.cfg.Telegram != nil && s.cfg.Renderer != nil
+}
+
+// pacedPost is a Telegram post on its way, one part at a time, each at the
+// turn the pacer gave it. While it waits for a turn it holds no worker of
+// the queue: it is a goroutine with a timer, and the delivery stays
+// claimed by this process (its claim renewed) until its outcome is
+// recorded.
+type pacedPost struct {
+	s     *Service
+	ctx   context.Context // the task's, without its cancel: the post outlives the task
+	rid   string
+	c     *Claimed
+	post  *TelegramPost // the parts not yet posted when it started
+	total int           // parts in the whole post
+	ids   []string      // of the parts posted, before and during this run
+	stop  func() time.Time
+}
+
+// startPost prepares claimed delivery c's post and sets it going at the
+// pacer's turns; its outcome is recorded when it ends, without the caller.
+// It returns ok false, and c's outcome (and the delay of a retry), when it
+// did not set the post going: c's channel is not active, the post cannot be
+// rendered, or every part is posted already.
+func (s *Service) startPost(ctx context.Context, rel *Release, c *Claimed) (out Outcome, delay time.Duration, ok bool) {
+	stop := s.keepClaim(ctx, rel.ID, c)
+	post, total, err := s.telegramRest(ctx, rel, c)
+	if err != nil || post == nil {
+		out, delay = s.outcome(ctx, rel.ID, c,
+			Outcome{ID: c.ID, Status: DeliverySent, MessageIDs: c.MessageIDs, ClaimedAt: stop(), Parts: total}, err)
+		return out, delay, false
+	}
+	post.Paced = true
+	p := &pacedPost{s: s, ctx: context.WithoutCancel(ctx), rid: rel.ID, c: c, post: post, total: total,
+		ids: append([]string(nil), c.MessageIDs...), stop: stop}
+	s.inflight.Add(1)
+	go p.run()
+	return Outcome{}, 0, true
+}
+
+// run sends the post's parts, each at its turn, and records the outcome.
+func (p *pacedPost) run() {
+	defer p.s.inflight.Done()
+	var err error
+	for i := range p.post.Parts {
+		n := p.post.FirstPart + i // the part's index in the whole post
+		if err = p.turn(n); err != nil {
+			break
+		}
+		part := *p.post
+		part.Parts, part.FirstPart, part.Total = p.post.Parts[i:i+1], n, p.total
+		if i > 0 {
+			part.ReplyTo = "" // only the first part of a resumed post replies to part 1
+		}
+		var ids []string
+		ids, err = p.s.cfg.Telegram.SendTelegram(p.ctx, &part)
+		var mig *MigratedError
+		if errors.As(err, &mig) && mig.To != "" && mig.To != part.ChatID {
+			// A group upgraded to a supergroup: this part goes there at once
+			// (migrate.go), and the parts after it too.
+			ids, err = p.s.followMigration(p.ctx, &part, part.ChatID, ids, err)
+			if err == nil {
+				p.post.ChatID = mig.To
+			}
+		}
+		p.ids = append(p.ids, ids...)
+		if err != nil {
+			break
+		}
+	}
+	p.finish(err)
+}
+
+// turn takes a turn for part n (from 0) and waits for it. It returns
+// errHandBack when the process stops meanwhile.
+func (p *pacedPost) turn(n int) error {
+	for {
+		at, taken, err := p.s.cfg.TelegramPacer.Reserve(p.ctx, p.c.Recipient)
+		if err != nil {
+			return Transient(fmt.Errorf("take a turn to send part %d of %d to %s: %w", n+1, p.total, p.c.Recipient, err), 0)
+		}
+		if wait := at.Sub(p.s.cfg.Now()); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-p.s.stopping:
+				t.Stop()
+				return errHandBack
+			}
+		} else {
+			select {
+			case <-p.s.stopping:
+				return errHandBack
+			default:
+			}
+		}
+		if taken {
+			return nil
+		}
+	}
+}
+
+// finish records the post's outcome, as err makes it (nil: every part
+// posted), and does what follows (see Service.recorded).
+func (p *pacedPost) finish(err error) {
+	s := p.s
+	out := Outcome{ID: p.c.ID, Status: DeliverySent, MessageIDs: p.ids, ClaimedAt: p.stop(), Parts: p.total}
+	var delay time.Duration
+	if errors.Is(err, errHandBack) {
+		// Stopped between two parts: the rest goes out from another worker,
+		// or this one once restarted, and what went is recorded.
+		out.Status, out.Error = DeliveryRetrying, err.Error()
+		s.log.Info("delivery handed back", "release_id", p.rid, "delivery_id", p.c.ID, "channel", p.c.Channel,
+			"parts_posted", len(p.ids), "parts", p.total)
+	} else {
+		out, delay = s.outcome(p.ctx, p.rid, p.c, out, err)
+	}
+	out = s.retryAt(out, delay)
+	outs := []Outcome{out}
+	if _, _, err := s.finishAndClaim(p.ctx, p.rid, outs, nil); err != nil {
+		s.log.Error("cannot record a paced post", "release_id", p.rid, "delivery_id", p.c.ID, "error", err)
+		return
+	}
+	s.held.remove(p.rid, outs)
+	if err := s.recorded(p.ctx, p.rid, p.c, out); err != nil {
+		s.log.Error("cannot enqueue the retry of a paced post; the sweeper will find it",
+			"release_id", p.rid, "delivery_id", p.c.ID, "error", err)
+	}
+	if out.Status != DeliveryRetrying {
+		s.notifyIfFinal(p.ctx, p.rid)
+	}
+}
+
+// without returns cs without c, in a new slice.
+func without(cs []*Claimed, c *Claimed) []*Claimed {
+	out := make([]*Claimed, 0, len(cs))
+	for _, x := range cs {
+		if x != c {
+			out = append(out, x)
+		}
+	}
+	return out
+}
