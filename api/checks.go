@@ -172,11 +172,49 @@ func (s *Server) showTime(rel *dispatcher.Release, t time.Time) string {
 	return t.In(loc).Format("2 January 2006, 15:04") + " (" + loc.String() + ")"
 }
 
-// attachmentsCheck: every attachment is within the limits. Releases have
-// no attachments yet; the attachments issue fills this in, and an
-// attachment over the limits is an error, which refuses the send.
+// attachmentsCheck: every attachment is within the limits in force now
+// (they may have been lowered since a file was attached) and goes to a
+// language the release has. A file over a limit is an error, which refuses
+// the send; a file for a language the release no longer has goes to
+// nobody, a warning.
 func (s *Server) attachmentsCheck(rel *dispatcher.Release) dispatcher.Check {
-	return dispatcher.Check{Name: checkAttachments, Level: dispatcher.CheckOK, Message: "No attachments."}
+	c := dispatcher.Check{Name: checkAttachments, Level: dispatcher.CheckOK}
+	if len(rel.Attachments) == 0 {
+		c.Message = "No attachments."
+		return c
+	}
+	langs := map[string]bool{rel.Language: true}
+	for _, t := range rel.Translations {
+		langs[t.Language] = true
+	}
+	var total int64
+	var errs, warns []string
+	for _, a := range rel.Attachments {
+		total += a.Size
+		if a.Size > s.attach.MaxFileBytes {
+			errs = append(errs, fmt.Sprintf("%s is %s, over the limit of %s per file.", a.Filename, sizeText(a.Size), sizeText(s.attach.MaxFileBytes)))
+		}
+		if a.Language != "" && !langs[a.Language] {
+			warns = append(warns, fmt.Sprintf("%s is for %s, a language the release has no version in: nobody will get it.", a.Filename, a.Language))
+		}
+	}
+	if total > s.attach.MaxReleaseBytes {
+		errs = append(errs, fmt.Sprintf("The files add up to %s, over the limit of %s per release.", sizeText(total), sizeText(s.attach.MaxReleaseBytes)))
+	}
+	files := "files"
+	if len(rel.Attachments) == 1 {
+		files = "file"
+	}
+	msg := []string{fmt.Sprintf("%d %s, %s in all.", len(rel.Attachments), files, sizeText(total))}
+	switch {
+	case len(errs) > 0:
+		c.Level = dispatcher.CheckError
+		msg = append(msg, errs...)
+	case len(warns) > 0:
+		c.Level = dispatcher.CheckWarning
+	}
+	c.Message = strings.Join(append(msg, warns...), " ")
+	return c
 }
 
 // checkLinks: every web link of every version, and the source URL,
