@@ -332,7 +332,14 @@ func (p *planner) channel(ctx context.Context, channelID string) error {
 		ID: DeliveryID(p.rel.ID, ChannelTelegram, c.ChatID), Channel: ChannelTelegram, Recipient: c.ChatID,
 		Name: c.Title, Language: p.rel.Text(c.Language).Language, Status: st, LastError: reason,
 	}
-	ids, err := p.s.cfg.Store.CreateDeliveries(ctx, p.rel.ID, []*Delivery{d})
+	return p.telegram(ctx, []*Delivery{d})
+}
+
+// telegram records Telegram deliveries ds (a channel's, or followers') and
+// enqueues each one that was new as a task of its own: a post is paced and
+// retried on its own.
+func (p *planner) telegram(ctx context.Context, ds []*Delivery) error {
+	ids, err := p.s.cfg.Store.CreateDeliveries(ctx, p.rel.ID, ds)
 	if err != nil {
 		return err
 	}
@@ -340,5 +347,9 @@ func (p *planner) channel(ctx context.Context, channelID string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return p.s.cfg.Queue.EnqueueBatches(ctx, []Batch{{ReleaseID: p.rel.ID, Channel: ChannelTelegram, IDs: ids}}, 0)
+	bs := make([]Batch, len(ids))
+	for i, id := range ids {
+		bs[i] = Batch{ReleaseID: p.rel.ID, Channel: ChannelTelegram, IDs: []string{id}}
+	}
+	return p.s.cfg.Queue.EnqueueBatches(ctx, bs, 0)
 }

@@ -57,18 +57,6 @@ func (p *planner) followers(ctx context.Context) error {
 				Language: p.rel.Text(fl.Language).Language, Status: DeliveryQueued,
 			}
 		}
-		ids, err := p.s.cfg.Store.CreateDeliveries(ctx, p.rel.ID, ds)
-		if err != nil {
-			return err
-		}
-		p.created += len(ids)
-		bs := make([]Batch, len(ids))
-		for i, id := range ids {
-			bs[i] = Batch{ReleaseID: p.rel.ID, Channel: ChannelTelegram, IDs: []string{id}}
-		}
-		if len(bs) == 0 {
-			return nil
-		}
-		return p.s.cfg.Queue.EnqueueBatches(ctx, bs, 0)
+		return p.telegram(ctx, ds) // dispatch.go
 	})
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 
@@ -22,21 +20,12 @@ func TestCorrectionOfArchivedRelease(t *testing.T) {
 	var live obj
 	s.do(s.admin, "GET", "/v1/releases/"+f.id+"/deliveries", "", nil, &live)
 
-	var out, errb bytes.Buffer
-	env := func(k string) string {
-		switch k {
-		case "PREGON_API_URL":
-			return s.url
-		case "PREGON_TOKEN":
-			return s.admin
-		}
-		return ""
+	out, errb, code := s.cli([]string{"release", "archive", f.id})
+	if code != 0 {
+		t.Fatalf("release archive exited %d: %s", code, errb)
 	}
-	if code := run(context.Background(), []string{"release", "archive", f.id}, &out, &errb, env); code != 0 {
-		t.Fatalf("release archive exited %d: %s", code, errb.String())
-	}
-	if !strings.Contains(out.String(), "archived") {
-		t.Fatalf("release archive printed %q", out.String())
+	if !strings.Contains(out, "archived") {
+		t.Fatalf("release archive printed %q", out)
 	}
 	var archived obj
 	s.do(s.admin, "GET", "/v1/releases/"+f.id+"/deliveries", "", nil, &archived)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -221,21 +219,12 @@ func TestCorrectionEndToEnd(t *testing.T) {
 	}
 
 	// The CLI lists it.
-	var out, errb bytes.Buffer
-	env := func(k string) string {
-		switch k {
-		case "PREGON_API_URL":
-			return s.url
-		case "PREGON_TOKEN":
-			return s.admin
-		}
-		return ""
+	out, errb, code := s.cli([]string{"release", "corrections", f.id})
+	if code != 0 {
+		t.Fatalf("release corrections exited %d: %s", code, errb)
 	}
-	if code := run(context.Background(), []string{"release", "corrections", f.id}, &out, &errb, env); code != 0 {
-		t.Fatalf("release corrections exited %d: %s", code, errb.String())
-	}
-	if !strings.Contains(out.String(), cid) || !strings.Contains(out.String(), "correction") || !strings.Contains(out.String(), "El número de concesiones") {
-		t.Errorf("release corrections printed:\n%s", out.String())
+	if !strings.Contains(out, cid) || !strings.Contains(out, "correction") || !strings.Contains(out, "El número de concesiones") {
+		t.Errorf("release corrections printed:\n%s", out)
 	}
 }
 
@@ -251,22 +240,13 @@ func TestCorrectionDeletedPostAndRetraction(t *testing.T) {
 	s.tg.DeleteMessage("@canal_b", 1)
 	mailed := len(s.smtp.Messages())
 
-	env := func(k string) string {
-		switch k {
-		case "PREGON_API_URL":
-			return s.url
-		case "PREGON_TOKEN":
-			return s.admin
-		}
-		return ""
-	}
 	cli := func(args ...string) string {
 		t.Helper()
-		var out, errb bytes.Buffer
-		if code := run(context.Background(), args, &out, &errb, env); code != 0 {
-			t.Fatalf("pregon %s exited %d: %s", strings.Join(args, " "), code, errb.String())
+		out, errb, code := s.cli(args)
+		if code != 0 {
+			t.Fatalf("pregon %s exited %d: %s", strings.Join(args, " "), code, errb)
 		}
-		return strings.TrimSpace(out.String())
+		return strings.TrimSpace(out)
 	}
 	file := filepath.Join(t.TempDir(), "corregido.md")
 	if err := os.WriteFile(file, []byte("---\ntitle: "+f.title+"\nlanguage: es\n---\n\nDos concesiones mineras se otorgaron sin consulta.\n"), 0o600); err != nil {

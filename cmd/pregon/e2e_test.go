@@ -42,6 +42,24 @@ type service struct {
 	redis *redistest.Server
 }
 
+// cli runs the pregon command line with args against s as its admin
+// (PREGON_API_URL and PREGON_TOKEN, nothing else set) and returns what it
+// printed and its exit code.
+func (s *service) cli(args []string) (stdout, stderr string, code int) {
+	var out, errb bytes.Buffer
+	env := func(k string) string {
+		switch k {
+		case "PREGON_API_URL":
+			return s.url
+		case "PREGON_TOKEN":
+			return s.admin
+		}
+		return ""
+	}
+	code = run(context.Background(), args, &out, &errb, env)
+	return out.String(), errb.String(), code
+}
+
 // startService starts `pregon serve`; opts may change s (its env) first.
 func startService(t *testing.T, opts ...func(s *service)) *service {
 	t.Helper()
