@@ -25,10 +25,10 @@ const maxReportPart = 1 << 20
 // notification) or a feedback-loop complaint (an RFC 5965 ARF report)
 // says.
 type Report struct {
-	// Kind is the bounce it reports: hard (a recipient failed with a 5.x.x
-	// status), soft (failed with 4.x.x, or delayed) or complaint (an ARF
-	// report of Feedback-Type abuse); "" when it reports none (a delivery
-	// notice, another feedback type).
+	// Kind is the bounce it reports: hard (a recipient failed with a 5.1.x
+	// status: no such address), soft (failed otherwise, or delayed) or
+	// complaint (an ARF report of Feedback-Type abuse); "" when it reports
+	// none (a delivery notice, another feedback type).
 	Kind dispatcher.BounceKind
 	// Source is "dsn" or "arf".
 	Source string
@@ -156,7 +156,10 @@ func (r *Report) recipient(h textproto.MIMEHeader) {
 	}
 	var kind dispatcher.BounceKind
 	switch {
-	case action == "failed" && strings.HasPrefix(status, "5."):
+	case action == "failed" && strings.HasPrefix(status, "5.1."):
+		// The address does not exist (bad mailbox, domain or syntax), as
+		// for a 5.1.x at RCPT (channels/email). Other permanent failures
+		// (policy, spam, size) say nothing of the address: soft.
 		kind = dispatcher.BounceHard
 	case action == "failed" || action == "delayed":
 		kind = dispatcher.BounceSoft

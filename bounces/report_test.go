@@ -34,6 +34,11 @@ func TestParseReport(t *testing.T) {
 	if err != nil || soft.Kind != dispatcher.BounceSoft || soft.Status != "4.2.2" {
 		t.Errorf("delayed DSN read as %+v, %v", soft, err)
 	}
+	// A policy rejection (5.7.1) says nothing of the address: soft, as at RCPT.
+	policy, err := bounces.ParseReport(report(t, "dsn-hard.eml", append(repl, "Status: 5.1.1", "Status: 5.7.1")...))
+	if err != nil || policy.Kind != dispatcher.BounceSoft || policy.Status != "5.7.1" {
+		t.Errorf("a 5.7.1 DSN read as %+v, %v", policy, err)
+	}
 	arf, err := bounces.ParseReport(report(t, "arf-complaint.eml", repl...))
 	if err != nil {
 		t.Fatal(err)

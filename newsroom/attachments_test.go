@@ -83,6 +83,9 @@ func TestAttachmentsAtTheBoundary(t *testing.T) {
 	if rss := rg.get("/news/es/rss.xml").body; !contains(rss, `<enclosure url="`+rg.srv.URL+pdfURL+`" length="`) {
 		t.Errorf("the RSS item has no enclosure:\n%s", rss)
 	}
+	if atom := rg.get("/news/es/atom.xml").body; !contains(atom, `<link href="`+rg.srv.URL+pdfURL+`" rel="enclosure" type="application/pdf" length="`) {
+		t.Errorf("the Atom entry has no enclosure link:\n%s", atom)
+	}
 	if js := rg.get("/news/es/feed.json").body; !contains(js, `"mime_type": "application/pdf"`) || !contains(js, `"image": "`+rg.srv.URL+pngURL+`"`) {
 		t.Errorf("the JSON feed item has no attachments:\n%s", js)
 	}

@@ -166,9 +166,10 @@ type atomAuthor struct {
 }
 
 type atomLink struct {
-	Href string `xml:"href,attr"`
-	Rel  string `xml:"rel,attr,omitempty"`
-	Type string `xml:"type,attr,omitempty"`
+	Href   string `xml:"href,attr"`
+	Rel    string `xml:"rel,attr,omitempty"`
+	Type   string `xml:"type,attr,omitempty"`
+	Length int64  `xml:"length,attr,omitempty"`
 }
 
 type atomEntry struct {
@@ -176,7 +177,7 @@ type atomEntry struct {
 	Title     string      `xml:"title"`
 	Updated   string      `xml:"updated"`
 	Published string      `xml:"published"`
-	Link      atomLink    `xml:"link"`
+	Links     []atomLink  `xml:"link"` // the page, then one enclosure per file
 	Summary   string      `xml:"summary,omitempty"`
 	Content   atomContent `xml:"content"`
 }
@@ -195,8 +196,12 @@ func (h *Handler) atom(lang, self string, items []feedItem, modified time.Time) 
 		Author: atomAuthor{h.cfg.Name},
 		Links:  []atomLink{{Href: self, Rel: "self", Type: "application/atom+xml"}, {Href: home, Rel: "alternate", Type: "text/html"}}}
 	for _, it := range items {
+		links := []atomLink{{Href: it.URL, Rel: "alternate", Type: "text/html"}}
+		for _, f := range it.Files { // attachments.go
+			links = append(links, atomLink{Href: f.URL, Rel: "enclosure", Type: f.ContentType, Length: f.Bytes})
+		}
 		doc.Entries = append(doc.Entries, atomEntry{ID: it.ID, Title: it.Title, Updated: it.Modified.UTC().Format(time.RFC3339),
-			Published: it.Published.UTC().Format(time.RFC3339), Link: atomLink{Href: it.URL, Rel: "alternate", Type: "text/html"},
+			Published: it.Published.UTC().Format(time.RFC3339), Links: links,
 			Summary: it.Summary, Content: atomContent{Type: "html", Value: it.HTML}})
 	}
 	return marshalXML(doc)
