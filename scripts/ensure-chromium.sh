@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ensure-chromium.sh: make sure Debian's chromium is installed at
-# /usr/bin/chromium, installing it when it is not. The newsroom's browser
-# test (newsroom/browser_test.go) takes screenshots with it; without it that
-# test fails (PREGON_SKIP_BROWSER=1 skips it on purpose).
+# /usr/bin/chromium, installing it when it is not. The browser tests drive
+# it (newsroom/browser_test.go, cmd/pregon/webapp_browser_test.go); without
+# it they fail (PREGON_SKIP_BROWSER=1 skips them on purpose).
 set -euo pipefail
 
 if [ -x /usr/bin/chromium ]; then

@@ -78,9 +78,9 @@ step "no compiled binary among the tracked files"
 scripts/check-binaries.sh
 ok
 
-step "ensure redis-server and curl (the tests start their own Redis)"
+step "ensure redis-server, curl and chromium (the tests start their own Redis; the browser tests drive chromium)"
 scripts/ensure-redis.sh
-scripts/ensure-chromium.sh # newsroom (issue 15): the browser screenshot test
+scripts/ensure-chromium.sh # the newsroom's and the web app's browser tests
 ok
 
 step "go vet ./..."
