@@ -19,6 +19,22 @@ type TelegramPacer interface {
 	Reserve(ctx context.Context, chatID string) (at time.Time, taken bool, err error)
 }
 
+// turnForgoer is a TelegramPacer that can take back a turn that was not
+// used (ratelimit.Telegram is one).
+type turnForgoer interface {
+	Forgo(ctx context.Context, chatID string, at time.Time) error
+}
+
+// lateTurn is how late a part may go after its turn. A part whose turn
+// came while its process was held up longer (a loaded machine, a pause)
+// takes a new turn instead, at most maxRebooks times: sent late, it would
+// reach Telegram bunched with the parts after it, and break the limits
+// that the pacer's headroom keeps (20 ms a second at 30 messages a second).
+const (
+	lateTurn   = 8 * time.Millisecond
+	maxRebooks = 3
+)
+
 // errHandBack stops a paced post whose process is stopping (see Drain).
 var errHandBack = errors.New("handed back: the worker is stopping")
 
@@ -102,6 +118,7 @@ func (p *pacedPost) run() {
 // turn takes a turn for part n (from 0) and waits for it. It returns
 // errHandBack when the process stops meanwhile.
 func (p *pacedPost) turn(n int) error {
+	rebooks := 0
 	for {
 		at, taken, err := p.s.cfg.TelegramPacer.Reserve(p.ctx, p.c.Recipient)
 		if err != nil {
@@ -122,9 +139,19 @@ func (p *pacedPost) turn(n int) error {
 			default:
 			}
 		}
-		if taken {
+		if !taken {
+			continue
+		}
+		f, ok := p.s.cfg.TelegramPacer.(turnForgoer)
+		if late := p.s.cfg.Now().Sub(at); !ok || late <= lateTurn || rebooks == maxRebooks {
 			return nil
 		}
+		if err := f.Forgo(p.ctx, p.c.Recipient, at); err != nil {
+			return nil // the turn is still ours: better late than held
+		}
+		rebooks++
+		p.s.log.Debug("telegram turn missed, taking another", "release_id", p.rid, "delivery_id", p.c.ID,
+			"part", n+1, "late", p.s.cfg.Now().Sub(at))
 	}
 }
 

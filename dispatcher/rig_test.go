@@ -69,6 +69,7 @@ func (r *rig) service(t *testing.T, cfg dispatcher.Config) *dispatcher.Service {
 	}
 	def.MaxAttempts, def.RetryBase, def.ClaimTimeout = cfg.MaxAttempts, cfg.RetryBase, cfg.ClaimTimeout
 	def.RequireApproval = cfg.RequireApproval
+	def.TelegramPacer = cfg.TelegramPacer
 	s, err := dispatcher.NewService(def)
 	if err != nil {
 		t.Fatal(err)

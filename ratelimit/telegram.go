@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -130,6 +131,26 @@ func (t *Telegram) reserve(ctx context.Context, chatID string, at time.Time, hor
 		t.L.OnWait(Rule{Key: key}, wait)
 	}
 	return wait, taken, nil
+}
+
+// forgoScript gives back a chat's turn that was not used: the chat's next
+// turn is then measured from its turn before (the bot's turn is not given
+// back: that time is gone).
+//
+// KEYS[1] -> pregon:rate:{telegram}:chat:<chat id>
+// ARGV[1] -> the turn given back (Unix ms)
+var forgoScript = redis.NewScript(`return redis.call('LREM', KEYS[1], -1, ARGV[1])`)
+
+// Forgo gives back chatID's turn at, taken by Reserve and not used: a
+// message whose turn came while its process was held up goes at a new turn
+// instead, since sent late it would reach Telegram bunched with the
+// messages after it.
+func (t *Telegram) Forgo(ctx context.Context, chatID string, at time.Time) error {
+	if err := forgoScript.Run(ctx, t.L.rdb, []string{prefix + "{telegram}:chat:" + chatID},
+		at.UnixMilli()).Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("give back a turn of telegram:%s: %w", chatID, err)
+	}
+	return nil
 }
 
 // spare returns d with Headroom added, in whole milliseconds, rounded up.

@@ -85,3 +85,40 @@ func dispatcherRetryAfter(err error) (time.Duration, bool) {
 	}
 	return dispatcher.RetryAfter(err)
 }
+
+// TestTelegramForgo checks that a chat's turn given back no longer holds
+// the chat's next turn a chat gap away (its turn before does), while the
+// bot's time it took stays taken.
+func TestTelegramForgo(t *testing.T) {
+	ctx := context.Background()
+	now := time.UnixMilli(1_800_000_000_000)
+	tg := &Telegram{L: New(redistest.Start(t).Client(t)), PerSecond: 30, Now: func() time.Time { return now }}
+	botGap, chatGap := 34*time.Millisecond, 1020*time.Millisecond
+	first, taken, err := tg.Reserve(ctx, "@a")
+	if err != nil || !taken || !first.Equal(now) {
+		t.Fatalf("first turn %s %t %v, want now", first, taken, err)
+	}
+	now = now.Add(chatGap)
+	second, _, err := tg.Reserve(ctx, "@a")
+	if err != nil || !second.Equal(now) {
+		t.Fatalf("second turn %s %v, want now", second, err)
+	}
+	// The second turn is given back: @a's next turn is measured from the
+	// first, which has gone by a chat gap, so it is now, after the bot's
+	// time the second turn took.
+	if err := tg.Forgo(ctx, "@a", second); err != nil {
+		t.Fatal(err)
+	}
+	again, taken, err := tg.Reserve(ctx, "@a")
+	if err != nil || !taken || again.Sub(now) != botGap {
+		t.Errorf("turn after giving one back: %s after now, taken %t, %v; want %s, taken", again.Sub(now), taken, err, botGap)
+	}
+	// Without giving it back, @a waits a chat gap.
+	if _, taken, _ := tg.Reserve(ctx, "@a"); taken {
+		t.Errorf("a turn right after one taken: taken, want held for the chat gap")
+	}
+	// Giving back a turn the chat does not have changes nothing.
+	if err := tg.Forgo(ctx, "@nobody", now); err != nil {
+		t.Fatal(err)
+	}
+}
