@@ -92,6 +92,7 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 	}
 	log.Info("sending", "import", res.importTime.Round(time.Millisecond))
 	cpu0 := readCPU(pids...)
+	cmds0, cmdsErr := readCommandStats(ctx, b.rdb)
 	busy0, busyErr := machineBusy()
 	res.t0 = time.Now()
 	rel, err := c.CreateRelease(ctx, in)
@@ -123,6 +124,9 @@ func (b *bench) runEmail(ctx context.Context, n int, scaleout bool) (*result, er
 	}
 
 	cpu1 := readCPU(pids...)
+	if cmds1, err := readCommandStats(ctx, b.rdb); err == nil && cmdsErr == nil {
+		res.commands = cmds1.since(cmds0)
+	}
 	if busy1, err := machineBusy(); err == nil && busyErr == nil {
 		// What the machine did beyond the bench, its servers and pregon.
 		res.otherCPU = busy1 - busy0

@@ -32,6 +32,7 @@ type result struct {
 	otherCPU time.Duration
 
 	redisPerDelivery float64
+	commands         commandStats  // Redis commands over the send
 	memory           memoryFigures // live by MEMORY USAGE, and archived (retention.go)
 	preload          *preloadResult
 	status           string
@@ -173,6 +174,9 @@ func (r *result) notes() []string {
 		"other processes on the machine %.2f CPU s (%.0f %% of %d CPUs over the send)",
 		strings.Join(rss, ", "), strings.Join(cpu, " + "), r.sinkCPU.Seconds(), r.redisCPU.Seconds(),
 		r.redisCPU.Seconds()/float64(r.n)*1000, r.otherCPU.Seconds(), r.otherShare()*100, runtime.NumCPU())
+	if note := r.commands.note(r.n); note != "" {
+		add("%s", note)
+	}
 	if p := r.preload; p != nil {
 		add("preloaded %s deliveries of older sent releases (%s) in %s s before the run: used_memory %.0f MB; %s",
 			thousands(p.deliveries), p.mode, seconds(p.took), float64(p.usedMemory)/mb, p.aof)
