@@ -25,6 +25,14 @@ type turnForgoer interface {
 	Forgo(ctx context.Context, chatID string, at time.Time) error
 }
 
+// turnUser is a TelegramPacer told when a turn's message was answered
+// (ratelimit.Telegram is one): the chat's next turn is measured from then,
+// so that a message that took long to reach Telegram is not followed in the
+// same chat less than a chat gap after it reached it.
+type turnUser interface {
+	Used(ctx context.Context, chatID string, at, done time.Time) error
+}
+
 // lateTurn is how late a part may go after its turn. A part whose turn
 // came while its process was held up longer (a loaded machine, a pause)
 // takes a new turn instead, at most maxRebooks times: sent late, it would
@@ -88,7 +96,8 @@ func (p *pacedPost) run() {
 	var err error
 	for i := range p.post.Parts {
 		n := p.post.FirstPart + i // the part's index in the whole post
-		if err = p.turn(n); err != nil {
+		var at time.Time
+		if at, err = p.turn(n); err != nil {
 			break
 		}
 		part := *p.post
@@ -98,6 +107,7 @@ func (p *pacedPost) run() {
 		}
 		var ids []string
 		ids, err = p.s.cfg.Telegram.SendTelegram(p.ctx, &part)
+		p.used(at)
 		var mig *MigratedError
 		if errors.As(err, &mig) && mig.To != "" && mig.To != part.ChatID {
 			// A group upgraded to a supergroup: this part goes there at once
@@ -115,14 +125,27 @@ func (p *pacedPost) run() {
 	p.finish(err)
 }
 
-// turn takes a turn for part n (from 0) and waits for it. It returns
-// errHandBack when the process stops meanwhile.
-func (p *pacedPost) turn(n int) error {
+// used tells the pacer that the turn at was used by a message answered
+// now (see turnUser).
+func (p *pacedPost) used(at time.Time) {
+	u, ok := p.s.cfg.TelegramPacer.(turnUser)
+	if !ok {
+		return
+	}
+	if err := u.Used(p.ctx, p.c.Recipient, at, p.s.cfg.Now()); err != nil {
+		p.s.log.Warn("cannot record when a telegram turn was used; the chat's next turn may come early",
+			"release_id", p.rid, "delivery_id", p.c.ID, "error", err)
+	}
+}
+
+// turn takes a turn for part n (from 0), waits for it and returns it. It
+// returns errHandBack when the process stops meanwhile.
+func (p *pacedPost) turn(n int) (time.Time, error) {
 	rebooks := 0
 	for {
 		at, taken, err := p.s.cfg.TelegramPacer.Reserve(p.ctx, p.c.Recipient)
 		if err != nil {
-			return Transient(fmt.Errorf("take a turn to send part %d of %d to %s: %w", n+1, p.total, p.c.Recipient, err), 0)
+			return time.Time{}, Transient(fmt.Errorf("take a turn to send part %d of %d to %s: %w", n+1, p.total, p.c.Recipient, err), 0)
 		}
 		if wait := at.Sub(p.s.cfg.Now()); wait > 0 {
 			t := time.NewTimer(wait)
@@ -130,12 +153,12 @@ func (p *pacedPost) turn(n int) error {
 			case <-t.C:
 			case <-p.s.stopping:
 				t.Stop()
-				return errHandBack
+				return time.Time{}, errHandBack
 			}
 		} else {
 			select {
 			case <-p.s.stopping:
-				return errHandBack
+				return time.Time{}, errHandBack
 			default:
 			}
 		}
@@ -144,10 +167,10 @@ func (p *pacedPost) turn(n int) error {
 		}
 		f, ok := p.s.cfg.TelegramPacer.(turnForgoer)
 		if late := p.s.cfg.Now().Sub(at); !ok || late <= lateTurn || rebooks == maxRebooks {
-			return nil
+			return at, nil
 		}
 		if err := f.Forgo(p.ctx, p.c.Recipient, at); err != nil {
-			return nil // the turn is still ours: better late than held
+			return at, nil // the turn is still ours: better late than held
 		}
 		rebooks++
 		p.s.log.Debug("telegram turn missed, taking another", "release_id", p.rid, "delivery_id", p.c.ID,

@@ -2,6 +2,7 @@ package dispatcher_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ type latePacer struct {
 	mu       sync.Mutex
 	reserved []time.Time
 	forgone  []time.Time
+	used     []time.Time
 }
 
 func (p *latePacer) Reserve(context.Context, string) (time.Time, bool, error) {
@@ -41,17 +43,28 @@ func (p *latePacer) Forgo(_ context.Context, _ string, at time.Time) error {
 	return nil
 }
 
-func (p *latePacer) counts() (reserved, forgone []time.Time) {
+func (p *latePacer) Used(_ context.Context, _ string, at, done time.Time) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return slices.Clone(p.reserved), slices.Clone(p.forgone)
+	if done.Before(at) {
+		return errors.New("answered before its turn")
+	}
+	p.used = append(p.used, at)
+	return nil
+}
+
+func (p *latePacer) counts() (reserved, forgone, used []time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.reserved), slices.Clone(p.forgone), slices.Clone(p.used)
 }
 
 // TestPacedPartLateTakesANewTurn: a part whose turn has gone by more than a
 // few milliseconds when its process gets to it gives the turn back and takes
 // another, rather than reach Telegram bunched with the messages after it; a
 // part always late goes after three new turns; a part only a little late
-// goes at once. Each part is posted once.
+// goes at once. Each part is posted once, and the pacer told that the turn
+// it went at was used.
 func TestPacedPartLateTakesANewTurn(t *testing.T) {
 	for _, tt := range []struct {
 		name        string
@@ -80,12 +93,15 @@ func TestPacedPartLateTakesANewTurn(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitFor(t, "the post's outcome", func() bool { return r.record(t, rid, id).Status == dispatcher.DeliverySent })
-			reserved, forgone := pacer.counts()
+			reserved, forgone, used := pacer.counts()
 			if len(forgone) != tt.wantForgone || len(reserved) != tt.wantForgone+1 {
 				t.Errorf("%d turns taken, %d given back; want %d and %d", len(reserved), len(forgone), tt.wantForgone+1, tt.wantForgone)
 			}
 			if !slices.Equal(forgone, reserved[:len(forgone)]) {
 				t.Errorf("gave back %v, want the turns taken first %v", forgone, reserved[:len(forgone)])
+			}
+			if len(reserved) > 0 && !slices.Equal(used, reserved[len(reserved)-1:]) {
+				t.Errorf("told the pacer of turns used %v, want the last turn taken %v", used, reserved[len(reserved)-1])
 			}
 			if posts := r.tg.Posts(); len(posts) != 1 || !slices.Equal(posts[0].Parts, []string{"uno"}) {
 				t.Errorf("posted %d times, want once", len(posts))

@@ -72,9 +72,11 @@ local gap, limit, window = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4
 local botgap, horizon = tonumber(ARGV[5]), tonumber(ARGV[6])
 local times = redis.call('LRANGE', KEYS[1], 0, -1)
 local n = #times
+for i = 1, n do times[i] = tonumber(times[i]) end
+table.sort(times) -- Used may have moved a turn after the next
 local ready = now
-if n > 0 and gap > 0 then ready = math.max(ready, tonumber(times[n]) + gap) end
-if limit > 0 and n >= limit then ready = math.max(ready, tonumber(times[n - limit + 1]) + window) end
+if n > 0 and gap > 0 then ready = math.max(ready, times[n] + gap) end
+if limit > 0 and n >= limit then ready = math.max(ready, times[n - limit + 1] + window) end
 if ready > now then return {ready - now, 0} end
 local at = now
 if botgap > 0 then at = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0')) end
@@ -107,10 +109,7 @@ func (t *Telegram) now() time.Time {
 
 func (t *Telegram) reserve(ctx context.Context, chatID string, at time.Time, horizon time.Duration) (time.Duration, bool, error) {
 	now := strconv.FormatInt(at.UnixMilli(), 10)
-	gap := t.ChatGap
-	if gap == 0 {
-		gap = DefaultChatGap
-	}
+	gap := t.chatGap()
 	var botGap time.Duration
 	if t.PerSecond > 0 {
 		botGap = time.Second / time.Duration(t.PerSecond)
@@ -118,7 +117,7 @@ func (t *Telegram) reserve(ctx context.Context, chatID string, at time.Time, hor
 	window := time.Minute
 	res, err := telegramScript.Run(ctx, t.L.rdb,
 		[]string{prefix + "{telegram}:chat:" + chatID, prefix + "{telegram}:bot"},
-		now, spare(max(gap, 0)), max(t.PerChatPerMinute, 0), spare(window), spare(botGap), ms(horizon)).Int64Slice()
+		now, spare(gap), max(t.PerChatPerMinute, 0), spare(window), spare(botGap), ms(horizon)).Int64Slice()
 	if err != nil || len(res) != 2 {
 		return 0, false, fmt.Errorf("rate limit telegram:%s: %v", chatID, err)
 	}
@@ -151,6 +150,45 @@ func (t *Telegram) Forgo(ctx context.Context, chatID string, at time.Time) error
 		return fmt.Errorf("give back a turn of telegram:%s: %w", chatID, err)
 	}
 	return nil
+}
+
+// usedScript moves a chat's turn to the time its message was answered,
+// later than the turn when the request took long: the chat's next turn is
+// then measured from when Telegram had the message for sure.
+//
+// KEYS[1] -> pregon:rate:{telegram}:chat:<chat id>
+// ARGV[1] -> the turn (Unix ms)
+// ARGV[2] -> when its message was answered (Unix ms)
+// ARGV[3] -> how long the chat's turns are kept from then (ms)
+var usedScript = redis.NewScript(`
+if tonumber(ARGV[2]) <= tonumber(ARGV[1]) then return 0 end
+local i = redis.call('LPOS', KEYS[1], ARGV[1], 'RANK', -1)
+if not i then return 0 end
+redis.call('LSET', KEYS[1], i, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3], 'GT')
+return 1
+`)
+
+// Used tells that chatID's turn at was used by a message that Telegram
+// answered at done. A message reaches Telegram some time between its turn
+// and its answer; when the request took long (a loaded machine, a slow
+// network), it may have reached Telegram so late that the chat's next turn,
+// measured from this one, would come less than a second after it. Measured
+// from done, it cannot.
+func (t *Telegram) Used(ctx context.Context, chatID string, at, done time.Time) error {
+	keep := max(spare(t.chatGap()), spare(time.Minute)) + 1000
+	if err := usedScript.Run(ctx, t.L.rdb, []string{prefix + "{telegram}:chat:" + chatID},
+		at.UnixMilli(), done.UnixMilli(), keep).Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("record the turn used of telegram:%s: %w", chatID, err)
+	}
+	return nil
+}
+
+func (t *Telegram) chatGap() time.Duration {
+	if t.ChatGap == 0 {
+		return DefaultChatGap
+	}
+	return max(t.ChatGap, 0)
 }
 
 // spare returns d with Headroom added, in whole milliseconds, rounded up.

@@ -122,3 +122,34 @@ func TestTelegramForgo(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTelegramUsed: a chat's turn whose message was answered late is
+// measured from the answer: the chat's next turn comes a chat gap after it,
+// not after the turn. A turn the chat does not have is left alone.
+func TestTelegramUsed(t *testing.T) {
+	ctx := context.Background()
+	now := time.UnixMilli(1_800_000_000_000)
+	tg := &Telegram{L: New(redistest.Start(t).Client(t)), PerSecond: 30, Now: func() time.Time { return now }}
+	chatGap := 1020 * time.Millisecond
+	turn, taken, err := tg.Reserve(ctx, "@a")
+	if err != nil || !taken {
+		t.Fatalf("first turn: taken %t, %v", taken, err)
+	}
+	done := turn.Add(300 * time.Millisecond)
+	if err := tg.Used(ctx, "@a", turn, done); err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.Used(ctx, "@a", turn.Add(-time.Hour), done); err != nil { // not @a's turn
+		t.Fatal(err)
+	}
+	now = turn.Add(chatGap)
+	next, taken, err := tg.Reserve(ctx, "@a")
+	if err != nil || taken || !next.Equal(done.Add(chatGap)) {
+		t.Fatalf("a chat gap after the turn: %s after it, taken %t, %v; want held until a chat gap after the answer (%s)",
+			next.Sub(turn), taken, err, done.Add(chatGap).Sub(turn))
+	}
+	now = done.Add(chatGap)
+	if next, taken, err = tg.Reserve(ctx, "@a"); err != nil || !taken || !next.Equal(now) {
+		t.Errorf("a chat gap after the answer: %s, taken %t, %v; want now", next.Sub(now), taken, err)
+	}
+}
