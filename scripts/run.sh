@@ -151,6 +151,19 @@ else
 	echo "created; it is printed only once, by: pregon token create --name demo --role admin"
 fi
 
+step "Creating a person to sign in to the web app (password saved in $DATA/web-password)"
+WEB_USER=demo@example.org
+if [ -s "$DATA/web-password" ]; then
+	echo "$WEB_USER from an earlier run: its password is in $DATA/web-password"
+elif (umask 077 && "$PREGON" user create --email "$WEB_USER" --name Demo --role admin >"$DATA/web-password.new" 2>"$DATA/user-create.log"); then
+	mv "$DATA/web-password.new" "$DATA/web-password"
+	echo "created $WEB_USER (admin); more people: pregon user create --email E --role coordinator"
+else
+	rm -f "$DATA/web-password.new"
+	echo "could not create $WEB_USER: $(cat "$DATA/user-create.log")" >&2
+	echo "make one yourself: bin/pregon user create --email you@example.org --role admin" >&2
+fi
+
 # Lists made by an earlier run are reused while they still exist.
 IDS=$DATA/demo-ids
 saved_id() { [ -f "$IDS" ] && sed -n "s/^$1=//p" "$IDS" | tail -n 1; }
@@ -219,7 +232,10 @@ fi
 
 step "Pregón is running at $PREGON_API_URL"
 cat <<EOF
-Use it from another terminal:
+The web app: open $PREGON_API_URL/ and sign in as $WEB_USER with the password in
+${DATA#"$ROOT"/}/web-password (pregon user create --email E --role admin|coordinator|viewer adds people).
+
+Or use it from another terminal:
 
   export PREGON_API_URL=$PREGON_API_URL
   export PREGON_TOKEN=\$(cat ${DATA#"$ROOT"/}/token)

@@ -173,6 +173,10 @@ PREGON_DEMO_EXIT=1 PREGON_HTTP_ADDR=127.0.0.1:$http_port PREGON_DEMO_REDIS_PORT=
 	PREGON_DEMO_DATA_DIR="$smoke/data" PREGON_OUTBOX_DIR="$smoke/outbox" \
 	PREGON_SMTP_URL='' PREGON_TELEGRAM_TOKEN='' PREGON_API_URL='' PREGON_TOKEN='' \
 	scripts/run.sh
+if [ ! -s "$smoke/data/web-password" ]; then
+	echo "test.sh: the demo made no web app sign-in ($smoke/data/web-password is missing)" >&2
+	exit 1
+fi
 ok
 
 current=
