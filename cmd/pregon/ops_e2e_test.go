@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pregon/pregon/internal/testkit"
 )
@@ -108,9 +109,21 @@ func TestEndToEndMetrics(t *testing.T) {
 	if code, _ := s.do(s.admin, "GET", "/v1/releases/"+id+"/deliveries?status=sent&channel=email&limit=100", "", nil, &page); code != 200 {
 		t.Fatalf("deliveries: %d", code)
 	}
-	code, body := s.get(s.url+"/metrics", "Bearer "+s.admin)
-	if code != 200 {
-		t.Fatalf("scrape as admin: %d %s", code, body)
+	// A worker counts an outcome just after recording it, so the release
+	// can be final a moment before its last email is counted: scrape until
+	// the count reaches n (or a deadline), then check.
+	var code int
+	var body string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		code, body = s.get(s.url+"/metrics", "Bearer "+s.admin)
+		if code != 200 {
+			t.Fatalf("scrape as admin: %d %s", code, body)
+		}
+		sent, _ := sample(body, `pregon_deliveries_total{channel="email",status="sent"}`)
+		timed, _ := sample(body, `pregon_send_duration_seconds_count{channel="email"}`)
+		if (sent >= n && timed >= n) || time.Now().After(deadline) {
+			break
+		}
 	}
 	got, ok := sample(body, `pregon_deliveries_total{channel="email",status="sent"}`)
 	if !ok || got != n || int(got) != len(page.Items) {
