@@ -30,9 +30,10 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 // claimScript takes deliveries for sending: queued or retrying ones, and
 // sending ones whose worker is gone: their claim is older than staleBefore,
 // or it names a worker listed as dead. Pending deliveries of a cancelled
-// release become cancelled, and those a gone worker was sending uncertain. An email delivery whose address is suppressed
-// (it unsubscribed since the release was planned) becomes suppressed instead
-// of being claimed.
+// release become cancelled, and those a gone worker was sending uncertain.
+// (An email delivery whose address is suppressed, because it unsubscribed
+// since the release was planned, is claimed and then handed back as
+// suppressed by dropSuppressed: pregon:suppressed is in another hash slot.)
 //
 // Liveness is checked outside this script, and the dead workers are passed
 // in ARGV: a worker's liveness key lives in no release's hash slot, and a
@@ -45,7 +46,6 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
-// KEYS[3] -> pregon:suppressed (email → reason)
 // ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
 // ARGV[2] -> now (Unix ms), the time of the claims it makes
 // ARGV[3] -> staleBefore (Unix ms): a claim older than this is taken over
@@ -85,12 +85,6 @@ for i = 6, #ARGV do
       elseif st == DS.sending then
         out[#out + 1] = {ARGV[i], f[3] or '0', f[4] or '', ch}
       end
-    elseif (pending or free) and ch == CH.email and redis.call('HEXISTS', KEYS[3], f[5]) == 1 then
-      redis.call('HSET', key, F.status, DS.suppressed, F.error, '', F.updated_at, ARGV[2])
-      redis.call('HDEL', key, F.claimed_at, F.worker)
-      move(ch, st, DS.suppressed)
-      redis.call('HINCRBY', KEYS[2], C.pending, -1)
-      finalize(ARGV[2])
     elseif pending or free then
       local a = redis.call('HINCRBY', key, F.attempts, 1)
       local ra = redis.call('HINCRBY', key, F.round_attempts, 1)
@@ -113,7 +107,6 @@ return out
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
-// KEYS[3] -> pregon:suppressed (email → reason)
 // ARGV[1] -> the delivery's key, pregon:{<rid>}:d:<id>
 // ARGV[2] -> the status it ends in
 // ARGV[3] -> error ("" when none)
@@ -125,13 +118,12 @@ return out
 // ARGV[9] -> the delivery's id (for the failure log)
 // ARGV[10] -> the kind of bounce it met ("" when none)
 // ARGV[11] -> where the bounce was learned (rcpt, ...)
-// ARGV[12] -> the suppression reason the bounce makes ("" when none)
+// ARGV[12] -> unused (was the suppression reason: see suppressBounces)
 // ARGV[13] -> how many parts the Telegram post has, or "" (not known: kept)
-// KEYS[4] -> pregon:suppressed-meta, KEYS[5] -> pregon:suppressions
 //
-// A bounce is recorded on the delivery; one that suppresses adds the
-// recipient to the suppressions unless it is there already (the first
-// reason stays).
+// A bounce is recorded on the delivery. One that suppresses was added to
+// the suppressions before (suppressBounces), since they are in another
+// hash slot.
 //
 // The outcome is recorded over its own claim: the same claim time, or the
 // same worker (a renewal whose reply was lost moved the claim time without
@@ -149,11 +141,6 @@ redis.call('HSET', ARGV[1], F.status, st, F.error, ARGV[3], F.message_ids, ARGV[
 redis.call('HDEL', ARGV[1], F.claimed_at, F.worker)
 if ARGV[10] ~= '' then
   redis.call('HSET', ARGV[1], F.bounce, ARGV[10], F.bounce_at, ARGV[5], F.bounce_source, ARGV[11])
-  local to = redis.call('HGET', ARGV[1], F.recipient)
-  if ARGV[12] ~= '' and to and redis.call('HSETNX', KEYS[3], to, ARGV[12]) == 1 then
-    redis.call('HSET', KEYS[4], to, ARGV[5] .. ' ' .. ARGV[11])
-    redis.call('ZADD', KEYS[5], 0, to)
-  end
 end
 if ARGV[13] and ARGV[13] ~= '' then redis.call('HSET', ARGV[1], F.parts, ARGV[13]) end
 move(f[2], DS.sending, st)
@@ -171,8 +158,11 @@ return 1
 // liveness key is gone (see Heartbeat) is taken too, at the cost of two more
 // round trips, which only happens after a worker died.
 func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
-	keys := []string{releaseKey(rid), countsKey(rid), suppressedKey, suppressedMetaKey, suppressionsKey}
+	keys := []string{releaseKey(rid), countsKey(rid)}
 	now := fmtTime(s.now())
+	if err := s.suppressBounces(ctx, rid, outs); err != nil {
+		return nil, nil, err
+	}
 	cmds, err := s.pipelineScripts(ctx, func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd) {
 		for _, o := range outs {
 			due := ""
@@ -198,10 +188,19 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 	if err != nil {
 		return nil, nil, fmt.Errorf("record %d outcomes and claim %d deliveries of %s: %w", len(outs), len(ids), rid, err)
 	}
+	if len(outs) > 0 {
+		// An outcome may have ended the release (Redis Cluster: cluster.go).
+		if err := s.syncStatusIndex(ctx, rid); err != nil {
+			return nil, nil, err
+		}
+	}
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
 	claimed, busy, err := parseClaim(rid, cmds[len(cmds)-1].(*redis.Cmd))
+	if err == nil {
+		claimed, err = s.dropSuppressed(ctx, rid, claimed)
+	}
 	if err != nil || len(busy) == 0 {
 		return claimed, busy, err
 	}
@@ -226,6 +225,9 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 	}
 	cmd := claimScript.Run(ctx, s.rdb, keys, claimArgs(rid, fmtTime(s.now()), staleBefore, worker, dead, again)...)
 	more, busy2, err := parseClaim(rid, cmd)
+	if err == nil {
+		more, err = s.dropSuppressed(ctx, rid, more)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

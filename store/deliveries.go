@@ -119,6 +119,11 @@ func (s *Store) Transition(ctx context.Context, rid string, ids []string, to dis
 	if err != nil && !isNil(err) {
 		return nil, fmt.Errorf("move deliveries of %s to %s: %w", rid, to, err)
 	}
+	if len(moved) > 0 {
+		if err := s.syncStatusIndex(ctx, rid); err != nil { // Redis Cluster: cluster.go
+			return nil, err
+		}
+	}
 	return moved, nil
 }
 
@@ -251,11 +256,11 @@ func deliveryFrom(rid, id string, h map[string]string) *dispatcher.Delivery {
 // and, when it moved any, sets the release sending again and marks it
 // active, all in one step: two retries that interleave cannot set a release
 // sending with nothing pending. It moves nothing unless the release is
-// sending or was sent.
+// sending or was sent. (RequeueFailed marks it active before: pregon:active
+// is in another hash slot.)
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
-// KEYS[3] -> pregon:active
 // ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
 // ARGV[2] -> now (Unix ms)
 // ARGV[3] -> release id
@@ -279,7 +284,6 @@ end
 if #out > 0 then
   redis.call('HSET', KEYS[1], R.status, RS.sending, R.updated_at, ARGV[2], R.activity, ARGV[2])
   reindex(relst, RS.sending)
-  redis.call('SADD', KEYS[3], ARGV[3])
 end
 return out
 `)
@@ -297,9 +301,17 @@ func (s *Store) RequeueFailed(ctx context.Context, rid string, ids []string) ([]
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	res, err := requeueFailedScript.Run(ctx, s.rdb, []string{releaseKey(rid), countsKey(rid), activeKey}, args...).Slice()
+	// Marked active before it may become sending again, so that the
+	// sweeper always watches it (Redis Cluster: cluster.go).
+	if err := s.MarkActive(ctx, rid); err != nil {
+		return nil, err
+	}
+	res, err := requeueFailedScript.Run(ctx, s.rdb, []string{releaseKey(rid), countsKey(rid)}, args...).Slice()
 	if err != nil && !isNil(err) {
 		return nil, fmt.Errorf("requeue failed deliveries of %s: %w", rid, err)
+	}
+	if err := s.syncStatusIndex(ctx, rid); err != nil {
+		return nil, err
 	}
 	out := make([]dispatcher.Ref, 0, len(res))
 	for _, r := range res {

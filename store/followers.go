@@ -44,7 +44,7 @@ func (s *Store) AddFollower(ctx context.Context, chatID, language string) (bool,
 	}
 	now := s.now().UTC()
 	var added *redis.IntCmd
-	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		added = p.ZAdd(ctx, followersKey, redis.Z{Member: chatID})
 		p.HSetNX(ctx, followerKey(chatID), flCreatedAt, fmtTime(now))
 		p.HSet(ctx, followerKey(chatID), flChatID, chatID)
@@ -94,7 +94,7 @@ func (s *Store) RemoveFollower(ctx context.Context, chatID string) (bool, error)
 		return false, nil
 	}
 	var removed *redis.IntCmd
-	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		removed = p.ZRem(ctx, followersKey, chatID)
 		p.Del(ctx, followerKey(chatID))
 		return nil
