@@ -163,7 +163,7 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 	if err := s.suppressBounces(ctx, rid, outs); err != nil {
 		return nil, nil, err
 	}
-	cmds, err := s.pipelineScripts(ctx, func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd) {
+	cmds, err := s.pipelineScripts(ctx, rid, func(p redis.Pipeliner, run func(*redis.Script, []string, ...any) *redis.Cmd) {
 		for _, o := range outs {
 			due := ""
 			if !o.RetryAt.IsZero() {
@@ -178,11 +178,11 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 			if o.Parts > 0 {
 				parts = strconv.Itoa(o.Parts)
 			}
-			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, packMessageIDs(rid, o.ID, o.MessageIDs), now, due, claim, worker, o.ID,
+			run(finishScript, []string{o.ID}, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, packMessageIDs(rid, o.ID, o.MessageIDs), now, due, claim, worker, o.ID,
 				kind, source, reason, parts)
 		}
 		if len(ids) > 0 {
-			run(claimScript, claimArgs(rid, now, staleBefore, worker, nil, ids)...)
+			run(claimScript, ids, claimArgs(rid, now, staleBefore, worker, nil, ids)...)
 		}
 	}, keys)
 	if err != nil {
@@ -223,7 +223,7 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 			still = append(still, b)
 		}
 	}
-	cmd := claimScript.Run(ctx, s.rdb, keys, claimArgs(rid, fmtTime(s.now()), staleBefore, worker, dead, again)...)
+	cmd := claimScript.Run(ctx, s.rdb, declared(keys, rid, again...), claimArgs(rid, fmtTime(s.now()), staleBefore, worker, dead, again)...)
 	more, busy2, err := parseClaim(rid, cmd)
 	if err == nil {
 		more, err = s.dropSuppressed(ctx, rid, more)
@@ -304,18 +304,22 @@ func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher
 }
 
 // pipelineScripts runs the scripts that fill queues in one pipeline of
-// EVALSHA calls. A call that Redis answers NOSCRIPT (a new or restarted
-// server) had no effect, so it alone is run again, with the script's source.
-func (s *Store) pipelineScripts(ctx context.Context, fill func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd), keys []string) ([]redis.Cmder, error) {
+// EVALSHA calls, on release rid: each gets keys, then the keys of the
+// deliveries it names (declared). A call that Redis answers NOSCRIPT (a new
+// or restarted server) had no effect, so it alone is run again, with the
+// script's source.
+func (s *Store) pipelineScripts(ctx context.Context, rid string, fill func(p redis.Pipeliner, run func(sc *redis.Script, ids []string, args ...any) *redis.Cmd), keys []string) ([]redis.Cmder, error) {
 	type call struct {
 		sc   *redis.Script
+		keys []string
 		args []any
 	}
 	var calls []call
 	p := s.rdb.Pipeline()
-	fill(p, func(sc *redis.Script, args ...any) *redis.Cmd {
-		calls = append(calls, call{sc, args})
-		return sc.EvalSha(ctx, p, keys, args...)
+	fill(p, func(sc *redis.Script, ids []string, args ...any) *redis.Cmd {
+		c := call{sc, declared(keys, rid, ids...), args}
+		calls = append(calls, c)
+		return sc.EvalSha(ctx, p, c.keys, args...)
 	})
 	cmds, err := p.Exec(ctx)
 	if err == nil || isNil(err) {
@@ -326,7 +330,7 @@ func (s *Store) pipelineScripts(ctx context.Context, fill func(p redis.Pipeliner
 	}
 	for i, c := range cmds {
 		if cerr := c.Err(); cerr != nil && redis.HasErrorPrefix(cerr, "NOSCRIPT") {
-			cmds[i] = calls[i].sc.Run(ctx, s.rdb, keys, calls[i].args...)
+			cmds[i] = calls[i].sc.Run(ctx, s.rdb, calls[i].keys, calls[i].args...)
 		}
 		if cerr := cmds[i].Err(); cerr != nil && !isNil(cerr) {
 			return nil, cerr
@@ -357,7 +361,7 @@ return 1
 // the delivery is no longer this claim's (finished, or taken by another).
 func (s *Store) RenewClaim(ctx context.Context, rid, id string, claimedAt time.Time) (time.Time, bool, error) {
 	now := s.now()
-	n, err := renewScript.Run(ctx, s.rdb, []string{deliveryPrefix(rid) + id}, deliveryPrefix(rid)+id, fmtTime(claimedAt), fmtTime(now)).Int()
+	n, err := renewScript.Run(ctx, s.rdb, declared(nil, rid, id), deliveryPrefix(rid)+id, fmtTime(claimedAt), fmtTime(now)).Int()
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("renew claim of %s: %w", id, err)
 	}

@@ -80,7 +80,7 @@ func (s *Store) dropSuppressed(ctx context.Context, rid string, claimed []*dispa
 		if !sup[i] {
 			out = append(out, c)
 		} else {
-			err := unclaimSuppressedScript.Run(ctx, s.rdb, []string{releaseKey(rid), countsKey(rid)},
+			err := unclaimSuppressedScript.Run(ctx, s.rdb, declared([]string{releaseKey(rid), countsKey(rid)}, rid, c.ID),
 				deliveryPrefix(rid)+c.ID, fmtTime(c.ClaimedAt), fmtTime(s.now())).Err()
 			if err != nil {
 				return nil, fmt.Errorf("suppress delivery %s of %s: %w", c.ID, rid, err)

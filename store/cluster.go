@@ -111,3 +111,19 @@ func (s *Store) reindexed(ctx context.Context, rid string, err error) error {
 	}
 	return s.syncStatusIndex(ctx, rid)
 }
+
+// declared returns the keys that a release script given ids touches
+// beyond its fixed KEYS: each delivery's hash and the release's failure
+// log. The scripts build these keys from ARGV as they always did; they are
+// passed in KEYS too, after the fixed ones, because Redis Cluster wants
+// every key a script touches declared (and in one slot: they all are in
+// the release's, {<rid>}). The one place that says which keys a
+// delivery has.
+func declared(fixed []string, rid string, ids ...string) []string {
+	keys := make([]string, 0, len(fixed)+len(ids)+1)
+	keys = append(keys, fixed...)
+	for _, id := range ids {
+		keys = append(keys, deliveryPrefix(rid)+id)
+	}
+	return append(keys, failuresKey(rid))
+}

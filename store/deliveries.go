@@ -54,10 +54,13 @@ func (s *Store) CreateDeliveries(ctx context.Context, rid string, ds []*dispatch
 	}
 	args := make([]any, 0, 2+7*len(ds))
 	args = append(args, deliveryPrefix(rid), fmtTime(s.now()))
-	for _, d := range ds {
+	dids := make([]string, len(ds))
+	for i, d := range ds {
 		args = append(args, d.ID, string(d.Channel), d.Recipient, d.Name, d.Language, string(d.Status), d.LastError)
+		dids[i] = d.ID
 	}
-	ids, err := createDeliveriesScript.Run(ctx, s.rdb, []string{releaseKey(rid), countsKey(rid), deliveriesKey(rid)}, args...).StringSlice()
+	keys := declared([]string{releaseKey(rid), countsKey(rid), deliveriesKey(rid)}, rid, dids...)
+	ids, err := createDeliveriesScript.Run(ctx, s.rdb, keys, args...).StringSlice()
 	if err != nil && !isNil(err) {
 		return nil, fmt.Errorf("create deliveries of %s: %w", rid, err)
 	}
@@ -115,7 +118,7 @@ func (s *Store) Transition(ctx context.Context, rid string, ids []string, to dis
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	moved, err := transitionScript.Run(ctx, s.rdb, []string{releaseKey(rid), countsKey(rid)}, args...).StringSlice()
+	moved, err := transitionScript.Run(ctx, s.rdb, declared([]string{releaseKey(rid), countsKey(rid)}, rid, ids...), args...).StringSlice()
 	if err != nil && !isNil(err) {
 		return nil, fmt.Errorf("move deliveries of %s to %s: %w", rid, to, err)
 	}
@@ -306,7 +309,7 @@ func (s *Store) RequeueFailed(ctx context.Context, rid string, ids []string) ([]
 	if err := s.MarkActive(ctx, rid); err != nil {
 		return nil, err
 	}
-	res, err := requeueFailedScript.Run(ctx, s.rdb, []string{releaseKey(rid), countsKey(rid)}, args...).Slice()
+	res, err := requeueFailedScript.Run(ctx, s.rdb, declared([]string{releaseKey(rid), countsKey(rid)}, rid, ids...), args...).Slice()
 	if err != nil && !isNil(err) {
 		return nil, fmt.Errorf("requeue failed deliveries of %s: %w", rid, err)
 	}

@@ -57,7 +57,7 @@ func (s *Store) ResumeDelivery(ctx context.Context, rid, id string) error {
 	if err := s.MarkActive(ctx, rid); err != nil {
 		return err
 	}
-	why, err := resumeScript.Run(ctx, s.rdb, []string{releaseKey(rid), countsKey(rid)},
+	why, err := resumeScript.Run(ctx, s.rdb, declared([]string{releaseKey(rid), countsKey(rid)}, rid, id),
 		deliveryPrefix(rid)+id, fmtTime(s.now()), rid).Text()
 	if err != nil {
 		return fmt.Errorf("resume delivery %s of %s: %w", id, rid, err)
