@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strings"
 
+	"github.com/pregon/pregon/store"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -116,4 +119,18 @@ func redactCluster(raw string) string {
 		return scheme + "://" + user + ":xxxxx" + rest[at:]
 	}
 	return raw
+}
+
+// migrateKeys renames, at start, the keys an older version of Pregón named
+// otherwise (a list's keys now share a hash tag; store.MigrateKeys). Every
+// process does it; it is idempotent. A key found under both names is
+// logged and left alone; it stops nothing else.
+func migrateKeys(ctx context.Context, st *store.Store, log *slog.Logger) {
+	n, err := st.MigrateKeys(ctx)
+	if n > 0 {
+		log.Info("renamed keys written by an older version", "renamed", n)
+	}
+	if err != nil {
+		log.Error("cannot migrate every key: stop every process of an older version, then restart this one", "error", err)
+	}
 }

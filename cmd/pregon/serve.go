@@ -136,6 +136,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		return err
 	}
 	defer closeRedis()
+	migrateKeys(ctx, st, log) // Redis Cluster: renamed keys (rediscluster.go)
 	if ws, err := st.Warnings(ctx); err != nil {
 		log.Warn("cannot check Redis configuration", "error", err)
 	} else {
