@@ -162,6 +162,23 @@ func TestEndToEndRedisCluster(t *testing.T) {
 	if posts := s.tg.Messages("@canal_prensa"); len(posts) != 1 || !strings.Contains(posts[0].PlainText, "Texto del comunicado") {
 		t.Errorf("telegram posts = %v, want the statement once", posts)
 	}
+
+	// /metrics reads the release counts and asynq's queues through the
+	// cluster client; so does the queue dashboard, and its Redis page
+	// knows it is a cluster.
+	code, scrape := s.get(s.url+"/metrics", "Bearer "+s.admin)
+	if v, ok := sample(scrape, `pregon_releases{status="sent"}`); code != 200 || !ok || v != 1 {
+		t.Errorf("/metrics: %d, pregon_releases{status=\"sent\"} = %v (%v):\n%.500s", code, v, ok, scrape)
+	}
+	if !strings.Contains(scrape, "asynq_queue_size") {
+		t.Errorf("/metrics has no asynq queue sizes:\n%.500s", scrape)
+	}
+	if code, body := s.get(s.url+"/monitoring/api/queues", "Bearer "+s.admin); code != 200 || !strings.Contains(body, `"queues"`) {
+		t.Errorf("dashboard queues: %d %.300s", code, body)
+	}
+	if code, body := s.get(s.url+"/monitoring/api/redis_info", "Bearer "+s.admin); code != 200 || !strings.Contains(body, "cluster") {
+		t.Errorf("dashboard Redis info: %d %.300s", code, body)
+	}
 }
 
 // checkDeliveries pages through a release's deliveries with the API and
