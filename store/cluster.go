@@ -103,15 +103,6 @@ func (s *Store) syncStatusIndex(ctx context.Context, rid string) error {
 	return fmt.Errorf("index release %s: its status keeps changing", rid)
 }
 
-// reindexed returns err, or the error of syncStatusIndex(rid) after a
-// release script that may have changed rid's status.
-func (s *Store) reindexed(ctx context.Context, rid string, err error) error {
-	if err != nil {
-		return err
-	}
-	return s.syncStatusIndex(ctx, rid)
-}
-
 // declared returns the keys that a release script given ids touches
 // beyond its fixed KEYS: each delivery's hash and the release's failure
 // log. The scripts build these keys from ARGV as they always did; they are

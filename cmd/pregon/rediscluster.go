@@ -42,7 +42,7 @@ func isClusterURL(raw string) bool {
 func clusterOptions(raw string) (*redis.ClusterOptions, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok || !isClusterURL(raw) {
-		return nil, errors.New("want redis+cluster://host:port,host:port,... or rediss+cluster://...")
+		return nil, errors.New("want redis+cluster://host:port,host:port or rediss+cluster://host:port,host:port")
 	}
 	rest, query, _ := strings.Cut(rest, "?")
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
