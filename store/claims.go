@@ -184,12 +184,17 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 		if len(ids) > 0 {
 			run(claimScript, ids, claimArgs(rid, now, staleBefore, worker, nil, ids)...)
 		}
+		// The release's status after them, read in the same round trip.
+		p.HGet(ctx, releaseKey(rid), rStatus)
 	}, keys)
 	if err != nil {
 		return nil, nil, fmt.Errorf("record %d outcomes and claim %d deliveries of %s: %w", len(outs), len(ids), rid, err)
 	}
-	if len(outs) > 0 {
-		// An outcome may have ended the release (Redis Cluster: cluster.go).
+	// An outcome may have ended the release: its status index follows
+	// (Redis Cluster: cluster.go). Only an ended release needs it, since
+	// whatever made it sending indexed it so.
+	if st := dispatcher.ReleaseStatus(cmds[len(cmds)-1].(*redis.StringCmd).Val()); len(outs) > 0 &&
+		(st == dispatcher.ReleaseSent || st == dispatcher.ReleaseSentWithFailures) {
 		if err := s.syncStatusIndex(ctx, rid); err != nil {
 			return nil, nil, err
 		}
@@ -197,7 +202,7 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
-	claimed, busy, err := parseClaim(rid, cmds[len(cmds)-1].(*redis.Cmd))
+	claimed, busy, err := parseClaim(rid, cmds[len(outs)].(*redis.Cmd))
 	if err == nil {
 		claimed, err = s.dropSuppressed(ctx, rid, claimed)
 	}
@@ -305,7 +310,7 @@ func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher
 
 // pipelineScripts runs the scripts that fill queues in one pipeline of
 // EVALSHA calls, on release rid: each gets keys, then the keys of the
-// deliveries it names (declared). A call that Redis answers NOSCRIPT (a new
+// deliveries it names (declared). fill may add other commands after them. A call that Redis answers NOSCRIPT (a new
 // or restarted server) had no effect, so it alone is run again, with the
 // script's source.
 func (s *Store) pipelineScripts(ctx context.Context, rid string, fill func(p redis.Pipeliner, run func(sc *redis.Script, ids []string, args ...any) *redis.Cmd), keys []string) ([]redis.Cmder, error) {
@@ -328,12 +333,19 @@ func (s *Store) pipelineScripts(ctx context.Context, rid string, fill func(p red
 	if !redis.HasErrorPrefix(err, "NOSCRIPT") {
 		return nil, err
 	}
-	for i, c := range cmds {
+	for i, c := range cmds[:len(calls)] {
 		if cerr := c.Err(); cerr != nil && redis.HasErrorPrefix(cerr, "NOSCRIPT") {
 			cmds[i] = calls[i].sc.Run(ctx, s.rdb, calls[i].keys, calls[i].args...)
 		}
 		if cerr := cmds[i].Err(); cerr != nil && !isNil(cerr) {
 			return nil, cerr
+		}
+	}
+	// The commands after the scripts read what they left: again, now that
+	// they have all run.
+	for _, c := range cmds[len(calls):] {
+		if err := s.rdb.Process(ctx, c); err != nil && !isNil(err) {
+			return nil, err
 		}
 	}
 	return cmds, nil

@@ -256,9 +256,9 @@ func deliveryFrom(rid, id string, h map[string]string) *dispatcher.Delivery {
 }
 
 // requeueFailedScript moves failed deliveries back to queued for a retry
-// and, when it moved any, sets the release sending again and marks it
-// active, all in one step: two retries that interleave cannot set a release
-// sending with nothing pending. It moves nothing unless the release is
+// and, when it moved any, sets the release sending again, all in one step:
+// two retries that interleave cannot set a release sending with nothing
+// pending. It moves nothing unless the release is
 // sending or was sent. (RequeueFailed marks it active before: pregon:active
 // is in another hash slot.)
 //

@@ -25,7 +25,7 @@
 //	pregon:tgupdates:offset           STRING the next getUpdates offset (the bot's updates consumer, package tgbot)
 //	pregon:lease:<name>               STRING id of the process holding a lease (TTL, renewed; lease.go): archiver, bouncebox, tgupdates (the getUpdates poller)
 //	pregon:releases                   ZSET  release ids
-//	pregon:releases:<status>          ZSET  ids of the releases in a status (kept by the status scripts)
+//	pregon:releases:<status>          ZSET  ids of the releases in a status (kept after the release scripts: syncStatusIndex, cluster.go)
 //	pregon:releases-indexed           STRING "1" once the status indexes hold every release
 //	pregon:{<rid>}:release            HASH  release fields (legend below)
 //	pregon:{<rid>}:corrections        LIST  ids of the release's corrections, oldest first (corrections.go)
