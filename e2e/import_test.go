@@ -77,7 +77,7 @@ func TestImportLargeCSV(t *testing.T) {
 	}
 
 	// What Redis holds matches the report.
-	members := rdb.ZCard(ctx, "pregon:list:"+l.ID+":members").Val()
+	members := rdb.ZCard(ctx, "pregon:{"+l.ID+"}:members").Val()
 	if members != int64(rep.Added) {
 		t.Errorf("Redis holds %d members, the report says %d added", members, rep.Added)
 	}
@@ -93,7 +93,7 @@ func TestImportLargeCSV(t *testing.T) {
 	if rep.Added != 0 || rep.Updated != n || len(rep.Suppressed) != len(suppressed) {
 		t.Errorf("second import: added %d, updated %d, %d suppressed; want 0, %d, %d", rep.Added, rep.Updated, len(rep.Suppressed), n, len(suppressed))
 	}
-	if got := rdb.ZCard(ctx, "pregon:list:"+l.ID+":members").Val(); got != int64(n) {
+	if got := rdb.ZCard(ctx, "pregon:{"+l.ID+"}:members").Val(); got != int64(n) {
 		t.Errorf("after the second import Redis holds %d members, want %d", got, n)
 	}
 }

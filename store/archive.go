@@ -252,7 +252,7 @@ func (s *Store) dropLive(ctx context.Context, rid string) error {
 		for i, id := range ids {
 			keys[i], members[i] = deliveryPrefix(rid)+id, id
 		}
-		if err := txErr(s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		if err := txErr(s.tx(ctx, func(p redis.Pipeliner) error {
 			p.Unlink(ctx, keys...)
 			p.ZRem(ctx, deliveriesKey(rid), members...)
 			return nil

@@ -42,7 +42,7 @@ func (s *Store) AddSuppression(ctx context.Context, sup dispatcher.Suppression, 
 	if at.IsZero() {
 		at = s.now()
 	}
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		if overwrite {
 			p.HSet(ctx, suppressedKey, sup.Email, string(sup.Reason))
 			p.HSet(ctx, suppressedMetaKey, sup.Email, fmtTime(at)+" "+oneWord(sup.Source))
@@ -110,7 +110,7 @@ func (s *Store) Suppression(ctx context.Context, email string) (*dispatcher.Supp
 // address was not suppressed.
 func (s *Store) LiftSuppression(ctx context.Context, email string) (*dispatcher.Suppression, error) {
 	var reason, meta *redis.StringCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		reason = p.HGet(ctx, suppressedKey, email)
 		meta = p.HGet(ctx, suppressedMetaKey, email)
 		p.HDel(ctx, suppressedKey, email)

@@ -74,23 +74,34 @@ func (s *Store) ApproveChannel(ctx context.Context, id string) (*dispatcher.Tele
 	return s.Channel(ctx, id)
 }
 
-// migrateChatScript moves a channel from one chat id to another.
+// A chat's migration touches three keys in three hash slots (Redis
+// Cluster), so it goes in steps, each on one key, in an order that a call
+// cut short and made again finishes: the new chat is claimed for the
+// channel (claimChatScript), the channel's hash names it, and the old chat
+// is let go only while it still names the channel (dropChatScript).
+
+// claimChatScript registers a chat for a channel unless it is another's.
+//
+// KEYS[1] -> pregon:tgchat:<new chat id>
+// ARGV[1] -> the channel id
+//
+// Output: 1, or -1 when the chat is another channel's.
+var claimChatScript = redis.NewScript(`
+local other = redis.call('GET', KEYS[1])
+if other and other ~= ARGV[1] then return -1 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+`)
+
+// dropChatScript deletes a chat's registration while it names the channel.
 //
 // KEYS[1] -> pregon:tgchat:<old chat id>
-// KEYS[2] -> pregon:tgchat:<new chat id>
-// KEYS[3] -> pregon:tgchannel:<id>
 // ARGV[1] -> the channel id
-// ARGV[2] -> the new chat id
 //
-// Output: 1 when it moved the channel; 0 when the old chat is no longer
-// the channel's (moved already); -1 when the new chat is another channel's.
-var migrateChatScript = redis.NewScript(`
+// Output: 1 when it deleted it, 0 when it named another channel or none.
+var dropChatScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-local other = redis.call('GET', KEYS[2])
-if other and other ~= ARGV[1] then return -1 end
-redis.call('SET', KEYS[2], ARGV[1])
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[3], 'chat_id', ARGV[2])
 return 1
 `)
 
@@ -112,13 +123,20 @@ func (s *Store) MigrateChat(ctx context.Context, from, to string) (*dispatcher.T
 	if err != nil {
 		return nil, false, fmt.Errorf("migrate chat %s: %w", from, err)
 	}
-	n, err := migrateChatScript.Run(ctx, s.rdb, []string{chatKey(from), chatKey(to), channelKey(id)}, id, to).Int()
+	n, err := claimChatScript.Run(ctx, s.rdb, []string{chatKey(to)}, id).Int()
 	if err != nil {
 		return nil, false, fmt.Errorf("migrate chat %s to %s: %w", from, to, err)
 	}
 	if n < 0 {
 		return nil, false, fmt.Errorf("migrate chat %s to %s: the new chat is another channel's: %w", from, to, dispatcher.ErrConflict)
 	}
+	if err := s.rdb.HSet(ctx, channelKey(id), "chat_id", to).Err(); err != nil {
+		return nil, false, fmt.Errorf("migrate chat %s to %s: %w", from, to, err)
+	}
+	moved, err := dropChatScript.Run(ctx, s.rdb, []string{chatKey(from)}, id).Int()
+	if err != nil {
+		return nil, false, fmt.Errorf("migrate chat %s to %s: %w", from, to, err)
+	}
 	c, err := s.Channel(ctx, id)
-	return c, n == 1, err
+	return c, moved == 1, err
 }

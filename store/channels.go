@@ -39,7 +39,7 @@ func (s *Store) CreateChannel(ctx context.Context, c *dispatcher.TelegramChannel
 	if c.LinkPreview == "" {
 		c.LinkPreview = dispatcher.PreviewSource
 	}
-	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, channelKey(id), "id", id, "chat_id", c.ChatID, "title", c.Title,
 			"language", c.Language, "status", c.Status, "created_at", fmtTime(now),
 			chMode, c.Mode, chLinkPreview, c.LinkPreview)

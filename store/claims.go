@@ -30,9 +30,10 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 // claimScript takes deliveries for sending: queued or retrying ones, and
 // sending ones whose worker is gone: their claim is older than staleBefore,
 // or it names a worker listed as dead. Pending deliveries of a cancelled
-// release become cancelled, and those a gone worker was sending uncertain. An email delivery whose address is suppressed
-// (it unsubscribed since the release was planned) becomes suppressed instead
-// of being claimed.
+// release become cancelled, and those a gone worker was sending uncertain.
+// (An email delivery whose address is suppressed, because it unsubscribed
+// since the release was planned, is claimed and then handed back as
+// suppressed by dropSuppressed: pregon:suppressed is in another hash slot.)
 //
 // Liveness is checked outside this script, and the dead workers are passed
 // in ARGV: a worker's liveness key lives in no release's hash slot, and a
@@ -45,7 +46,6 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
-// KEYS[3] -> pregon:suppressed (email → reason)
 // ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
 // ARGV[2] -> now (Unix ms), the time of the claims it makes
 // ARGV[3] -> staleBefore (Unix ms): a claim older than this is taken over
@@ -85,12 +85,6 @@ for i = 6, #ARGV do
       elseif st == DS.sending then
         out[#out + 1] = {ARGV[i], f[3] or '0', f[4] or '', ch}
       end
-    elseif (pending or free) and ch == CH.email and redis.call('HEXISTS', KEYS[3], f[5]) == 1 then
-      redis.call('HSET', key, F.status, DS.suppressed, F.error, '', F.updated_at, ARGV[2])
-      redis.call('HDEL', key, F.claimed_at, F.worker)
-      move(ch, st, DS.suppressed)
-      redis.call('HINCRBY', KEYS[2], C.pending, -1)
-      finalize(ARGV[2])
     elseif pending or free then
       local a = redis.call('HINCRBY', key, F.attempts, 1)
       local ra = redis.call('HINCRBY', key, F.round_attempts, 1)
@@ -113,7 +107,6 @@ return out
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
-// KEYS[3] -> pregon:suppressed (email → reason)
 // ARGV[1] -> the delivery's key, pregon:{<rid>}:d:<id>
 // ARGV[2] -> the status it ends in
 // ARGV[3] -> error ("" when none)
@@ -125,13 +118,12 @@ return out
 // ARGV[9] -> the delivery's id (for the failure log)
 // ARGV[10] -> the kind of bounce it met ("" when none)
 // ARGV[11] -> where the bounce was learned (rcpt, ...)
-// ARGV[12] -> the suppression reason the bounce makes ("" when none)
+// ARGV[12] -> unused (was the suppression reason: see suppressBounces)
 // ARGV[13] -> how many parts the Telegram post has, or "" (not known: kept)
-// KEYS[4] -> pregon:suppressed-meta, KEYS[5] -> pregon:suppressions
 //
-// A bounce is recorded on the delivery; one that suppresses adds the
-// recipient to the suppressions unless it is there already (the first
-// reason stays).
+// A bounce is recorded on the delivery. One that suppresses was added to
+// the suppressions before (suppressBounces), since they are in another
+// hash slot.
 //
 // The outcome is recorded over its own claim: the same claim time, or the
 // same worker (a renewal whose reply was lost moved the claim time without
@@ -149,11 +141,6 @@ redis.call('HSET', ARGV[1], F.status, st, F.error, ARGV[3], F.message_ids, ARGV[
 redis.call('HDEL', ARGV[1], F.claimed_at, F.worker)
 if ARGV[10] ~= '' then
   redis.call('HSET', ARGV[1], F.bounce, ARGV[10], F.bounce_at, ARGV[5], F.bounce_source, ARGV[11])
-  local to = redis.call('HGET', ARGV[1], F.recipient)
-  if ARGV[12] ~= '' and to and redis.call('HSETNX', KEYS[3], to, ARGV[12]) == 1 then
-    redis.call('HSET', KEYS[4], to, ARGV[5] .. ' ' .. ARGV[11])
-    redis.call('ZADD', KEYS[5], 0, to)
-  end
 end
 if ARGV[13] and ARGV[13] ~= '' then redis.call('HSET', ARGV[1], F.parts, ARGV[13]) end
 move(f[2], DS.sending, st)
@@ -171,9 +158,12 @@ return 1
 // liveness key is gone (see Heartbeat) is taken too, at the cost of two more
 // round trips, which only happens after a worker died.
 func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
-	keys := []string{releaseKey(rid), countsKey(rid), suppressedKey, suppressedMetaKey, suppressionsKey}
+	keys := []string{releaseKey(rid), countsKey(rid)}
 	now := fmtTime(s.now())
-	cmds, err := s.pipelineScripts(ctx, func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd) {
+	if err := s.suppressBounces(ctx, rid, outs); err != nil {
+		return nil, nil, err
+	}
+	cmds, err := s.pipelineScripts(ctx, rid, func(p redis.Pipeliner, run func(*redis.Script, []string, ...any) *redis.Cmd) {
 		for _, o := range outs {
 			due := ""
 			if !o.RetryAt.IsZero() {
@@ -188,20 +178,34 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 			if o.Parts > 0 {
 				parts = strconv.Itoa(o.Parts)
 			}
-			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, packMessageIDs(rid, o.ID, o.MessageIDs), now, due, claim, worker, o.ID,
+			run(finishScript, []string{o.ID}, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, packMessageIDs(rid, o.ID, o.MessageIDs), now, due, claim, worker, o.ID,
 				kind, source, reason, parts)
 		}
 		if len(ids) > 0 {
-			run(claimScript, claimArgs(rid, now, staleBefore, worker, nil, ids)...)
+			run(claimScript, ids, claimArgs(rid, now, staleBefore, worker, nil, ids)...)
 		}
+		// The release's status after them, read in the same round trip.
+		p.HGet(ctx, releaseKey(rid), rStatus)
 	}, keys)
 	if err != nil {
 		return nil, nil, fmt.Errorf("record %d outcomes and claim %d deliveries of %s: %w", len(outs), len(ids), rid, err)
 	}
+	// An outcome may have ended the release: its status index follows
+	// (Redis Cluster: cluster.go). Only an ended release needs it, since
+	// whatever made it sending indexed it so.
+	if st := dispatcher.ReleaseStatus(cmds[len(cmds)-1].(*redis.StringCmd).Val()); len(outs) > 0 &&
+		(st == dispatcher.ReleaseSent || st == dispatcher.ReleaseSentWithFailures) {
+		if err := s.syncStatusIndex(ctx, rid); err != nil {
+			return nil, nil, err
+		}
+	}
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
-	claimed, busy, err := parseClaim(rid, cmds[len(cmds)-1].(*redis.Cmd))
+	claimed, busy, err := parseClaim(rid, cmds[len(outs)].(*redis.Cmd))
+	if err == nil {
+		claimed, err = s.dropSuppressed(ctx, rid, claimed)
+	}
 	if err != nil || len(busy) == 0 {
 		return claimed, busy, err
 	}
@@ -224,8 +228,11 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 			still = append(still, b)
 		}
 	}
-	cmd := claimScript.Run(ctx, s.rdb, keys, claimArgs(rid, fmtTime(s.now()), staleBefore, worker, dead, again)...)
+	cmd := claimScript.Run(ctx, s.rdb, declared(keys, rid, again...), claimArgs(rid, fmtTime(s.now()), staleBefore, worker, dead, again)...)
 	more, busy2, err := parseClaim(rid, cmd)
+	if err == nil {
+		more, err = s.dropSuppressed(ctx, rid, more)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -302,18 +309,22 @@ func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher
 }
 
 // pipelineScripts runs the scripts that fill queues in one pipeline of
-// EVALSHA calls. A call that Redis answers NOSCRIPT (a new or restarted
-// server) had no effect, so it alone is run again, with the script's source.
-func (s *Store) pipelineScripts(ctx context.Context, fill func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd), keys []string) ([]redis.Cmder, error) {
+// EVALSHA calls, on release rid: each gets keys, then the keys of the
+// deliveries it names (declared). fill may add other commands after them. A call that Redis answers NOSCRIPT (a new
+// or restarted server) had no effect, so it alone is run again, with the
+// script's source.
+func (s *Store) pipelineScripts(ctx context.Context, rid string, fill func(p redis.Pipeliner, run func(sc *redis.Script, ids []string, args ...any) *redis.Cmd), keys []string) ([]redis.Cmder, error) {
 	type call struct {
 		sc   *redis.Script
+		keys []string
 		args []any
 	}
 	var calls []call
 	p := s.rdb.Pipeline()
-	fill(p, func(sc *redis.Script, args ...any) *redis.Cmd {
-		calls = append(calls, call{sc, args})
-		return sc.EvalSha(ctx, p, keys, args...)
+	fill(p, func(sc *redis.Script, ids []string, args ...any) *redis.Cmd {
+		c := call{sc, declared(keys, rid, ids...), args}
+		calls = append(calls, c)
+		return sc.EvalSha(ctx, p, c.keys, args...)
 	})
 	cmds, err := p.Exec(ctx)
 	if err == nil || isNil(err) {
@@ -322,12 +333,19 @@ func (s *Store) pipelineScripts(ctx context.Context, fill func(p redis.Pipeliner
 	if !redis.HasErrorPrefix(err, "NOSCRIPT") {
 		return nil, err
 	}
-	for i, c := range cmds {
+	for i, c := range cmds[:len(calls)] {
 		if cerr := c.Err(); cerr != nil && redis.HasErrorPrefix(cerr, "NOSCRIPT") {
-			cmds[i] = calls[i].sc.Run(ctx, s.rdb, keys, calls[i].args...)
+			cmds[i] = calls[i].sc.Run(ctx, s.rdb, calls[i].keys, calls[i].args...)
 		}
 		if cerr := cmds[i].Err(); cerr != nil && !isNil(cerr) {
 			return nil, cerr
+		}
+	}
+	// The commands after the scripts read what they left: again, now that
+	// they have all run.
+	for _, c := range cmds[len(calls):] {
+		if err := s.rdb.Process(ctx, c); err != nil && !isNil(err) {
+			return nil, err
 		}
 	}
 	return cmds, nil
@@ -355,7 +373,7 @@ return 1
 // the delivery is no longer this claim's (finished, or taken by another).
 func (s *Store) RenewClaim(ctx context.Context, rid, id string, claimedAt time.Time) (time.Time, bool, error) {
 	now := s.now()
-	n, err := renewScript.Run(ctx, s.rdb, []string{deliveryPrefix(rid) + id}, deliveryPrefix(rid)+id, fmtTime(claimedAt), fmtTime(now)).Int()
+	n, err := renewScript.Run(ctx, s.rdb, declared(nil, rid, id), deliveryPrefix(rid)+id, fmtTime(claimedAt), fmtTime(now)).Int()
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("renew claim of %s: %w", id, err)
 	}

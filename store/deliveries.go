@@ -54,10 +54,13 @@ func (s *Store) CreateDeliveries(ctx context.Context, rid string, ds []*dispatch
 	}
 	args := make([]any, 0, 2+7*len(ds))
 	args = append(args, deliveryPrefix(rid), fmtTime(s.now()))
-	for _, d := range ds {
+	dids := make([]string, len(ds))
+	for i, d := range ds {
 		args = append(args, d.ID, string(d.Channel), d.Recipient, d.Name, d.Language, string(d.Status), d.LastError)
+		dids[i] = d.ID
 	}
-	ids, err := createDeliveriesScript.Run(ctx, s.rdb, []string{releaseKey(rid), countsKey(rid), deliveriesKey(rid)}, args...).StringSlice()
+	keys := declared([]string{releaseKey(rid), countsKey(rid), deliveriesKey(rid)}, rid, dids...)
+	ids, err := createDeliveriesScript.Run(ctx, s.rdb, keys, args...).StringSlice()
 	if err != nil && !isNil(err) {
 		return nil, fmt.Errorf("create deliveries of %s: %w", rid, err)
 	}
@@ -115,9 +118,14 @@ func (s *Store) Transition(ctx context.Context, rid string, ids []string, to dis
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	moved, err := transitionScript.Run(ctx, s.rdb, []string{releaseKey(rid), countsKey(rid)}, args...).StringSlice()
+	moved, err := transitionScript.Run(ctx, s.rdb, declared([]string{releaseKey(rid), countsKey(rid)}, rid, ids...), args...).StringSlice()
 	if err != nil && !isNil(err) {
 		return nil, fmt.Errorf("move deliveries of %s to %s: %w", rid, to, err)
+	}
+	if len(moved) > 0 {
+		if err := s.syncStatusIndex(ctx, rid); err != nil { // Redis Cluster: cluster.go
+			return nil, err
+		}
 	}
 	return moved, nil
 }
@@ -248,14 +256,14 @@ func deliveryFrom(rid, id string, h map[string]string) *dispatcher.Delivery {
 }
 
 // requeueFailedScript moves failed deliveries back to queued for a retry
-// and, when it moved any, sets the release sending again and marks it
-// active, all in one step: two retries that interleave cannot set a release
-// sending with nothing pending. It moves nothing unless the release is
-// sending or was sent.
+// and, when it moved any, sets the release sending again, all in one step:
+// two retries that interleave cannot set a release sending with nothing
+// pending. It moves nothing unless the release is
+// sending or was sent. (RequeueFailed marks it active before: pregon:active
+// is in another hash slot.)
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
-// KEYS[3] -> pregon:active
 // ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
 // ARGV[2] -> now (Unix ms)
 // ARGV[3] -> release id
@@ -279,7 +287,6 @@ end
 if #out > 0 then
   redis.call('HSET', KEYS[1], R.status, RS.sending, R.updated_at, ARGV[2], R.activity, ARGV[2])
   reindex(relst, RS.sending)
-  redis.call('SADD', KEYS[3], ARGV[3])
 end
 return out
 `)
@@ -297,9 +304,17 @@ func (s *Store) RequeueFailed(ctx context.Context, rid string, ids []string) ([]
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	res, err := requeueFailedScript.Run(ctx, s.rdb, []string{releaseKey(rid), countsKey(rid), activeKey}, args...).Slice()
+	// Marked active before it may become sending again, so that the
+	// sweeper always watches it (Redis Cluster: cluster.go).
+	if err := s.MarkActive(ctx, rid); err != nil {
+		return nil, err
+	}
+	res, err := requeueFailedScript.Run(ctx, s.rdb, declared([]string{releaseKey(rid), countsKey(rid)}, rid, ids...), args...).Slice()
 	if err != nil && !isNil(err) {
 		return nil, fmt.Errorf("requeue failed deliveries of %s: %w", rid, err)
+	}
+	if err := s.syncStatusIndex(ctx, rid); err != nil {
+		return nil, err
 	}
 	out := make([]dispatcher.Ref, 0, len(res))
 	for _, r := range res {

@@ -102,6 +102,9 @@ func (s *Store) EditRelease(ctx context.Context, e *dispatcher.Edit) (*dispatche
 	if err := outcome(id, res, err, "edit"); err != nil {
 		return nil, err
 	}
+	if err := s.syncStatusIndex(ctx, id); err != nil { // Redis Cluster: cluster.go
+		return nil, err
+	}
 	if err := s.IndexNews(ctx, id); err != nil { // newsroom (issue 15)
 		return nil, err
 	}

@@ -44,7 +44,7 @@ func (s *Store) AddFollower(ctx context.Context, chatID, language string) (bool,
 	}
 	now := s.now().UTC()
 	var added *redis.IntCmd
-	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		added = p.ZAdd(ctx, followersKey, redis.Z{Member: chatID})
 		p.HSetNX(ctx, followerKey(chatID), flCreatedAt, fmtTime(now))
 		p.HSet(ctx, followerKey(chatID), flChatID, chatID)
@@ -94,7 +94,7 @@ func (s *Store) RemoveFollower(ctx context.Context, chatID string) (bool, error)
 		return false, nil
 	}
 	var removed *redis.IntCmd
-	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		removed = p.ZRem(ctx, followersKey, chatID)
 		p.Del(ctx, followerKey(chatID))
 		return nil
@@ -178,30 +178,35 @@ func (s *Store) UpdatesOffset(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// setOffsetScript moves the updates offset forward, for the lease holder
-// only.
+// setOffsetScript moves the updates offset forward, never back.
 //
-// KEYS[1] -> pregon:lease:tgupdates
-// KEYS[2] -> pregon:tgupdates:offset
-// ARGV[1] -> the holder's id
-// ARGV[2] -> the new offset
+// KEYS[1] -> pregon:tgupdates:offset
+// ARGV[1] -> the new offset
 //
-// Output: 1, or 0 when the lease is another's (or lapsed): nothing changed.
+// Output: 1.
 var setOffsetScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-local cur = tonumber(redis.call('GET', KEYS[2]) or '0')
-if tonumber(ARGV[2]) > cur then redis.call('SET', KEYS[2], ARGV[2]) end
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1]) end
 return 1
 `)
 
 // SetUpdatesOffset stores the offset after the updates holder handled,
 // while it holds the poller's lease; it reports whether it did.
 func (s *Store) SetUpdatesOffset(ctx context.Context, holder string, offset int64) (bool, error) {
-	n, err := setOffsetScript.Run(ctx, s.rdb, []string{updatesLeaseKey, updatesOffset}, holder, offset).Int()
-	if err != nil {
+	// The lease and the offset are in two hash slots (Redis Cluster): the
+	// lease is checked first. A holder whose lease lapses between the two
+	// steps moves the offset past updates it did handle, and never back.
+	held, err := s.rdb.Get(ctx, updatesLeaseKey).Result()
+	if err != nil && !isNil(err) {
 		return false, fmt.Errorf("set updates offset: %w", err)
 	}
-	return n == 1, nil
+	if held != holder {
+		return false, nil
+	}
+	if err := setOffsetScript.Run(ctx, s.rdb, []string{updatesOffset}, offset).Err(); err != nil {
+		return false, fmt.Errorf("set updates offset: %w", err)
+	}
+	return true, nil
 }
 
 // AcquireUpdatesLease takes the lease of the updates poller for holder, or

@@ -91,7 +91,7 @@ func TestImportContactsBatches(t *testing.T) {
 			t.Errorf("pipeline %d sent %d commands, more than %d", i, size, most)
 		}
 	}
-	if got := rdb.ZCard(ctx, "pregon:list:"+l.ID+":members").Val(); got != n {
+	if got := rdb.ZCard(ctx, "pregon:{"+l.ID+"}:members").Val(); got != n {
 		t.Errorf("%d members in Redis, want %d", got, n)
 	}
 
@@ -124,7 +124,7 @@ func TestImportContactsCut(t *testing.T) {
 	if added != store.MaxImportBatch || updated != 0 {
 		t.Errorf("counts after a cut = %d, %d; want %d, 0 (the first batch)", added, updated, store.MaxImportBatch)
 	}
-	if got := rdb.ZCard(ctx, "pregon:list:"+l.ID+":members").Val(); got != int64(added) {
+	if got := rdb.ZCard(ctx, "pregon:{"+l.ID+"}:members").Val(); got != int64(added) {
 		t.Errorf("%d members in Redis, but %d reported", got, added)
 	}
 }

@@ -13,7 +13,7 @@ import (
 func (s *Store) CreateList(ctx context.Context, l *dispatcher.List) error {
 	now := s.now().UTC()
 	l.ID, l.CreatedAt = newID("lst", now), now.Truncate(1e6)
-	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, listKey(l.ID), "id", l.ID, "name", l.Name, "kind", string(l.Kind),
 			"description", l.Description, "created_at", fmtTime(now))
 		p.ZAdd(ctx, listsKey, redis.Z{Member: l.ID})
@@ -121,7 +121,7 @@ func (s *Store) importBatch(ctx context.Context, listID string, cs []dispatcher.
 	zadds := make([]*redis.IntCmd, len(cs))
 	emails := make([]string, len(cs))
 	var reasons *redis.SliceCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		for i, c := range cs {
 			p.HSet(ctx, contactKey(c.Email), contactFields(c)...)
 			zadds[i] = p.ZAdd(ctx, membersKey(listID), redis.Z{Member: c.Email})
@@ -220,7 +220,7 @@ func (s *Store) RemoveContact(ctx context.Context, listID, email string) error {
 		return err
 	}
 	var zrem *redis.IntCmd
-	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		zrem = p.ZRem(ctx, membersKey(listID), email)
 		p.HDel(ctx, pendingKey(listID), email)
 		p.HDel(ctx, optinKey(listID), email)

@@ -168,12 +168,11 @@ func newScript(src string) *redis.Script { return redis.NewScript(luaConstants +
 //	KEYS[1] -> pregon:{<rid>}:release
 //	KEYS[2] -> pregon:{<rid>}:counts
 //
-// reindex(from, to) keeps the release status indexes (one ZSET of release
-// ids per status) right: every script that changes a release's status calls
-// it in the same step, so that the index never disagrees with the release
-// hash. from may be nil (a release in no index yet). A correction (a
-// release with R.correction_of) is in no index: it is hidden from the
-// listings.
+// reindex(from, to) marks where a script changes a release's status. It
+// writes nothing: the release status indexes (one ZSET of release ids per
+// status) are in other hash slots, and Go brings them in line with the
+// release hash after the script (syncStatusIndex, cluster.go). A
+// correction (a release with R.correction_of) is in no index.
 //
 // finalize(now) ends a sending release whose recipients were all planned
 // and whose deliveries are all final: sent, or sent_with_failures when any
@@ -188,10 +187,8 @@ func newScript(src string) *redis.Script { return redis.NewScript(luaConstants +
 // nothing, so that a whole list bouncing costs a bounded log.
 const releaseLib = `
 local function reindex(from, to)
-  if redis.call('HEXISTS', KEYS[1], R.correction_of) == 1 then return end
-  local rid = string.match(KEYS[1], '{(.-)}')
-  if from then redis.call('ZREM', STATUS_INDEX .. from, rid) end
-  redis.call('ZADD', STATUS_INDEX .. to, 0, rid)
+  -- The status indexes live outside the release's hash slot: Go keeps
+  -- them after the script (syncStatusIndex, cluster.go).
 end
 local function finalize(now)
   if redis.call('HGET', KEYS[1], R.status) ~= RS.sending then return end

@@ -22,8 +22,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-func pendingKey(listID string) string { return prefix + "list:" + listID + ":pending" }
-func optinKey(listID string) string   { return prefix + "list:" + listID + ":optin" }
+func pendingKey(listID string) string { return prefix + "{" + listID + "}:pending" } // was pregon:list:<id>:pending
+func optinKey(listID string) string   { return prefix + "{" + listID + "}:optin" }   // was pregon:list:<id>:optin
 
 // optinMailsKey is keyed by a hash of the address, so that no address
 // (which may hold braces, a Redis Cluster hash tag) builds a key.
@@ -37,26 +37,21 @@ func optinMailsKey(email string) string {
 // are set only where it has none: a sign-up, which anyone may make for any
 // address, never changes what a coordinator recorded.
 //
-//	KEYS[1] -> pregon:list:<id>
-//	KEYS[2] -> pregon:list:<id>:members
-//	KEYS[3] -> pregon:list:<id>:pending
-//	KEYS[4] -> pregon:suppressed
-//	KEYS[5] -> pregon:contact:<email>
+//	KEYS[1] -> pregon:{<id>}:list
+//	KEYS[2] -> pregon:{<id>}:members
+//	KEYS[3] -> pregon:{<id>}:pending
 //	ARGV[1] -> email
 //	ARGV[2] -> now (Unix ms)
-//	ARGV[3] -> name ("" for none)
-//	ARGV[4] -> language ("" for none)
 //	Output: 0 no such list, else a dispatcher.SubscribeOutcome
+//
+// The suppressions and the contact's hash are in other hash slots (Redis
+// Cluster): Subscribe checks the one before and fills the other after.
 var subscribeScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if redis.call('HEXISTS', KEYS[4], ARGV[1]) == 1 then return 4 end
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return 2 end
 if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 3 end
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
-redis.call('HSETNX', KEYS[5], 'email', ARGV[1])
-if ARGV[3] ~= '' then redis.call('HSETNX', KEYS[5], 'name', ARGV[3]) end
-if ARGV[4] ~= '' then redis.call('HSETNX', KEYS[5], 'language', ARGV[4]) end
 return 1
 `)
 
@@ -67,22 +62,50 @@ func (s *Store) Subscribe(ctx context.Context, listID string, c dispatcher.Conta
 	if !validID("lst", listID) {
 		return 0, fmt.Errorf("list %q: %w", listID, dispatcher.ErrNotFound)
 	}
-	keys := []string{listKey(listID), membersKey(listID), pendingKey(listID), suppressedKey, contactKey(c.Email)}
-	n, err := subscribeScript.Run(ctx, s.rdb, keys, c.Email, fmtTime(s.now()), c.Name, c.Language).Int()
+	// A suppressed address is never signed up. The check is made before
+	// the script: the suppressions are in another hash slot.
+	if ok, err := s.rdb.Exists(ctx, listKey(listID)).Result(); err != nil {
+		return 0, fmt.Errorf("subscribe to %s: %w", listID, err)
+	} else if ok == 0 {
+		return 0, fmt.Errorf("list %q: %w", listID, dispatcher.ErrNotFound)
+	}
+	if sup, err := s.suppressedAmong(ctx, []string{c.Email}); err != nil {
+		return 0, fmt.Errorf("subscribe to %s: %w", listID, err)
+	} else if sup[0] {
+		return dispatcher.SubscribeSuppressed, nil
+	}
+	keys := []string{listKey(listID), membersKey(listID), pendingKey(listID)}
+	n, err := subscribeScript.Run(ctx, s.rdb, keys, c.Email, fmtTime(s.now())).Int()
 	if err != nil {
 		return 0, fmt.Errorf("subscribe to %s: %w", listID, err)
 	}
 	if n == 0 {
 		return 0, fmt.Errorf("list %q: %w", listID, dispatcher.ErrNotFound)
 	}
+	if dispatcher.SubscribeOutcome(n) == dispatcher.SubscribeAdded {
+		// The contact's hash gets the fields it lacks, never more: a
+		// sign-up, which anyone may make for any address, never changes
+		// what a coordinator recorded.
+		p := s.rdb.Pipeline()
+		p.HSetNX(ctx, contactKey(c.Email), "email", c.Email)
+		if c.Name != "" {
+			p.HSetNX(ctx, contactKey(c.Email), "name", c.Name)
+		}
+		if c.Language != "" {
+			p.HSetNX(ctx, contactKey(c.Email), "language", c.Language)
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			return 0, fmt.Errorf("subscribe to %s: %w", listID, err)
+		}
+	}
 	return dispatcher.SubscribeOutcome(n), nil
 }
 
 // confirmScript confirms a pending member.
 //
-//	KEYS[1] -> pregon:list:<id>:members
-//	KEYS[2] -> pregon:list:<id>:pending
-//	KEYS[3] -> pregon:list:<id>:optin
+//	KEYS[1] -> pregon:{<id>}:members
+//	KEYS[2] -> pregon:{<id>}:pending
+//	KEYS[3] -> pregon:{<id>}:optin
 //	ARGV[1] -> email
 //	ARGV[2] -> now (Unix ms)
 //	Output: 0 not a member, 1 confirmed now, 2 confirmed already

@@ -23,7 +23,7 @@ func (s *Store) CreateRelease(ctx context.Context, r *dispatcher.Release) error 
 		return fmt.Errorf("create release: %w", err)
 	}
 	fields = append(fields, rStatus, string(r.Status), rUpdatedAt, fmtTime(now), rVersion, r.Version, rAuthor, r.Author)
-	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, releaseKey(r.ID), fields...)
 		p.ZAdd(ctx, releasesKey, redis.Z{Member: r.ID})
 		p.ZAdd(ctx, statusIndexKey(r.Status), redis.Z{Member: r.ID})
@@ -269,6 +269,9 @@ func (s *Store) ScheduleSend(ctx context.Context, id string, at, asked time.Time
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("schedule release %s: %w", id, err)
 	}
+	if err := s.syncStatusIndex(ctx, id); err != nil { // Redis Cluster: cluster.go
+		return nil, time.Time{}, err
+	}
 	if when != unapproved {
 		if err := s.IndexNews(ctx, id); err != nil { // newsroom (issue 15)
 			return nil, time.Time{}, err
@@ -324,6 +327,9 @@ func (s *Store) SetSchedule(ctx context.Context, id string, at time.Time, early 
 	if err != nil {
 		return "", fmt.Errorf("set the schedule of release %s: %w", id, err)
 	}
+	if err := s.syncStatusIndex(ctx, id); err != nil { // Redis Cluster: cluster.go
+		return "", err
+	}
 	if err := s.IndexNews(ctx, id); err != nil { // newsroom (issue 15)
 		return "", err
 	}
@@ -376,6 +382,9 @@ func (s *Store) SetReleaseStatus(ctx context.Context, id string, to dispatcher.R
 	if err != nil {
 		return "", fmt.Errorf("set status of release %s: %w", id, err)
 	}
+	if err := s.syncStatusIndex(ctx, id); err != nil { // Redis Cluster: cluster.go
+		return "", err
+	}
 	if err := s.IndexNews(ctx, id); err != nil { // newsroom (issue 15)
 		return "", err
 	}
@@ -402,6 +411,9 @@ func (s *Store) SnapshotDone(ctx context.Context, id string) (dispatcher.Release
 	st, err := snapshotDoneScript.Run(ctx, s.rdb, []string{releaseKey(id), countsKey(id)}, fmtTime(s.now())).Text()
 	if err != nil {
 		return "", fmt.Errorf("snapshot of %s done: %w", id, err)
+	}
+	if err := s.syncStatusIndex(ctx, id); err != nil { // Redis Cluster: cluster.go
+		return "", err
 	}
 	return dispatcher.ReleaseStatus(st), nil
 }

@@ -17,7 +17,6 @@ import (
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
-// KEYS[3] -> pregon:active
 // ARGV[1] -> the delivery's key, pregon:{<rid>}:d:<id>
 // ARGV[2] -> now (Unix ms)
 // ARGV[3] -> release id
@@ -44,7 +43,6 @@ if relst ~= RS.sending then
   reindex(relst, RS.sending)
 end
 redis.call('HSET', KEYS[1], R.activity, ARGV[2])
-redis.call('SADD', KEYS[3], ARGV[3])
 return ''
 `)
 
@@ -54,10 +52,18 @@ return ''
 // dispatcher.ErrNotFound for an unknown delivery, and an error wrapping
 // dispatcher.ErrConflict, saying why, for one that cannot be resumed.
 func (s *Store) ResumeDelivery(ctx context.Context, rid, id string) error {
-	why, err := resumeScript.Run(ctx, s.rdb, []string{releaseKey(rid), countsKey(rid), activeKey},
+	// Marked active before it may become sending again, so that the
+	// sweeper always watches it (Redis Cluster: cluster.go).
+	if err := s.MarkActive(ctx, rid); err != nil {
+		return err
+	}
+	why, err := resumeScript.Run(ctx, s.rdb, declared([]string{releaseKey(rid), countsKey(rid)}, rid, id),
 		deliveryPrefix(rid)+id, fmtTime(s.now()), rid).Text()
 	if err != nil {
 		return fmt.Errorf("resume delivery %s of %s: %w", id, rid, err)
+	}
+	if err := s.syncStatusIndex(ctx, rid); err != nil {
+		return err
 	}
 	switch {
 	case why == "":

@@ -33,30 +33,7 @@ func (s *Store) ensureStatusIndex(ctx context.Context) error {
 	return nil
 }
 
-// indexStatusScript puts a release in the index of the status it has, and in
-// no other: the one-time backfill of the status indexes for releases stored
-// before they existed.
-//
-// KEYS[1] -> pregon:{<rid>}:release
-// ARGV[1] -> release id
-// ARGV[2..] -> every release status
-//
-// Output: 1 when it indexed the release, 0 when the release does not exist.
-var indexStatusScript = newScript(`
-local cur = redis.call('HGET', KEYS[1], R.status)
-if not cur then return 0 end
-for i = 2, #ARGV do
-  if ARGV[i] ~= cur then redis.call('ZREM', STATUS_INDEX .. ARGV[i], ARGV[1]) end
-end
-redis.call('ZADD', STATUS_INDEX .. cur, 0, ARGV[1])
-return 1
-`)
-
 func (s *Store) backfillStatusIndex(ctx context.Context) error {
-	args := []any{""}
-	for _, st := range dispatcher.ReleaseStatuses {
-		args = append(args, string(st))
-	}
 	cursor := ""
 	for {
 		ids, next, err := s.pageLex(ctx, releasesKey, cursor, 200, false)
@@ -66,15 +43,16 @@ func (s *Store) backfillStatusIndex(ctx context.Context) error {
 		p := s.rdb.Pipeline()
 		sums := make([]*redis.SliceCmd, len(ids))
 		for i, id := range ids {
-			args[0] = id
-			// Eval, not Run: a pipeline cannot fall back from EVALSHA; this runs once.
-			indexStatusScript.Eval(ctx, p, []string{releaseKey(id)}, args...)
 			sums[i] = p.HMGet(ctx, releaseKey(id), rSummary, rStatus)
 		}
 		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
 			return fmt.Errorf("index release statuses: %w", err)
 		}
 		for i, id := range ids {
+			// Puts it in the index of its status and in no other.
+			if err := s.syncStatusIndex(ctx, id); err != nil {
+				return err
+			}
 			if err := s.backfillSummary(ctx, id, sums[i].Val()); err != nil {
 				return err
 			}

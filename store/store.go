@@ -4,10 +4,12 @@
 // Redis Cluster hash tag, so that one release's keys live in one slot):
 //
 //	pregon:lists                      ZSET  list ids (score 0, lexically ordered = creation order)
-//	pregon:list:<id>                  HASH  id, name, kind, description, created_at
-//	pregon:list:<id>:members          ZSET  member emails (score 0, lexical order for paging)
-//	pregon:list:<id>:pending          HASH  email → when it signed up: members not confirmed yet (members.go)
-//	pregon:list:<id>:optin            HASH  email → when it confirmed by email (members.go)
+//	pregon:{<id>}:list                HASH  id, name, kind, description, created_at
+//	pregon:{<id>}:members             ZSET  member emails (score 0, lexical order for paging)
+//	pregon:{<id>}:pending             HASH  email → when it signed up: members not confirmed yet (members.go)
+//	pregon:{<id>}:optin               HASH  email → when it confirmed by email (members.go)
+//	                                  (a list's keys share the hash tag {<id>}, one slot under Redis
+//	                                  Cluster; they were pregon:list:<id>[:...]: migratekeys.go)
 //	pregon:optin-mails:<sha256>       STRING confirmation emails sent to an address in the last 24 h (TTL)
 //	pregon:contact:<email>            HASH  email, name, outlet, language, tags (JSON), attrs (JSON)
 //	pregon:suppressed                 HASH  email → reason (never mailed again)
@@ -23,7 +25,7 @@
 //	pregon:tgupdates:offset           STRING the next getUpdates offset (the bot's updates consumer, package tgbot)
 //	pregon:lease:<name>               STRING id of the process holding a lease (TTL, renewed; lease.go): archiver, bouncebox, tgupdates (the getUpdates poller)
 //	pregon:releases                   ZSET  release ids
-//	pregon:releases:<status>          ZSET  ids of the releases in a status (kept by the status scripts)
+//	pregon:releases:<status>          ZSET  ids of the releases in a status (kept after the release scripts: syncStatusIndex, cluster.go)
 //	pregon:releases-indexed           STRING "1" once the status indexes hold every release
 //	pregon:{<rid>}:release            HASH  release fields (legend below)
 //	pregon:{<rid>}:corrections        LIST  ids of the release's corrections, oldest first (corrections.go)
@@ -197,8 +199,8 @@ func (s *Store) Warnings(ctx context.Context) ([]string, error) {
 
 const prefix = "pregon:"
 
-func listKey(id string) string        { return prefix + "list:" + id }
-func membersKey(id string) string     { return prefix + "list:" + id + ":members" }
+func listKey(id string) string        { return prefix + "{" + id + "}:list" }    // migratekeys.go: was pregon:list:<id>
+func membersKey(id string) string     { return prefix + "{" + id + "}:members" } // was pregon:list:<id>:members
 func contactKey(email string) string  { return prefix + "contact:" + email }
 func channelKey(id string) string     { return prefix + "tgchannel:" + id }
 func chatKey(chatID string) string    { return prefix + "tgchat:" + chatID }

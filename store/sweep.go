@@ -48,6 +48,14 @@ func (s *Store) Activity(ctx context.Context, rid string) (dispatcher.Activity, 
 		return dispatcher.Activity{}, fmt.Errorf("activity of %s: %w", rid, err)
 	}
 	v := h.Val()
+	if str(v, 0) != "" {
+		// The sweeper reads every active release's activity: it repairs
+		// the status index of one whose process died between a script and
+		// the index step that follows it (Redis Cluster: cluster.go).
+		if err := s.syncStatusIndex(ctx, rid); err != nil {
+			return dispatcher.Activity{}, err
+		}
+	}
 	a := dispatcher.Activity{Status: dispatcher.ReleaseStatus(str(v, 0)), Snapshot: str(v, 2) == "1",
 		Early: str(v, 4) == "1", Asked: parseTime(str(v, 6))}
 	if a.Status == dispatcher.ReleaseScheduled {

@@ -32,7 +32,7 @@ func (s *Store) CreateToken(ctx context.Context, hash string, t *auth.Token) err
 	if t.ExpiresAt != nil {
 		fields = append(fields, "expires_at", fmtTime(*t.ExpiresAt))
 	}
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, tokenKey(hash), fields...)
 		p.Set(ctx, tokenIDKeyPrefix+t.ID, hash, 0)
 		p.ZAdd(ctx, tokensKey, redis.Z{Member: t.ID})
@@ -57,9 +57,17 @@ func (s *Store) Token(ctx context.Context, hash string) (*auth.Token, error) {
 	}
 	t := parseToken(h)
 	if t.ID == "" {
-		id, err := adoptTokenScript.Run(ctx, s.rdb, []string{tokenKey(hash), tokensKey},
-			newID("tok", s.now()), tokenIDKeyPrefix, hash).Text()
+		id, err := adoptTokenScript.Run(ctx, s.rdb, []string{tokenKey(hash)}, newID("tok", s.now())).Text()
 		if err != nil {
+			return nil, fmt.Errorf("token: give it an id: %w", err)
+		}
+		// Its id's keys are in other hash slots (Redis Cluster): written
+		// after, idempotently, by whoever adopts it.
+		if _, err := s.tx(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, tokenIDKeyPrefix+id, hash, 0)
+			p.ZAdd(ctx, tokensKey, redis.Z{Member: id})
+			return nil
+		}); err != nil {
 			return nil, fmt.Errorf("token: give it an id: %w", err)
 		}
 		t.ID = id
@@ -70,17 +78,12 @@ func (s *Store) Token(ctx context.Context, hash string) (*auth.Token, error) {
 // adoptTokenScript gives an id to a token stored without one.
 //
 //	KEYS[1] -> the token's hash key
-//	KEYS[2] -> the ZSET of token ids
 //	ARGV[1] -> a new id
-//	ARGV[2] -> the prefix of the id → hash keys
-//	ARGV[3] -> the token's hash
 //	Output: the token's id (ARGV[1], or the one another caller gave it first)
 var adoptTokenScript = redis.NewScript(`
 if redis.call('HSETNX', KEYS[1], 'id', ARGV[1]) == 0 then
   return redis.call('HGET', KEYS[1], 'id')
 end
-redis.call('SET', ARGV[2] .. ARGV[1], ARGV[3])
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
 return ARGV[1]
 `)
 
@@ -141,30 +144,29 @@ func (s *Store) RevokeToken(ctx context.Context, id string) error {
 	if !validID("tok", id) {
 		return fmt.Errorf("revoke token %q: %w", id, dispatcher.ErrNotFound)
 	}
-	n, err := revokeTokenScript.Run(ctx, s.rdb, []string{tokenIDKeyPrefix + id, tokensKey}, id, tokenKeyPrefix).Int()
-	if err != nil {
+	// The token's keys are in several hash slots (Redis Cluster): the
+	// hash that authenticates goes first, then its id's keys; a revoke cut
+	// short is finished by doing it again.
+	hash, err := s.rdb.Get(ctx, tokenIDKeyPrefix+id).Result()
+	if err != nil && !isNil(err) {
 		return fmt.Errorf("revoke token %s: %w", id, err)
 	}
-	if n == 0 {
+	if hash != "" {
+		if err := s.rdb.Del(ctx, tokenKeyPrefix+hash).Err(); err != nil {
+			return fmt.Errorf("revoke token %s: %w", id, err)
+		}
+	}
+	if err := s.rdb.ZRem(ctx, tokensKey, id).Err(); err != nil {
+		return fmt.Errorf("revoke token %s: %w", id, err)
+	}
+	if isNil(err) {
 		return fmt.Errorf("revoke token %s: %w", id, dispatcher.ErrNotFound)
+	}
+	if err := s.rdb.Del(ctx, tokenIDKeyPrefix+id).Err(); err != nil {
+		return fmt.Errorf("revoke token %s: %w", id, err)
 	}
 	return nil
 }
-
-// revokeTokenScript deletes a token and its index entries.
-//
-//	KEYS[1] -> the token's id → hash key
-//	KEYS[2] -> the ZSET of token ids
-//	ARGV[1] -> the token's id
-//	ARGV[2] -> the prefix of token hash keys
-//	Output: 1 if the token existed, else 0
-var revokeTokenScript = redis.NewScript(`
-local hash = redis.call('GET', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-if not hash then return 0 end
-redis.call('DEL', KEYS[1], ARGV[2] .. hash)
-return 1
-`)
 
 // TouchToken records that the token stored under hash was used at at. It
 // does nothing for a token revoked meanwhile.

@@ -34,7 +34,7 @@ func (s *Store) CreateUser(ctx context.Context, u *auth.User) error {
 	if !ok {
 		return fmt.Errorf("create user %s: %w", u.Email, dispatcher.ErrConflict)
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = s.tx(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, userKeyPrefix+u.Email, "name", u.Name, "role", string(u.Role), "password", u.PasswordHash,
 			"disabled", boolField(u.Disabled), "created_at", fmtTime(u.CreatedAt))
 		p.ZAdd(ctx, usersKey, redis.Z{Member: u.Email})
@@ -140,7 +140,7 @@ type Session struct {
 func (s *Store) CreateSession(ctx context.Context, hash string, sess *Session, ttl time.Duration) error {
 	sess.CreatedAt = s.now().UTC().Truncate(time.Millisecond)
 	key := sessionKeyPrefix + hash
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, key, "email", sess.Email, "csrf", sess.CSRF, "created_at", fmtTime(sess.CreatedAt))
 		p.PExpire(ctx, key, ttl)
 		return nil

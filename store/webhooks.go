@@ -53,7 +53,7 @@ func newWebhookScript(src string) *redis.Script {
 func (s *Store) CreateWebhook(ctx context.Context, w *webhooks.Webhook) error {
 	w.ID = newID(webhookKind, s.now())
 	events, _ := json.Marshal(w.Events)
-	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, webhookKey(w.ID), wURL, w.URL, wEvents, events, wDescription, w.Description,
 			wStatus, w.Status, wCreatedAt, fmtTime(w.CreatedAt), wCreatedBy, w.CreatedBy)
 		p.ZAdd(ctx, webhookIDsKey, redis.Z{Member: w.ID})
@@ -120,7 +120,7 @@ func (s *Store) Webhooks(ctx context.Context) ([]*webhooks.Webhook, error) {
 // DeleteWebhook removes a webhook and its log; dispatcher.ErrNotFound if none.
 func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 	var zrem *redis.IntCmd
-	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		zrem = p.ZRem(ctx, webhookIDsKey, id)
 		p.Del(ctx, webhookKey(id), webhookLogKey(id))
 		return nil

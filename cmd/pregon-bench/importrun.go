@@ -94,7 +94,7 @@ func (b *bench) runImport(ctx context.Context, n int) (*importResult, error) {
 		return nil, fmt.Errorf("import %d rows: %w", n, err)
 	}
 	res.peakRSS = mustRSS(pg.pid())
-	if res.members, err = b.rdb.ZCard(ctx, "pregon:list:"+list.ID+":members").Result(); err != nil {
+	if res.members, err = b.rdb.ZCard(ctx, "pregon:{"+list.ID+"}:members").Result(); err != nil {
 		return nil, err
 	}
 	logs, err := b.rdb.SlowLogGet(ctx, 128).Result()

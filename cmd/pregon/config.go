@@ -109,8 +109,8 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
 	}
-	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-		bad("PREGON_REDIS_URL", "want redis://[user:password@]host:port/db or rediss://..., got %q", redact(c.RedisURL))
+	if err := checkRedisURL(c.RedisURL); err != nil { // one Redis, Sentinel or Cluster (rediscluster.go)
+		bad("PREGON_REDIS_URL", "%v", err)
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("PREGON_HTTP_ADDR", "want host:port, got %q", c.HTTPAddr)

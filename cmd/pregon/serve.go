@@ -68,6 +68,13 @@ func openStore(ctx context.Context, cfg *config) (*store.Store, func(), error) {
 // reports (the URL's host, and each addr=host:port, are the sentinels), so
 // that a failover is followed without a restart.
 func redisClient(raw string) (redis.UniversalClient, error) {
+	if isClusterURL(raw) { // Redis Cluster (rediscluster.go)
+		opt, err := clusterOptions(raw)
+		if err != nil {
+			return nil, err
+		}
+		return redis.NewClusterClient(opt), nil
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, err
@@ -129,6 +136,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		return err
 	}
 	defer closeRedis()
+	migrateKeys(ctx, st, log) // Redis Cluster: renamed keys (rediscluster.go)
 	if ws, err := st.Warnings(ctx); err != nil {
 		log.Warn("cannot check Redis configuration", "error", err)
 	} else {

@@ -190,3 +190,71 @@ func tail(path string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Cluster is a running Redis Cluster of three masters and no replicas.
+type Cluster struct {
+	Addrs []string
+}
+
+// URL returns the cluster's redis+cluster:// URL (every node, as seeds).
+func (c *Cluster) URL() string { return "redis+cluster://" + strings.Join(c.Addrs, ",") }
+
+// Client returns a go-redis cluster client, closed when the test ends.
+func (c *Cluster) Client(tb testing.TB) *redis.ClusterClient {
+	tb.Helper()
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs, ContextTimeoutEnabled: true})
+	tb.Cleanup(func() { cc.Close() })
+	return cc
+}
+
+// StartCluster starts three redis-servers with --cluster-enabled yes, joins
+// them with redis-cli --cluster create (three masters, no replicas, the
+// 16384 slots split between them), waits until every node reports
+// cluster_state:ok, and stops them when tb ends. It skips the test only when
+// redis-server has no cluster support.
+func StartCluster(tb testing.TB) *Cluster {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		tb.Fatalf("redis-server not found (install the redis-server package): %v", err)
+	}
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		tb.Fatalf("redis-cli not found (install the redis-tools package): %v", err)
+	}
+	c := &Cluster{}
+	for range 3 {
+		s := &Server{Dir: tb.TempDir()}
+		port := testkit.FreePort(tb)
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		s.args = []string{
+			"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", s.Dir,
+			"--save", "", "--protected-mode", "no", "--daemonize", "no", "--loglevel", "warning",
+			"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(s.Dir, "nodes.conf"),
+			"--cluster-node-timeout", "5000",
+		}
+		s.cmd = exec.Command(bin, s.args...)
+		if err := s.start(tb); err != nil {
+			if log := tail(filepath.Join(s.Dir, "redis.log")); strings.Contains(log, "cluster-enabled") || strings.Contains(log, "Bad directive") {
+				tb.Skipf("this redis-server has no cluster support (--cluster-enabled refused):\n%s", log)
+			}
+			tb.Fatal(err)
+		}
+		tb.Cleanup(s.Stop)
+		c.Addrs = append(c.Addrs, s.Addr)
+	}
+	args := append([]string{"--cluster", "create"}, c.Addrs...)
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
+		tb.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	for _, addr := range c.Addrs {
+		nc := redis.NewClient(&redis.Options{Addr: addr})
+		testkit.WaitFor(tb, "cluster_state:ok on "+addr, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+			info, err := nc.ClusterInfo(context.Background()).Result()
+			return err == nil && strings.Contains(info, "cluster_state:ok"), fmt.Sprintf("%v\n%s", err, info)
+		})
+		nc.Close()
+	}
+	return c
+}
