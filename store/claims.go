@@ -46,7 +46,7 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
 // KEYS[3] -> pregon:suppressed (email → reason)
-// ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
+// ARGV[1] -> bucket key prefix (pregon:{<rid>}:db:)
 // ARGV[2] -> now (Unix ms), the time of the claims it makes
 // ARGV[3] -> staleBefore (Unix ms): a claim older than this is taken over
 // ARGV[4] -> this worker's id ("" for claims that name no worker)
@@ -63,43 +63,48 @@ local dead = {}
 for w in string.gmatch(ARGV[5], '[^ ]+') do dead[w] = true end
 local out = {}
 for i = 6, #ARGV do
-  local key = ARGV[1] .. ARGV[i]
-  local f = redis.call('HMGET', key, F.status, F.channel, F.claimed_at, F.worker, F.recipient)
-  local st, ch = f[1], f[2]
+  local id = ARGV[i]
+  local d = getd(ARGV[1], id)
+  local st = d and d[F.status]
   if st then
+    local ch = d[F.channel]
     local pending = st == DS.queued or st == DS.retrying
-    local free = st == DS.sending and (tonumber(f[3] or '0') < tonumber(ARGV[3]) or (f[4] and dead[f[4]] == true))
+    local free = st == DS.sending and (tonumber(d[F.claimed_at] or '0') < tonumber(ARGV[3]) or (d[F.worker] and dead[d[F.worker]] == true))
     if relst == RS.cancelled then
       if pending then
-        redis.call('HSET', key, F.status, DS.cancelled, F.updated_at, ARGV[2])
+        d[F.status], d[F.updated_at] = DS.cancelled, ARGV[2]
+        putd(ARGV[1], id, d)
         move(ch, st, DS.cancelled)
         redis.call('HINCRBY', KEYS[2], C.pending, -1)
       elseif free then
         -- Its worker died mid-send and nothing will send it now: it may
         -- have gone out.
-        redis.call('HSET', key, F.status, DS.uncertain, F.error, 'the release was cancelled while its worker, since gone, was sending it', F.updated_at, ARGV[2])
-        redis.call('HDEL', key, F.claimed_at, F.worker)
+        d[F.status], d[F.error], d[F.updated_at] = DS.uncertain, 'the release was cancelled while its worker, since gone, was sending it', ARGV[2]
+        d[F.claimed_at], d[F.worker] = nil, nil
+        putd(ARGV[1], id, d)
         move(ch, st, DS.uncertain)
-        logFailure(key, ARGV[i])
+        logFailure(d, id)
         redis.call('HINCRBY', KEYS[2], C.pending, -1)
       elseif st == DS.sending then
-        out[#out + 1] = {ARGV[i], f[3] or '0', f[4] or '', ch}
+        out[#out + 1] = {id, d[F.claimed_at] or '0', d[F.worker] or '', ch}
       end
-    elseif (pending or free) and ch == CH.email and redis.call('HEXISTS', KEYS[3], f[5]) == 1 then
-      redis.call('HSET', key, F.status, DS.suppressed, F.error, '', F.updated_at, ARGV[2])
-      redis.call('HDEL', key, F.claimed_at, F.worker)
+    elseif (pending or free) and ch == CH.email and redis.call('HEXISTS', KEYS[3], d[F.recipient] or '') == 1 then
+      d[F.status], d[F.error], d[F.updated_at] = DS.suppressed, nil, ARGV[2]
+      d[F.claimed_at], d[F.worker] = nil, nil
+      putd(ARGV[1], id, d)
       move(ch, st, DS.suppressed)
       redis.call('HINCRBY', KEYS[2], C.pending, -1)
       finalize(ARGV[2])
     elseif pending or free then
-      local a = redis.call('HINCRBY', key, F.attempts, 1)
-      local ra = redis.call('HINCRBY', key, F.round_attempts, 1)
-      redis.call('HSET', key, F.status, DS.sending, F.claimed_at, ARGV[2], F.worker, ARGV[4], F.updated_at, ARGV[2])
+      local a = tonumber(d[F.attempts] or '0') + 1
+      local ra = tonumber(d[F.round_attempts] or '0') + 1
+      d[F.attempts], d[F.round_attempts] = a, ra
+      d[F.status], d[F.claimed_at], d[F.worker], d[F.updated_at] = DS.sending, ARGV[2], ARGV[4], ARGV[2]
+      putd(ARGV[1], id, d)
       if st ~= DS.sending then move(ch, st, DS.sending) end
-      local d = redis.call('HMGET', key, F.recipient, F.name, F.language, F.message_ids)
-      out[#out + 1] = {ARGV[i], ch, d[1], d[2] or '', d[3] or '', a, ra, d[4] or '', ARGV[2]}
+      out[#out + 1] = {id, ch, d[F.recipient] or '', d[F.name] or '', d[F.language] or '', a, ra, d[F.message_ids] or '', ARGV[2]}
     elseif st == DS.sending then
-      out[#out + 1] = {ARGV[i], f[3] or '0', f[4] or '', ch}
+      out[#out + 1] = {id, d[F.claimed_at] or '0', d[F.worker] or '', ch}
     end
   end
 end
@@ -114,7 +119,7 @@ return out
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
 // KEYS[3] -> pregon:suppressed (email → reason)
-// ARGV[1] -> the delivery's key, pregon:{<rid>}:d:<id>
+// ARGV[1] -> bucket key prefix (pregon:{<rid>}:db:)
 // ARGV[2] -> the status it ends in
 // ARGV[3] -> error ("" when none)
 // ARGV[4] -> message ids, joined by " "
@@ -140,24 +145,25 @@ return out
 //
 // Output: 1 when it recorded the outcome, 0 when not.
 var finishScript = newReleaseScript(`
-local f = redis.call('HMGET', ARGV[1], F.status, F.channel, F.claimed_at, F.worker)
-if f[1] ~= DS.sending then return 0 end
-if ARGV[7] ~= '' and f[3] ~= ARGV[7] and (ARGV[8] == '' or f[4] ~= ARGV[8]) then return 0 end
+local d = getd(ARGV[1], ARGV[9])
+if not d or d[F.status] ~= DS.sending then return 0 end
+if ARGV[7] ~= '' and d[F.claimed_at] ~= ARGV[7] and (ARGV[8] == '' or d[F.worker] ~= ARGV[8]) then return 0 end
 redis.call('HSET', KEYS[1], R.activity, ARGV[5])
 local st = ARGV[2]
-redis.call('HSET', ARGV[1], F.status, st, F.error, ARGV[3], F.message_ids, ARGV[4], F.updated_at, ARGV[5], F.retry_due, ARGV[6])
-redis.call('HDEL', ARGV[1], F.claimed_at, F.worker)
+d[F.status], d[F.error], d[F.message_ids], d[F.updated_at], d[F.retry_due] = st, ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+d[F.claimed_at], d[F.worker] = nil, nil
 if ARGV[10] ~= '' then
-  redis.call('HSET', ARGV[1], F.bounce, ARGV[10], F.bounce_at, ARGV[5], F.bounce_source, ARGV[11])
-  local to = redis.call('HGET', ARGV[1], F.recipient)
+  d[F.bounce], d[F.bounce_at], d[F.bounce_source] = ARGV[10], ARGV[5], ARGV[11]
+  local to = d[F.recipient]
   if ARGV[12] ~= '' and to and redis.call('HSETNX', KEYS[3], to, ARGV[12]) == 1 then
     redis.call('HSET', KEYS[4], to, ARGV[5] .. ' ' .. ARGV[11])
     redis.call('ZADD', KEYS[5], 0, to)
   end
 end
-if ARGV[13] and ARGV[13] ~= '' then redis.call('HSET', ARGV[1], F.parts, ARGV[13]) end
-move(f[2], DS.sending, st)
-if st == DS.failed or st == DS.uncertain then logFailure(ARGV[1], ARGV[9]) end
+if ARGV[13] and ARGV[13] ~= '' then d[F.parts] = ARGV[13] end
+putd(ARGV[1], ARGV[9], d)
+move(d[F.channel], DS.sending, st)
+if st == DS.failed or st == DS.uncertain then logFailure(d, ARGV[9]) end
 if st ~= DS.retrying and st ~= DS.queued then
   redis.call('HINCRBY', KEYS[2], C.pending, -1)
   finalize(ARGV[5])
@@ -188,7 +194,7 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 			if o.Parts > 0 {
 				parts = strconv.Itoa(o.Parts)
 			}
-			run(finishScript, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, packMessageIDs(rid, o.ID, o.MessageIDs), now, due, claim, worker, o.ID,
+			run(finishScript, bucketPrefix(rid), string(o.Status), o.Error, packMessageIDs(rid, o.ID, o.MessageIDs), now, due, claim, worker, o.ID,
 				kind, source, reason, parts)
 		}
 		if len(ids) > 0 {
@@ -234,7 +240,7 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 
 func claimArgs(rid, now string, staleBefore time.Time, worker string, dead, ids []string) []any {
 	args := make([]any, 0, 5+len(ids))
-	args = append(args, deliveryPrefix(rid), now, fmtTime(staleBefore), worker, strings.Join(dead, " "))
+	args = append(args, bucketPrefix(rid), now, fmtTime(staleBefore), worker, strings.Join(dead, " "))
 	for _, id := range ids {
 		args = append(args, id)
 	}
@@ -336,17 +342,19 @@ func (s *Store) pipelineScripts(ctx context.Context, fill func(p redis.Pipeliner
 // renewScript moves a sending delivery's claim time to now, so that a long
 // send is not taken for a dead worker's.
 //
-// KEYS[1] -> pregon:{<rid>}:d:<id>
-// ARGV[1] -> the delivery's key (as KEYS[1])
+// KEYS[1] -> the delivery's bucket, pregon:{<rid>}:db:<bucket>
+// ARGV[1] -> bucket key prefix (pregon:{<rid>}:db:)
 // ARGV[2] -> the claim time it must still hold (Unix ms)
 // ARGV[3] -> now (Unix ms)
+// ARGV[4] -> the delivery's id
 //
 // Output: 1 when it renewed the claim, 0 when the delivery is no longer
 // sending under that claim.
 var renewScript = newScript(`
-local f = redis.call('HMGET', ARGV[1], F.status, F.claimed_at)
-if f[1] ~= DS.sending or f[2] ~= ARGV[2] then return 0 end
-redis.call('HSET', ARGV[1], F.claimed_at, ARGV[3])
+local d = getd(ARGV[1], ARGV[4])
+if not d or d[F.status] ~= DS.sending or d[F.claimed_at] ~= ARGV[2] then return 0 end
+d[F.claimed_at] = ARGV[3]
+putd(ARGV[1], ARGV[4], d)
 return 1
 `)
 
@@ -355,7 +363,8 @@ return 1
 // the delivery is no longer this claim's (finished, or taken by another).
 func (s *Store) RenewClaim(ctx context.Context, rid, id string, claimedAt time.Time) (time.Time, bool, error) {
 	now := s.now()
-	n, err := renewScript.Run(ctx, s.rdb, []string{deliveryPrefix(rid) + id}, deliveryPrefix(rid)+id, fmtTime(claimedAt), fmtTime(now)).Int()
+	bucket, _ := bucketOf(id)
+	n, err := renewScript.Run(ctx, s.rdb, []string{bucketPrefix(rid) + bucket}, bucketPrefix(rid), fmtTime(claimedAt), fmtTime(now), id).Int()
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("renew claim of %s: %w", id, err)
 	}
