@@ -127,6 +127,7 @@ func recordLib() string {
 	fmt.Fprintf(&b, "}\nlocal REC_SEP, REC_ESC, BUCKET_LEN = '\\%d', '\\%d', %d\n", recordSep[0], recordEsc[0], bucketLen)
 	b.WriteString(`local REC_ESCAPE = {[REC_ESC] = REC_ESC .. 'a', [REC_SEP] = REC_ESC .. 'b'}
 local REC_UNESCAPE = {a = REC_ESC, b = REC_SEP}
+local REC_SPECIAL, REC_ESCAPED = '[' .. REC_ESC .. REC_SEP .. ']', REC_ESC .. '(.)'
 local function dslot(p, id)
   local b = string.sub(id, 1, BUCKET_LEN)
   return p .. b, string.sub(id, #b + 1), b
@@ -138,7 +139,7 @@ local function decodeRec(v)
     local s
     if e then s = string.sub(v, pos, e - 1) else s = string.sub(v, pos) end
     if s ~= '' then
-      if string.find(s, REC_ESC, 1, true) then s = (string.gsub(s, REC_ESC .. '(.)', REC_UNESCAPE)) end
+      if string.find(s, REC_ESC, 1, true) then s = (string.gsub(s, REC_ESCAPED, REC_UNESCAPE)) end
       d[REC_FIELDS[n]] = s
     end
     if not e then break end
@@ -157,7 +158,7 @@ local function encodeRec(d)
     end
     if s ~= '' then
       last = i
-      if string.find(s, '[' .. REC_ESC .. REC_SEP .. ']') then s = (string.gsub(s, '[' .. REC_ESC .. REC_SEP .. ']', REC_ESCAPE)) end
+      if string.find(s, REC_SPECIAL) then s = (string.gsub(s, REC_SPECIAL, REC_ESCAPE)) end
     end
     t[i] = s
   end
