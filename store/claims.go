@@ -27,7 +27,8 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 	return s.FinishAndClaimBy(ctx, rid, "", outs, ids, staleBefore)
 }
 
-// claimScript takes deliveries for sending: queued or retrying ones, and
+// finishAndClaimScript records the outcomes of claimed deliveries, then
+// takes deliveries for sending: queued or retrying ones, and
 // sending ones whose worker is gone: their claim is older than staleBefore,
 // or it names a worker listed as dead. Pending deliveries of a cancelled
 // release become cancelled, and those a gone worker was sending uncertain. An email delivery whose address is suppressed
@@ -43,26 +44,81 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 // judges. (A live worker cut off from Redis for longer than the TTL while
 // the others were not is taken for dead; see dispatcher.Config.LivenessTTL.)
 //
+// Each outcome (see finish below) does nothing unless its delivery is still
+// sending (under the given claim, when one is given). A final outcome
+// leaves the pending count and may end the release (finalize). A bounce is
+// recorded on the delivery; one that suppresses adds the recipient to the
+// suppressions unless it is there already (the first reason stays). The
+// outcome is recorded over its own claim: the same claim time, or the same
+// worker (a renewal whose reply was lost moved the claim time without the
+// worker knowing; a worker never holds two claims of one delivery, see
+// dispatcher's holding).
+//
+// One script call does both, for a batch: every call runs the scripts'
+// shared Lua head (luaConstants, releaseLib) again, which costs about as
+// much as a delivery's own work.
+//
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
 // KEYS[3] -> pregon:suppressed (email → reason)
+// KEYS[4] -> pregon:suppressed-meta, KEYS[5] -> pregon:suppressions
 // ARGV[1] -> bucket key prefix (pregon:{<rid>}:db:)
-// ARGV[2] -> now (Unix ms), the time of the claims it makes
+// ARGV[2] -> now (Unix ms), the time of the claims and outcomes
 // ARGV[3] -> staleBefore (Unix ms): a claim older than this is taken over
 // ARGV[4] -> this worker's id ("" for claims that name no worker)
 // ARGV[5] -> the ids of dead workers, joined by " "
-// ARGV[6..] -> delivery ids
+// ARGV[6] -> k, the number of outcomes
+// ARGV[7..6+10k] -> outcomes, ten each (below)
+// ARGV[7+10k..] -> delivery ids to claim
+//
+// An outcome is: the delivery's id, the status it ends in, error ("" when
+// none), message ids joined by " " (packed), when a retry is due (Unix ms,
+// or ""), the claim time the outcome belongs to (Unix ms, or "": any; else
+// the worker decides), the kind of bounce it met ("" when none), where the
+// bounce was learned (rcpt, ...), the suppression reason the bounce makes
+// ("" when none), how many parts the Telegram post has ("": not known,
+// kept).
 //
 // Output: one {id, channel, recipient, name, language, attempts, round
 // attempts, message ids, claim time} per claimed delivery, and one {id,
 // claimed at, worker, channel} per delivery that another worker holds.
-var claimScript = newReleaseScript(`
+var finishAndClaimScript = newReleaseScript(`
+local function finish(o)
+  local d = getd(ARGV[1], ARGV[o])
+  if not d or d[F.status] ~= DS.sending then return 0 end
+  if ARGV[o+5] ~= '' and d[F.claimed_at] ~= ARGV[o+5] and (ARGV[4] == '' or d[F.worker] ~= ARGV[4]) then return 0 end
+  redis.call('HSET', KEYS[1], R.activity, ARGV[2])
+  local st = ARGV[o+1]
+  d[F.status], d[F.error], d[F.message_ids], d[F.updated_at], d[F.retry_due] = st, ARGV[o+2], ARGV[o+3], ARGV[2], ARGV[o+4]
+  d[F.claimed_at], d[F.worker] = nil, nil
+  if ARGV[o+6] ~= '' then
+    d[F.bounce], d[F.bounce_at], d[F.bounce_source] = ARGV[o+6], ARGV[2], ARGV[o+7]
+    local to = d[F.recipient]
+    if ARGV[o+8] ~= '' and to and redis.call('HSETNX', KEYS[3], to, ARGV[o+8]) == 1 then
+      redis.call('HSET', KEYS[4], to, ARGV[2] .. ' ' .. ARGV[o+7])
+      redis.call('ZADD', KEYS[5], 0, to)
+    end
+  end
+  if ARGV[o+9] ~= '' then d[F.parts] = ARGV[o+9] end
+  putd(ARGV[1], ARGV[o], d)
+  move(d[F.channel], DS.sending, st)
+  if st == DS.failed or st == DS.uncertain then logFailure(d, ARGV[o]) end
+  if st ~= DS.retrying and st ~= DS.queued then
+    redis.call('HINCRBY', KEYS[2], C.pending, -1)
+    finalize(ARGV[2])
+  end
+  return 1
+end
+local k = tonumber(ARGV[6])
+for j = 0, k - 1 do finish(7 + 10 * j) end
+local first = 7 + 10 * k
+if first > #ARGV then return {} end
 local relst = redis.call('HGET', KEYS[1], R.status)
 redis.call('HSET', KEYS[1], R.activity, ARGV[2])
 local dead = {}
 for w in string.gmatch(ARGV[5], '[^ ]+') do dead[w] = true end
 local out = {}
-for i = 6, #ARGV do
+for i = first, #ARGV do
   local id = ARGV[i]
   local d = getd(ARGV[1], id)
   local st = d and d[F.status]
@@ -111,66 +167,6 @@ end
 return out
 `)
 
-// finishScript records the outcome of a claimed delivery. It does nothing
-// unless the delivery is still sending (under the given claim, when one is
-// given). A final outcome leaves the pending count and may end the release
-// (finalize).
-//
-// KEYS[1] -> pregon:{<rid>}:release
-// KEYS[2] -> pregon:{<rid>}:counts
-// KEYS[3] -> pregon:suppressed (email → reason)
-// ARGV[1] -> bucket key prefix (pregon:{<rid>}:db:)
-// ARGV[2] -> the status it ends in
-// ARGV[3] -> error ("" when none)
-// ARGV[4] -> message ids, joined by " "
-// ARGV[5] -> now (Unix ms)
-// ARGV[6] -> when a retry is due (Unix ms), or ""
-// ARGV[7] -> the claim time the outcome belongs to (Unix ms), or "": any
-// ARGV[8] -> the worker that made the claim, or "": the claim time decides
-// ARGV[9] -> the delivery's id (for the failure log)
-// ARGV[10] -> the kind of bounce it met ("" when none)
-// ARGV[11] -> where the bounce was learned (rcpt, ...)
-// ARGV[12] -> the suppression reason the bounce makes ("" when none)
-// ARGV[13] -> how many parts the Telegram post has, or "" (not known: kept)
-// KEYS[4] -> pregon:suppressed-meta, KEYS[5] -> pregon:suppressions
-//
-// A bounce is recorded on the delivery; one that suppresses adds the
-// recipient to the suppressions unless it is there already (the first
-// reason stays).
-//
-// The outcome is recorded over its own claim: the same claim time, or the
-// same worker (a renewal whose reply was lost moved the claim time without
-// the worker knowing; a worker never holds two claims of one delivery, see
-// dispatcher's holding).
-//
-// Output: 1 when it recorded the outcome, 0 when not.
-var finishScript = newReleaseScript(`
-local d = getd(ARGV[1], ARGV[9])
-if not d or d[F.status] ~= DS.sending then return 0 end
-if ARGV[7] ~= '' and d[F.claimed_at] ~= ARGV[7] and (ARGV[8] == '' or d[F.worker] ~= ARGV[8]) then return 0 end
-redis.call('HSET', KEYS[1], R.activity, ARGV[5])
-local st = ARGV[2]
-d[F.status], d[F.error], d[F.message_ids], d[F.updated_at], d[F.retry_due] = st, ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-d[F.claimed_at], d[F.worker] = nil, nil
-if ARGV[10] ~= '' then
-  d[F.bounce], d[F.bounce_at], d[F.bounce_source] = ARGV[10], ARGV[5], ARGV[11]
-  local to = d[F.recipient]
-  if ARGV[12] ~= '' and to and redis.call('HSETNX', KEYS[3], to, ARGV[12]) == 1 then
-    redis.call('HSET', KEYS[4], to, ARGV[5] .. ' ' .. ARGV[11])
-    redis.call('ZADD', KEYS[5], 0, to)
-  end
-end
-if ARGV[13] and ARGV[13] ~= '' then d[F.parts] = ARGV[13] end
-putd(ARGV[1], ARGV[9], d)
-move(d[F.channel], DS.sending, st)
-if st == DS.failed or st == DS.uncertain then logFailure(d, ARGV[9]) end
-if st ~= DS.retrying and st ~= DS.queued then
-  redis.call('HINCRBY', KEYS[2], C.pending, -1)
-  finalize(ARGV[5])
-end
-return 1
-`)
-
 // FinishAndClaimBy records outcomes and claims deliveries for worker (see
 // ClaimDeliveries) in one round trip, so that a worker can hold one delivery
 // at a time at no extra cost. A delivery held by another worker whose
@@ -179,35 +175,34 @@ return 1
 func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
 	keys := []string{releaseKey(rid), countsKey(rid), suppressedKey, suppressedMetaKey, suppressionsKey}
 	now := fmtTime(s.now())
-	cmds, err := s.pipelineScripts(ctx, func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd) {
-		for _, o := range outs {
-			due := ""
-			if !o.RetryAt.IsZero() {
-				due = fmtTime(o.RetryAt)
-			}
-			claim := ""
-			if !o.ClaimedAt.IsZero() {
-				claim = fmtTime(o.ClaimedAt)
-			}
-			kind, source, reason := bounceArgs(o.Bounce)
-			parts := ""
-			if o.Parts > 0 {
-				parts = strconv.Itoa(o.Parts)
-			}
-			run(finishScript, bucketPrefix(rid), string(o.Status), o.Error, packMessageIDs(rid, o.ID, o.MessageIDs), now, due, claim, worker, o.ID,
-				kind, source, reason, parts)
+	args := claimArgs(rid, now, staleBefore, worker, nil, len(outs), ids)
+	for _, o := range outs {
+		due := ""
+		if !o.RetryAt.IsZero() {
+			due = fmtTime(o.RetryAt)
 		}
-		if len(ids) > 0 {
-			run(claimScript, claimArgs(rid, now, staleBefore, worker, nil, ids)...)
+		claim := ""
+		if !o.ClaimedAt.IsZero() {
+			claim = fmtTime(o.ClaimedAt)
 		}
-	}, keys)
-	if err != nil {
+		kind, source, reason := bounceArgs(o.Bounce)
+		parts := ""
+		if o.Parts > 0 {
+			parts = strconv.Itoa(o.Parts)
+		}
+		args = append(args, o.ID, string(o.Status), o.Error, packMessageIDs(rid, o.ID, o.MessageIDs), due, claim, kind, source, reason, parts)
+	}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	cmd := finishAndClaimScript.Run(ctx, s.rdb, keys, args...)
+	if err := cmd.Err(); err != nil && !isNil(err) {
 		return nil, nil, fmt.Errorf("record %d outcomes and claim %d deliveries of %s: %w", len(outs), len(ids), rid, err)
 	}
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
-	claimed, busy, err := parseClaim(rid, cmds[len(cmds)-1].(*redis.Cmd))
+	claimed, busy, err := parseClaim(rid, cmd)
 	if err != nil || len(busy) == 0 {
 		return claimed, busy, err
 	}
@@ -230,7 +225,11 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 			still = append(still, b)
 		}
 	}
-	cmd := claimScript.Run(ctx, s.rdb, keys, claimArgs(rid, fmtTime(s.now()), staleBefore, worker, dead, again)...)
+	args = claimArgs(rid, fmtTime(s.now()), staleBefore, worker, dead, 0, again)
+	for _, id := range again {
+		args = append(args, id)
+	}
+	cmd = finishAndClaimScript.Run(ctx, s.rdb, keys, args...)
 	more, busy2, err := parseClaim(rid, cmd)
 	if err != nil {
 		return nil, nil, err
@@ -238,13 +237,11 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 	return append(claimed, more...), append(still, busy2...), nil
 }
 
-func claimArgs(rid, now string, staleBefore time.Time, worker string, dead, ids []string) []any {
-	args := make([]any, 0, 5+len(ids))
-	args = append(args, bucketPrefix(rid), now, fmtTime(staleBefore), worker, strings.Join(dead, " "))
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	return args
+// claimArgs returns the head of finishAndClaimScript's ARGV, room left
+// for k outcomes and the ids.
+func claimArgs(rid, now string, staleBefore time.Time, worker string, dead []string, k int, ids []string) []any {
+	args := make([]any, 0, 6+10*k+len(ids))
+	return append(args, bucketPrefix(rid), now, fmtTime(staleBefore), worker, strings.Join(dead, " "), k)
 }
 
 // deadAmong returns the workers holding busy whose liveness key is gone,
@@ -305,38 +302,6 @@ func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher
 		out = append(out, c)
 	}
 	return out, busy, nil
-}
-
-// pipelineScripts runs the scripts that fill queues in one pipeline of
-// EVALSHA calls. A call that Redis answers NOSCRIPT (a new or restarted
-// server) had no effect, so it alone is run again, with the script's source.
-func (s *Store) pipelineScripts(ctx context.Context, fill func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd), keys []string) ([]redis.Cmder, error) {
-	type call struct {
-		sc   *redis.Script
-		args []any
-	}
-	var calls []call
-	p := s.rdb.Pipeline()
-	fill(p, func(sc *redis.Script, args ...any) *redis.Cmd {
-		calls = append(calls, call{sc, args})
-		return sc.EvalSha(ctx, p, keys, args...)
-	})
-	cmds, err := p.Exec(ctx)
-	if err == nil || isNil(err) {
-		return cmds, nil
-	}
-	if !redis.HasErrorPrefix(err, "NOSCRIPT") {
-		return nil, err
-	}
-	for i, c := range cmds {
-		if cerr := c.Err(); cerr != nil && redis.HasErrorPrefix(cerr, "NOSCRIPT") {
-			cmds[i] = calls[i].sc.Run(ctx, s.rdb, keys, calls[i].args...)
-		}
-		if cerr := cmds[i].Err(); cerr != nil && !isNil(cerr) {
-			return nil, cerr
-		}
-	}
-	return cmds, nil
 }
 
 // renewScript moves a sending delivery's claim time to now, so that a long

@@ -127,40 +127,38 @@ func recordLib() string {
 	fmt.Fprintf(&b, "}\nlocal REC_SEP, REC_ESC, BUCKET_LEN = '\\%d', '\\%d', %d\n", recordSep[0], recordEsc[0], bucketLen)
 	b.WriteString(`local REC_ESCAPE = {[REC_ESC] = REC_ESC .. 'a', [REC_SEP] = REC_ESC .. 'b'}
 local REC_UNESCAPE = {a = REC_ESC, b = REC_SEP}
-local REC_SPECIAL, REC_ESCAPED = '[' .. REC_ESC .. REC_SEP .. ']', REC_ESC .. '(.)'
+local REC_SPECIAL, REC_ESCAPED, REC_FIELD = '[' .. REC_ESC .. REC_SEP .. ']', REC_ESC .. '(.)', '([^' .. REC_SEP .. ']*)' .. REC_SEP
 local function dslot(p, id)
   local b = string.sub(id, 1, BUCKET_LEN)
   return p .. b, string.sub(id, #b + 1), b
 end
 local function decodeRec(v)
-  local d, pos, n = {}, 1, 1
-  while n <= #REC_FIELDS do
-    local e = string.find(v, REC_SEP, pos, true)
-    local s
-    if e then s = string.sub(v, pos, e - 1) else s = string.sub(v, pos) end
-    if s ~= '' then
-      if string.find(s, REC_ESC, 1, true) then s = (string.gsub(s, REC_ESCAPED, REC_UNESCAPE)) end
-      d[REC_FIELDS[n]] = s
+  local d, n = {}, 0
+  local esc = string.find(v, REC_ESC, 1, true)
+  for s in string.gmatch(v .. REC_SEP, REC_FIELD) do
+    n = n + 1
+    local name = REC_FIELDS[n]
+    if name and s ~= '' then
+      if esc then s = (string.gsub(s, REC_ESCAPED, REC_UNESCAPE)) end
+      d[name] = s
     end
-    if not e then break end
-    pos, n = e + 1, n + 1
   end
   return d
 end
 local function encodeRec(d)
   local t, last = {}, 0
-  for i, name in ipairs(REC_FIELDS) do
-    local s = d[name]
+  for i = 1, #REC_FIELDS do
+    local s = d[REC_FIELDS[i]]
     if s == nil or s == false then
       s = ''
     elseif type(s) == 'number' then
       s = string.format('%d', s)
     end
-    if s ~= '' then
-      last = i
-      if string.find(s, REC_SPECIAL) then s = (string.gsub(s, REC_SPECIAL, REC_ESCAPE)) end
-    end
+    if s ~= '' then last = i end
     t[i] = s
+  end
+  if string.find(table.concat(t, '', 1, last), REC_SPECIAL) then
+    for i = 1, last do t[i] = (string.gsub(t[i], REC_SPECIAL, REC_ESCAPE)) end
   end
   return table.concat(t, REC_SEP, 1, last)
 end
