@@ -33,15 +33,14 @@ import (
 //     build began (status, activity, updated_at, number of deliveries),
 //     writes the index, deletes the blocks of other builds (interrupted
 //     or concurrent) and sets "arch": from then on readers read the archive;
-//  3. drop: the live delivery hashes and the ZSET are deleted in batches.
+//  3. drop: the live delivery buckets (record.go) and their ZSET are deleted in batches.
 //
 // Nothing is deleted before the archive is complete and read back, and the
 // counts and the failure log stay as they are.
 
 const (
 	archiveBlockSize   = 4096 // deliveries in one archive block
-	archiveReadBatch   = 512  // hashes read in one pipeline
-	archiveDeleteBatch = 512  // live deliveries deleted in one transaction
+	archiveDeleteBatch = 64   // live buckets (record.go) deleted in one transaction
 )
 
 func archiveKey(rid string) string { return prefix + "{" + rid + "}:archive" }
@@ -103,18 +102,14 @@ func (s *Store) buildArchive(ctx context.Context, rid string, status dispatcher.
 	var index strings.Builder
 	cursor, walked := "", 0
 	for n := 0; ; n++ {
-		ids, next, err := s.pageLex(ctx, deliveriesKey(rid), cursor, archiveBlockSize, false)
+		recs, next, err := s.scanLive(ctx, rid, cursor, archiveBlockSize, true)
 		if err != nil {
 			return fmt.Errorf("archive %s: %w", rid, err)
 		}
-		if len(ids) == 0 {
+		if len(recs) == 0 {
 			break
 		}
-		walked += len(ids)
-		recs, err := s.liveHashes(ctx, rid, ids)
-		if err != nil {
-			return err
-		}
+		walked += len(recs)
 		if len(recs) > 0 {
 			field := "b:" + build + ":" + strconv.Itoa(n)
 			if err := s.writeBlock(ctx, rid, field, recs); err != nil {
@@ -133,8 +128,8 @@ func (s *Store) buildArchive(ctx context.Context, rid string, status dispatcher.
 	if err := s.hook(stepCommit); err != nil {
 		return err
 	}
-	res, err := commitArchiveScript.Run(ctx, s.rdb, []string{releaseKey(rid), deliveriesKey(rid), archiveKey(rid)},
-		fmtTime(s.now()), string(status), act, ut, walked, index.String(), "b:"+build+":").Text()
+	res, err := commitArchiveScript.Run(ctx, s.rdb, []string{releaseKey(rid), blocksKey(rid), archiveKey(rid)},
+		fmtTime(s.now()), string(status), act, ut, walked, index.String(), "b:"+build+":", bucketPrefix(rid)).Text()
 	if err != nil {
 		return fmt.Errorf("archive %s: commit: %w", rid, err)
 	}
@@ -144,27 +139,6 @@ func (s *Store) buildArchive(ctx context.Context, rid string, status dispatcher.
 	default:
 		return fmt.Errorf("release %s changed while it was being archived; try again: %w", rid, dispatcher.ErrConflict)
 	}
-}
-
-// liveHashes reads the delivery hashes of ids, skipping any that is gone.
-func (s *Store) liveHashes(ctx context.Context, rid string, ids []string) ([]archived, error) {
-	out := make([]archived, 0, len(ids))
-	for chunk := range slices.Chunk(ids, archiveReadBatch) {
-		p := s.rdb.Pipeline()
-		hs := make([]*redis.MapStringStringCmd, len(chunk))
-		for i, id := range chunk {
-			hs[i] = p.HGetAll(ctx, deliveryPrefix(rid)+id)
-		}
-		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
-			return nil, fmt.Errorf("archive %s: read deliveries: %w", rid, err)
-		}
-		for i, id := range chunk {
-			if h := hs[i].Val(); len(h) > 0 {
-				out = append(out, archived{ID: id, H: h})
-			}
-		}
-	}
-	return out, nil
 }
 
 // writeBlock writes a block of a release's archive and reads it back.
@@ -198,7 +172,7 @@ func sameRecords(a, b []archived) bool {
 // deliveries, unless the release changed since the archive was built.
 //
 // KEYS[1] -> pregon:{<rid>}:release
-// KEYS[2] -> pregon:{<rid>}:deliveries
+// KEYS[2] -> pregon:{<rid>}:dblocks (record.go)
 // KEYS[3] -> pregon:{<rid>}:archive
 // ARGV[1] -> now (Unix ms)
 // ARGV[2] -> the release's status when the build began
@@ -207,6 +181,7 @@ func sameRecords(a, b []archived) bool {
 // ARGV[5] -> the number of delivery ids the build walked
 // ARGV[6] -> the archive's index
 // ARGV[7] -> the prefix of this build's block fields ("b:<build>:")
+// ARGV[8] -> bucket key prefix (pregon:{<rid>}:db:)
 //
 // Output: "ok", "archived" (it already was) or "changed". Unless "ok", the
 // blocks of this build are deleted; with "ok", those of every other build.
@@ -216,10 +191,14 @@ local function dropBlocks(mine)
     if f ~= 'ix' and (string.sub(f, 1, #ARGV[7]) == ARGV[7]) == mine then redis.call('HDEL', KEYS[3], f) end
   end
 end
+local function live()
+  local n = 0
+  for _, b in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do n = n + redis.call('HLEN', ARGV[8] .. b) end
+  return n
+end
 local v = redis.call('HMGET', KEYS[1], R.status, R.activity, R.updated_at, R.archived_at)
 if v[4] then dropBlocks(true) return 'archived' end
-if v[1] ~= ARGV[2] or (v[2] or '') ~= ARGV[3] or (v[3] or '') ~= ARGV[4] or
-   redis.call('ZCARD', KEYS[2]) ~= tonumber(ARGV[5]) then
+if v[1] ~= ARGV[2] or (v[2] or '') ~= ARGV[3] or (v[3] or '') ~= ARGV[4] or live() ~= tonumber(ARGV[5]) then
   dropBlocks(true)
   return 'changed'
 end
@@ -240,21 +219,21 @@ func (s *Store) dropLive(ctx context.Context, rid string) error {
 		return fmt.Errorf("archive %s: not committed", rid)
 	}
 	for {
-		ids, err := s.rdb.ZRange(ctx, deliveriesKey(rid), 0, archiveDeleteBatch-1).Result()
+		buckets, err := s.rdb.ZRange(ctx, blocksKey(rid), 0, archiveDeleteBatch-1).Result()
 		if err != nil {
 			return fmt.Errorf("archive %s: drop live deliveries: %w", rid, err)
 		}
-		if len(ids) == 0 {
+		if len(buckets) == 0 {
 			return nil
 		}
-		keys := make([]string, len(ids))
-		members := make([]any, len(ids))
-		for i, id := range ids {
-			keys[i], members[i] = deliveryPrefix(rid)+id, id
+		keys := make([]string, len(buckets))
+		members := make([]any, len(buckets))
+		for i, b := range buckets {
+			keys[i], members[i] = bucketPrefix(rid)+b, b
 		}
 		if err := txErr(s.tx(ctx, func(p redis.Pipeliner) error {
 			p.Unlink(ctx, keys...)
-			p.ZRem(ctx, deliveriesKey(rid), members...)
+			p.ZRem(ctx, blocksKey(rid), members...)
 			return nil
 		})); err != nil {
 			return fmt.Errorf("archive %s: drop live deliveries: %w", rid, err)

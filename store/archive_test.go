@@ -182,7 +182,7 @@ func TestArchiveInterruptedAndResumed(t *testing.T) {
 			t.Fatalf("after a crash at %s the deliveries read otherwise (-before +after):\n%s", at, diff)
 		}
 	}
-	if n := srv.Client(t).ZCard(ctx, "pregon:{"+rid+"}:deliveries").Val(); n == 0 || n == 4503 {
+	if n, err := store.LiveDeliveries(ctx, s, rid); err != nil || n == 0 || n == 4503 {
 		t.Fatalf("after a crash in the drop %d live deliveries are left, want some but not all", n)
 	}
 

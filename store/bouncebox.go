@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Keys of the bounce mailbox's reader (package bouncebox):
@@ -19,15 +17,25 @@ const (
 )
 
 // DeliveryByPrefix returns the id of the one delivery of release rid whose
-// id starts with idPrefix (hex), "" when none or more than one does.
+// id starts with idPrefix (hex, at least 3 digits), "" when none or more
+// than one does.
 func (s *Store) DeliveryByPrefix(ctx context.Context, rid, idPrefix string) (string, error) {
 	if !validID("rel", rid) || idPrefix == "" || strings.Trim(idPrefix, "0123456789abcdef") != "" {
 		return "", nil
 	}
-	ids, err := s.rdb.ZRangeByLex(ctx, deliveriesKey(rid), &redis.ZRangeBy{
-		Min: "[" + idPrefix, Max: "(" + idPrefix + "g", Count: 2}).Result()
+	if len(idPrefix) < bucketLen { // names a whole bucket at least: never used (VERP gives 12)
+		return "", nil
+	}
+	bucket, rest := bucketOf(idPrefix)
+	fields, err := s.rdb.HKeys(ctx, bucketPrefix(rid)+bucket).Result()
 	if err != nil {
 		return "", fmt.Errorf("delivery of %s by prefix %s: %w", rid, idPrefix, err)
+	}
+	var ids []string
+	for _, f := range fields {
+		if strings.HasPrefix(f, rest) {
+			ids = append(ids, bucket+f)
+		}
 	}
 	if len(ids) != 1 {
 		return "", nil

@@ -171,16 +171,20 @@ func (s *Store) indexSuppressions(ctx context.Context) error {
 // markBounceScript records a bounce reported later (a provider's webhook)
 // on a delivery, when the delivery exists and is to that address.
 //
-// KEYS[1] -> pregon:{<rid>}:d:<id>
+// KEYS[1] -> the delivery's bucket, pregon:{<rid>}:db:<bucket>
 // ARGV[1] -> the address the report is about
 // ARGV[2] -> bounce kind
 // ARGV[3] -> when (Unix ms)
 // ARGV[4] -> source
+// ARGV[5] -> bucket key prefix (pregon:{<rid>}:db:)
+// ARGV[6] -> the delivery's id
 //
 // Output: 1 when it marked the delivery, 0 when it is not that address's.
 var markBounceScript = newScript(`
-if redis.call('HGET', KEYS[1], F.recipient) ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], F.bounce, ARGV[2], F.bounce_at, ARGV[3], F.bounce_source, ARGV[4])
+local d = getd(ARGV[5], ARGV[6])
+if not d or d[F.recipient] ~= ARGV[1] then return 0 end
+d[F.bounce], d[F.bounce_at], d[F.bounce_source] = ARGV[2], ARGV[3], ARGV[4]
+putd(ARGV[5], ARGV[6], d)
 return 1
 `)
 
@@ -197,7 +201,9 @@ func (s *Store) RecordBounce(ctx context.Context, ev dispatcher.BounceEvent) (bo
 	}
 	matched := false
 	if rid, did, ok := parseMessageID(ev.MessageID); ok {
-		n, err := markBounceScript.Run(ctx, s.rdb, []string{deliveryPrefix(rid) + did}, ev.Email, string(ev.Kind), fmtTime(at), oneWord(ev.Source)).Int()
+		bucket, _ := bucketOf(did)
+		n, err := markBounceScript.Run(ctx, s.rdb, []string{bucketPrefix(rid) + bucket}, ev.Email, string(ev.Kind), fmtTime(at), oneWord(ev.Source),
+			bucketPrefix(rid), did).Int()
 		if err != nil {
 			return false, fmt.Errorf("record bounce of %s: %w", did, err)
 		}

@@ -27,7 +27,8 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 	return s.FinishAndClaimBy(ctx, rid, "", outs, ids, staleBefore)
 }
 
-// claimScript takes deliveries for sending: queued or retrying ones, and
+// finishAndClaimScript records the outcomes of claimed deliveries, then
+// takes deliveries for sending: queued or retrying ones, and
 // sending ones whose worker is gone: their claim is older than staleBefore,
 // or it names a worker listed as dead. Pending deliveries of a cancelled
 // release become cancelled, and those a gone worker was sending uncertain.
@@ -44,112 +45,116 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 // judges. (A live worker cut off from Redis for longer than the TTL while
 // the others were not is taken for dead; see dispatcher.Config.LivenessTTL.)
 //
+// Each outcome (see finish below) does nothing unless its delivery is still
+// sending (under the given claim, when one is given). A final outcome
+// leaves the pending count and may end the release (finalize). A bounce is
+// recorded on the delivery; one that suppresses adds the recipient to the
+// suppressions unless it is there already (the first reason stays). The
+// outcome is recorded over its own claim: the same claim time, or the same
+// worker (a renewal whose reply was lost moved the claim time without the
+// worker knowing; a worker never holds two claims of one delivery, see
+// dispatcher's holding).
+//
+// One script call does both, for a batch: every call runs the scripts'
+// shared Lua head (luaConstants, releaseLib) again, which costs about as
+// much as a delivery's own work.
+//
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
-// ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
-// ARGV[2] -> now (Unix ms), the time of the claims it makes
+// KEYS[3..] -> declared: the buckets of the deliveries named, and the failure log (cluster.go)
+// ARGV[1] -> bucket key prefix (pregon:{<rid>}:db:)
+// ARGV[2] -> now (Unix ms), the time of the claims and outcomes
 // ARGV[3] -> staleBefore (Unix ms): a claim older than this is taken over
 // ARGV[4] -> this worker's id ("" for claims that name no worker)
 // ARGV[5] -> the ids of dead workers, joined by " "
-// ARGV[6..] -> delivery ids
+// ARGV[6] -> k, the number of outcomes
+// ARGV[7..6+10k] -> outcomes, ten each (below)
+// ARGV[7+10k..] -> delivery ids to claim
+//
+// An outcome is: the delivery's id, the status it ends in, error ("" when
+// none), message ids joined by " " (packed), when a retry is due (Unix ms,
+// or ""), the claim time the outcome belongs to (Unix ms, or "": any; else
+// the worker decides), the kind of bounce it met ("" when none), where the
+// bounce was learned (rcpt, ...), the suppression reason the bounce makes
+// ("" when none), how many parts the Telegram post has ("": not known,
+// kept).
 //
 // Output: one {id, channel, recipient, name, language, attempts, round
 // attempts, message ids, claim time} per claimed delivery, and one {id,
 // claimed at, worker, channel} per delivery that another worker holds.
-var claimScript = newReleaseScript(`
+var finishAndClaimScript = newReleaseScript(`
+local function finish(o)
+  local d = getd(ARGV[1], ARGV[o])
+  if not d or d[F.status] ~= DS.sending then return 0 end
+  if ARGV[o+5] ~= '' and d[F.claimed_at] ~= ARGV[o+5] and (ARGV[4] == '' or d[F.worker] ~= ARGV[4]) then return 0 end
+  redis.call('HSET', KEYS[1], R.activity, ARGV[2])
+  local st = ARGV[o+1]
+  d[F.status], d[F.error], d[F.message_ids], d[F.updated_at], d[F.retry_due] = st, ARGV[o+2], ARGV[o+3], ARGV[2], ARGV[o+4]
+  d[F.claimed_at], d[F.worker] = nil, nil
+  if ARGV[o+6] ~= '' then
+    -- One that suppresses was added to the suppressions before, by Go
+    -- (suppressBounces): they are in another hash slot.
+    d[F.bounce], d[F.bounce_at], d[F.bounce_source] = ARGV[o+6], ARGV[2], ARGV[o+7]
+  end
+  if ARGV[o+9] ~= '' then d[F.parts] = ARGV[o+9] end
+  putd(ARGV[1], ARGV[o], d)
+  move(d[F.channel], DS.sending, st)
+  if st == DS.failed or st == DS.uncertain then logFailure(d, ARGV[o]) end
+  if st ~= DS.retrying and st ~= DS.queued then
+    redis.call('HINCRBY', KEYS[2], C.pending, -1)
+    finalize(ARGV[2])
+  end
+  return 1
+end
+local k = tonumber(ARGV[6])
+for j = 0, k - 1 do finish(7 + 10 * j) end
+local first = 7 + 10 * k
+if first > #ARGV then return {} end
 local relst = redis.call('HGET', KEYS[1], R.status)
 redis.call('HSET', KEYS[1], R.activity, ARGV[2])
 local dead = {}
 for w in string.gmatch(ARGV[5], '[^ ]+') do dead[w] = true end
 local out = {}
-for i = 6, #ARGV do
-  local key = ARGV[1] .. ARGV[i]
-  local f = redis.call('HMGET', key, F.status, F.channel, F.claimed_at, F.worker, F.recipient)
-  local st, ch = f[1], f[2]
+for i = first, #ARGV do
+  local id = ARGV[i]
+  local d = getd(ARGV[1], id)
+  local st = d and d[F.status]
   if st then
+    local ch = d[F.channel]
     local pending = st == DS.queued or st == DS.retrying
-    local free = st == DS.sending and (tonumber(f[3] or '0') < tonumber(ARGV[3]) or (f[4] and dead[f[4]] == true))
+    local free = st == DS.sending and (tonumber(d[F.claimed_at] or '0') < tonumber(ARGV[3]) or (d[F.worker] and dead[d[F.worker]] == true))
     if relst == RS.cancelled then
       if pending then
-        redis.call('HSET', key, F.status, DS.cancelled, F.updated_at, ARGV[2])
+        d[F.status], d[F.updated_at] = DS.cancelled, ARGV[2]
+        putd(ARGV[1], id, d)
         move(ch, st, DS.cancelled)
         redis.call('HINCRBY', KEYS[2], C.pending, -1)
       elseif free then
         -- Its worker died mid-send and nothing will send it now: it may
         -- have gone out.
-        redis.call('HSET', key, F.status, DS.uncertain, F.error, 'the release was cancelled while its worker, since gone, was sending it', F.updated_at, ARGV[2])
-        redis.call('HDEL', key, F.claimed_at, F.worker)
+        d[F.status], d[F.error], d[F.updated_at] = DS.uncertain, 'the release was cancelled while its worker, since gone, was sending it', ARGV[2]
+        d[F.claimed_at], d[F.worker] = nil, nil
+        putd(ARGV[1], id, d)
         move(ch, st, DS.uncertain)
-        logFailure(key, ARGV[i])
+        logFailure(d, id)
         redis.call('HINCRBY', KEYS[2], C.pending, -1)
       elseif st == DS.sending then
-        out[#out + 1] = {ARGV[i], f[3] or '0', f[4] or '', ch}
+        out[#out + 1] = {id, d[F.claimed_at] or '0', d[F.worker] or '', ch}
       end
     elseif pending or free then
-      local a = redis.call('HINCRBY', key, F.attempts, 1)
-      local ra = redis.call('HINCRBY', key, F.round_attempts, 1)
-      redis.call('HSET', key, F.status, DS.sending, F.claimed_at, ARGV[2], F.worker, ARGV[4], F.updated_at, ARGV[2])
+      local a = tonumber(d[F.attempts] or '0') + 1
+      local ra = tonumber(d[F.round_attempts] or '0') + 1
+      d[F.attempts], d[F.round_attempts] = a, ra
+      d[F.status], d[F.claimed_at], d[F.worker], d[F.updated_at] = DS.sending, ARGV[2], ARGV[4], ARGV[2]
+      putd(ARGV[1], id, d)
       if st ~= DS.sending then move(ch, st, DS.sending) end
-      local d = redis.call('HMGET', key, F.recipient, F.name, F.language, F.message_ids)
-      out[#out + 1] = {ARGV[i], ch, d[1], d[2] or '', d[3] or '', a, ra, d[4] or '', ARGV[2]}
+      out[#out + 1] = {id, ch, d[F.recipient] or '', d[F.name] or '', d[F.language] or '', a, ra, d[F.message_ids] or '', ARGV[2]}
     elseif st == DS.sending then
-      out[#out + 1] = {ARGV[i], f[3] or '0', f[4] or '', ch}
+      out[#out + 1] = {id, d[F.claimed_at] or '0', d[F.worker] or '', ch}
     end
   end
 end
 return out
-`)
-
-// finishScript records the outcome of a claimed delivery. It does nothing
-// unless the delivery is still sending (under the given claim, when one is
-// given). A final outcome leaves the pending count and may end the release
-// (finalize).
-//
-// KEYS[1] -> pregon:{<rid>}:release
-// KEYS[2] -> pregon:{<rid>}:counts
-// ARGV[1] -> the delivery's key, pregon:{<rid>}:d:<id>
-// ARGV[2] -> the status it ends in
-// ARGV[3] -> error ("" when none)
-// ARGV[4] -> message ids, joined by " "
-// ARGV[5] -> now (Unix ms)
-// ARGV[6] -> when a retry is due (Unix ms), or ""
-// ARGV[7] -> the claim time the outcome belongs to (Unix ms), or "": any
-// ARGV[8] -> the worker that made the claim, or "": the claim time decides
-// ARGV[9] -> the delivery's id (for the failure log)
-// ARGV[10] -> the kind of bounce it met ("" when none)
-// ARGV[11] -> where the bounce was learned (rcpt, ...)
-// ARGV[12] -> unused (was the suppression reason: see suppressBounces)
-// ARGV[13] -> how many parts the Telegram post has, or "" (not known: kept)
-//
-// A bounce is recorded on the delivery. One that suppresses was added to
-// the suppressions before (suppressBounces), since they are in another
-// hash slot.
-//
-// The outcome is recorded over its own claim: the same claim time, or the
-// same worker (a renewal whose reply was lost moved the claim time without
-// the worker knowing; a worker never holds two claims of one delivery, see
-// dispatcher's holding).
-//
-// Output: 1 when it recorded the outcome, 0 when not.
-var finishScript = newReleaseScript(`
-local f = redis.call('HMGET', ARGV[1], F.status, F.channel, F.claimed_at, F.worker)
-if f[1] ~= DS.sending then return 0 end
-if ARGV[7] ~= '' and f[3] ~= ARGV[7] and (ARGV[8] == '' or f[4] ~= ARGV[8]) then return 0 end
-redis.call('HSET', KEYS[1], R.activity, ARGV[5])
-local st = ARGV[2]
-redis.call('HSET', ARGV[1], F.status, st, F.error, ARGV[3], F.message_ids, ARGV[4], F.updated_at, ARGV[5], F.retry_due, ARGV[6])
-redis.call('HDEL', ARGV[1], F.claimed_at, F.worker)
-if ARGV[10] ~= '' then
-  redis.call('HSET', ARGV[1], F.bounce, ARGV[10], F.bounce_at, ARGV[5], F.bounce_source, ARGV[11])
-end
-if ARGV[13] and ARGV[13] ~= '' then redis.call('HSET', ARGV[1], F.parts, ARGV[13]) end
-move(f[2], DS.sending, st)
-if st == DS.failed or st == DS.uncertain then logFailure(ARGV[1], ARGV[9]) end
-if st ~= DS.retrying and st ~= DS.queued then
-  redis.call('HINCRBY', KEYS[2], C.pending, -1)
-  finalize(ARGV[5])
-end
-return 1
 `)
 
 // FinishAndClaimBy records outcomes and claims deliveries for worker (see
@@ -163,28 +168,32 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 	if err := s.suppressBounces(ctx, rid, outs); err != nil {
 		return nil, nil, err
 	}
+	args := claimArgs(rid, now, staleBefore, worker, nil, len(outs), ids)
+	touched := make([]string, 0, len(outs)+len(ids))
+	for _, o := range outs {
+		due := ""
+		if !o.RetryAt.IsZero() {
+			due = fmtTime(o.RetryAt)
+		}
+		claim := ""
+		if !o.ClaimedAt.IsZero() {
+			claim = fmtTime(o.ClaimedAt)
+		}
+		kind, source, reason := bounceArgs(o.Bounce)
+		parts := ""
+		if o.Parts > 0 {
+			parts = strconv.Itoa(o.Parts)
+		}
+		args = append(args, o.ID, string(o.Status), o.Error, packMessageIDs(rid, o.ID, o.MessageIDs), due, claim, kind, source, reason, parts)
+		touched = append(touched, o.ID)
+	}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	touched = append(touched, ids...)
 	cmds, err := s.pipelineScripts(ctx, rid, func(p redis.Pipeliner, run func(*redis.Script, []string, ...any) *redis.Cmd) {
-		for _, o := range outs {
-			due := ""
-			if !o.RetryAt.IsZero() {
-				due = fmtTime(o.RetryAt)
-			}
-			claim := ""
-			if !o.ClaimedAt.IsZero() {
-				claim = fmtTime(o.ClaimedAt)
-			}
-			kind, source, reason := bounceArgs(o.Bounce)
-			parts := ""
-			if o.Parts > 0 {
-				parts = strconv.Itoa(o.Parts)
-			}
-			run(finishScript, []string{o.ID}, deliveryPrefix(rid)+o.ID, string(o.Status), o.Error, packMessageIDs(rid, o.ID, o.MessageIDs), now, due, claim, worker, o.ID,
-				kind, source, reason, parts)
-		}
-		if len(ids) > 0 {
-			run(claimScript, ids, claimArgs(rid, now, staleBefore, worker, nil, ids)...)
-		}
-		// The release's status after them, read in the same round trip.
+		run(finishAndClaimScript, touched, args...)
+		// The release's status after it, read in the same round trip.
 		p.HGet(ctx, releaseKey(rid), rStatus)
 	}, keys)
 	if err != nil {
@@ -202,7 +211,7 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
-	claimed, busy, err := parseClaim(rid, cmds[len(outs)].(*redis.Cmd))
+	claimed, busy, err := parseClaim(rid, cmds[0].(*redis.Cmd))
 	if err == nil {
 		claimed, err = s.dropSuppressed(ctx, rid, claimed)
 	}
@@ -228,7 +237,11 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 			still = append(still, b)
 		}
 	}
-	cmd := claimScript.Run(ctx, s.rdb, declared(keys, rid, again...), claimArgs(rid, fmtTime(s.now()), staleBefore, worker, dead, again)...)
+	args = claimArgs(rid, fmtTime(s.now()), staleBefore, worker, dead, 0, again)
+	for _, id := range again {
+		args = append(args, id)
+	}
+	cmd := finishAndClaimScript.Run(ctx, s.rdb, declared(keys, rid, again...), args...)
 	more, busy2, err := parseClaim(rid, cmd)
 	if err == nil {
 		more, err = s.dropSuppressed(ctx, rid, more)
@@ -239,13 +252,11 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 	return append(claimed, more...), append(still, busy2...), nil
 }
 
-func claimArgs(rid, now string, staleBefore time.Time, worker string, dead, ids []string) []any {
-	args := make([]any, 0, 5+len(ids))
-	args = append(args, deliveryPrefix(rid), now, fmtTime(staleBefore), worker, strings.Join(dead, " "))
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	return args
+// claimArgs returns the head of finishAndClaimScript's ARGV, room left
+// for k outcomes and the ids.
+func claimArgs(rid, now string, staleBefore time.Time, worker string, dead []string, k int, ids []string) []any {
+	args := make([]any, 0, 6+10*k+len(ids))
+	return append(args, bucketPrefix(rid), now, fmtTime(staleBefore), worker, strings.Join(dead, " "), k)
 }
 
 // deadAmong returns the workers holding busy whose liveness key is gone,
@@ -354,17 +365,19 @@ func (s *Store) pipelineScripts(ctx context.Context, rid string, fill func(p red
 // renewScript moves a sending delivery's claim time to now, so that a long
 // send is not taken for a dead worker's.
 //
-// KEYS[1] -> pregon:{<rid>}:d:<id>
-// ARGV[1] -> the delivery's key (as KEYS[1])
+// KEYS -> declared: the delivery's bucket, and the failure log (cluster.go)
+// ARGV[1] -> bucket key prefix (pregon:{<rid>}:db:)
 // ARGV[2] -> the claim time it must still hold (Unix ms)
 // ARGV[3] -> now (Unix ms)
+// ARGV[4] -> the delivery's id
 //
 // Output: 1 when it renewed the claim, 0 when the delivery is no longer
 // sending under that claim.
 var renewScript = newScript(`
-local f = redis.call('HMGET', ARGV[1], F.status, F.claimed_at)
-if f[1] ~= DS.sending or f[2] ~= ARGV[2] then return 0 end
-redis.call('HSET', ARGV[1], F.claimed_at, ARGV[3])
+local d = getd(ARGV[1], ARGV[4])
+if not d or d[F.status] ~= DS.sending or d[F.claimed_at] ~= ARGV[2] then return 0 end
+d[F.claimed_at] = ARGV[3]
+putd(ARGV[1], ARGV[4], d)
 return 1
 `)
 
@@ -373,7 +386,7 @@ return 1
 // the delivery is no longer this claim's (finished, or taken by another).
 func (s *Store) RenewClaim(ctx context.Context, rid, id string, claimedAt time.Time) (time.Time, bool, error) {
 	now := s.now()
-	n, err := renewScript.Run(ctx, s.rdb, declared(nil, rid, id), deliveryPrefix(rid)+id, fmtTime(claimedAt), fmtTime(now)).Int()
+	n, err := renewScript.Run(ctx, s.rdb, declared(nil, rid, id), bucketPrefix(rid), fmtTime(claimedAt), fmtTime(now), id).Int()
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("renew claim of %s: %w", id, err)
 	}

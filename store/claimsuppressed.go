@@ -36,19 +36,21 @@ func (s *Store) suppressedAmong(ctx context.Context, emails []string) ([]bool, e
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
-// ARGV[1] -> the delivery's key, pregon:{<rid>}:d:<id>
+// ARGV[1] -> bucket key prefix (pregon:{<rid>}:db:)
 // ARGV[2] -> the claim time (Unix ms)
 // ARGV[3] -> now (Unix ms)
+// ARGV[4] -> the delivery's id
 //
 // Output: 1 when it ended the delivery, 0 when the claim is no longer there.
 var unclaimSuppressedScript = newReleaseScript(`
-local f = redis.call('HMGET', ARGV[1], F.status, F.channel, F.claimed_at)
-if f[1] ~= DS.sending or f[3] ~= ARGV[2] then return 0 end
-redis.call('HINCRBY', ARGV[1], F.attempts, -1)
-redis.call('HINCRBY', ARGV[1], F.round_attempts, -1)
-redis.call('HSET', ARGV[1], F.status, DS.suppressed, F.error, '', F.updated_at, ARGV[3])
-redis.call('HDEL', ARGV[1], F.claimed_at, F.worker)
-move(f[2], DS.sending, DS.suppressed)
+local d = getd(ARGV[1], ARGV[4])
+if not d or d[F.status] ~= DS.sending or d[F.claimed_at] ~= ARGV[2] then return 0 end
+d[F.attempts] = math.max(tonumber(d[F.attempts] or '1') - 1, 0)
+d[F.round_attempts] = math.max(tonumber(d[F.round_attempts] or '1') - 1, 0)
+d[F.status], d[F.error], d[F.updated_at] = DS.suppressed, nil, ARGV[3]
+d[F.claimed_at], d[F.worker] = nil, nil
+putd(ARGV[1], ARGV[4], d)
+move(d[F.channel], DS.sending, DS.suppressed)
 redis.call('HINCRBY', KEYS[2], C.pending, -1)
 finalize(ARGV[3])
 return 1
@@ -81,7 +83,7 @@ func (s *Store) dropSuppressed(ctx context.Context, rid string, claimed []*dispa
 			out = append(out, c)
 		} else {
 			err := unclaimSuppressedScript.Run(ctx, s.rdb, declared([]string{releaseKey(rid), countsKey(rid)}, rid, c.ID),
-				deliveryPrefix(rid)+c.ID, fmtTime(c.ClaimedAt), fmtTime(s.now())).Err()
+				bucketPrefix(rid), fmtTime(c.ClaimedAt), fmtTime(s.now()), c.ID).Err()
 			if err != nil {
 				return nil, fmt.Errorf("suppress delivery %s of %s: %w", c.ID, rid, err)
 			}
@@ -106,13 +108,15 @@ func (s *Store) suppressBounces(ctx context.Context, rid string, outs []dispatch
 		if reason == "" {
 			continue
 		}
-		to, err := s.rdb.HGet(ctx, deliveryPrefix(rid)+o.ID, dRecipient).Result()
+		bucket, field := bucketOf(o.ID)
+		v, err := s.rdb.HGet(ctx, bucketPrefix(rid)+bucket, field).Result()
 		if isNil(err) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("bounce of delivery %s of %s: %w", o.ID, rid, err)
 		}
+		to := decodeRecord(v)[dRecipient]
 		sup := dispatcher.Suppression{Email: to, Reason: dispatcher.SuppressionReason(reason), Source: source}
 		if err := s.AddSuppression(ctx, sup, false); err != nil {
 			return err

@@ -104,8 +104,8 @@ func (s *Store) syncStatusIndex(ctx context.Context, rid string) error {
 }
 
 // declared returns the keys that a release script given ids touches
-// beyond its fixed KEYS: each delivery's hash and the release's failure
-// log. The scripts build these keys from ARGV as they always did; they are
+// beyond its fixed KEYS: the bucket holding each delivery's record
+// (record.go) and the release's failure log. The scripts build these keys from ARGV as they always did; they are
 // passed in KEYS too, after the fixed ones, because Redis Cluster wants
 // every key a script touches declared (and in one slot: they all are in
 // the release's, {<rid>}). The one place that says which keys a
@@ -113,8 +113,13 @@ func (s *Store) syncStatusIndex(ctx context.Context, rid string) error {
 func declared(fixed []string, rid string, ids ...string) []string {
 	keys := make([]string, 0, len(fixed)+len(ids)+1)
 	keys = append(keys, fixed...)
+	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		keys = append(keys, deliveryPrefix(rid)+id)
+		b, _ := bucketOf(id)
+		if !seen[b] {
+			seen[b] = true
+			keys = append(keys, bucketPrefix(rid)+b)
+		}
 	}
 	return append(keys, failuresKey(rid))
 }

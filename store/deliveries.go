@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,8 +18,8 @@ import (
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
-// KEYS[3] -> pregon:{<rid>}:deliveries
-// ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
+// KEYS[3] -> pregon:{<rid>}:dblocks (record.go)
+// ARGV[1] -> bucket key prefix (pregon:{<rid>}:db:)
 // ARGV[2] -> now (Unix ms)
 // ARGV[3..] -> groups of seven: id, channel, recipient, name, language, status, error
 //
@@ -27,14 +28,20 @@ var createDeliveriesScript = newReleaseScript(`
 redis.call('HSET', KEYS[1], R.activity, ARGV[2])
 local cancelled = redis.call('HGET', KEYS[1], R.status) == RS.cancelled
 local created = {}
+local buckets = {}
 for i = 3, #ARGV, 7 do
   local id, ch, st = ARGV[i], ARGV[i+1], ARGV[i+5]
   if cancelled and st == DS.queued then st = DS.cancelled end
-  local key = ARGV[1] .. id
-  if redis.call('EXISTS', key) == 0 then
-    redis.call('HSET', key, F.channel, ch, F.recipient, ARGV[i+2], F.name, ARGV[i+3], F.language, ARGV[i+4],
-      F.status, st, F.error, ARGV[i+6], F.attempts, 0, F.round_attempts, 0, F.created_at, ARGV[2], F.updated_at, ARGV[2])
-    redis.call('ZADD', KEYS[3], 0, id)
+  local key, field, bucket = dslot(ARGV[1], id)
+  if redis.call('HEXISTS', key, field) == 0 then
+    local d = {}
+    d[F.channel], d[F.recipient], d[F.name], d[F.language], d[F.status], d[F.error] = ch, ARGV[i+2], ARGV[i+3], ARGV[i+4], st, ARGV[i+6]
+    d[F.attempts], d[F.round_attempts], d[F.created_at], d[F.updated_at] = '0', '0', ARGV[2], ARGV[2]
+    redis.call('HSET', key, field, encodeRec(d))
+    if not buckets[bucket] then
+      buckets[bucket] = true
+      redis.call('ZADD', KEYS[3], 0, bucket)
+    end
     redis.call('HINCRBY', KEYS[2], ch .. C.sep .. st, 1)
     if st == DS.queued then
       redis.call('HINCRBY', KEYS[2], C.pending, 1)
@@ -53,13 +60,13 @@ func (s *Store) CreateDeliveries(ctx context.Context, rid string, ds []*dispatch
 		return nil, nil
 	}
 	args := make([]any, 0, 2+7*len(ds))
-	args = append(args, deliveryPrefix(rid), fmtTime(s.now()))
+	args = append(args, bucketPrefix(rid), fmtTime(s.now()))
 	dids := make([]string, len(ds))
 	for i, d := range ds {
 		args = append(args, d.ID, string(d.Channel), d.Recipient, d.Name, d.Language, string(d.Status), d.LastError)
 		dids[i] = d.ID
 	}
-	keys := declared([]string{releaseKey(rid), countsKey(rid), deliveriesKey(rid)}, rid, dids...)
+	keys := declared([]string{releaseKey(rid), countsKey(rid), blocksKey(rid)}, rid, dids...)
 	ids, err := createDeliveriesScript.Run(ctx, s.rdb, keys, args...).StringSlice()
 	if err != nil && !isNil(err) {
 		return nil, fmt.Errorf("create deliveries of %s: %w", rid, err)
@@ -74,7 +81,7 @@ func (s *Store) CreateDeliveries(ctx context.Context, rid string, ds []*dispatch
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
-// ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
+// ARGV[1] -> bucket key prefix (pregon:{<rid>}:db:)
 // ARGV[2] -> now (Unix ms)
 // ARGV[3] -> the status to move to
 // ARGV[4] -> the statuses to move from, joined by ","
@@ -87,14 +94,15 @@ for s in string.gmatch(ARGV[4], '[^,]+') do from[s] = true end
 local to = ARGV[3]
 local out = {}
 for i = 5, #ARGV do
-  local key = ARGV[1] .. ARGV[i]
-  local f = redis.call('HMGET', key, F.status, F.channel)
-  if f[1] and from[f[1]] then
-    local wasPending = f[1] == DS.queued or f[1] == DS.retrying
+  local d = getd(ARGV[1], ARGV[i])
+  local st = d and d[F.status]
+  if st and from[st] then
+    local wasPending = st == DS.queued or st == DS.retrying
     local nowPending = to == DS.queued or to == DS.retrying
-    redis.call('HSET', key, F.status, to, F.updated_at, ARGV[2])
-    if nowPending then redis.call('HSET', key, F.round_attempts, 0, F.error, '') end
-    move(f[2], f[1], to)
+    d[F.status], d[F.updated_at] = to, ARGV[2]
+    if nowPending then d[F.round_attempts], d[F.error] = '0', nil end
+    putd(ARGV[1], ARGV[i], d)
+    move(d[F.channel], st, to)
     if wasPending and not nowPending then redis.call('HINCRBY', KEYS[2], C.pending, -1) end
     if nowPending and not wasPending then redis.call('HINCRBY', KEYS[2], C.pending, 1) end
     out[#out + 1] = ARGV[i]
@@ -114,7 +122,7 @@ func (s *Store) Transition(ctx context.Context, rid string, ids []string, to dis
 		fs[i] = string(f)
 	}
 	args := make([]any, 0, 4+len(ids))
-	args = append(args, deliveryPrefix(rid), fmtTime(s.now()), string(to), strings.Join(fs, ","))
+	args = append(args, bucketPrefix(rid), fmtTime(s.now()), string(to), strings.Join(fs, ","))
 	for _, id := range ids {
 		args = append(args, id)
 	}
@@ -138,7 +146,15 @@ func (s *Store) DeliveryIDs(ctx context.Context, rid, cursor string, limit int) 
 	} else if at != "" {
 		return s.archivedIDs(ctx, rid, cursor, limit)
 	}
-	return s.pageLex(ctx, deliveriesKey(rid), cursor, limit, false)
+	recs, next, err := s.scanLive(ctx, rid, cursor, limit, false)
+	if err != nil {
+		return nil, "", err
+	}
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
+	return ids, next, nil
 }
 
 // Deliveries returns a page of a release's deliveries that match f, in id
@@ -159,33 +175,29 @@ func (s *Store) Deliveries(ctx context.Context, rid string, f dispatcher.Deliver
 		chunk = max(limit, 200) // a filter may skip many: read more at a time
 	}
 	for {
-		ids, next, err := s.pageLex(ctx, deliveriesKey(rid), cursor, chunk, false)
+		recs, next, err := s.scanLive(ctx, rid, cursor, chunk, true)
 		if err != nil {
 			return nil, "", err
 		}
-		ds, err := s.deliveries(ctx, rid, ids)
-		if err != nil {
+		// Archived meanwhile? Its live deliveries may be going: read the archive.
+		if at, err := s.archivedAt(ctx, rid); err != nil {
 			return nil, "", err
+		} else if at != "" {
+			return s.archivedDeliveries(ctx, rid, f, start, limit)
 		}
-		if len(ds) < len(ids) { // some are gone: archived meanwhile? Then read the archive.
-			if at, err := s.archivedAt(ctx, rid); err != nil {
-				return nil, "", err
-			} else if at != "" {
-				return s.archivedDeliveries(ctx, rid, f, start, limit)
-			}
-		}
-		for i, d := range ds {
+		for i, r := range recs {
+			d := deliveryFrom(rid, r.ID, r.H)
 			if (f.Status == "" || d.Status == f.Status) && (f.Channel == "" || d.Channel == f.Channel) {
 				out = append(out, d)
 				if len(out) == limit {
-					if i == len(ds)-1 {
+					if i == len(recs)-1 {
 						return out, next, nil
 					}
 					return out, d.ID, nil
 				}
 			}
 		}
-		scanned += len(ids)
+		scanned += len(recs)
 		if next == "" {
 			return out, "", nil
 		}
@@ -198,38 +210,77 @@ func (s *Store) Deliveries(ctx context.Context, rid string, f dispatcher.Deliver
 
 // Delivery returns one delivery of a release, or dispatcher.ErrNotFound.
 func (s *Store) Delivery(ctx context.Context, rid, id string) (*dispatcher.Delivery, error) {
-	ds, err := s.deliveries(ctx, rid, []string{id})
-	if err != nil {
-		return nil, err
-	}
-	if len(ds) == 0 {
+	bucket, field := bucketOf(id)
+	v, err := s.rdb.HGet(ctx, bucketPrefix(rid)+bucket, field).Result()
+	if isNil(err) {
 		return s.archivedDelivery(ctx, rid, id)
 	}
-	return ds[0], nil
+	if err != nil {
+		return nil, fmt.Errorf("get delivery %s of %s: %w", id, rid, err)
+	}
+	return deliveryFrom(rid, id, decodeRecord(v)), nil
 }
 
-func (s *Store) deliveries(ctx context.Context, rid string, ids []string) ([]*dispatcher.Delivery, error) {
-	if len(ids) == 0 {
-		return nil, nil
+// scanLive returns up to limit live deliveries of release rid after cursor
+// (a delivery id, "" for the first), in id order, with their fields when
+// withFields, and the next cursor ("" when there are no more). It reads
+// the buckets in order (record.go), a few more at a time.
+func (s *Store) scanLive(ctx context.Context, rid, cursor string, limit int, withFields bool) ([]archived, string, error) {
+	from := "-"
+	if cursor != "" {
+		b, _ := bucketOf(cursor)
+		from = "[" + b
 	}
-	p := s.rdb.Pipeline()
-	hs := make([]*redis.MapStringStringCmd, len(ids))
-	for i, id := range ids {
-		hs[i] = p.HGetAll(ctx, deliveryPrefix(rid)+id)
-	}
-	if _, err := p.Exec(ctx); err != nil && !isNil(err) {
-		return nil, fmt.Errorf("get deliveries of %s: %w", rid, err)
-	}
-	out := make([]*dispatcher.Delivery, 0, len(ids))
-	for i, id := range ids {
-		h := hs[i].Val()
-		if h[dStatus] == "" {
-			continue
+	var out []archived
+	batch := min(max(limit/16, 4), 512)
+	for {
+		buckets, err := s.rdb.ZRangeByLex(ctx, blocksKey(rid), &redis.ZRangeBy{Min: from, Max: "+", Count: int64(batch)}).Result()
+		if err != nil {
+			return nil, "", fmt.Errorf("deliveries of %s: %w", rid, err)
 		}
-		d := deliveryFrom(rid, id, h)
-		out = append(out, d)
+		if len(buckets) == 0 {
+			return out, "", nil
+		}
+		p := s.rdb.Pipeline()
+		all := make([]*redis.MapStringStringCmd, len(buckets))
+		keys := make([]*redis.StringSliceCmd, len(buckets))
+		for i, b := range buckets {
+			if withFields {
+				all[i] = p.HGetAll(ctx, bucketPrefix(rid)+b)
+			} else {
+				keys[i] = p.HKeys(ctx, bucketPrefix(rid)+b)
+			}
+		}
+		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
+			return nil, "", fmt.Errorf("deliveries of %s: %w", rid, err)
+		}
+		for i, b := range buckets {
+			var recs []archived
+			if withFields {
+				for f, v := range all[i].Val() {
+					recs = append(recs, archived{ID: b + f, H: decodeRecord(v)})
+				}
+			} else {
+				for _, f := range keys[i].Val() {
+					recs = append(recs, archived{ID: b + f})
+				}
+			}
+			slices.SortFunc(recs, func(x, y archived) int { return strings.Compare(x.ID, y.ID) })
+			for _, r := range recs {
+				if cursor == "" || r.ID > cursor {
+					out = append(out, r)
+				}
+			}
+			if len(out) > limit {
+				return out[:limit], out[limit-1].ID, nil
+			}
+		}
+		if len(buckets) < batch {
+			return out, "", nil
+		}
+		from = "(" + buckets[len(buckets)-1]
+		batch = min(batch*2, 512)
 	}
-	return out, nil
 }
 
 // deliveryFrom returns the delivery whose hash is h.
@@ -264,7 +315,7 @@ func deliveryFrom(rid, id string, h map[string]string) *dispatcher.Delivery {
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
-// ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
+// ARGV[1] -> bucket key prefix (pregon:{<rid>}:db:)
 // ARGV[2] -> now (Unix ms)
 // ARGV[3] -> release id
 // ARGV[4..] -> delivery ids
@@ -275,13 +326,13 @@ local relst = redis.call('HGET', KEYS[1], R.status)
 if relst ~= RS.sending and relst ~= RS.sent and relst ~= RS.sent_with_failures then return {} end
 local out = {}
 for i = 4, #ARGV do
-  local key = ARGV[1] .. ARGV[i]
-  local f = redis.call('HMGET', key, F.status, F.channel)
-  if f[1] == DS.failed then
-    redis.call('HSET', key, F.status, DS.queued, F.updated_at, ARGV[2], F.round_attempts, 0, F.error, '')
-    move(f[2], DS.failed, DS.queued)
+  local d = getd(ARGV[1], ARGV[i])
+  if d and d[F.status] == DS.failed then
+    d[F.status], d[F.updated_at], d[F.round_attempts], d[F.error] = DS.queued, ARGV[2], '0', nil
+    putd(ARGV[1], ARGV[i], d)
+    move(d[F.channel], DS.failed, DS.queued)
     redis.call('HINCRBY', KEYS[2], C.pending, 1)
-    out[#out + 1] = {ARGV[i], f[2]}
+    out[#out + 1] = {ARGV[i], d[F.channel]}
   end
 end
 if #out > 0 then
@@ -300,7 +351,7 @@ func (s *Store) RequeueFailed(ctx context.Context, rid string, ids []string) ([]
 		return nil, nil
 	}
 	args := make([]any, 0, 3+len(ids))
-	args = append(args, deliveryPrefix(rid), fmtTime(s.now()), rid)
+	args = append(args, bucketPrefix(rid), fmtTime(s.now()), rid)
 	for _, id := range ids {
 		args = append(args, id)
 	}

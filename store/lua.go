@@ -92,7 +92,7 @@ var unsuccessful = []dispatcher.DeliveryStatus{dispatcher.DeliveryFailed, dispat
 // statuses and channels above, written from the Go constants, so that no
 // script holds a second copy of a name. Scripts read F.status, R.activity,
 // DS.queued, RS.sending, CH.email, ...
-var luaConstants = luaTables()
+var luaConstants = luaTables() + recordLib()
 
 func luaTables() string {
 	type kv struct{ k, v string }
@@ -181,7 +181,7 @@ func newScript(src string) *redis.Script { return redis.NewScript(luaConstants +
 // move(ch, from, to) moves one delivery of channel ch between the counts of
 // two statuses.
 //
-// logFailure(dkey, id) appends delivery id (hash dkey), which has just ended
+// logFailure(d, id) appends delivery id (its decoded record d), which has just ended
 // failed or uncertain, to the release's failure log: the first
 // FAILURE_LOG_MAX failures, then one entry saying that more failed, then
 // nothing, so that a whole list bouncing costs a bounded log.
@@ -209,13 +209,12 @@ local function move(ch, from, to)
   redis.call('HINCRBY', KEYS[2], ch .. C.sep .. from, -1)
   redis.call('HINCRBY', KEYS[2], ch .. C.sep .. to, 1)
 end
-local function logFailure(dkey, id)
+local function logFailure(d, id)
   local log = string.format(FAILURE_LOG_KEY, string.match(KEYS[1], '{(.-)}'))
   local n = redis.call('XLEN', log)
   if n < FAILURE_LOG_MAX then
-    local d = redis.call('HMGET', dkey, F.channel, F.recipient, F.language, F.status, F.attempts, F.error, F.updated_at)
-    redis.call('XADD', log, '*', FL.delivery, id, F.channel, d[1] or '', F.recipient, d[2] or '', F.language, d[3] or '',
-      F.status, d[4] or '', F.attempts, d[5] or '0', F.error, d[6] or '', F.updated_at, d[7] or '')
+    redis.call('XADD', log, '*', FL.delivery, id, F.channel, d[F.channel] or '', F.recipient, d[F.recipient] or '', F.language, d[F.language] or '',
+      F.status, d[F.status] or '', F.attempts, d[F.attempts] or '0', F.error, d[F.error] or '', F.updated_at, d[F.updated_at] or '')
   elseif n == FAILURE_LOG_MAX then
     redis.call('XADD', log, '*', FL.more, '1')
   end

@@ -17,16 +17,18 @@ import (
 //
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
-// ARGV[1] -> the delivery's key, pregon:{<rid>}:d:<id>
+// ARGV[1] -> bucket key prefix (pregon:{<rid>}:db:)
 // ARGV[2] -> now (Unix ms)
 // ARGV[3] -> release id
+// ARGV[4] -> the delivery's id
 //
 // Output: "" when it moved the delivery; otherwise why not: "missing" (no
 // such delivery), "channel", "status:<status>", "complete" (every part is
 // posted) or "release:<status>".
 var resumeScript = newReleaseScript(`
-local f = redis.call('HMGET', ARGV[1], F.status, F.channel, F.message_ids, F.parts)
-if not f[1] then return 'missing' end
+local d = getd(ARGV[1], ARGV[4])
+if not d or not d[F.status] then return 'missing' end
+local f = {d[F.status], d[F.channel], d[F.message_ids], d[F.parts]}
 if f[2] ~= CH.telegram then return 'channel' end
 if f[1] ~= DS.uncertain and f[1] ~= DS.failed then return 'status:' .. f[1] end
 local posted = 0
@@ -34,8 +36,9 @@ for _ in string.gmatch(f[3] or '', '%S+') do posted = posted + 1 end
 if f[4] and tonumber(f[4]) and posted >= tonumber(f[4]) then return 'complete' end
 local relst = redis.call('HGET', KEYS[1], R.status)
 if relst ~= RS.sending and relst ~= RS.sent and relst ~= RS.sent_with_failures then return 'release:' .. (relst or '') end
-redis.call('HSET', ARGV[1], F.status, DS.queued, F.updated_at, ARGV[2], F.round_attempts, 0, F.error, '')
-if f[1] == DS.uncertain then redis.call('HSET', ARGV[1], F.reposted, posted + 1) end
+d[F.status], d[F.updated_at], d[F.round_attempts], d[F.error] = DS.queued, ARGV[2], '0', nil
+if f[1] == DS.uncertain then d[F.reposted] = posted + 1 end
+putd(ARGV[1], ARGV[4], d)
 move(f[2], f[1], DS.queued)
 redis.call('HINCRBY', KEYS[2], C.pending, 1)
 if relst ~= RS.sending then
@@ -58,7 +61,7 @@ func (s *Store) ResumeDelivery(ctx context.Context, rid, id string) error {
 		return err
 	}
 	why, err := resumeScript.Run(ctx, s.rdb, declared([]string{releaseKey(rid), countsKey(rid)}, rid, id),
-		deliveryPrefix(rid)+id, fmtTime(s.now()), rid).Text()
+		bucketPrefix(rid), fmtTime(s.now()), rid, id).Text()
 	if err != nil {
 		return fmt.Errorf("resume delivery %s of %s: %w", id, rid, err)
 	}

@@ -34,8 +34,9 @@
 //	pregon:{<rid>}:att:<aid>          STRING the bytes of an attachment (attachments.go); its metadata is in the release's JSON
 //	pregon:active                     SET   ids of releases that are sending, for the sweeper
 //	pregon:{<rid>}:counts             HASH  "<channel>:<status>" → n, "pending" → n (queued + retrying + sending)
-//	pregon:{<rid>}:deliveries         ZSET  delivery ids (score 0, lexical order for paging)
-//	pregon:{<rid>}:d:<delivery id>    HASH  delivery fields (legend below)
+//	pregon:{<rid>}:dblocks            ZSET  the buckets of its deliveries in use (score 0, lexical order for paging; record.go)
+//	pregon:{<rid>}:db:<bucket>        HASH  rest of delivery id → the delivery's record (fields below, packed; record.go)
+//	pregon:delivery-records           STRING "1" once deliveries kept as one hash each (before records) were moved (upgrade.go)
 //	pregon:{<rid>}:archive            HASH  the archived deliveries of a release: b:<n> blocks, ix index (archive.go)
 //	pregon:{<rid>}:failures           STREAM the first failed or uncertain deliveries, as they ended (see FailureLog)
 //	pregon:worker:<worker id>         STRING liveness key of a worker process (TTL, renewed): since when it has beaten unbroken
@@ -55,9 +56,12 @@
 //
 // Times are Unix milliseconds, in decimal.
 //
-// # Delivery hash fields
+// # Delivery fields
 //
-// Go names them with the dXxx constants (lua.go), Lua with F.xxx:
+// A delivery's fields are packed into one record (record.go) in the order
+// of recordFields; earlier versions kept them as a hash each,
+// pregon:{<rid>}:d:<id>, listed in the ZSET pregon:{<rid>}:deliveries
+// (Upgrade moves those into records). Go names them with the dXxx constants (lua.go), Lua with F.xxx:
 //
 //	field  Go constant      Lua                meaning
 //	c      dChannel         F.channel          channel: email, telegram
@@ -96,19 +100,14 @@
 //
 // # Field names
 //
-// The delivery hash keeps one- and two-letter field names, and this legend
-// is their documentation. A release has one delivery per recipient and
-// channel, so a large release is hundreds of thousands of these hashes, and
-// Redis stores every field name in every hash: the readable names
-// (channel, recipient, ..., claimed_at, worker) are 97 bytes longer in all,
-// and MEMORY USAGE of a typical sent email delivery's hash goes from 312 to
-// 376 bytes with them (Redis 7.0), when the target is at most 250 bytes per
-// delivery. The release hash's names are mostly words already, and there is
-// one such hash per release; they stay as they are too. Keeping both sets
-// of names means data written by earlier versions reads as before. Code never spells a field: Go uses the named
+// A delivery's record holds values only, in recordFields' order; the one-
+// and two-letter names above are what Go (dXxx) and Lua (F.xxx) key them
+// by, and what the hashes of earlier versions were written with (read once
+// more by Upgrade). The release hash's names are mostly words; there is one
+// such hash per release. Code never spells a field: Go uses the named
 // constants, and the Lua scripts the tables F, R and C that luaConstants
-// writes from those constants, so a script reads as
-// HMGET(key, F.status, F.channel) rather than HMGET(key, 's', 'c').
+// writes from those constants, so a script reads as d[F.status] rather
+// than d['s'].
 //
 // # Scripts
 //
@@ -194,23 +193,24 @@ func (s *Store) Warnings(ctx context.Context) ([]string, error) {
 	if aof["appendonly"] != "yes" && strings.TrimSpace(save["save"]) == "" {
 		out = append(out, "redis has no persistence (appendonly no, no save points): a restart loses queued deliveries; run it with --appendonly yes")
 	}
-	return out, nil
+	lp, err := s.listpackWarnings(ctx)
+	return append(out, lp...), err
 }
 
 const prefix = "pregon:"
 
-func listKey(id string) string        { return prefix + "{" + id + "}:list" }    // migratekeys.go: was pregon:list:<id>
-func membersKey(id string) string     { return prefix + "{" + id + "}:members" } // was pregon:list:<id>:members
-func contactKey(email string) string  { return prefix + "contact:" + email }
-func channelKey(id string) string     { return prefix + "tgchannel:" + id }
-func chatKey(chatID string) string    { return prefix + "tgchat:" + chatID }
-func releaseKey(rid string) string    { return prefix + "{" + rid + "}:release" }
-func countsKey(rid string) string     { return prefix + "{" + rid + "}:counts" }
-func deliveriesKey(rid string) string { return prefix + "{" + rid + "}:deliveries" }
-func failuresKey(rid string) string   { return prefix + "{" + rid + "}:failures" }
-func deliveryPrefix(rid string) string {
-	return prefix + "{" + rid + "}:d:"
-}
+func listKey(id string) string       { return prefix + "{" + id + "}:list" }    // migratekeys.go: was pregon:list:<id>
+func membersKey(id string) string    { return prefix + "{" + id + "}:members" } // was pregon:list:<id>:members
+func contactKey(email string) string { return prefix + "contact:" + email }
+func channelKey(id string) string    { return prefix + "tgchannel:" + id }
+func chatKey(chatID string) string   { return prefix + "tgchat:" + chatID }
+func releaseKey(rid string) string   { return prefix + "{" + rid + "}:release" }
+func countsKey(rid string) string    { return prefix + "{" + rid + "}:counts" }
+func failuresKey(rid string) string  { return prefix + "{" + rid + "}:failures" }
+
+// Of deliveries as earlier versions kept them, one hash each (upgrade.go).
+func deliveriesKey(rid string) string  { return prefix + "{" + rid + "}:deliveries" }
+func deliveryPrefix(rid string) string { return prefix + "{" + rid + "}:d:" }
 
 const (
 	listsKey      = prefix + "lists"

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/pregon/pregon/dispatcher"
-	"github.com/redis/go-redis/v9"
 )
 
 // MarkActive records that a release is sending (or sending its early
@@ -76,41 +75,31 @@ func (s *Store) Activity(ctx context.Context, rid string) (dispatcher.Activity, 
 // changed before rule.RetryChangedBefore). It returns the next cursor (""
 // on the last page).
 func (s *Store) Stalled(ctx context.Context, rid, cursor string, limit int, rule dispatcher.StallRule) ([]dispatcher.Ref, string, error) {
-	ids, next, err := s.pageLex(ctx, deliveriesKey(rid), cursor, limit, false)
+	recs, next, err := s.scanLive(ctx, rid, cursor, limit, true)
 	if err != nil {
-		return nil, "", err
-	}
-	p := s.rdb.Pipeline()
-	vs := make([]*redis.SliceCmd, len(ids))
-	for i, id := range ids {
-		vs[i] = p.HMGet(ctx, deliveryPrefix(rid)+id, dStatus, dClaimedAt, dUpdatedAt, dRetryDue, dWorker, dChannel)
-	}
-	if len(ids) > 0 {
-		if _, err := p.Exec(ctx); err != nil && !isNil(err) {
-			return nil, "", fmt.Errorf("stalled deliveries of %s: %w", rid, err)
-		}
+		return nil, "", fmt.Errorf("stalled deliveries of %s: %w", rid, err)
 	}
 	dead := map[string]bool{}
 	for _, w := range rule.DeadWorkers {
 		dead[w] = true
 	}
 	var out []dispatcher.Ref
-	for i, id := range ids {
-		v := vs[i].Val()
+	for _, r := range recs {
+		h := r.H
 		take := false
-		switch dispatcher.DeliveryStatus(str(v, 0)) {
+		switch dispatcher.DeliveryStatus(h[dStatus]) {
 		case dispatcher.DeliveryQueued:
 			take = rule.Queued
 		case dispatcher.DeliverySending:
-			take = parseTime(str(v, 1)).Before(rule.ClaimedBefore) || dead[str(v, 4)] && str(v, 4) != ""
+			take = parseTime(h[dClaimedAt]).Before(rule.ClaimedBefore) || dead[h[dWorker]] && h[dWorker] != ""
 		case dispatcher.DeliveryRetrying:
 			// Due a while ago and still not retried: its task was lost.
 			// Without a due time, fall back to when it last changed.
-			due := parseTime(str(v, 3))
-			take = !due.IsZero() && due.Before(rule.RetryDueBefore) || due.IsZero() && parseTime(str(v, 2)).Before(rule.RetryChangedBefore)
+			due := parseTime(h[dRetryDue])
+			take = !due.IsZero() && due.Before(rule.RetryDueBefore) || due.IsZero() && parseTime(h[dUpdatedAt]).Before(rule.RetryChangedBefore)
 		}
 		if take {
-			out = append(out, dispatcher.Ref{ID: id, Channel: dispatcher.ChannelKind(str(v, 5))})
+			out = append(out, dispatcher.Ref{ID: r.ID, Channel: dispatcher.ChannelKind(h[dChannel])})
 		}
 	}
 	return out, next, nil

@@ -249,12 +249,17 @@ func TestEveryDeliveryStatusThroughTheScripts(t *testing.T) {
 	}
 }
 
-// checkStep checks the delivery's hash and the release's counts after st.
+// checkStep checks the delivery's record and the release's counts after st.
 func checkStep(t *testing.T, w *walker, st step) {
 	t.Helper()
 	rdb := w.s.Client()
-	h, err := rdb.HGetAll(w.ctx, deliveryPrefix(w.rid)+w.id).Result()
-	if err != nil {
+	h := map[string]string{}
+	b, f := bucketOf(w.id)
+	v, err := rdb.HGet(w.ctx, bucketPrefix(w.rid)+b, f).Result()
+	switch {
+	case err == nil:
+		h = decodeRecord(v)
+	case !isNil(err):
 		t.Fatal(err)
 	}
 	total := int64(1)

@@ -73,6 +73,7 @@ type options struct {
 	loadN        int
 
 	importRows int
+	memory     int // deliveries of the memory run (memory.go; 0: none)
 	yardstick  bool
 	dkim       []string
 	// Steady in a long-lived Redis (preload.go): deliveries of older
@@ -137,6 +138,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	dkim := fs.String("dkim", "off", "DKIM modes of the email runs, comma-separated: off, rsa (RSA-2048), ed25519; each repeats the runs of -n")
 	fs.IntVar(&o.preload, "preload", 0, "also run the largest N once more on a Redis preloaded with this many deliveries of older sent releases (e.g. 1000000), to compare")
 	fs.StringVar(&o.preloadMode, "preload-mode", "archived", "how the preloaded deliveries are kept: live or archived")
+	fs.IntVar(&o.memory, "memory", 100_000, "last, write this many deliveries of one release through the store and report Redis memory per delivery, queued and sent (0: no memory run)")
 	fs.BoolVar(&o.verbose, "v", false, "log more")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -167,8 +169,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	slices.Sort(o.sizes)
 	o.sizes = slices.Compact(o.sizes)
 	switch {
-	case len(o.sizes) == 0 && !o.telegram && !o.load && o.importRows == 0:
-		return nil, errors.New("nothing to run: give -n, -load, -telegram or -import")
+	case len(o.sizes) == 0 && !o.telegram && !o.load && o.importRows == 0 && o.memory == 0:
+		return nil, errors.New("nothing to run: give -n, -load, -telegram, -import or -memory")
+	case o.memory < 0:
+		return nil, fmt.Errorf("-memory: want a number of deliveries, got %d", o.memory)
 	case o.importRows < 0:
 		return nil, fmt.Errorf("-import: want a number of rows, got %d", o.importRows)
 	case o.chunk < 1 || o.chunk > maxChunk:
@@ -337,7 +341,13 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 			tg = append(tg, r)
 		}
 	}
-	report := b.report(ctx, started, results, imp, load, tg)
+	var mem *memoryResult
+	if b.opts.memory > 0 {
+		if mem, err = b.runMemory(ctx, b.opts.memory); err != nil {
+			return fmt.Errorf("memory run: %w", err)
+		}
+	}
+	report := b.report(ctx, started, results, imp, load, tg, mem)
 	fmt.Fprint(stdout, report)
 	if err := os.WriteFile(b.outPath("results.md"), []byte(report), 0o644); err != nil {
 		return err
@@ -347,7 +357,7 @@ func (b *bench) run(ctx context.Context, stdout io.Writer) error {
 }
 
 // report renders the whole report as Markdown.
-func (b *bench) report(ctx context.Context, started time.Time, results []*result, imp *importResult, load *loadResult, tg []*tgResult) string {
+func (b *bench) report(ctx context.Context, started time.Time, results []*result, imp *importResult, load *loadResult, tg []*tgResult, mem *memoryResult) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "## Pregón benchmark, %s\n\n", started.Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&s, "```\n%s\nload average at start: %s\nflags: %s\n```\n\n", machine(ctx), b.loadAtStart, b.describeFlags())
@@ -374,6 +384,9 @@ func (b *bench) report(ctx context.Context, started time.Time, results []*result
 	}
 	if imp != nil {
 		s.WriteString(imp.String() + "\n")
+	}
+	if mem != nil {
+		s.WriteString(mem.String() + "\n")
 	}
 	if load != nil {
 		var serve *result
@@ -422,6 +435,7 @@ func (b *bench) describeFlags() string {
 	if b.opts.importRows > 0 {
 		out += fmt.Sprintf(" -import %d", b.opts.importRows)
 	}
+	out += fmt.Sprintf(" -memory %d", b.opts.memory)
 	if b.opts.preload > 0 {
 		out += fmt.Sprintf(" -preload %d -preload-mode %s", b.opts.preload, b.opts.preloadMode)
 	}

@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/store"
 	"github.com/redis/go-redis/v9"
 )
@@ -50,43 +48,22 @@ func (b *bench) preload(ctx context.Context, n int, mode string) (*preloadResult
 }
 
 func preloadOne(ctx context.Context, s *store.Store, from, n int, archive bool) error {
-	r := &dispatcher.Release{Title: "Older release", Body: "b", Language: "es"}
-	if err := s.CreateRelease(ctx, r); err != nil {
+	rid, err := sendingRelease(ctx, s)
+	if err != nil {
 		return err
 	}
-	if _, err := s.SetReleaseStatus(ctx, r.ID, dispatcher.ReleaseSending, dispatcher.ReleaseDraft); err != nil {
+	ds := benchDeliveries(rid, from, n)
+	if err := createDeliveries(ctx, s, rid, ds); err != nil {
 		return err
 	}
-	ds := make([]*dispatcher.Delivery, n)
-	for i := range ds {
-		addr := fmt.Sprintf("older%07d@medio%d.example", from+i, i%50)
-		ds[i] = &dispatcher.Delivery{ID: dispatcher.DeliveryID(r.ID, dispatcher.ChannelEmail, addr), Channel: dispatcher.ChannelEmail,
-			Recipient: addr, Name: "Periodista " + strconv.Itoa(from+i), Language: "es", Status: dispatcher.DeliveryQueued}
-	}
-	for c := range slices.Chunk(ds, 1000) {
-		if _, err := s.CreateDeliveries(ctx, r.ID, c); err != nil {
-			return err
-		}
-	}
-	if _, err := s.SnapshotDone(ctx, r.ID); err != nil {
+	if _, err := s.SnapshotDone(ctx, rid); err != nil {
 		return err
 	}
-	for c := range slices.Chunk(ds, 1000) {
-		ids := make([]string, len(c))
-		outs := make([]dispatcher.Outcome, len(c))
-		for i, d := range c {
-			ids[i] = d.ID
-			outs[i] = dispatcher.Outcome{ID: d.ID, Status: dispatcher.DeliverySent, MessageIDs: []string{"<" + d.ID + "." + r.ID + "@bench.example>"}}
-		}
-		if _, _, err := s.ClaimDeliveries(ctx, r.ID, ids, time.Time{}); err != nil {
-			return err
-		}
-		if _, _, err := s.FinishAndClaim(ctx, r.ID, outs, nil, time.Time{}); err != nil {
-			return err
-		}
+	if err := sendDeliveries(ctx, s, rid, ds); err != nil {
+		return err
 	}
 	if archive {
-		if _, err := s.ArchiveRelease(ctx, r.ID); err != nil {
+		if _, err := s.ArchiveRelease(ctx, rid); err != nil {
 			return err
 		}
 	}

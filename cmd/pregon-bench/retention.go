@@ -12,8 +12,9 @@ import (
 // memoryFigures is what a release's deliveries hold in Redis, live and
 // once archived (retention).
 type memoryFigures struct {
-	// Live, by MEMORY USAGE: the average delivery hash (of a sample), the
-	// release's ZSET of delivery ids, per delivery.
+	// Live, by MEMORY USAGE, per delivery: the buckets that hold the
+	// deliveries' records, and the ZSET that lists the buckets (store's
+	// record.go).
 	hash, zset float64
 	// archive is MEMORY USAGE of the release's archive per delivery;
 	// usedAfter is used_memory after archiving, less before the import,
@@ -32,22 +33,26 @@ func measureRetention(ctx context.Context, rdb *redis.Client, c *client.Client, 
 	if n == 0 {
 		return m
 	}
-	sample, err := rdb.ZRange(ctx, "pregon:{"+rid+"}:deliveries", 0, 999).Result()
-	if err != nil || len(sample) == 0 {
-		m.err = fmt.Sprintf("sample deliveries: %v", err)
+	buckets, err := rdb.ZRange(ctx, "pregon:{"+rid+"}:dblocks", 0, -1).Result()
+	if err != nil || len(buckets) == 0 {
+		m.err = fmt.Sprintf("list delivery buckets: %v", err)
+		return m
+	}
+	p := rdb.Pipeline()
+	sizes := make([]*redis.IntCmd, len(buckets))
+	for i, bk := range buckets {
+		sizes[i] = p.MemoryUsage(ctx, "pregon:{"+rid+"}:db:"+bk, 0)
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		m.err = fmt.Sprintf("MEMORY USAGE: %v", err)
 		return m
 	}
 	var sum int64
-	for _, id := range sample {
-		v, err := rdb.MemoryUsage(ctx, "pregon:{"+rid+"}:d:"+id).Result()
-		if err != nil {
-			m.err = fmt.Sprintf("MEMORY USAGE: %v", err)
-			return m
-		}
-		sum += v
+	for _, c := range sizes {
+		sum += c.Val()
 	}
-	m.hash = float64(sum) / float64(len(sample))
-	if z, err := rdb.MemoryUsage(ctx, "pregon:{"+rid+"}:deliveries", 0).Result(); err == nil {
+	m.hash = float64(sum) / float64(n)
+	if z, err := rdb.MemoryUsage(ctx, "pregon:{"+rid+"}:dblocks", 0).Result(); err == nil {
 		m.zset = float64(z) / float64(n)
 	}
 	start := time.Now()
@@ -70,7 +75,7 @@ func (m memoryFigures) note() string {
 	if m.err != "" {
 		return "retention: " + m.err
 	}
-	return fmt.Sprintf("Redis per delivery, live by MEMORY USAGE: hash %.0f B + ids ZSET %.0f B = %.0f B; "+
+	return fmt.Sprintf("Redis per delivery, live by MEMORY USAGE: records in buckets %.0f B + buckets ZSET %.1f B = %.0f B; "+
 		"archived (POST /archive, %s s): archive %.1f B, used_memory after archiving %.0f B per delivery (counts, failure log, queue leftovers included)",
 		m.hash, m.zset, m.hash+m.zset, seconds(m.archiveTime), m.archive, m.usedAfter)
 }

@@ -136,7 +136,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		return err
 	}
 	defer closeRedis()
-	migrateKeys(ctx, st, log) // Redis Cluster: renamed keys (rediscluster.go)
+	migrateKeys(ctx, st, log)                  // Redis Cluster: renamed keys (rediscluster.go)
+	if n, err := st.Upgrade(ctx); err != nil { // delivery records (issue 12)
+		return err
+	} else if n > 0 {
+		log.Info("moved deliveries kept by an earlier version into records", "deliveries", n)
+	}
 	if ws, err := st.Warnings(ctx); err != nil {
 		log.Warn("cannot check Redis configuration", "error", err)
 	} else {
