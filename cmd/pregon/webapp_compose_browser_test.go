@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/pregon/pregon/internal/smtptest"
 	"github.com/pregon/pregon/internal/testkit"
 	"github.com/pregon/pregon/store"
 )
@@ -143,6 +144,9 @@ func TestWebAppComposeBrowser(t *testing.T) {
 	// Each tab is a context of its own; cancelling it closes the tab.
 	ctx, closeTab := chromedp.NewContext(browser)
 	defer func() { closeTab() }()
+	if err := chromedp.Do(ctx); err != nil { // the tab lives as long as ctx
+		t.Fatalf("open a tab: %v", err)
+	}
 
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -155,7 +159,7 @@ func TestWebAppComposeBrowser(t *testing.T) {
 	}
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel)))
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {}).innerText || ""`, sel)))
 		if err != nil {
 			t.Fatalf("text of %s: %v", sel, err)
 		}
@@ -205,9 +209,17 @@ func TestWebAppComposeBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			if dir := os.Getenv("PREGON_SCREENSHOT_DIR"); dir != "" && keep {
-				file := "webapp-compose.png"
+				// For the README: the whole page at desktop width; on a
+				// phone, the text and its preview.
+				file, shot := "webapp-compose.png", chromedp.FullScreenshot(100)
 				if c.name == "phone" {
-					file = "webapp-compose-phone.png"
+					file, shot = "webapp-compose-phone.png", chromedp.CaptureScreenshot()
+					if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("label[for=body]").scrollIntoView(); true`)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if png, err = chromedp.Run(ctx, shot); err != nil {
+					t.Fatalf("%s: screenshot: %v", name, err)
 				}
 				if err := os.WriteFile(filepath.Join(dir, file), png, 0o644); err != nil {
 					t.Fatal(err)
@@ -303,6 +315,9 @@ func TestWebAppComposeBrowser(t *testing.T) {
 	do("type more", chromedp.SendKeys("#body", " Texto escrito antes de cerrar."))
 	closeTab()
 	ctx, closeTab = chromedp.NewContext(browser)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
 	do("open it again", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(s.url+edit), chromedp.WaitVisible("#body"))
 	testkit.WaitFor(t, "the text typed before the tab was closed", 30*time.Second, 100*time.Millisecond, func() (bool, string) {
 		body, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("body").value`))
@@ -336,16 +351,30 @@ func TestWebAppComposeBrowser(t *testing.T) {
 		}
 		return true, ""
 	})
+	pdfData, _ := os.ReadFile(pdf)
 	for _, m := range s.smtp.Messages() {
-		data := string(m.Data)
 		if m.To[0] == "luis@radio.example" {
 			t.Errorf("the suppressed address got an email")
 		}
 		if !want[m.To[0]] {
 			continue
 		}
-		if !strings.Contains(data, `filename="informe.pdf"`) || !strings.Contains(data, "application/pdf") {
-			t.Errorf("the email to %s lacks the PDF:\n%.1500s", m.To[0], data)
+		leaves, _, err := smtptest.Parse(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range leaves {
+			if strings.HasPrefix(p.ContentType, "text/") {
+				continue
+			}
+			got = append(got, p.Filename+" "+p.ContentType+" "+p.Disposition)
+			if p.Filename == "informe.pdf" && !bytes.Equal(p.Data, pdfData) {
+				t.Errorf("%s: the PDF arrived changed (%d bytes, sent %d)", m.To[0], len(p.Data), len(pdfData))
+			}
+		}
+		if w := "portada.png image/png inline, informe.pdf application/pdf attachment"; strings.Join(got, ", ") != w {
+			t.Errorf("%s got files %q, want %q", m.To[0], got, w)
 		}
 	}
 	testkit.WaitFor(t, "the Telegram post", 60*time.Second, 100*time.Millisecond, func() (bool, string) {
