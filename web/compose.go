@@ -246,7 +246,7 @@ func (a *App) attach(r *http.Request, s *signedIn, id string, fh *multipart.File
 		}
 	}
 	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", mime("file", fh.Filename))
+	h.Set("Content-Disposition", fileDisposition("file", fh.Filename))
 	h.Set("Content-Type", "application/octet-stream")
 	part, err := mw.CreatePart(h)
 	if err != nil {
@@ -261,9 +261,9 @@ func (a *App) attach(r *http.Request, s *signedIn, id string, fh *multipart.File
 	return a.callRaw(r, s, "POST", "/v1/releases/"+url.PathEscape(id)+"/attachments", mw.FormDataContentType(), &body, nil)
 }
 
-// mime is a form-data Content-Disposition for a file, its name quoted as
+// fileDisposition is a form-data Content-Disposition for a file, its name quoted as
 // mime/multipart quotes it.
-func mime(field, filename string) string {
+func fileDisposition(field, filename string) string {
 	q := strings.NewReplacer("\\", "\\\\", `"`, "\\\"", "\r", "", "\n", "")
 	return fmt.Sprintf(`form-data; name="%s"; filename="%s"`, field, q.Replace(filename))
 }

@@ -13,6 +13,7 @@
   var status = document.getElementById("autosave");
   var csrf = form.elements.csrf.value;
   var conflict = false, dirty = false, saving = false, timer = 0;
+  var waiting = null; // a button pressed while an autosave was under way
 
   function fmt(s, args) { var i = 0; return s.replace(/%[ds]/g, function () { return String(args[i++]); }); }
   function say(msg) { if (status) status.textContent = msg; }
@@ -91,6 +92,7 @@
       .then(function (res) { return res.json().then(function (j) { return { ok: res.ok, status: res.status, j: j }; }); })
       .then(function (a) {
         saving = false;
+        setTimeout(resubmit, 0);
         if (!a.ok) {
           if (a.status === 409) conflict = true;
           say(fmt(t.tUnsaved, [a.j.detail || a.status]));
@@ -113,7 +115,7 @@
         say(fmt(t.tSaved, [new Date().toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }), a.j.version]));
         if (dirty) schedule(2000);
       })
-      .catch(function () { saving = false; say(t.tOffline); schedule(15000); });
+      .catch(function () { saving = false; say(t.tOffline); schedule(15000); resubmit(); });
   }
 
   // Live preview of a version (debounced), rendered by the server with the
@@ -178,8 +180,21 @@
     schedule(2000);
     if (ev.target.type === "checkbox") { clearTimeout(ctimer); ctimer = setTimeout(counts, 200); }
   });
-  // Saving with a button: this browser's copy is not needed once sent.
-  form.addEventListener("submit", function () { dirty = false; keep(); });
+  // Saving with a button: this browser's copy is not needed once sent. A
+  // button pressed while an autosave is under way waits for it, so that it
+  // posts to the draft the autosave made, with the version it saved.
+  form.addEventListener("submit", function (ev) {
+    if (saving) { ev.preventDefault(); waiting = ev.submitter || null; return; }
+    clearTimeout(timer);
+    dirty = false;
+    keep();
+  });
+  function resubmit() {
+    if (!waiting) return;
+    var b = waiting;
+    waiting = null;
+    if (form.requestSubmit) form.requestSubmit(b); else b.click();
+  }
   // Leaving: one last save the server may take (a newer version refuses it).
   window.addEventListener("pagehide", function () {
     keep();
