@@ -29,12 +29,12 @@ type audienceCount struct {
 	Items []audienceAdded `json:"items"`
 	// Total is the recipients that will be sent something: Emails
 	// distinct addresses not suppressed, active Channels, Followers.
-	Total      int  `json:"total"`
-	Emails     int  `json:"emails"`
-	Channels   int  `json:"channels"`
-	Followers  int  `json:"followers"`
-	Duplicates int  `json:"duplicates"`
-	Suppressed int  `json:"suppressed"`
+	Total      int `json:"total"`
+	Emails     int `json:"emails"`
+	Channels   int `json:"channels"`
+	Followers  int `json:"followers"`
+	Duplicates int `json:"duplicates"`
+	Suppressed int `json:"suppressed"`
 	// Capped says that only the first Read list members were read (the
 	// counts are then at least these).
 	Capped bool `json:"capped"`
