@@ -332,6 +332,29 @@ func TestWebAppComposeBrowser(t *testing.T) {
 		return strings.Contains(body, "Texto escrito antes de cerrar."), body
 	})
 
+	// Someone else saves a newer version meanwhile: the autosave says so and
+	// overwrites nothing; reopened, the page offers the browser's copy.
+	var patched obj
+	if code, _ := s.do(s.admin, "PATCH", "/v1/releases/"+rid, "application/merge-patch+json", obj{"summary": "Resumen de Luis."}, &patched); code != 200 {
+		t.Fatalf("PATCH: %d %v", code, patched)
+	}
+	do("type on the old version", chromedp.SendKeys("#summary", " Cambio de Ana."))
+	waitText("the conflict", "#autosave", "Otra persona guardó una versión más nueva")
+	if role, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("autosave").getAttribute("role")`)); role != "alert" {
+		t.Errorf("the conflict is announced with role %q, want alert", role)
+	}
+	check("conflict")
+	s.do(s.admin, "GET", "/v1/releases/"+rid, "", nil, &rel)
+	if rel["summary"] != "Resumen de Luis." {
+		t.Errorf("summary %q: the newer version was overwritten", rel["summary"])
+	}
+	do("reopen", chromedp.Navigate(s.url+edit), chromedp.WaitVisible("#restore-local"))
+	check("older copy")
+	do("discard the browser's copy", chromedp.Click("#discard-local"), chromedp.WaitNotVisible("#restored"))
+	if sum, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("summary").value`)); sum != "Resumen de Luis." {
+		t.Errorf("summary field %q, want the newer version's", sum)
+	}
+
 	// Send it; the PDF goes with every email.
 	do("save", chromedp.Click(`form.compose button[value="save"]`), chromedp.WaitVisible("#h-test"))
 	do("send", chromedp.Navigate(s.url+"/app/releases/"+rid+"/send"), chromedp.WaitVisible("#h-what"),
