@@ -3,8 +3,9 @@
 // releases, and keep their lists, without a terminal.
 //
 // Pages are rendered on the server with html/template from embedded files;
-// the only script is a small one that updates the watch page live (every
-// page works without it). The interface speaks Spanish and English, chosen
+// two small scripts update the watch page live and enhance the compose page
+// (compose.go: live preview and counts, autosave); every page works without
+// them. The interface speaks Spanish and English, chosen
 // from the browser's Accept-Language or the "lang" cookie.
 //
 // People are users kept in the store (pregon user create), with the API
