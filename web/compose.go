@@ -66,23 +66,26 @@ func (a *App) deploymentZone() string {
 	return "UTC"
 }
 
+// audienceItem is what one audience adds, in the API's count.
+type audienceItem struct {
+	Audience    string `json:"audience"`
+	ID          string `json:"id"`
+	Adds        int    `json:"adds"`
+	Duplicates  int    `json:"duplicates"`
+	Suppressed  int    `json:"suppressed"`
+	Unavailable bool   `json:"unavailable"`
+}
+
 // audienceCount is the API's POST /v1/audiences/count answer.
 type audienceCount struct {
-	Items []struct {
-		Audience    string `json:"audience"`
-		ID          string `json:"id"`
-		Adds        int    `json:"adds"`
-		Duplicates  int    `json:"duplicates"`
-		Suppressed  int    `json:"suppressed"`
-		Unavailable bool   `json:"unavailable"`
-	} `json:"items"`
-	Total      int  `json:"total"`
-	Emails     int  `json:"emails"`
-	Channels   int  `json:"channels"`
-	Followers  int  `json:"followers"`
-	Duplicates int  `json:"duplicates"`
-	Suppressed int  `json:"suppressed"`
-	Capped     bool `json:"capped"`
+	Items      []audienceItem `json:"items"`
+	Total      int            `json:"total"`
+	Emails     int            `json:"emails"`
+	Channels   int            `json:"channels"`
+	Followers  int            `json:"followers"`
+	Duplicates int            `json:"duplicates"`
+	Suppressed int            `json:"suppressed"`
+	Capped     bool           `json:"capped"`
 }
 
 // countsFor asks the API what aud's audiences add.
