@@ -40,6 +40,8 @@ type audienceScan struct {
 	// members.
 	capped bool
 	read   int
+	// added is what each audience adds, in the order read (audiencecount.go).
+	added []audienceAdded
 }
 
 // recipients is how many addresses and channels will be sent something.
@@ -55,6 +57,7 @@ func (s *Server) scanAudiences(ctx context.Context, rel *dispatcher.Release, fir
 			return nil, fmt.Errorf("count telegram followers: %w", err)
 		}
 		a.followers = n
+		a.added = append(a.added, audienceAdded{Audience: "telegram_followers", Adds: n})
 		if first && n > 0 {
 			return a, nil
 		}
@@ -63,6 +66,7 @@ func (s *Server) scanAudiences(ctx context.Context, rel *dispatcher.Release, fir
 		c, err := s.store.Channel(ctx, id)
 		if errors.Is(err, dispatcher.ErrNotFound) {
 			a.unavailable++
+			a.added = append(a.added, audienceAdded{Audience: "telegram_channels", ID: id, Unavailable: true})
 			continue
 		}
 		if err != nil {
@@ -70,9 +74,11 @@ func (s *Server) scanAudiences(ctx context.Context, rel *dispatcher.Release, fir
 		}
 		if c.Status != "" && c.Status != "active" {
 			a.unavailable++
+			a.added = append(a.added, audienceAdded{Audience: "telegram_channels", ID: id, Unavailable: true})
 			continue
 		}
 		a.channels++
+		a.added = append(a.added, audienceAdded{Audience: "telegram_channels", ID: id, Adds: 1})
 		a.languages[strings.ToLower(c.Language)]++
 		if first {
 			return a, nil
@@ -81,15 +87,26 @@ func (s *Server) scanAudiences(ctx context.Context, rel *dispatcher.Release, fir
 	seen := map[string]int{}   // addresses: 1 once seen, 2 once seen again
 	lists := map[string]bool{} // list ids
 	read := 0
-	for _, id := range slices.Concat(rel.Audiences.EarlyLists, rel.Audiences.Lists) {
+	for i, id := range slices.Concat(rel.Audiences.EarlyLists, rel.Audiences.Lists) {
+		kind := "lists"
+		if i < len(rel.Audiences.EarlyLists) {
+			kind = "early_lists"
+		}
 		if lists[id] {
+			a.added = append(a.added, audienceAdded{Audience: kind, ID: id})
 			continue
 		}
 		lists[id] = true
+		before := *a
+		count := func() {
+			a.added = append(a.added, audienceAdded{Audience: kind, ID: id, Adds: a.emails - before.emails,
+				Duplicates: a.duplicates - before.duplicates, Suppressed: a.suppressed - before.suppressed})
+		}
 		cursor := ""
 		for {
 			if read >= s.maxScan {
 				a.capped, a.read = true, read
+				count()
 				return a, nil
 			}
 			ms, next, err := s.store.Members(ctx, id, cursor, min(scanPage, s.maxScan-read))
@@ -134,6 +151,7 @@ func (s *Server) scanAudiences(ctx context.Context, rel *dispatcher.Release, fir
 			}
 			cursor = next
 		}
+		count()
 	}
 	return a, nil
 }

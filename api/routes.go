@@ -130,6 +130,8 @@ func (s *Server) routes() []route {
 		// Attachments (attachments.go; issue 10 item 5).
 		{"POST /v1/releases/{id}/attachments", coordinator, s.addAttachment, false},
 		{"DELETE /v1/releases/{id}/attachments/{attachment_id}", coordinator, s.deleteAttachment, false},
+		// What each audience adds, for the compose form (audiencecount.go).
+		{"POST /v1/audiences/count", viewer, s.countAudiences, false},
 	}
 }
 

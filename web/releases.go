@@ -47,6 +47,18 @@ type composeData struct {
 	EmbargoDate, EmbargoTime string
 	Zones                    []string
 	Err                      *Problem
+
+	// compose.go: the lists by kind, the release's files and languages,
+	// every IANA zone, the bot's followers, what each audience adds, and
+	// the preview asked for without JavaScript.
+	Press, Subscribers []*dispatcher.List
+	Files              []attachmentView
+	Langs              []string
+	AllZones           []string
+	FollowersKept      bool
+	FollowerCount      int
+	Count              *audienceCount
+	Preview, TrPreview *mdPreview
 }
 
 func (d *composeData) problem() *Problem { return d.Err }
@@ -59,7 +71,7 @@ var zones = []string{"America/Mexico_City", "America/Bogota", "America/Lima", "A
 	"America/Guatemala", "America/New_York", "Europe/Madrid", "UTC"}
 
 func (a *App) composeData(r *http.Request, s *signedIn, rel *dispatcher.Release) (*composeData, error) {
-	d := &composeData{Release: rel, Zones: zones}
+	d := &composeData{Release: rel, Zones: slices.Clone(zones)}
 	if len(rel.Translations) > 0 {
 		d.Tr = rel.Translations[0]
 	}
@@ -80,12 +92,15 @@ func (a *App) composeData(r *http.Request, s *signedIn, rel *dispatcher.Release)
 		t := rel.EmbargoUntil.In(loc)
 		d.EmbargoDate, d.EmbargoTime = t.Format("2006-01-02"), t.Format("15:04")
 	}
+	if err := a.composeExtras(r, s, d); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
 // newReleasePage is GET /app/releases/new: an empty compose form.
 func (a *App) newReleasePage(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	d, err := a.composeData(r, s, &dispatcher.Release{Language: language(w, r).Code, Timezone: zones[0]})
+	d, err := a.composeData(r, s, &dispatcher.Release{Language: language(w, r).Code, Timezone: a.deploymentZone()})
 	if err != nil {
 		a.failCall(w, r, s, err)
 		return
@@ -99,7 +114,8 @@ func releaseForm(r *http.Request) (map[string]any, *dispatcher.Release, *Problem
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	rel := &dispatcher.Release{Title: f("title"), Summary: f("summary"), Body: r.PostFormValue("body"), Language: f("language"),
 		SourceURL: f("source_url"), Timezone: f("timezone"),
-		Audiences: dispatcher.Audiences{Lists: r.PostForm["lists"], EarlyLists: r.PostForm["early_lists"], TelegramChannels: r.PostForm["channels"]}}
+		Audiences: dispatcher.Audiences{Lists: r.PostForm["lists"], EarlyLists: r.PostForm["early_lists"], TelegramChannels: r.PostForm["channels"],
+			TelegramFollowers: f("followers") != ""}}
 	in := map[string]any{"title": rel.Title, "summary": rel.Summary, "body": rel.Body, "language": rel.Language,
 		"source_url": rel.SourceURL, "timezone": rel.Timezone}
 	trs := []dispatcher.Translation{}
@@ -129,6 +145,9 @@ func releaseForm(r *http.Request) (map[string]any, *dispatcher.Release, *Problem
 			return nil, rel, &Problem{Status: http.StatusBadRequest, Detail: "timezone", Errors: nil}
 		}
 		t, err := time.ParseInLocation("2006-01-02 15:04", date+" "+clock, loc)
+		if err == nil && t.IsZero() {
+			err = fmt.Errorf("zero time")
+		}
 		if err != nil {
 			return nil, rel, &Problem{Status: http.StatusBadRequest, Detail: "embargo"}
 		}
@@ -150,7 +169,12 @@ func formProblem(l *Lang, p *Problem) *Problem {
 
 // createRelease is POST /app/releases: it saves a draft (POST /v1/releases).
 func (a *App) createRelease(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	defer removeForm(r)
 	in, rel, p := releaseForm(r)
+	if action, _ := composeAction(r); action == "preview" && p == nil {
+		a.previewAgain(w, r, s, rel, "compose.new")
+		return
+	}
 	var created dispatcher.Release
 	if p == nil {
 		if err := a.call(r, s, "POST", "/v1/releases", in, &created); err != nil {
@@ -165,7 +189,7 @@ func (a *App) createRelease(w http.ResponseWriter, r *http.Request, s *signedIn)
 		a.composeAgain(w, r, s, rel, formProblem(language(w, r), p), "compose.new")
 		return
 	}
-	http.Redirect(w, r, "/app/releases/"+url.PathEscape(created.ID)+"?done=saved", http.StatusSeeOther)
+	a.afterSave(w, r, s, created.ID)
 }
 
 func (a *App) composeAgain(w http.ResponseWriter, r *http.Request, s *signedIn, rel *dispatcher.Release, p *Problem, title string) {
@@ -203,12 +227,21 @@ func (a *App) editReleasePage(w http.ResponseWriter, r *http.Request, s *signedI
 // editRelease is POST /app/releases/{id}/edit: PATCH of the version the
 // form was made from, so that an edit made meanwhile is never overwritten.
 func (a *App) editRelease(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	defer removeForm(r)
 	id := r.PathValue("id")
 	in, rel, p := releaseForm(r)
 	rel.ID = id
+	fmt.Sscan(formValue(r, "version"), &rel.Version)
+	if cur, err := a.release(r, s); err == nil { // the files, which the form does not carry
+		rel.Attachments = cur.Attachments
+	}
+	if action, _ := composeAction(r); action == "preview" && p == nil {
+		a.previewAgain(w, r, s, rel, "compose.edit")
+		return
+	}
 	if p == nil {
 		var version int
-		fmt.Sscan(r.PostFormValue("version"), &version)
+		fmt.Sscan(formValue(r, "version"), &version)
 		in["version"] = version
 		if err := a.call(r, s, "PATCH", "/v1/releases/"+url.PathEscape(id), in, nil); err != nil {
 			var ok bool
@@ -222,7 +255,15 @@ func (a *App) editRelease(w http.ResponseWriter, r *http.Request, s *signedIn) {
 		a.composeAgain(w, r, s, rel, formProblem(language(w, r), p), "compose.edit")
 		return
 	}
-	http.Redirect(w, r, "/app/releases/"+url.PathEscape(id)+"?done=saved", http.StatusSeeOther)
+	a.afterSave(w, r, s, id)
+}
+
+// removeForm deletes the temporary files of a multipart form (the server
+// does it only for the request it made, not for this one's copies).
+func removeForm(r *http.Request) {
+	if r.MultipartForm != nil {
+		r.MultipartForm.RemoveAll()
+	}
 }
 
 // releaseData is the release page's.

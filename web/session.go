@@ -110,6 +110,9 @@ func (a *App) maxForm(r *http.Request) int64 {
 	if strings.HasSuffix(r.URL.Path, "/import") {
 		return api.DefaultMaxUploadBytes + maxFormBytes
 	}
+	if r.URL.Path == "/app/releases" || strings.HasSuffix(r.URL.Path, "/edit") { // compose.go: with a file
+		return maxComposeBytes
+	}
 	return maxFormBytes
 }
 

@@ -3,8 +3,9 @@
 // releases, and keep their lists, without a terminal.
 //
 // Pages are rendered on the server with html/template from embedded files;
-// the only script is a small one that updates the watch page live (every
-// page works without it). The interface speaks Spanish and English, chosen
+// two small scripts update the watch page live and enhance the compose page
+// (compose.go: live preview and counts, autosave); every page works without
+// them. The interface speaks Spanish and English, chosen
 // from the browser's Accept-Language or the "lang" cookie.
 //
 // People are users kept in the store (pregon user create), with the API
@@ -94,6 +95,10 @@ type Config struct {
 	RequireApproval bool
 	Logger          *slog.Logger
 	Now             func() time.Time
+
+	// Renderer renders the compose page's Markdown preview and names the
+	// deployment's time zone (nil: templates' defaults, in UTC).
+	Renderer Pager
 }
 
 // App is the web app's HTTP handler.
@@ -133,6 +138,9 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 	if a.dummyHash, err = auth.HashPassword(dummy); err != nil {
+		return nil, err
+	}
+	if err := a.composeDefaults(); err != nil {
 		return nil, err
 	}
 	pages, err := parsePages()
@@ -185,6 +193,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /app/releases/{id}/retry", a.person(auth.RoleCoordinator, a.retry))
 	mux.Handle("POST /app/releases/{id}/cancel", a.person(auth.RoleCoordinator, a.cancel))
 	mux.Handle("POST /app/releases/{id}/corrections", a.person(auth.RoleCoordinator, a.correct))
+	a.composeRoutes(mux) // compose.go
 
 	// Lists and contacts (lists.go).
 	mux.Handle("GET /app/lists", a.person(auth.RoleViewer, a.listsPage))

@@ -311,7 +311,7 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 	// people act through the API in process, under their own names.
 	app, err := web.New(web.Config{Store: p.store, API: h.People(), Limiter: &ratelimit.PerClient{L: p.limiter, Burst: ratelimit.ClientBurst},
 		PublicURL: p.cfg.PublicURL, TrustedProxies: p.cfg.TrustedProxies, RequireApproval: p.cfg.RequireApproval,
-		Logger: p.log.With("part", "web"), Now: p.now})
+		Logger: p.log.With("part", "web"), Now: p.now, Renderer: p.renderer})
 	if err != nil {
 		return nil, err
 	}
