@@ -130,6 +130,10 @@ func (s *Server) routes() []route {
 		// Attachments (attachments.go; issue 10 item 5).
 		{"POST /v1/releases/{id}/attachments", coordinator, s.addAttachment, false},
 		{"DELETE /v1/releases/{id}/attachments/{attachment_id}", coordinator, s.deleteAttachment, false},
+		// The web app's management pages (manage.go; issue 14 item 5).
+		{"POST /v1/tokens", auth.RoleAdmin, s.createToken, false},
+		{"GET /v1/contacts/{email}", viewer, s.getContact, false},
+		{"PATCH /v1/contacts/{email}", coordinator, s.editContact, false},
 	}
 }
 

@@ -18,6 +18,9 @@ type Problem struct {
 	Title  string           `json:"title"`
 	Detail string           `json:"detail"`
 	Errors []api.FieldError `json:"errors"`
+	// Original is the API's English detail, when localize said it anew.
+	Original   string `json:"-"`
+	Translated bool   `json:"-"`
 }
 
 func (p *Problem) Error() string { return fmt.Sprintf("%d %s", p.Status, p.Detail) }
