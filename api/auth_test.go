@@ -88,6 +88,9 @@ func TestRouteTable(t *testing.T) {
 		// Attachments (issue 10 item 5)
 		"POST /v1/releases/{id}/attachments coordinator",
 		"DELETE /v1/releases/{id}/attachments/{attachment_id} coordinator",
+		"POST /v1/tokens admin",
+		"GET /v1/contacts/{email} viewer",
+		"PATCH /v1/contacts/{email} coordinator",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)

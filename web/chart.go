@@ -158,10 +158,15 @@ func (c *chartView) draw(pts []chartPoint) {
 	span := max(t1-t0, 1)
 	ymax := float64(max(c.Total, 1))
 	var sent, failed strings.Builder
-	for _, p := range pts {
+	y := func(v int) float64 { return c.Top + c.PlotH - float64(v)/ymax*c.PlotH }
+	for i, p := range pts {
 		x := c.Left + float64(p.T-t0)/float64(span)*c.PlotW
-		fmt.Fprintf(&sent, "%.1f,%.1f ", x, c.Top+c.PlotH-float64(p.Sent)/ymax*c.PlotH)
-		fmt.Fprintf(&failed, "%.1f,%.1f ", x, c.Top+c.PlotH-float64(p.Failed)/ymax*c.PlotH)
+		if i > 0 { // a step: the count holds until the delivery that raised it
+			fmt.Fprintf(&sent, "%.1f,%.1f ", x, y(pts[i-1].Sent))
+			fmt.Fprintf(&failed, "%.1f,%.1f ", x, y(pts[i-1].Failed))
+		}
+		fmt.Fprintf(&sent, "%.1f,%.1f ", x, y(p.Sent))
+		fmt.Fprintf(&failed, "%.1f,%.1f ", x, y(p.Failed))
 	}
 	c.Sent, c.Failed = strings.TrimSpace(sent.String()), strings.TrimSpace(failed.String())
 	c.Start = time.UnixMilli(t0).UTC().Format("15:04:05")

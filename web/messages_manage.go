@@ -62,7 +62,7 @@ var manageMessages = map[string][2]string{
 	"fail.unreachable":  {"Pregón no pudo conectar con el servidor de correo o de Telegram.", "Pregón could not reach the mail or Telegram server."},
 	"fail.permanent":    {"Fue rechazado de forma definitiva; reintentarlo no ayudará sin cambiar algo.", "It was refused for good; retrying will not help unless something changes."},
 	"fail.unknown":      {"Falló por un motivo que Pregón no reconoce; mira el detalle.", "It failed for a reason Pregón does not recognise; see the detail."},
-	"fail.attempts":     {"(%d intentos)", "(%d attempts)"},
+	"fail.attempts":     {"(intentos: %d)", "(attempts: %d)"},
 	"fail.details":      {"Detalle técnico", "Technical detail"},
 
 	"chart.title":   {"Envíos en el tiempo", "Deliveries over time"},

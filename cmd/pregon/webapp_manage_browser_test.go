@@ -108,8 +108,8 @@ func (c *chrome) check(name string) {
 }
 
 // shoot saves the page at phone and desktop widths; keep, when not "",
-// is the name under which PREGON_SCREENSHOT_DIR gets the desktop one (and
-// the phone one with -phone before .png).
+// is the name under which PREGON_SCREENSHOT_DIR gets the whole page at
+// desktop width (and at phone width with -phone before .png).
 func (c *chrome) shoot(name, keep string) {
 	c.t.Helper()
 	for _, v := range []struct {
@@ -132,6 +132,10 @@ func (c *chrome) shoot(name, keep string) {
 			c.t.Fatal(err)
 		}
 		if dir := os.Getenv("PREGON_SCREENSHOT_DIR"); dir != "" && keep != "" {
+			// The whole page, for the README.
+			if png, err = chromedp.Run(c.ctx, chromedp.FullScreenshot(100)); err != nil || len(png) < 8 || string(png[1:4]) != "PNG" {
+				c.t.Fatalf("%s: full screenshot: %v", name, err)
+			}
 			out := keep
 			if v.name == "phone" {
 				out = strings.TrimSuffix(keep, ".png") + "-phone.png"
@@ -195,7 +199,7 @@ func TestWebAppManageBrowser(t *testing.T) {
 	})
 	c.check("channels")
 	c.shoot("channels", "")
-	c.do("approve", chromedp.Click(`form[action$="/approve"] button`), chromedp.WaitVisible(".flash"))
+	c.do("approve", chromedp.Click(`form[action$="/approve"] button`), chromedp.WaitVisible("p.flash"))
 	if got := c.text("#h-active + div"); !strings.Contains(got, "Noticias del Valle") {
 		t.Errorf("active channels after the approval: %q", got)
 	}
@@ -216,7 +220,7 @@ func TestWebAppManageBrowser(t *testing.T) {
 	if code, _ := s.do(secret, "GET", "/v1/lists", "", nil, nil); code != 200 {
 		t.Errorf("the token against the API: %d, want 200", code)
 	}
-	c.do("revoke", chromedp.Click(`button[aria-label="Revocar Sitio web"]`), chromedp.WaitVisible(".flash"))
+	c.do("revoke", chromedp.Click(`button[aria-label="Revocar Sitio web"]`), chromedp.WaitVisible("p.flash"))
 	if code, _ := s.do(secret, "GET", "/v1/lists", "", nil, nil); code != 401 {
 		t.Errorf("the revoked token against the API: %d, want 401", code)
 	}
@@ -236,7 +240,7 @@ func TestWebAppManageBrowser(t *testing.T) {
 		chromedp.SetValue("#coutlet", "Diario del Valle"),
 		chromedp.SetValue("#ctags", "agua, minería"),
 		chromedp.Click(`form[action="/app/contacts"] button`),
-		chromedp.WaitVisible(".flash"))
+		chromedp.WaitVisible("p.flash"))
 	var marta obj
 	s.do(s.admin, "GET", "/v1/contacts/marta@diario.example", "", nil, &marta)
 	if marta["name"] != "Marta Ruiz" || marta["outlet"] != "Diario del Valle" {
@@ -312,7 +316,7 @@ func TestWebAppManageBrowser(t *testing.T) {
 		}
 		return nil
 	})
-	c.do("retry", chromedp.Click(`form[action$="/retry"] button`), chromedp.WaitVisible(".flash"))
+	c.do("retry", chromedp.Click(`form[action$="/retry"] button`), chromedp.WaitVisible("p.flash"))
 	testkit.WaitFor(t, "John's email after the retry", 60*time.Second, 100*time.Millisecond, func() (bool, string) {
 		for _, m := range s.smtp.Messages() {
 			if len(m.To) == 1 && m.To[0] == "john@wire.example" {
@@ -339,7 +343,7 @@ func TestWebAppManageBrowser(t *testing.T) {
 		chromedp.SetValue("#note", "Son trece comunidades, no doce."),
 		chromedp.SetValue("#cbody", corrected),
 		chromedp.Click(`form[action$="/corrections"] button`),
-		chromedp.WaitVisible(".flash"))
+		chromedp.WaitVisible("p.flash"))
 	testkit.WaitFor(t, "the Telegram post edited", 60*time.Second, 100*time.Millisecond, func() (bool, string) {
 		for _, m := range s.tg.Messages("@canal_valle") {
 			if m.Edits > 0 && strings.Contains(m.PlainText, "Son trece comunidades, no doce.") {

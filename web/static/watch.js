@@ -29,9 +29,13 @@
     var W = Number(plot.getAttribute("width")), H = Number(plot.getAttribute("height"));
     var t0 = chart.pts[0][0], span = Math.max(chart.pts[chart.pts.length - 1][0] - t0, 1);
     function line(i) {
-      return chart.pts.map(function (p) {
-        return (L + (p[0] - t0) / span * W).toFixed(1) + "," + (T + H - p[i] / chart.total * H).toFixed(1);
-      }).join(" ");
+      var out = [];
+      chart.pts.forEach(function (p, k) {
+        var x = (L + (p[0] - t0) / span * W).toFixed(1);
+        if (k > 0) out.push(x + "," + (T + H - chart.pts[k - 1][i] / chart.total * H).toFixed(1));
+        out.push(x + "," + (T + H - p[i] / chart.total * H).toFixed(1));
+      });
+      return out.join(" ");
     }
     svg.getElementById("line-sent").setAttribute("points", line(1));
     svg.getElementById("line-failed").setAttribute("points", line(2));
