@@ -40,11 +40,10 @@ func (a *App) approveChannel(w http.ResponseWriter, r *http.Request, s *signedIn
 // channelsData is the channels page's: the pending ones first.
 type channelsData struct {
 	Pending, Unavailable, Active []*dispatcher.TelegramChannel
-	Items                        []*dispatcher.TelegramChannel // all, for the old template's test of "none"
 }
 
 func splitChannels(all []*dispatcher.TelegramChannel) *channelsData {
-	d := &channelsData{Items: all}
+	d := &channelsData{}
 	for _, c := range all {
 		switch c.Status {
 		case dispatcher.ChannelPending:

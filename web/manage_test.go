@@ -83,7 +83,7 @@ func TestFailureKey(t *testing.T) {
 // English for whoever asks for help, and leaves English alone.
 func TestLocalize(t *testing.T) {
 	es, en := newLang("es"), newLang("en")
-	p := &Problem{Status: 400, Detail: "2 fields are not valid: name, role.", Errors: []api.FieldError{{Field: "name", Message: "is required"}, {Field: "role", Message: `must be "admin", "coordinator" or "viewer"`}}}
+	p := &Problem{FromAPI: true, Status: 400, Detail: "2 fields are not valid: name, role.", Errors: []api.FieldError{{Field: "name", Message: "is required"}, {Field: "role", Message: `must be "admin", "coordinator" or "viewer"`}}}
 	got := localize(es, p)
 	if got.Detail != "2 campos no son válidos; corrígelos:" || got.Original != p.Detail {
 		t.Errorf("detail %q, original %q", got.Detail, got.Original)
@@ -94,16 +94,19 @@ func TestLocalize(t *testing.T) {
 	if p.Errors[0].Message != "is required" {
 		t.Errorf("localize changed the problem it was given: %+v", p.Errors)
 	}
-	c := localize(es, &Problem{Status: 409, Detail: "The bot cannot post to @canal (Forbidden: bot is not a member); add it to the channel as an administrator allowed to post messages, then enable the channel again."})
+	c := localize(es, &Problem{FromAPI: true, Status: 409, Detail: "The bot cannot post to @canal (Forbidden: bot is not a member); add it to the channel as an administrator allowed to post messages, then enable the channel again."})
 	if !strings.HasPrefix(c.Detail, "El bot no puede publicar en @canal:") {
 		t.Errorf("bot problem: %q", c.Detail)
 	}
-	u := localize(es, &Problem{Status: 409, Detail: "Something new the API says."})
+	u := localize(es, &Problem{FromAPI: true, Status: 409, Detail: "Something new the API says."})
 	if u.Detail != es.T("error.409") || u.Original != "Something new the API says." {
 		t.Errorf("unknown conflict: %+v", u)
 	}
 	if e := localize(en, p); e.Detail != p.Detail || e.Errors[0].Message != "is required" || e.Original != "" {
 		t.Errorf("English: %+v", e)
+	}
+	if own := (&Problem{Status: 400, Detail: es.T("tokens.bad_days")}); localize(es, own) != own {
+		t.Errorf("the app's own problem was said anew")
 	}
 	if again := localize(es, got); again != got {
 		t.Errorf("a problem said anew was said anew again")

@@ -70,9 +70,10 @@ var (
 	fieldsPhrase = regexp.MustCompile(`^(\d+) fields are not valid: `)
 )
 
-// localize returns p in l's language (p itself when there is nothing to do).
+// localize returns the API's problem p in l's language (p itself when it
+// is the app's own, already in l's language, or was said anew already).
 func localize(l *Lang, p *Problem) *Problem {
-	if p == nil || p.Translated {
+	if p == nil || !p.FromAPI || p.Translated {
 		return p
 	}
 	out := *p
