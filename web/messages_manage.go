@@ -63,7 +63,7 @@ var manageMessages = map[string][2]string{
 	"fail.permanent":    {"Fue rechazado de forma definitiva; reintentarlo no ayudará sin cambiar algo.", "It was refused for good; retrying will not help unless something changes."},
 	"fail.unknown":      {"Falló por un motivo que Pregón no reconoce; mira el detalle.", "It failed for a reason Pregón does not recognise; see the detail."},
 	"fail.attempts":     {"(intentos: %d)", "(attempts: %d)"},
-	"fail.details":      {"Detalle técnico", "Technical detail"},
+	"fail.details":      {"Respuesta del servidor", "The server's answer"},
 
 	"chart.title":   {"Envíos en el tiempo", "Deliveries over time"},
 	"chart.sent":    {"enviados", "sent"},
