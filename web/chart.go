@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -99,7 +100,7 @@ func (a *App) chart(r *http.Request, s *signedIn, rel *releaseView, total int) (
 	if len(evs) == 0 {
 		return nil, nil
 	}
-	slices.SortFunc(evs, func(x, y ev) int { return int(x.t - y.t) })
+	slices.SortFunc(evs, func(x, y ev) int { return cmp.Compare(x.t, y.t) })
 	pts := []chartPoint{{T: min(start.UnixMilli(), evs[0].t)}}
 	var sent, failed int
 	for _, e := range evs {

@@ -112,3 +112,29 @@ func TestLocalize(t *testing.T) {
 		t.Errorf("a problem said anew was said anew again")
 	}
 }
+
+// TestChartThin keeps the first and last points and at most n in all, and
+// the lines' heights never go down.
+func TestChartThin(t *testing.T) {
+	var pts []chartPoint
+	for i := range 5000 {
+		pts = append(pts, chartPoint{T: int64(i * 37), Sent: i, Failed: i / 10})
+	}
+	got := thin(pts, chartMaxPoints)
+	if len(got) > chartMaxPoints || got[0] != pts[0] || got[len(got)-1] != pts[len(pts)-1] {
+		t.Fatalf("thin: %d points, first %+v, last %+v", len(got), got[0], got[len(got)-1])
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].T < got[i-1].T || got[i].Sent < got[i-1].Sent || got[i].Failed < got[i-1].Failed {
+			t.Fatalf("point %d %+v after %+v", i, got[i], got[i-1])
+		}
+	}
+	c := &chartView{Total: 5000}
+	c.draw(got)
+	if n := strings.Count(c.Sent, " ") + 1; n != 2*len(got)-1 {
+		t.Errorf("the sent line has %d points, want %d (a step for each)", n, 2*len(got)-1)
+	}
+	if !strings.HasPrefix(c.Sent, "48.0,192.0 ") || !strings.HasSuffix(c.Sent, " 628.0,12.0") {
+		t.Errorf("the sent line does not run from the bottom left to the top right: %.40s … %s", c.Sent, c.Sent[len(c.Sent)-20:])
+	}
+}
