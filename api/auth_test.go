@@ -89,6 +89,9 @@ func TestRouteTable(t *testing.T) {
 		"POST /v1/releases/{id}/attachments coordinator",
 		"DELETE /v1/releases/{id}/attachments/{attachment_id} coordinator",
 		"POST /v1/audiences/count viewer",
+		"POST /v1/tokens admin",
+		"GET /v1/contacts/{email} viewer",
+		"PATCH /v1/contacts/{email} coordinator",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)

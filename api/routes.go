@@ -132,6 +132,10 @@ func (s *Server) routes() []route {
 		{"DELETE /v1/releases/{id}/attachments/{attachment_id}", coordinator, s.deleteAttachment, false},
 		// What each audience adds, for the compose form (audiencecount.go).
 		{"POST /v1/audiences/count", viewer, s.countAudiences, false},
+		// The web app's management pages (manage.go; issue 14 item 5).
+		{"POST /v1/tokens", auth.RoleAdmin, s.createToken, false},
+		{"GET /v1/contacts/{email}", viewer, s.getContact, false},
+		{"PATCH /v1/contacts/{email}", coordinator, s.editContact, false},
 	}
 }
 

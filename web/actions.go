@@ -120,6 +120,7 @@ type watchData struct {
 	Failures []*dispatcher.Delivery
 	Final    bool
 	Failed   bool
+	Chart    *chartView // chart.go; nil before anything was sent
 }
 
 // watchPage is GET /app/releases/{id}/watch: counts per channel and status,
@@ -162,6 +163,11 @@ func (a *App) watchPage(w http.ResponseWriter, r *http.Request, s *signedIn) {
 		return
 	}
 	d.Failures, d.Failed = fails.Items, len(fails.Items) > 0
+	total, _ := rel.Counts["total"].(float64)
+	if d.Chart, err = a.chart(r, s, rel, int(total)); err != nil {
+		a.failCall(w, r, s, err)
+		return
+	}
 	a.render(w, r, s, http.StatusOK, "watch", language(w, r).T("watch.title"), d)
 }
 

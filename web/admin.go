@@ -19,7 +19,7 @@ func (a *App) channelsPage(w http.ResponseWriter, r *http.Request, s *signedIn) 
 		a.failCall(w, r, s, err)
 		return
 	}
-	a.render(w, r, s, http.StatusOK, "channels", language(w, r).T("channels.title"), &p)
+	a.render(w, r, s, http.StatusOK, "channels", language(w, r).T("channels.title"), splitChannels(p.Items))
 }
 
 // enableChannel is POST /app/channels/{id}/enable.
@@ -38,7 +38,7 @@ func (a *App) usersPage(w http.ResponseWriter, r *http.Request, s *signedIn) {
 		a.failCall(w, r, s, err)
 		return
 	}
-	a.render(w, r, s, http.StatusOK, "users", language(w, r).T("users.title"), us)
+	a.render(w, r, s, http.StatusOK, "users", language(w, r).T("users.title"), &usersData{Users: us, Roles: []string{"viewer", "coordinator", "admin"}})
 }
 
 // createUser is POST /app/users (admins).
@@ -88,12 +88,7 @@ func (a *App) disableUser(w http.ResponseWriter, r *http.Request, s *signedIn) {
 
 // tokensPage is GET /app/tokens (admins): the API tokens, never their secrets.
 func (a *App) tokensPage(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	var p page[*auth.Token]
-	if err := a.call(r, s, "GET", "/v1/tokens", nil, &p); err != nil {
-		a.failCall(w, r, s, err)
-		return
-	}
-	a.render(w, r, s, http.StatusOK, "tokens", language(w, r).T("tokens.title"), &p)
+	a.showTokens(w, r, s, http.StatusOK, &tokensData{})
 }
 
 // revokeToken is POST /app/tokens/{id}/revoke (admins).

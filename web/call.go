@@ -18,6 +18,12 @@ type Problem struct {
 	Title  string           `json:"title"`
 	Detail string           `json:"detail"`
 	Errors []api.FieldError `json:"errors"`
+	// Original is the API's English detail, when localize said it anew.
+	Original   string `json:"-"`
+	Translated bool   `json:"-"`
+	// FromAPI marks a problem the API answered (in English), which
+	// localize says anew; the app's own are in the person's language.
+	FromAPI bool `json:"-"`
 }
 
 func (p *Problem) Error() string { return fmt.Sprintf("%d %s", p.Status, p.Detail) }
@@ -86,6 +92,7 @@ func (a *App) callRaw(r *http.Request, s *signedIn, method, path, ctype string, 
 		if err := json.Unmarshal(ans.body.Bytes(), p); err != nil || p.Status == 0 {
 			p = &Problem{Status: ans.status, Detail: strings.TrimSpace(ans.body.String())}
 		}
+		p.FromAPI = true
 		return p
 	}
 	if out != nil && ans.body.Len() > 0 {

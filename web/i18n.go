@@ -20,6 +20,14 @@ type Lang struct {
 func (l *Lang) T(key string, args ...any) string {
 	m, ok := l.msgs[key]
 	if !ok {
+		if two, found := manageMessages[key]; found { // messages_manage.go
+			m, ok = two[0], true
+			if l.Code == "en" {
+				m = two[1]
+			}
+		}
+	}
+	if !ok {
 		return key
 	}
 	if len(args) > 0 {

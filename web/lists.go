@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/pregon/pregon/api"
 	"github.com/pregon/pregon/dispatcher"
@@ -37,7 +38,8 @@ type member struct {
 	dispatcher.Contact
 	Status     string `json:"status"`
 	Suppressed *struct {
-		Reason string `json:"reason"`
+		Reason string     `json:"reason"`
+		At     *time.Time `json:"at"`
 	} `json:"suppressed"`
 }
 

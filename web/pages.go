@@ -31,6 +31,8 @@ var funcs = template.FuncMap{
 		return t.In(loc).Format("2006-01-02 15:04")
 	},
 	"inc": func(i int) int { return i + 1 },
+	// failkey is the message key of why a delivery failed (failures.go).
+	"failkey": failureKey,
 	// tghtml shows a Telegram post's HTML, its line breaks kept.
 	"tghtml": func(s string) template.HTML {
 		return template.HTML(strings.ReplaceAll(telegramHTML.Sanitize(s), "\n", "<br>"))

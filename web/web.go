@@ -211,6 +211,13 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /app/tokens", a.person(auth.RoleAdmin, a.tokensPage))
 	mux.Handle("POST /app/tokens/{id}/revoke", a.person(auth.RoleAdmin, a.revokeToken))
 
+	// Management (manage.go; issue 14 item 5).
+	mux.Handle("POST /app/channels/{id}/approve", a.person(auth.RoleCoordinator, a.approveChannel))
+	mux.Handle("POST /app/tokens", a.person(auth.RoleAdmin, a.createToken))
+	mux.Handle("POST /app/users/role", a.person(auth.RoleAdmin, a.setRole))
+	mux.Handle("GET /app/contacts", a.person(auth.RoleViewer, a.contactPage))
+	mux.Handle("POST /app/contacts", a.person(auth.RoleCoordinator, a.editContact))
+
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, nil, http.StatusNotFound, "")
 	})
@@ -268,6 +275,7 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, s *signedIn, status
 	if f, ok := data.(interface{ problem() *Problem }); ok {
 		v.Problem = f.problem()
 	}
+	v.Problem = localize(v.L, v.Problem)
 	t, ok := a.pages[name]
 	if !ok {
 		http.Error(w, "no page "+name, http.StatusInternalServerError)
