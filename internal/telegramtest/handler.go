@@ -346,7 +346,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, params map[
 	}
 	c.lastID++
 	silent, _ := strconv.ParseBool(params["disable_notification"])
-	m := Message{Silent: silent, Kind: KindText,
+	m := Message{Silent: silent,
 		ID: c.lastID, ChatID: c.key, Text: req.text, ParseMode: req.mode, PlainText: req.plain,
 		LinkPreviewDisabled: linkPreviewDisabled(params), Date: now, ReplyTo: reply,
 		LinkPreviewURL: linkPreviewURL(params),

@@ -46,7 +46,7 @@ type Message struct {
 	// Deleted is set by DeleteMessage: the message can no longer be edited
 	// or replied to.
 	Deleted bool
-	// Kind is KindText (or ""), KindPhoto or KindDocument (media.go). Of a
+	// Kind is "" (text: KindText is never set), KindPhoto or KindDocument (media.go). Of a
 	// photo or a document, Text and PlainText are the caption, and Edits
 	// counts editMessageCaption's.
 	Kind string
