@@ -10,9 +10,10 @@ import (
 )
 
 // telegramNScript takes the turns of count messages sent to a chat in one
-// request (an album): count consecutive turns of the bot, the request
-// going at the last, so that the messages, which reach Telegram together,
-// fit its per-second limit; and count turns of the chat, a chat gap
+// request (an album): count consecutive turns of the bot and one spare,
+// the request going at the spare, so that the messages, which reach
+// Telegram together, fit its per-second limit with the headroom a single
+// message has; and count turns of the chat, a chat gap
 // apart from the send, so that the chat's next message waits count gaps
 // and its per-minute limit counts every message.
 //
@@ -44,9 +45,9 @@ if ready > now then return {ready - now, 0} end
 local at = now
 if botgap > 0 then
   at = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0'))
-  redis.call('SET', KEYS[2], at + count * botgap, 'PX', at + count * botgap - now + 1000)
+  redis.call('SET', KEYS[2], at + (count + 1) * botgap, 'PX', at + (count + 1) * botgap - now + 1000)
 end
-local send = at + (count - 1) * botgap
+local send = at + count * botgap
 if gap > 0 or limit > 0 then
   for i = 0, count - 1 do redis.call('RPUSH', KEYS[1], send + i * gap) end
   redis.call('LTRIM', KEYS[1], -math.max(limit, count, 1), -1)
