@@ -108,7 +108,7 @@ func (p *pacedPost) run() {
 		var ids []string
 		ids, err = p.s.cfg.Telegram.SendTelegram(p.ctx, part)
 		done()
-		p.used(at)
+		p.usedTurns(at, size) // tgmedia.go
 		var mig *MigratedError
 		if errors.As(err, &mig) && mig.To != "" && mig.To != part.ChatID {
 			// A group upgraded to a supergroup: this part goes there at once

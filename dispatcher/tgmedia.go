@@ -255,3 +255,23 @@ func (p *pacedPost) turns(n, size int) (time.Time, error) {
 		}
 	}
 }
+
+// turnsUser is a turnsTaker told when the request of turns it gave was
+// answered (ratelimit.Telegram is one): see turnUser.
+type turnsUser interface {
+	UsedN(ctx context.Context, chatID string, at, done time.Time) error
+}
+
+// usedTurns tells the pacer that the turns at, of a request of size
+// messages, were used by a request answered now.
+func (p *pacedPost) usedTurns(at time.Time, size int) {
+	u, ok := p.s.cfg.TelegramPacer.(turnsUser)
+	if size <= 1 || !ok {
+		p.used(at)
+		return
+	}
+	if err := u.UsedN(p.ctx, p.c.Recipient, at, p.s.cfg.Now()); err != nil {
+		p.s.log.Warn("cannot record when telegram turns were used; the chat's next turn may come early",
+			"release_id", p.rid, "delivery_id", p.c.ID, "error", err)
+	}
+}

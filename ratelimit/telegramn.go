@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -76,3 +77,43 @@ func (t *Telegram) ReserveN(ctx context.Context, chatID string, n int) (at time.
 	}
 	return now.Add(time.Duration(res[0]) * time.Millisecond), res[1] == 1, nil
 }
+
+// usedNScript moves a chat's turns from at on (an album's, at and the
+// chat gaps after it) by the time its request took beyond at: the chat's
+// next turn is then measured from when Telegram had the album for sure.
+//
+// KEYS[1] -> pregon:rate:{telegram}:chat:<chat id>
+// ARGV[1] -> the turn (Unix ms)
+// ARGV[2] -> when its request was answered (Unix ms)
+// ARGV[3] -> how long the chat's turns are kept from then (ms)
+//
+// Output: how many turns moved.
+var usedNScript = redis.NewScript(`
+local at, done = tonumber(ARGV[1]), tonumber(ARGV[2])
+if done <= at then return 0 end
+local times = redis.call('LRANGE', KEYS[1], 0, -1)
+local moved = 0
+for i, v in ipairs(times) do
+  local t = tonumber(v)
+  if t >= at then
+    redis.call('LSET', KEYS[1], i - 1, t + done - at)
+    moved = moved + 1
+  end
+end
+if moved > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3], 'GT') end
+return moved
+`)
+
+// UsedN is Used for the turns ReserveN took: chatID's turns from at on
+// move by the time the request took beyond at (done - at).
+func (t *Telegram) UsedN(ctx context.Context, chatID string, at, done time.Time) error {
+	keep := spare(time.Minute) + spare(t.chatGap())*MaxAlbum + 1000
+	if err := usedNScript.Run(ctx, t.L.rdb, []string{prefix + "{telegram}:chat:" + chatID},
+		at.UnixMilli(), done.UnixMilli(), keep).Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("record the turns used of telegram:%s: %w", chatID, err)
+	}
+	return nil
+}
+
+// MaxAlbum is the most messages ReserveN is asked for (Telegram's album).
+const MaxAlbum = 10
