@@ -146,9 +146,6 @@ func (p *TelegramPost) Rest(sent int) *TelegramPost {
 	return &r
 }
 
-// empty reports whether p has nothing left to post.
-func (p *TelegramPost) empty() bool { return len(p.Lead)+len(p.Parts)+len(p.Files) == 0 }
-
 // CaptionRenderer renders the caption of a release's lead image on
 // Telegram. templates.Renderer implements it; with a Config.Renderer that
 // does not, Telegram posts carry no files.
