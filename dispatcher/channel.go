@@ -78,6 +78,17 @@ type TelegramPost struct {
 	// Paced means that the caller took a turn under the rate limits for
 	// each part (see TelegramPacer): the sender does not wait for one.
 	Paced bool
+	// Lead are the requests with images posted before Parts, and Files
+	// those with documents posted after them (tgpost.go).
+	Lead, Files []TelegramMedia
+	// Posted is how many messages of the whole post were posted before
+	// this one's first (at least FirstPart): only the post's first message
+	// notifies.
+	Posted int
+	// Thread makes every message of the post after its first reply to
+	// the first: to ReplyTo when Posted > 0, else to the first message
+	// this post sends.
+	Thread bool
 }
 
 // TelegramSender posts messages to a Telegram chat. It returns the ids of the

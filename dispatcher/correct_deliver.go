@@ -47,7 +47,7 @@ type CorrectionRenderer interface {
 // again edits again what an earlier try edited, and posts only the parts
 // that try had not posted (they are in c.MessageIDs).
 func (s *Service) correctTelegram(ctx context.Context, rel *Release, c *Claimed, parts []string) ([]string, error) {
-	base, err := s.postToCorrect(ctx, rel, c)
+	base, origLen, err := s.postToCorrect(ctx, rel, c)
 	if err != nil {
 		return nil, err
 	}
@@ -58,17 +58,58 @@ func (s *Service) correctTelegram(ctx context.Context, rel *Release, c *Claimed,
 	if !ok {
 		return s.replyCorrection(ctx, rel, c, base[0])
 	}
+	layout, err := s.correctionLayout(ctx, rel, c) // tgcorrect.go
+	if err != nil {
+		return nil, err
+	}
+	text := base
+	lead, files := 0, 0
+	if layout != nil {
+		lead, files = layout.leadMessages(), layout.Messages()-layout.leadMessages()-len(layout.Parts)
+		if origLen < lead+files || origLen > len(base) {
+			return s.replyCorrection(ctx, rel, c, base[0]) // not the post this layout makes
+		}
+		parts = layout.Parts
+		if lead > 0 {
+			if err := s.editCaption(ctx, c, base[0], layout.Lead[0].Caption); err != nil {
+				if errors.Is(err, ErrNotEditable) {
+					s.log.Info("telegram post not editable; replying with the correction", "release_id", rel.ID,
+						"delivery_id", c.ID, "message_id", base[0], "error", err)
+					return s.replyCorrection(ctx, rel, c, base[0])
+				}
+				return c.MessageIDs, err
+			}
+		}
+		// The text's messages: after the lead, before the files, and those
+		// an earlier correction added at the end.
+		text = append(slices.Clip(base[lead:origLen-files]), base[origLen:]...)
+	}
+	added, replied, err := s.editParts(ctx, rel, c, ed, text, parts, base)
+	if replied != nil || err != nil {
+		return replied, err
+	}
+	return append(slices.Clip(base), added...), nil
+}
+
+// editParts edits the messages ids of a post's text to the corrected
+// post's parts: parts beyond them are posted as replies to the last (or,
+// when there are none, to the post's first message, base[0]); messages
+// the corrected post no longer needs are edited to a line pointing up. It
+// returns the ids of the messages it posted; or, when the post can no
+// longer be edited, the id of the correction's note posted as a reply
+// instead (replied); or c's ids and the error.
+func (s *Service) editParts(ctx context.Context, rel *Release, c *Claimed, ed TelegramEditor, ids, parts, base []string) (added, replied []string, err error) {
 	leftover := ""
-	if len(parts) < len(base) {
+	if len(parts) < len(ids) {
 		cr, ok := s.cfg.Renderer.(CorrectionRenderer)
 		if !ok {
-			return nil, Permanent(errors.New("render telegram: the renderer cannot render corrections"))
+			return nil, nil, Permanent(errors.New("render telegram: the renderer cannot render corrections"))
 		}
 		if leftover, err = cr.TelegramLeftover(rel, c.Language); err != nil {
-			return nil, Permanent(fmt.Errorf("render telegram: %w", err))
+			return nil, nil, Permanent(fmt.Errorf("render telegram: %w", err))
 		}
 	}
-	for i, id := range base {
+	for i, id := range ids {
 		text := leftover
 		if i < len(parts) {
 			text = parts[i]
@@ -77,17 +118,28 @@ func (s *Service) correctTelegram(ctx context.Context, rel *Release, c *Claimed,
 			if errors.Is(err, ErrNotEditable) {
 				s.log.Info("telegram post not editable; replying with the correction", "release_id", rel.ID,
 					"delivery_id", c.ID, "message_id", id, "error", err)
-				return s.replyCorrection(ctx, rel, c, base[0])
+				replied, err := s.replyCorrection(ctx, rel, c, base[0])
+				if replied == nil {
+					replied = []string{}
+				}
+				return nil, replied, err
 			}
-			return c.MessageIDs, err
+			return nil, c.MessageIDs, err
 		}
 	}
-	if len(parts) <= len(base) {
-		return base, nil
+	if len(parts) <= len(ids) {
+		return nil, nil, nil
 	}
-	ids, err := s.cfg.Telegram.SendTelegram(ctx, &TelegramPost{DeliveryID: c.ID, ChatID: c.Recipient,
-		Parts: parts[len(base):], ReplyTo: base[len(base)-1]})
-	return append(slices.Clip(base), ids...), err
+	to := base[0]
+	if len(ids) > 0 {
+		to = ids[len(ids)-1]
+	}
+	added, err = s.cfg.Telegram.SendTelegram(ctx, &TelegramPost{DeliveryID: c.ID, ChatID: c.Recipient,
+		Parts: parts[len(ids):], ReplyTo: to})
+	if err != nil {
+		return nil, append(slices.Clip(base), added...), err
+	}
+	return added, nil, nil
 }
 
 // replyCorrection posts the correction's note as a reply to message to.
@@ -107,22 +159,23 @@ func (s *Service) replyCorrection(ctx context.Context, rel *Release, c *Claimed,
 // correction delivery corrects: those this delivery recorded on an earlier
 // try; else those of the post as the latest earlier correction left it,
 // when it was delivered by edits; else those of the original post.
-func (s *Service) postToCorrect(ctx context.Context, rel *Release, c *Claimed) ([]string, error) {
+func (s *Service) postToCorrect(ctx context.Context, rel *Release, c *Claimed) (ids []string, origLen int, err error) {
 	cs, err := s.correctionStore()
 	if err != nil {
-		return nil, Permanent(err)
+		return nil, 0, Permanent(err)
 	}
 	of := rel.CorrectionOf.ReleaseID
 	orig, err := cs.Delivery(ctx, of, DeliveryID(of, ChannelTelegram, c.Recipient))
 	if err != nil {
-		return nil, fmt.Errorf("correction of %s: the post to %s: %w", of, c.Recipient, err)
+		return nil, 0, fmt.Errorf("correction of %s: the post to %s: %w", of, c.Recipient, err)
 	}
+	origLen = len(orig.MessageIDs)
 	if len(c.MessageIDs) > 0 && slices.Equal(c.MessageIDs[:min(len(orig.MessageIDs), len(c.MessageIDs))], orig.MessageIDs) {
-		return c.MessageIDs, nil
+		return c.MessageIDs, origLen, nil
 	}
 	earlier, err := cs.Corrections(ctx, of)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	i := slices.IndexFunc(earlier, func(r *Release) bool { return r.ID == rel.ID })
 	if i < 0 {
@@ -135,14 +188,14 @@ func (s *Service) postToCorrect(ctx context.Context, rel *Release, c *Claimed) (
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		// A correction delivered by edits recorded the original messages
 		// first; one that replied recorded its reply alone.
 		if d.Status == DeliverySent && len(d.MessageIDs) >= len(orig.MessageIDs) &&
 			slices.Equal(d.MessageIDs[:len(orig.MessageIDs)], orig.MessageIDs) {
-			return d.MessageIDs, nil
+			return d.MessageIDs, origLen, nil
 		}
 	}
-	return orig.MessageIDs, nil
+	return orig.MessageIDs, origLen, nil
 }

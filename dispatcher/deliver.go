@@ -381,7 +381,12 @@ func (s *Service) sendTelegram(ctx context.Context, rel *Release, c *Claimed) ([
 		return c.MessageIDs, total, err
 	}
 	sent := c.MessageIDs
+	done, err := s.telegramFiles(ctx, rel.ID, s.cfg.WorkerID+"/"+c.ID, post) // tgmedia.go
+	if err != nil {
+		return sent, total, err
+	}
 	ids, err := s.cfg.Telegram.SendTelegram(ctx, post)
+	done()
 	ids, err = s.followMigration(ctx, post, c.Recipient, ids, err) // migrate.go
 	return append(append([]string(nil), sent...), ids...), total, err
 }
@@ -398,12 +403,12 @@ func (s *Service) telegramRest(ctx context.Context, rel *Release, c *Claimed) (*
 	if err != nil {
 		return nil, 0, Permanent(fmt.Errorf("render telegram: %w", err))
 	}
-	total := len(post.Parts)
+	total := post.Messages() // one a part, one a file (tgpost.go)
 	sent := c.MessageIDs
 	if len(sent) >= total {
 		return nil, total, nil
 	}
-	post.Parts, post.FirstPart = post.Parts[len(sent):], len(sent)
+	post = post.Rest(len(sent))
 	if len(sent) > 0 {
 		post.ReplyTo = sent[0] // the rest of a post interrupted: a thread under its first part
 	}

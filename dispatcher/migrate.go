@@ -27,7 +27,7 @@ type ChatMigrator interface {
 // they are.
 func (s *Service) followMigration(ctx context.Context, post *TelegramPost, from string, ids []string, err error) ([]string, error) {
 	var mig *MigratedError
-	if !errors.As(err, &mig) || mig.To == "" || mig.To == from || len(ids) > len(post.Parts) {
+	if !errors.As(err, &mig) || mig.To == "" || mig.To == from || len(ids) >= post.Messages() {
 		return ids, err
 	}
 	if m, ok := s.channels.(ChatMigrator); ok {
@@ -37,11 +37,11 @@ func (s *Service) followMigration(ctx context.Context, post *TelegramPost, from 
 			s.log.Info("telegram group upgraded to a supergroup: its channel follows", "channel", ChannelTelegram, "chat_id", from, "to", mig.To)
 		}
 	}
-	rest := *post
-	rest.ChatID, rest.Parts, rest.FirstPart = mig.To, post.Parts[len(ids):], post.FirstPart+len(ids)
+	rest := post.Rest(len(ids))
+	rest.ChatID = mig.To
 	if len(ids) > 0 {
 		rest.ReplyTo = "" // the parts posted are in the old chat
 	}
-	more, err := s.cfg.Telegram.SendTelegram(ctx, &rest)
+	more, err := s.cfg.Telegram.SendTelegram(ctx, rest)
 	return append(ids, more...), err
 }

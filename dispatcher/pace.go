@@ -94,25 +94,26 @@ func (s *Service) startPost(ctx context.Context, rel *Release, c *Claimed) (out 
 func (p *pacedPost) run() {
 	defer p.s.inflight.Done()
 	var err error
-	for i := range p.post.Parts {
+	for i, size := range p.post.Requests() { // a part, or files (tgmedia.go)
 		n := p.post.FirstPart + i // the part's index in the whole post
-		var at time.Time
-		if at, err = p.turn(n); err != nil {
+		part, done, rerr := p.request(i)
+		if err = rerr; err != nil {
 			break
 		}
-		part := *p.post
-		part.Parts, part.FirstPart, part.Total = p.post.Parts[i:i+1], n, p.total
-		if i > 0 {
-			part.ReplyTo = "" // only the first part of a resumed post replies to part 1
+		var at time.Time
+		if at, err = p.turns(n, size); err != nil {
+			done()
+			break
 		}
 		var ids []string
-		ids, err = p.s.cfg.Telegram.SendTelegram(p.ctx, &part)
-		p.used(at)
+		ids, err = p.s.cfg.Telegram.SendTelegram(p.ctx, part)
+		done()
+		p.usedTurns(at, size) // tgmedia.go
 		var mig *MigratedError
 		if errors.As(err, &mig) && mig.To != "" && mig.To != part.ChatID {
 			// A group upgraded to a supergroup: this part goes there at once
 			// (migrate.go), and the parts after it too.
-			ids, err = p.s.followMigration(p.ctx, &part, part.ChatID, ids, err)
+			ids, err = p.s.followMigration(p.ctx, part, part.ChatID, ids, err)
 			if err == nil {
 				p.post.ChatID = mig.To
 			}

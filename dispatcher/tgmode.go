@@ -47,12 +47,19 @@ func (s *Service) telegramPost(_ context.Context, rel *Release, c *Claimed, ch *
 	var err error
 	sr, canSummarise := s.cfg.Renderer.(SummaryRenderer)
 	link := s.FullTextLink(rel, c.Language)
-	if mode == ModeSummary && canSummarise && link != "" {
+	summary := mode == ModeSummary && canSummarise && link != ""
+	if summary {
 		p.Parts, err = s.content.telegramSummary(rel, c.Language, link, sr)
 	} else {
 		p.Parts, err = s.content.telegram(rel, c.Language, s.cfg.Renderer)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if !summary {
+		link = ""
+	}
+	if err := s.telegramMedia(rel, c.Language, p, summary, link); err != nil { // tgmedia.go
 		return nil, err
 	}
 	switch {

@@ -53,7 +53,7 @@ func (s *Store) DeleteAttachmentData(ctx context.Context, rid, id string) error 
 	if !validID("rel", rid) || !validID("att", id) {
 		return nil
 	}
-	if err := s.rdb.Del(ctx, attachmentKey(rid, id)).Err(); err != nil {
+	if err := s.rdb.Del(ctx, attachmentKey(rid, id), tgFileKey(rid, id)).Err(); err != nil {
 		return fmt.Errorf("delete attachment %s of release %s: %w", id, rid, err)
 	}
 	return nil

@@ -32,6 +32,8 @@
 //	pregon:{<rid>}:correction-docs    HASH  correction id → the correction release as first recorded (JSON)
 //	pregon:{<rid>}:versions           HASH  version → the release as it was at that version (JSON), kept when a correction replaces it
 //	pregon:{<rid>}:att:<aid>          STRING the bytes of an attachment (attachments.go); its metadata is in the release's JSON
+//	pregon:{<rid>}:tgfile:<aid>       STRING the file_id Telegram gave the attachment on its first upload, reused by every other chat (TTL 30 days; tgfiles.go)
+//	pregon:{<rid>}:tgupload           STRING the worker uploading the release's files to Telegram (lease, TTL; tgfiles.go)
 //	pregon:active                     SET   ids of releases that are sending, for the sweeper
 //	pregon:{<rid>}:counts             HASH  "<channel>:<status>" → n, "pending" → n (queued + retrying + sending)
 //	pregon:{<rid>}:dblocks            ZSET  the buckets of its deliveries in use (score 0, lexical order for paging; record.go)

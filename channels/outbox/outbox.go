@@ -130,8 +130,9 @@ func (o *Outbox) SendEmail(ctx context.Context, m *dispatcher.EmailMessage) (str
 }
 
 // SendTelegram writes the post's parts to DIR/telegram/<delivery-id>.html,
-// each after a line "----- message N/M -----", and returns the ids
-// "outbox-1" to "outbox-M". Its errors are classified as SendEmail's.
+// each after a line "----- message N/M -----" (its files' captions after
+// "----- photo NAME -----" or "----- document NAME -----"), and returns
+// the ids "outbox-1" to "outbox-M", one a message. Its errors are classified as SendEmail's.
 func (o *Outbox) SendTelegram(ctx context.Context, p *dispatcher.TelegramPost) ([]string, error) {
 	if p == nil {
 		return nil, dispatcher.Permanent(errors.New("outbox: no post"))
@@ -140,15 +141,34 @@ func (o *Outbox) SendTelegram(ctx context.Context, p *dispatcher.TelegramPost) (
 		return nil, dispatcher.Permanent(fmt.Errorf("outbox telegram to %s: %w", p.ChatID, err))
 	}
 	var buf bytes.Buffer
-	ids := make([]string, len(p.Parts))
-	for i, part := range p.Parts {
-		fmt.Fprintf(&buf, "----- message %d/%d -----\n", i+1, len(p.Parts))
-		buf.WriteString(part)
-		if !strings.HasSuffix(part, "\n") {
+	var ids []string
+	write := func(head, text string) {
+		ids = append(ids, "outbox-"+strconv.Itoa(len(ids)+1))
+		fmt.Fprintf(&buf, "----- %s -----\n", head)
+		buf.WriteString(text)
+		if text != "" && !strings.HasSuffix(text, "\n") {
 			buf.WriteByte('\n')
 		}
-		ids[i] = "outbox-" + strconv.Itoa(i+1)
 	}
+	media := func(ms []dispatcher.TelegramMedia) {
+		for _, m := range ms {
+			for j, f := range m.Files {
+				kind, caption := "document", ""
+				if f.IsImage() {
+					kind = "photo"
+				}
+				if j == 0 {
+					caption = m.Caption
+				}
+				write(kind+" "+f.Filename, caption)
+			}
+		}
+	}
+	media(p.Lead)
+	for i, part := range p.Parts {
+		write(fmt.Sprintf("message %d/%d", i+1, len(p.Parts)), part)
+	}
+	media(p.Files)
 	path := filepath.Join(o.dir, "telegram", p.DeliveryID+".html")
 	if err := writeFile(ctx, path, buf.Bytes()); err != nil {
 		return nil, dispatcher.Transient(fmt.Errorf("outbox telegram to %s: %w", p.ChatID, err), 0)

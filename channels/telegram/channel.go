@@ -104,16 +104,19 @@ func New(cfg Config) (*Channel, error) {
 	return c, nil
 }
 
-// SendTelegram posts p.Parts in order to p.ChatID in the HTML parse mode.
-// Only the post's first part notifies the chat's members and shows a link
-// preview (p.LinkPreviewURL's, when set), unless p.NoLinkPreview; a first
-// part sent with p.ReplyTo replies to that message. It returns the message ids of the
-// parts it posted, even when a later part fails; the error is then a
-// *dispatcher.SendError (see classify) naming the chat and the part: uncertain
-// when the part may have been posted although no answer came, so that it is
-// not sent again.
+// SendTelegram posts p to p.ChatID, in the HTML parse mode: its Lead (a
+// photo, or albums, see media.go), its Parts in order, then its Files (one
+// document each). Only the post's first message notifies the chat's
+// members, and only a first message that is text shows a link preview
+// (p.LinkPreviewURL's, when set), unless p.NoLinkPreview; the first
+// message sent with p.ReplyTo replies to that message, and in a thread
+// (p.Thread) every later one replies to the post's first. It returns the
+// message ids it posted (an album's, one per item), even when a later
+// request fails; the error is then a *dispatcher.SendError (see classify)
+// naming the chat and the part: uncertain when the request may have been
+// acted on although no answer came, so that it is not sent again.
 func (c *Channel) SendTelegram(ctx context.Context, p *dispatcher.TelegramPost) ([]string, error) {
-	if p == nil || len(p.Parts) == 0 {
+	if p == nil || len(p.Parts)+len(p.Lead)+len(p.Files) == 0 {
 		return nil, dispatcher.Permanent(errors.New("telegram: post has no parts"))
 	}
 	chat, err := chatID(p.ChatID)
@@ -124,25 +127,51 @@ func (c *Channel) SendTelegram(ctx context.Context, p *dispatcher.TelegramPost) 
 	if total < p.FirstPart+len(p.Parts) {
 		total = p.FirstPart + len(p.Parts)
 	}
-	ids := make([]string, 0, len(p.Parts))
+	replyTo := 0
+	if p.ReplyTo != "" {
+		if replyTo, err = strconv.Atoi(p.ReplyTo); err != nil || replyTo <= 0 {
+			return nil, dispatcher.Permanent(fmt.Errorf("telegram: invalid message id %q to reply to", p.ReplyTo))
+		}
+	}
+	ids := make([]string, 0, p.Messages())
+	// next sets up the request after one that posted: a thread's replies
+	// go to the post's first message, other posts' to nothing.
+	root := 0 // the post's first message, in a thread
+	if p.Thread && p.Posted > 0 {
+		root = replyTo
+	}
+	next := func() {
+		if !p.Thread {
+			replyTo = 0
+			return
+		}
+		if root == 0 && len(ids) > 0 {
+			root, _ = strconv.Atoi(ids[0])
+		}
+		replyTo = root
+	}
+	first := p.Posted == 0 && p.FirstPart == 0 // the next message is the post's first
+	for i := range p.Lead {
+		got, err := c.sendMedia(ctx, p, chat, &p.Lead[i], replyTo, !first)
+		ids = append(ids, got...)
+		if err != nil {
+			return ids, err
+		}
+		first = false
+		next()
+	}
 	for i, text := range p.Parts {
 		n := p.FirstPart + i // the part's index in the whole post
 		params := &bot.SendMessageParams{ChatID: chat, Text: text, ParseMode: models.ParseModeHTML}
 		switch {
-		case n > 0 || p.NoLinkPreview:
+		case !first || p.NoLinkPreview:
 			params.LinkPreviewOptions = &models.LinkPreviewOptions{IsDisabled: bot.True()}
 		case p.LinkPreviewURL != "":
 			params.LinkPreviewOptions = &models.LinkPreviewOptions{URL: &p.LinkPreviewURL}
 		}
-		if n > 0 {
-			params.DisableNotification = true // only the post's first part notifies
-		}
-		if i == 0 && p.ReplyTo != "" {
-			reply, err := strconv.Atoi(p.ReplyTo)
-			if err != nil || reply <= 0 {
-				return nil, dispatcher.Permanent(fmt.Errorf("telegram: invalid message id %q to reply to", p.ReplyTo))
-			}
-			params.ReplyParameters = &models.ReplyParameters{MessageID: reply, AllowSendingWithoutReply: true}
+		params.DisableNotification = !first // only the post's first message notifies
+		if replyTo > 0 {
+			params.ReplyParameters = &models.ReplyParameters{MessageID: replyTo, AllowSendingWithoutReply: true}
 		}
 		if c.limiter != nil && !p.Paced {
 			if err := c.limiter.Wait(ctx, p.ChatID); err != nil {
@@ -158,6 +187,17 @@ func (c *Channel) SendTelegram(ctx context.Context, p *dispatcher.TelegramPost) 
 		ids = append(ids, id)
 		c.log.DebugContext(ctx, "telegram message sent", "channel", "telegram",
 			"delivery_id", p.DeliveryID, "chat_id", p.ChatID, "part", n+1, "message_id", id)
+		first = false
+		next()
+	}
+	for i := range p.Files {
+		got, err := c.sendMedia(ctx, p, chat, &p.Files[i], replyTo, !first)
+		ids = append(ids, got...)
+		if err != nil {
+			return ids, err
+		}
+		first = false
+		next()
 	}
 	return ids, nil
 }

@@ -37,6 +37,17 @@ const (
 // that got no answer is transient rather than uncertain: repeating an edit
 // cannot post anything twice.
 func (c *Channel) EditTelegram(ctx context.Context, chat, messageID, text string) error {
+	return c.edit(ctx, chat, messageID, "message", func(ctx context.Context, target any, id int) error {
+		_, err := c.bot.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: target, MessageID: id, Text: text,
+			ParseMode: models.ParseModeHTML, LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: bot.True()}})
+		return err
+	})
+}
+
+// edit makes the edit request that do makes of message messageID in
+// chat (what names it in errors), after a turn under the limits, and
+// classifies its outcome (see EditTelegram).
+func (c *Channel) edit(ctx context.Context, chat, messageID, what string, do func(ctx context.Context, target any, id int) error) error {
 	target, err := chatID(chat)
 	if err != nil {
 		return dispatcher.Permanent(err)
@@ -47,31 +58,29 @@ func (c *Channel) EditTelegram(ctx context.Context, chat, messageID, text string
 	}
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx, chat); err != nil {
-			return fmt.Errorf("telegram: wait for a turn to edit message %s in %s: %w", messageID, chat, err)
+			return fmt.Errorf("telegram: wait for a turn to edit %s %s in %s: %w", what, messageID, chat, err)
 		}
 	}
-	params := &bot.EditMessageTextParams{ChatID: target, MessageID: id, Text: text, ParseMode: models.ParseModeHTML,
-		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: bot.True()}}
 	rec := &response{}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	tctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	_, err = c.bot.EditMessageText(withResponse(tctx, rec), params)
+	err = do(withResponse(tctx, rec), target, id)
 	if err == nil {
 		c.log.DebugContext(ctx, "telegram message edited", "channel", "telegram", "chat_id", chat, "message_id", messageID)
 		return nil
 	}
 	err = responseError(err, rec)
-	what := fmt.Sprintf("telegram: edit message %s in %s", messageID, chat)
+	desc := fmt.Sprintf("telegram: edit %s %s in %s", what, messageID, chat)
 	switch {
 	case errors.Is(err, bot.ErrorBadRequest) && strings.Contains(err.Error(), descNotModified):
 		return nil
 	case errors.Is(err, bot.ErrorBadRequest) && (strings.Contains(err.Error(), descNotFound) || strings.Contains(err.Error(), descCantEdit)):
-		return dispatcher.Permanent(fmt.Errorf("%s: %w (%w)", what, ErrNotEditable, err))
+		return dispatcher.Permanent(fmt.Errorf("%s: %w (%w)", desc, ErrNotEditable, err))
 	}
-	err = classify(what, err, rec)
+	err = classify(desc, err, rec)
 	c.noteRefused(err)
 	var se *dispatcher.SendError
 	if errors.As(err, &se) && se.Uncertain {

@@ -104,6 +104,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.getChatMember(w, params)
 	case "getupdates", "setwebhook", "deletewebhook": // updates.go (followers)
 		s.serveUpdates(w, r, strings.ToLower(method))
+	case "sendphoto", "senddocument", "sendmediagroup", "editmessagecaption": // media.go
+		s.serveMedia(w, r, strings.ToLower(method))
 	case "sendmessage", "editmessagetext":
 		params, err := readParams(r)
 		if err != nil {
@@ -195,7 +197,25 @@ type request struct {
 // Telegram's order: an injected failure, the chat, the bot's membership, the
 // text. It answers the request and returns nil when one fails.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request, params map[string]string) *request {
-	chatID, text, mode := params["chat_id"], params["text"], params["parse_mode"]
+	req := s.admitChat(w, r, params)
+	if req == nil {
+		return nil
+	}
+	text, mode := params["text"], params["parse_mode"]
+	plain, problem := checkText(text, mode)
+	if problem != "" {
+		writeError(w, http.StatusBadRequest, problem)
+		return nil
+	}
+	req.text, req.mode, req.plain = text, mode, plain
+	return req
+}
+
+// admitChat runs the checks every request to a chat goes through, in
+// Telegram's order: an injected failure, the chat, the bot's membership.
+// It answers the request and returns nil when one fails.
+func (s *Server) admitChat(w http.ResponseWriter, r *http.Request, params map[string]string) *request {
+	chatID := params["chat_id"]
 	if chatID == "" {
 		writeError(w, http.StatusBadRequest, "Bad Request: chat_id is empty")
 		return nil
@@ -242,18 +262,22 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, params map[string
 			Parameters:  &apiParameters{MigrateToChatID: migratedTo}})
 		return nil
 	}
-	plain, problem := checkText(text, mode)
-	if problem != "" {
-		writeError(w, http.StatusBadRequest, problem)
-		return nil
-	}
-	return &request{c: c, fail: fail, text: text, mode: mode, plain: plain}
+	return &request{c: c, fail: fail}
 }
 
 // rateLimitedLocked answers 429 and returns true when a message to c now
 // would break a rate limit; otherwise it counts one message and returns false.
 func (s *Server) rateLimitedLocked(w http.ResponseWriter, c *chat, now time.Time) bool {
-	g, m, sec := s.globalWin.wait(now), c.win.wait(now), c.secWin.wait(now)
+	return s.rateLimitedNLocked(w, c, now, 1)
+}
+
+// rateLimitedNLocked is rateLimitedLocked for n messages sent in one
+// request (an album): each counts against the bot's per-second and the
+// chat's per-minute limits; against the chat's per-second limit the
+// request goes when one message may, and the n messages take the chat's
+// next n slots (an album of 3 in a chat of one a second holds it for 3 s).
+func (s *Server) rateLimitedNLocked(w http.ResponseWriter, c *chat, now time.Time, n int) bool {
+	g, m, sec := s.globalWin.waitN(now, n), c.win.waitN(now, n), c.secWin.wait(now)
 	if wait := max(g, m, sec, c.blockedUntil.Sub(now)); wait > 0 {
 		s.violations++
 		switch {
@@ -269,9 +293,11 @@ func (s *Server) rateLimitedLocked(w http.ResponseWriter, c *chat, now time.Time
 		writeTooMany(w, retryAfter(wait))
 		return true
 	}
-	s.globalWin.add(now)
-	c.win.add(now)
-	c.secWin.add(now)
+	for i := range n {
+		s.globalWin.add(now)
+		c.win.add(now)
+		c.secWin.add(now.Add(time.Duration(i) * c.secWin.spacing()))
+	}
 	return false
 }
 
@@ -361,6 +387,10 @@ func (s *Server) editMessageText(w http.ResponseWriter, r *http.Request, params 
 	case m == nil || m.Deleted:
 		s.mu.Unlock()
 		writeError(w, http.StatusBadRequest, "Bad Request: message to edit not found")
+		return
+	case m.Kind != "" && m.Kind != KindText:
+		s.mu.Unlock()
+		writeError(w, http.StatusBadRequest, "Bad Request: there is no text in the message to edit")
 		return
 	case m.Text == req.text && m.ParseMode == req.mode:
 		s.mu.Unlock()

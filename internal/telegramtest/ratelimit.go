@@ -39,3 +39,27 @@ func retryAfter(d time.Duration) int {
 	s := int((d + time.Second - 1) / time.Second)
 	return max(s, 1)
 }
+
+// waitN returns how long from now until n more events fit, 0 if they fit
+// now (a long wait when n is more than the limit).
+func (w *window) waitN(now time.Time, n int) time.Duration {
+	if w.limit <= 0 || n <= 1 {
+		return w.wait(now)
+	}
+	w.wait(now) // drops the events out of the window
+	if n > w.limit {
+		return w.size * time.Duration(n)
+	}
+	if len(w.times)+n <= w.limit {
+		return 0
+	}
+	return w.times[len(w.times)+n-w.limit-1].Add(w.size).Sub(now)
+}
+
+// spacing is the time between two events of a window spread evenly.
+func (w *window) spacing() time.Duration {
+	if w.limit <= 0 {
+		return 0
+	}
+	return w.size / time.Duration(w.limit)
+}

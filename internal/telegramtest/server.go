@@ -1,5 +1,6 @@
 // Package telegramtest is a fake Telegram Bot API served over HTTP, for tests
-// and benchmarks. It answers sendMessage, editMessageText, getMe and
+// and benchmarks. It answers sendMessage, editMessageText, sendPhoto,
+// sendDocument, sendMediaGroup and editMessageCaption (media.go), getMe and
 // getChatMember (the bot's own membership) with
 // Telegram's response shapes and enforces Telegram's limits: the HTML parse
 // mode, 4096 UTF-16 code units per message, 30 messages per second per bot
@@ -45,6 +46,18 @@ type Message struct {
 	// Deleted is set by DeleteMessage: the message can no longer be edited
 	// or replied to.
 	Deleted bool
+	// Kind is "" (text: KindText is never set), KindPhoto or KindDocument (media.go). Of a
+	// photo or a document, Text and PlainText are the caption, and Edits
+	// counts editMessageCaption's.
+	Kind string
+	// FileID is the photo's or document's file_id; Uploaded reports that
+	// the request uploaded the file (else it sent a file_id).
+	FileID   string
+	Uploaded bool
+	// Filename is the uploaded document's or photo's file name.
+	Filename string
+	// MediaGroupID is set on each message of an album.
+	MediaGroupID string
 }
 
 // Failure is an injected failure, set with FailNext.
@@ -115,6 +128,7 @@ type Server struct {
 	broken     map[Limit]int64 // violations by the limit broken
 	changed    chan struct{}   // closed and replaced when a request arrives or a message is accepted
 	upd        updatesState    // getUpdates, webhooks (updates.go; followers)
+	media      mediaState      // uploads and file ids (media.go)
 }
 
 type chat struct {
