@@ -382,15 +382,19 @@ func (s *Service) sendTelegram(ctx context.Context, rel *Release, c *Claimed) ([
 	}
 	sent := c.MessageIDs
 	ids, err := s.cfg.Telegram.SendTelegram(ctx, post)
-	ids, err = s.followMigration(ctx, post, c.Recipient, ids, err) // migrate.go
+	ids, err = s.followMigration(ctx, post, c.Recipient, ids, err) // migrate.go; qualifies ids
 	return append(append([]string(nil), sent...), ids...), total, err
 }
 
 // telegramRest returns the post of the parts of rel's post to c's chat that
 // c has not posted yet (nil when there are none left), and how many parts
-// the whole post has (0: not known).
+// the whole post has (0: not known). The rest goes to the chat of the last
+// part posted: the supergroup that c's group became part way, if it did
+// (msgid.go).
 func (s *Service) telegramRest(ctx context.Context, rel *Release, c *Claimed) (*TelegramPost, int, error) {
-	ch, err := s.checkChannel(ctx, c.Recipient) // health.go
+	sent := c.MessageIDs
+	chat := lastChat(c.Recipient, sent)
+	ch, err := s.checkChannel(ctx, chat) // health.go
 	if err != nil {
 		return nil, 0, err
 	}
@@ -398,14 +402,14 @@ func (s *Service) telegramRest(ctx context.Context, rel *Release, c *Claimed) (*
 	if err != nil {
 		return nil, 0, Permanent(fmt.Errorf("render telegram: %w", err))
 	}
+	post.ChatID = chat
 	total := len(post.Parts)
-	sent := c.MessageIDs
 	if len(sent) >= total {
 		return nil, total, nil
 	}
 	post.Parts, post.FirstPart = post.Parts[len(sent):], len(sent)
-	if len(sent) > 0 {
-		post.ReplyTo = sent[0] // the rest of a post interrupted: a thread under its first part
-	}
+	// The rest of a post interrupted: a thread under its first part in
+	// the chat (none when no part is there yet).
+	post.ReplyTo = firstIn(c.Recipient, chat, sent)
 	return post, total, nil
 }
