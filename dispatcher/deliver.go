@@ -55,10 +55,20 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 			s.held.remove(b.ReleaseID, []Outcome{{ID: c.ID}})
 		}
 	}()
+	var later []Ref // put off: as many posts as MaxWaiting are on their way (waiting.go)
+	paced := s.pacedBatch(rel, b)
 	for i := 0; i <= len(b.IDs); i++ {
 		var next []string
+		placed := false // a waiting place is taken for next
 		if i < len(b.IDs) && ctx.Err() == nil && !s.held.has(b.ReleaseID, b.IDs[i]) {
-			next = b.IDs[i : i+1]
+			if paced && !s.waiting.take() {
+				for _, id := range b.IDs[i:] {
+					later = append(later, Ref{ID: id, Channel: b.Channel})
+				}
+				i = len(b.IDs) // record what is done, claim no more
+			} else {
+				next, placed = b.IDs[i:i+1], paced
+			}
 		}
 		if len(outs) == 0 && len(next) == 0 {
 			continue
@@ -66,6 +76,9 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 		claimed, held, err := s.finishAndClaim(ctx, b.ReleaseID, outs, next)
 		s.held.remove(b.ReleaseID, outs)
 		if err != nil {
+			if placed {
+				s.waiting.release()
+			}
 			return err
 		}
 		s.held.add(b.ReleaseID, claimed)
@@ -93,11 +106,21 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 					continue
 				}
 				holding = without(holding, c)
+				placed = false // the post's until it ends (pacedPost.run)
 				continue
 			}
 			out, delay := s.deliverOne(ctx, rel, c)
 			outs = append(outs, s.retryAt(out, delay))
 			claims[c.ID] = c
+		}
+		if placed {
+			s.waiting.release()
+		}
+	}
+	if len(later) > 0 {
+		s.deferred(len(later))
+		if err := s.enqueueRefs(rec, b.ReleaseID, later, s.deferDelay()); err != nil {
+			return err
 		}
 	}
 	// Held by live workers: check again once their claims could have gone

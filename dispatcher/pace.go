@@ -97,6 +97,7 @@ func (s *Service) startPost(ctx context.Context, rel *Release, c *Claimed) (out 
 // run sends the post's parts, each at its turn, and records the outcome.
 func (p *pacedPost) run() {
 	defer p.s.inflight.Done()
+	defer p.s.waiting.release() // the place Deliver took for it (waiting.go)
 	var err error
 	moves := 0
 	for i := 0; i < len(p.post.Parts); i++ {
