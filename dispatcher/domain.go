@@ -244,21 +244,21 @@ func (s DeliveryStatus) Final() bool {
 }
 
 // Delivery is one release going to one destination through one channel.
+// Its MessageIDs are an email's Message-ID, or the ids of a Telegram post's
+// messages in order: "42" in the chat of Recipient, and "<chat>:<id>"
+// ("-1001234567890:7") in another chat, the supergroup that Recipient's
+// group became part way (see QualifyMessageID).
 type Delivery struct {
-	ID        string         `json:"id"`
-	ReleaseID string         `json:"release_id"`
-	Channel   ChannelKind    `json:"channel"`
-	Recipient string         `json:"recipient"`
-	Name      string         `json:"name,omitempty"`
-	Language  string         `json:"language"`
-	Status    DeliveryStatus `json:"status"`
-	Attempts  int            `json:"attempts"`
-	LastError string         `json:"last_error"`
-	// MessageIDs are an email's Message-ID, or the ids of a Telegram
-	// post's messages in order: "42" in the chat of Recipient, and
-	// "<chat>:<id>" ("-1001234567890:7") in another chat, the supergroup
-	// that Recipient's group became part way (see QualifyMessageID).
-	MessageIDs []string `json:"message_ids"`
+	ID         string         `json:"id"`
+	ReleaseID  string         `json:"release_id"`
+	Channel    ChannelKind    `json:"channel"`
+	Recipient  string         `json:"recipient"`
+	Name       string         `json:"name,omitempty"`
+	Language   string         `json:"language"`
+	Status     DeliveryStatus `json:"status"`
+	Attempts   int            `json:"attempts"`
+	LastError  string         `json:"last_error"`
+	MessageIDs []string       `json:"message_ids"`
 	// Parts is each part of a Telegram post and what became of it, once
 	// the post was tried (empty otherwise).
 	Parts     []DeliveryPart `json:"parts,omitempty"`
