@@ -291,7 +291,9 @@ func (s *Server) retryRelease(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusAccepted, map[string]int{"requeued": n})
 }
 
-// getDeliveries handles GET /v1/releases/{id}/deliveries?status=&channel=&cursor=&limit=.
+// getDeliveries handles GET /v1/releases/{id}/deliveries?status=&channel=&cursor=&limit=,
+// a page as JSON, and ?format=csv (with the same filters), every delivery as
+// CSV (export_deliveries.go).
 func (s *Server) getDeliveries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	var fe fieldErrors
@@ -303,8 +305,15 @@ func (s *Server) getDeliveries(w http.ResponseWriter, r *http.Request) error {
 	if f.Channel != "" && !f.Channel.Valid() {
 		fe.add("channel", "must be %q or %q", dispatcher.ChannelEmail, dispatcher.ChannelTelegram)
 	}
+	format := q.Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		fe.add("format", "must be json or csv")
+	}
 	if err := fe.err(); err != nil {
 		return err
+	}
+	if format == "csv" {
+		return s.exportDeliveries(w, r, f) // export_deliveries.go: every delivery, streamed
 	}
 	ds, next, err := s.store.Deliveries(r.Context(), r.PathValue("id"), f, cursor, limit)
 	if err != nil {

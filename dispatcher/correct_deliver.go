@@ -35,17 +35,22 @@ type CorrectionRenderer interface {
 }
 
 // correctTelegram delivers a correction to one Telegram chat: each message
-// of the post it corrects is edited to the corrected post's part; parts the
-// corrected post has beyond them are posted as replies to the last one;
-// parts it no longer needs are edited to a line pointing up. Where the post
-// can no longer be edited, the correction's note is posted as a reply to
-// its first message instead.
+// of the post it corrects is edited, in its own chat, to the corrected
+// post's part; parts the corrected post has beyond them are posted as
+// replies to the last one; parts it no longer needs are edited to a line
+// pointing up. Where the post can no longer be edited, the correction's
+// note is posted as a reply to its first message instead.
+//
+// Messages in a group since upgraded to a supergroup (the edit is answered
+// with migrate_to_chat_id) cannot be edited: the others are, and the
+// correction's note is added in the supergroup, after them.
 //
 // It returns the ids of the messages that make up the post once corrected
-// (those edited, then those added), or, when it replied instead, the id of
-// the reply alone. Edits that change nothing succeed, so a delivery tried
-// again edits again what an earlier try edited, and posts only the parts
-// that try had not posted (they are in c.MessageIDs).
+// (those edited, then those added, then the note when one was added), or,
+// when it replied instead, the id of the reply alone; ids in another chat
+// than c's are qualified (msgid.go). Edits that change nothing succeed, so
+// a delivery tried again edits again what an earlier try edited, and posts
+// only the parts that try had not posted (they are in c.MessageIDs).
 func (s *Service) correctTelegram(ctx context.Context, rel *Release, c *Claimed, parts []string) ([]string, error) {
 	base, origLen, err := s.postToCorrect(ctx, rel, c)
 	if err != nil {
@@ -56,7 +61,7 @@ func (s *Service) correctTelegram(ctx context.Context, rel *Release, c *Claimed,
 	}
 	ed, ok := s.cfg.Telegram.(TelegramEditor)
 	if !ok {
-		return s.replyCorrection(ctx, rel, c, base[0])
+		return s.replyCorrection(ctx, rel, c, base, nil)
 	}
 	layout, err := s.correctionLayout(ctx, rel, c) // tgcorrect.go
 	if err != nil {
@@ -67,7 +72,7 @@ func (s *Service) correctTelegram(ctx context.Context, rel *Release, c *Claimed,
 	if layout != nil {
 		lead, files = layout.leadMessages(), layout.Messages()-layout.leadMessages()-len(layout.Parts)
 		if origLen < lead+files || origLen > len(base) {
-			return s.replyCorrection(ctx, rel, c, base[0]) // not the post this layout makes
+			return s.replyCorrection(ctx, rel, c, base, nil) // not the post this layout makes
 		}
 		parts = layout.Parts
 		if lead > 0 {
@@ -75,7 +80,7 @@ func (s *Service) correctTelegram(ctx context.Context, rel *Release, c *Claimed,
 				if errors.Is(err, ErrNotEditable) {
 					s.log.Info("telegram post not editable; replying with the correction", "release_id", rel.ID,
 						"delivery_id", c.ID, "message_id", base[0], "error", err)
-					return s.replyCorrection(ctx, rel, c, base[0])
+					return s.replyCorrection(ctx, rel, c, base, nil)
 				}
 				return c.MessageIDs, err
 			}
@@ -109,16 +114,27 @@ func (s *Service) editParts(ctx context.Context, rel *Release, c *Claimed, ed Te
 			return nil, nil, Permanent(fmt.Errorf("render telegram: %w", err))
 		}
 	}
+	moved := map[string]string{} // chats upgraded to supergroups: old -> new
 	for i, id := range ids {
 		text := leftover
 		if i < len(parts) {
 			text = parts[i]
 		}
-		if err := ed.EditTelegram(ctx, c.Recipient, id, text); err != nil {
+		chat, msg := SplitMessageID(c.Recipient, id)
+		if moved[chat] != "" {
+			continue
+		}
+		if err := ed.EditTelegram(ctx, chat, msg, text); err != nil {
+			if to := s.migrated(ctx, chat, err); to != "" {
+				s.log.Info("telegram post in a group since upgraded to a supergroup: the correction's note goes there",
+					"release_id", rel.ID, "delivery_id", c.ID, "message_id", id, "to", to)
+				moved[chat] = to
+				continue
+			}
 			if errors.Is(err, ErrNotEditable) {
 				s.log.Info("telegram post not editable; replying with the correction", "release_id", rel.ID,
 					"delivery_id", c.ID, "message_id", id, "error", err)
-				replied, err := s.replyCorrection(ctx, rel, c, base[0])
+				replied, err := s.replyCorrection(ctx, rel, c, base, moved)
 				if replied == nil {
 					replied = []string{}
 				}
@@ -127,23 +143,37 @@ func (s *Service) editParts(ctx context.Context, rel *Release, c *Claimed, ed Te
 			return nil, c.MessageIDs, err
 		}
 	}
-	if len(parts) <= len(ids) {
-		return nil, nil, nil
+	if len(parts) > len(ids) {
+		last := base[0]
+		if len(ids) > 0 {
+			last = ids[len(ids)-1]
+		}
+		chat, msg := SplitMessageID(c.Recipient, last)
+		post := &TelegramPost{DeliveryID: c.ID, ChatID: chat, Parts: parts[len(ids):], ReplyTo: msg}
+		if to := moved[chat]; to != "" {
+			post.ChatID, post.ReplyTo = to, firstIn(c.Recipient, to, base)
+		}
+		more, err := s.cfg.Telegram.SendTelegram(ctx, post)
+		more, err = s.followMigration(ctx, post, c.Recipient, more, err) // migrate.go
+		if added = append(added, more...); err != nil {
+			return nil, append(slices.Clip(base), added...), err
+		}
 	}
-	to := base[0]
-	if len(ids) > 0 {
-		to = ids[len(ids)-1]
-	}
-	added, err = s.cfg.Telegram.SendTelegram(ctx, &TelegramPost{DeliveryID: c.ID, ChatID: c.Recipient,
-		Parts: parts[len(ids):], ReplyTo: to})
-	if err != nil {
-		return nil, append(slices.Clip(base), added...), err
+	if len(moved) > 0 {
+		note, err := s.replyCorrection(ctx, rel, c, base, moved)
+		if added = append(added, note...); err != nil {
+			return nil, append(slices.Clip(base), added...), err
+		}
 	}
 	return added, nil, nil
 }
 
-// replyCorrection posts the correction's note as a reply to message to.
-func (s *Service) replyCorrection(ctx context.Context, rel *Release, c *Claimed, to string) ([]string, error) {
+// replyCorrection posts the correction's note as a reply to the first
+// message of the post (base, message ids as c records them), in its chat;
+// when that chat became a supergroup (moved, old -> new chat), the note
+// goes to the supergroup, as a reply to the post's first message there, if
+// any.
+func (s *Service) replyCorrection(ctx context.Context, rel *Release, c *Claimed, base []string, moved map[string]string) ([]string, error) {
 	cr, ok := s.cfg.Renderer.(CorrectionRenderer)
 	if !ok {
 		return nil, Permanent(errors.New("render telegram: the renderer cannot render corrections"))
@@ -152,7 +182,13 @@ func (s *Service) replyCorrection(ctx context.Context, rel *Release, c *Claimed,
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("render telegram: %w", err))
 	}
-	return s.cfg.Telegram.SendTelegram(ctx, &TelegramPost{DeliveryID: c.ID, ChatID: c.Recipient, Parts: []string{text}, ReplyTo: to})
+	chat, msg := SplitMessageID(c.Recipient, base[0])
+	if sg := moved[chat]; sg != "" {
+		chat, msg = sg, firstIn(c.Recipient, sg, base)
+	}
+	post := &TelegramPost{DeliveryID: c.ID, ChatID: chat, Parts: []string{text}, ReplyTo: msg}
+	ids, err := s.cfg.Telegram.SendTelegram(ctx, post)
+	return s.followMigration(ctx, post, c.Recipient, ids, err) // migrate.go
 }
 
 // postToCorrect returns the ids of the messages that make up the post a

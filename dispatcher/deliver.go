@@ -55,10 +55,20 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 			s.held.remove(b.ReleaseID, []Outcome{{ID: c.ID}})
 		}
 	}()
+	var later []Ref // put off: as many posts as MaxWaiting are on their way (waiting.go)
+	paced := s.pacedBatch(rel, b)
 	for i := 0; i <= len(b.IDs); i++ {
 		var next []string
+		placed := false // a waiting place is taken for next
 		if i < len(b.IDs) && ctx.Err() == nil && !s.held.has(b.ReleaseID, b.IDs[i]) {
-			next = b.IDs[i : i+1]
+			if paced && !s.waiting.take() {
+				for _, id := range b.IDs[i:] {
+					later = append(later, Ref{ID: id, Channel: b.Channel})
+				}
+				i = len(b.IDs) // record what is done, claim no more
+			} else {
+				next, placed = b.IDs[i:i+1], paced
+			}
 		}
 		if len(outs) == 0 && len(next) == 0 {
 			continue
@@ -66,6 +76,9 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 		claimed, held, err := s.finishAndClaim(ctx, b.ReleaseID, outs, next)
 		s.held.remove(b.ReleaseID, outs)
 		if err != nil {
+			if placed {
+				s.waiting.release()
+			}
 			return err
 		}
 		s.held.add(b.ReleaseID, claimed)
@@ -93,11 +106,21 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 					continue
 				}
 				holding = without(holding, c)
+				placed = false // the post's until it ends (pacedPost.run)
 				continue
 			}
 			out, delay := s.deliverOne(ctx, rel, c)
 			outs = append(outs, s.retryAt(out, delay))
 			claims[c.ID] = c
+		}
+		if placed {
+			s.waiting.release()
+		}
+	}
+	if len(later) > 0 {
+		s.deferred(len(later))
+		if err := s.enqueueRefs(rec, b.ReleaseID, later, s.deferDelay()); err != nil {
+			return err
 		}
 	}
 	// Held by live workers: check again once their claims could have gone
@@ -387,15 +410,19 @@ func (s *Service) sendTelegram(ctx context.Context, rel *Release, c *Claimed) ([
 	}
 	ids, err := s.cfg.Telegram.SendTelegram(ctx, post)
 	done()
-	ids, err = s.followMigration(ctx, post, c.Recipient, ids, err) // migrate.go
+	ids, err = s.followMigration(ctx, post, c.Recipient, ids, err) // migrate.go; qualifies ids
 	return append(append([]string(nil), sent...), ids...), total, err
 }
 
 // telegramRest returns the post of the parts of rel's post to c's chat that
 // c has not posted yet (nil when there are none left), and how many parts
-// the whole post has (0: not known).
+// the whole post has (0: not known). The rest goes to the chat of the last
+// part posted: the supergroup that c's group became part way, if it did
+// (msgid.go).
 func (s *Service) telegramRest(ctx context.Context, rel *Release, c *Claimed) (*TelegramPost, int, error) {
-	ch, err := s.checkChannel(ctx, c.Recipient) // health.go
+	sent := c.MessageIDs
+	chat := lastChat(c.Recipient, sent)
+	ch, err := s.checkChannel(ctx, chat) // health.go
 	if err != nil {
 		return nil, 0, err
 	}
@@ -403,14 +430,14 @@ func (s *Service) telegramRest(ctx context.Context, rel *Release, c *Claimed) (*
 	if err != nil {
 		return nil, 0, Permanent(fmt.Errorf("render telegram: %w", err))
 	}
+	post.ChatID = chat
 	total := post.Messages() // one a part, one a file (tgpost.go)
-	sent := c.MessageIDs
 	if len(sent) >= total {
 		return nil, total, nil
 	}
 	post = post.Rest(len(sent))
-	if len(sent) > 0 {
-		post.ReplyTo = sent[0] // the rest of a post interrupted: a thread under its first part
-	}
+	// The rest of a post interrupted: a thread under its first message in
+	// the chat (none when no message is there yet).
+	post.ReplyTo = firstIn(c.Recipient, chat, sent)
 	return post, total, nil
 }

@@ -244,6 +244,10 @@ func (s DeliveryStatus) Final() bool {
 }
 
 // Delivery is one release going to one destination through one channel.
+// Its MessageIDs are an email's Message-ID, or the ids of a Telegram post's
+// messages in order: "42" in the chat of Recipient, and "<chat>:<id>"
+// ("-1001234567890:7") in another chat, the supergroup that Recipient's
+// group became part way (see QualifyMessageID).
 type Delivery struct {
 	ID         string         `json:"id"`
 	ReleaseID  string         `json:"release_id"`

@@ -43,6 +43,10 @@ const (
 	maxRebooks = 3
 )
 
+// maxMoves bounds how many times one run of a paced post follows its chat
+// to a supergroup (a chat migrates once; this stops a loop).
+const maxMoves = 2
+
 // errHandBack stops a paced post whose process is stopping (see Drain).
 var errHandBack = errors.New("handed back: the worker is stopping")
 
@@ -93,8 +97,12 @@ func (s *Service) startPost(ctx context.Context, rel *Release, c *Claimed) (out 
 // run sends the post's parts, each at its turn, and records the outcome.
 func (p *pacedPost) run() {
 	defer p.s.inflight.Done()
+	defer p.s.waiting.release() // the place Deliver took for it (waiting.go)
 	var err error
-	for i, size := range p.post.Requests() { // a part, or files (tgmedia.go)
+	moves := 0
+	reqs := p.post.Requests() // a part, or files (tgmedia.go)
+	for i := 0; i < len(reqs); i++ {
+		size := reqs[i]
 		n := p.post.FirstPart + i // the part's index in the whole post
 		part, done, rerr := p.request(i)
 		if err = rerr; err != nil {
@@ -108,17 +116,16 @@ func (p *pacedPost) run() {
 		var ids []string
 		ids, err = p.s.cfg.Telegram.SendTelegram(p.ctx, part)
 		done()
-		p.usedTurns(at, size) // tgmedia.go
-		var mig *MigratedError
-		if errors.As(err, &mig) && mig.To != "" && mig.To != part.ChatID {
-			// A group upgraded to a supergroup: this part goes there at once
-			// (migrate.go), and the parts after it too.
-			ids, err = p.s.followMigration(p.ctx, part, part.ChatID, ids, err)
-			if err == nil {
-				p.post.ChatID = mig.To
-			}
+		p.usedTurns(part.ChatID, at, size) // tgmedia.go
+		if to := p.s.migrated(p.ctx, part.ChatID, err); to != "" && moves < maxMoves {
+			// A group upgraded to a supergroup (migrate.go): this request and
+			// the ones after it go there, at the supergroup's turns.
+			p.post.ChatID, p.post.ReplyTo = to, ""
+			moves++
+			i--
+			continue
 		}
-		p.ids = append(p.ids, ids...)
+		p.ids = append(p.ids, qualifyMessageIDs(p.c.Recipient, part.ChatID, ids)...) // msgid.go
 		if err != nil {
 			break
 		}
@@ -126,14 +133,14 @@ func (p *pacedPost) run() {
 	p.finish(err)
 }
 
-// used tells the pacer that the turn at was used by a message answered
-// now (see turnUser).
-func (p *pacedPost) used(at time.Time) {
+// used tells the pacer that the turn at in chat was used by a message
+// answered now (see turnUser).
+func (p *pacedPost) used(chat string, at time.Time) {
 	u, ok := p.s.cfg.TelegramPacer.(turnUser)
 	if !ok {
 		return
 	}
-	if err := u.Used(p.ctx, p.c.Recipient, at, p.s.cfg.Now()); err != nil {
+	if err := u.Used(p.ctx, chat, at, p.s.cfg.Now()); err != nil {
 		p.s.log.Warn("cannot record when a telegram turn was used; the chat's next turn may come early",
 			"release_id", p.rid, "delivery_id", p.c.ID, "error", err)
 	}
@@ -144,9 +151,9 @@ func (p *pacedPost) used(at time.Time) {
 func (p *pacedPost) turn(n int) (time.Time, error) {
 	rebooks := 0
 	for {
-		at, taken, err := p.s.cfg.TelegramPacer.Reserve(p.ctx, p.c.Recipient)
+		at, taken, err := p.s.cfg.TelegramPacer.Reserve(p.ctx, p.post.ChatID)
 		if err != nil {
-			return time.Time{}, Transient(fmt.Errorf("take a turn to send part %d of %d to %s: %w", n+1, p.total, p.c.Recipient, err), 0)
+			return time.Time{}, Transient(fmt.Errorf("take a turn to send part %d of %d to %s: %w", n+1, p.total, p.post.ChatID, err), 0)
 		}
 		if wait := at.Sub(p.s.cfg.Now()); wait > 0 {
 			t := time.NewTimer(wait)
@@ -170,7 +177,7 @@ func (p *pacedPost) turn(n int) (time.Time, error) {
 		if late := p.s.cfg.Now().Sub(at); !ok || late <= lateTurn || rebooks == maxRebooks {
 			return at, nil
 		}
-		if err := f.Forgo(p.ctx, p.c.Recipient, at); err != nil {
+		if err := f.Forgo(p.ctx, p.post.ChatID, at); err != nil {
 			return at, nil // the turn is still ours: better late than held
 		}
 		rebooks++

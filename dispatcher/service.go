@@ -103,6 +103,12 @@ type Config struct {
 	// a post's parts are sent in one call to Telegram, whose own limiter,
 	// if any, waits.
 	TelegramPacer TelegramPacer
+	// MaxWaiting caps the paced Telegram posts this process has on their
+	// way at once (default DefaultMaxWaiting): each keeps its delivery
+	// claimed, its claim renewed, until its last part goes. At the cap, the
+	// rest of a task's deliveries stay queued, unclaimed, and come back
+	// later (waiting.go).
+	MaxWaiting int
 }
 
 // Links makes signed links to Pregón's public pages.
@@ -124,6 +130,7 @@ type Service struct {
 	// turn are handed back.
 	stopping chan struct{}
 	stopOnce sync.Once
+	waiting  waitingPosts // paced posts on their way (waiting.go)
 }
 
 // NewService returns a Service, or an error when a required part is missing.
@@ -164,8 +171,16 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.Channels == nil {
 		cfg.Channels, _ = cfg.Store.(TelegramChannels)
 	}
-	return &Service{cfg: cfg, log: cfg.Logger, content: newContentCache(64), channels: cfg.Channels,
-		stopping: make(chan struct{})}, nil
+	if cfg.MaxWaiting <= 0 {
+		cfg.MaxWaiting = DefaultMaxWaiting
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger, content: newContentCache(64), channels: cfg.Channels,
+		stopping: make(chan struct{})}
+	s.waiting.max = cfg.MaxWaiting
+	if s.waiting.obs, _ = cfg.Observer.(WaitingObserver); s.waiting.obs != nil {
+		s.waiting.obs.PostsWaiting(0, s.waiting.max)
+	}
+	return s, nil
 }
 
 // Send schedules a draft release for dispatch at at (now when at is nil or

@@ -205,10 +205,9 @@ func (s *Service) telegramFiles(ctx context.Context, rid, holder string, post *T
 // message when it is a thread, with its files' ids looked up (see
 // telegramFiles).
 func (p *pacedPost) request(i int) (*TelegramPost, func(), error) {
-	root := ""
-	if len(p.ids) > 0 {
-		root = p.ids[0]
-	}
+	// The post's first message in the chat it goes to now (another, after
+	// a group became a supergroup part way: msgid.go).
+	root := firstIn(p.c.Recipient, p.post.ChatID, p.ids)
 	part := p.post.Request(i, root)
 	done, err := p.s.telegramFiles(p.ctx, p.rid, p.s.cfg.WorkerID+"/"+p.c.ID, part)
 	return part, done, err
@@ -237,9 +236,9 @@ func (p *pacedPost) turns(n, size int) (time.Time, error) {
 		return at, nil
 	}
 	for {
-		at, taken, err := tt.ReserveN(p.ctx, p.c.Recipient, size)
+		at, taken, err := tt.ReserveN(p.ctx, p.post.ChatID, size)
 		if err != nil {
-			return time.Time{}, Transient(fmt.Errorf("take %d turns to send request %d to %s: %w", size, n+1, p.c.Recipient, err), 0)
+			return time.Time{}, Transient(fmt.Errorf("take %d turns to send request %d to %s: %w", size, n+1, p.post.ChatID, err), 0)
 		}
 		if wait := at.Sub(p.s.cfg.Now()); wait > 0 {
 			t := time.NewTimer(wait)
@@ -262,15 +261,15 @@ type turnsUser interface {
 	UsedN(ctx context.Context, chatID string, at, done time.Time) error
 }
 
-// usedTurns tells the pacer that the turns at, of a request of size
-// messages, were used by a request answered now.
-func (p *pacedPost) usedTurns(at time.Time, size int) {
+// usedTurns tells the pacer that the turns at in chat, of a request of
+// size messages, were used by a request answered now.
+func (p *pacedPost) usedTurns(chat string, at time.Time, size int) {
 	u, ok := p.s.cfg.TelegramPacer.(turnsUser)
 	if size <= 1 || !ok {
-		p.used(at)
+		p.used(chat, at)
 		return
 	}
-	if err := u.UsedN(p.ctx, p.c.Recipient, at, p.s.cfg.Now()); err != nil {
+	if err := u.UsedN(p.ctx, chat, at, p.s.cfg.Now()); err != nil {
 		p.s.log.Warn("cannot record when telegram turns were used; the chat's next turn may come early",
 			"release_id", p.rid, "delivery_id", p.c.ID, "error", err)
 	}

@@ -23,6 +23,7 @@ type Metrics struct {
 	retries      *prometheus.CounterVec
 	rateWaits    *prometheus.CounterVec
 	telegram429  prometheus.Counter
+	tgWaiting    waitingMetrics // waiting.go
 }
 
 // New returns Metrics on a new registry holding Pregón's counters, the Go
@@ -57,6 +58,8 @@ func New(now func() time.Time) *Metrics {
 			Help: "Telegram Bot API answers 429 Too Many Requests.",
 		}),
 	}
+	m.tgWaiting = newWaitingMetrics()
+	m.reg.MustRegister(m.tgWaiting.collectors()...)
 	m.reg.MustRegister(m.deliveries, m.sendDuration, m.retries, m.rateWaits, m.telegram429,
 		collectors.NewBuildInfoCollector(),
 		collectors.NewGoCollector(),

@@ -38,8 +38,8 @@ the flags --api-url and --token, accepted by every command, override them.
                                   print the release's status and delivery counts;
                                   --watch follows it live until it is final (a bar per
                                   channel on a terminal) and exits 0 only if it ends sent
-  pregon release deliveries ID [--status S] [--channel email|telegram]
-                                  print one line per delivery
+  pregon release deliveries ID [--status S] [--channel email|telegram] [--csv]
+                                  print one line per delivery (--csv: every column, as CSV)
   pregon release preview ID [--channel email|telegram] [--language L]
                                   print the release as recipients will get it
   pregon release cancel ID        stop a release that is not sent yet

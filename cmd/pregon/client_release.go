@@ -329,14 +329,19 @@ func (c *cli) countsTable(cs *client.Counts) error {
 }
 
 func (c *cli) releaseDeliveries(ctx context.Context, args []string) error {
-	cm := c.flags("release deliveries", "release deliveries ID [--status S] [--channel email|telegram]")
+	cm := c.flags("release deliveries", "release deliveries ID [--status S] [--channel email|telegram] [--csv]")
 	status := cm.fs.String("status", "", "only deliveries in this status (queued, retrying, sent, failed, suppressed, skipped, uncertain, cancelled)")
 	channel := cm.fs.String("channel", "", "only deliveries through this channel: email or telegram")
+	asCSV := cm.fs.Bool("csv", false, "print every delivery as CSV, as GET /v1/releases/{id}/deliveries?format=csv gives it")
 	pos, a, err := c.connect(cm, args, 1, "the release ID")
 	if err != nil {
 		return err
 	}
 	f := client.DeliveryFilter{Status: dispatcher.DeliveryStatus(*status), Channel: dispatcher.ChannelKind(*channel)}
+	if *asCSV {
+		_, err := a.DeliveriesCSV(ctx, pos[0], f, c.stdout)
+		return err
+	}
 	deliveries := func(ctx context.Context, pq client.PageQuery) (*client.Page[dispatcher.Delivery], error) {
 		return a.Deliveries(ctx, pos[0], f, pq)
 	}

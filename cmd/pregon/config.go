@@ -14,6 +14,7 @@ import (
 	"github.com/pregon/pregon/api"
 	"github.com/pregon/pregon/bounces"
 	"github.com/pregon/pregon/channels/email"
+	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/newsroom"
 	"github.com/pregon/pregon/retention"
 )
@@ -51,6 +52,8 @@ type config struct {
 	EmailRate        int // emails per second
 	TelegramRate     int // Telegram messages per second, in all
 	TelegramChatRate int // Telegram messages per minute to one chat
+	// TelegramMaxWaiting caps the paced posts one worker has on their way.
+	TelegramMaxWaiting int
 	// DKIM signs emails when PREGON_DKIM_* are set (dkimconfig.go).
 	DKIM *email.DKIM
 	// UnsubscribeMailto is added to List-Unsubscribe as a mailto: URI.
@@ -210,6 +213,7 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	c.EmailRate = intVar("PREGON_EMAIL_RATE", 0, 0, 1000000)
 	c.TelegramRate = intVar("PREGON_TELEGRAM_RATE", 30, 0, 10000)
 	c.TelegramChatRate = intVar("PREGON_TELEGRAM_CHAT_RATE", 20, 0, 10000)
+	c.TelegramMaxWaiting = intVar("PREGON_TELEGRAM_MAX_WAITING", dispatcher.DefaultMaxWaiting, 1, 1000000)
 	c.ConfirmMailsPerDay = intVar("PREGON_CONFIRM_MAILS_PER_DAY", api.DefaultMaxConfirmationMails, 1, 100) // optin
 	c.RetryBase = 30 * time.Second
 	if v := get("PREGON_RETRY_BASE", ""); v != "" {

@@ -190,6 +190,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		// Telegram pacing (issue 11): each part of a post takes its turn ahead
 		// and waits for it off the queue's workers.
 		TelegramPacer: senders.telegramPacer,
+		MaxWaiting:    cfg.TelegramMaxWaiting, // PREGON_TELEGRAM_MAX_WAITING
 	})
 	if err != nil {
 		return err

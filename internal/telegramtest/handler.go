@@ -352,6 +352,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, params map[
 		LinkPreviewURL: linkPreviewURL(params),
 	}
 	c.messages = append(c.messages, m)
+	c.acceptedLocked() // migrate.go
 	s.total++
 	s.notifyLocked()
 	ac := apiChat{ID: c.id, Type: "channel", Title: c.title, Username: c.username}

@@ -350,6 +350,7 @@ func (s *Server) sendMedia(w http.ResponseWriter, r *http.Request, params map[st
 			Silent: silent, Date: now, ReplyTo: reply, Kind: it.kind, FileID: fileID, Uploaded: it.fileID == "",
 			Filename: it.filename, MediaGroupID: group, LinkPreviewDisabled: true}
 		c.messages = append(c.messages, m)
+		c.acceptedLocked() // migrate.go
 		s.total++
 		out = append(out, mediaMessage(&m, ac, size))
 	}

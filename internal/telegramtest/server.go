@@ -144,8 +144,9 @@ type chat struct {
 	blockedUntil time.Time
 	lastID       int64
 	messages     []Message
-	private      bool  // a private chat with a user (updates.go)
-	migratedTo   int64 // the supergroup this group became (updates.go)
+	private      bool              // a private chat with a user (updates.go)
+	migratedTo   int64             // the supergroup this group became (updates.go)
+	migrating    *pendingMigration // a MigrateAfter not yet due (migrate.go)
 }
 
 // New starts a fake Bot API for the bot with token. Close it when done.
