@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -35,28 +36,71 @@ func (s *Store) Suppress(ctx context.Context, email, reason string) error {
 	return s.AddSuppression(ctx, dispatcher.Suppression{Email: email, Reason: dispatcher.SuppressionReason(reason), Source: "unsubscribe"}, true)
 }
 
+// suppressScript records a suppression, unless the address is erased
+// (erase.go): an erased address keeps no suppression in the clear, and is
+// never mailed anyway.
+//
+// KEYS[1] -> pregon:suppressed
+// KEYS[2] -> pregon:suppressed-meta
+// KEYS[3] -> pregon:suppressions
+// KEYS[4] -> pregon:erased
+// ARGV[1] -> email
+// ARGV[2] -> reason
+// ARGV[3] -> meta, "<at> <source>"
+// ARGV[4] -> "1" to overwrite an earlier reason
+// ARGV[5] -> the address's erasure hash ("" when no key is set)
+//
+// Output: 1 recorded, 0 the address is erased.
+var suppressScript = redis.NewScript(`
+if ARGV[5] ~= '' and redis.call('HEXISTS', KEYS[4], ARGV[5]) == 1 then return 0 end
+if ARGV[4] == '1' then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+else
+  redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[3])
+end
+redis.call('ZADD', KEYS[3], 0, ARGV[1])
+return 1
+`)
+
 // AddSuppression records sup (At zero: now). An address already suppressed
-// keeps its first reason unless overwrite.
+// keeps its first reason unless overwrite. An erased address is left as it
+// is: it keeps no suppression in the clear.
 func (s *Store) AddSuppression(ctx context.Context, sup dispatcher.Suppression, overwrite bool) error {
 	at := sup.At
 	if at.IsZero() {
 		at = s.now()
 	}
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		if overwrite {
-			p.HSet(ctx, suppressedKey, sup.Email, string(sup.Reason))
-			p.HSet(ctx, suppressedMetaKey, sup.Email, fmtTime(at)+" "+oneWord(sup.Source))
-		} else {
-			p.HSetNX(ctx, suppressedKey, sup.Email, string(sup.Reason))
-			p.HSetNX(ctx, suppressedMetaKey, sup.Email, fmtTime(at)+" "+oneWord(sup.Source))
-		}
-		p.ZAdd(ctx, suppressionsKey, redis.Z{Member: sup.Email})
-		return nil
-	})
-	if err != nil {
+	ow := ""
+	if overwrite {
+		ow = "1"
+	}
+	keys := []string{suppressedKey, suppressedMetaKey, suppressionsKey, erasedKey}
+	if err := suppressScript.Run(ctx, s.rdb, keys, sup.Email, string(sup.Reason), fmtTime(at)+" "+oneWord(sup.Source), ow, s.erasedHashOrNone(sup.Email)).Err(); err != nil {
 		return fmt.Errorf("suppress %s: %w", sup.Email, err)
 	}
 	return nil
+}
+
+// softBounceScript counts a soft bounce of an address, unless it is erased.
+//
+// KEYS[1] -> pregon:soft-bounces
+// KEYS[2] -> pregon:erased
+// ARGV[1] -> email
+// ARGV[2] -> the address's erasure hash ("" when no key is set)
+var softBounceScript = redis.NewScript(`
+if ARGV[2] ~= '' and redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 0 end
+return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+`)
+
+// erasedHashOrNone returns the erasure hash of email, or "" when no key
+// is set.
+func (s *Store) erasedHashOrNone(email string) string {
+	if s.erasureKey == nil {
+		return ""
+	}
+	return s.erasedHash(email)
 }
 
 // Suppressions returns a page of suppressions in email order, and the next
@@ -107,8 +151,14 @@ func (s *Store) Suppression(ctx context.Context, email string) (*dispatcher.Supp
 
 // LiftSuppression removes the suppression of email, so that it may be
 // mailed again, and returns it as it was; dispatcher.ErrNotFound when the
-// address was not suppressed.
+// address was not suppressed. An erased address has its erasure lifted
+// (reason erased): it may then be imported and mailed again.
 func (s *Store) LiftSuppression(ctx context.Context, email string) (*dispatcher.Suppression, error) {
+	if at, err := s.LiftErasure(ctx, email); err == nil {
+		return &dispatcher.Suppression{Email: email, Reason: dispatcher.ReasonErased, At: at, Source: erasureSource}, nil
+	} else if !errors.Is(err, dispatcher.ErrNotFound) {
+		return nil, err
+	}
 	var reason, meta *redis.StringCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		reason = p.HGet(ctx, suppressedKey, email)
@@ -206,7 +256,7 @@ func (s *Store) RecordBounce(ctx context.Context, ev dispatcher.BounceEvent) (bo
 	if reason, ok := dispatcher.SuppressionFor(ev.Kind); ok {
 		return matched, s.AddSuppression(ctx, dispatcher.Suppression{Email: ev.Email, Reason: reason, At: at, Source: ev.Source}, false)
 	}
-	if err := s.rdb.HIncrBy(ctx, softBouncesKey, ev.Email, 1).Err(); err != nil {
+	if err := softBounceScript.Run(ctx, s.rdb, []string{softBouncesKey, erasedKey}, ev.Email, s.erasedHashOrNone(ev.Email)).Err(); err != nil {
 		return matched, fmt.Errorf("count soft bounce of %s: %w", ev.Email, err)
 	}
 	return matched, nil

@@ -46,6 +46,7 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
 // KEYS[3] -> pregon:suppressed (email → reason)
+// KEYS[6] -> pregon:erased (erasure hash → when; erase.go)
 // ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
 // ARGV[2] -> now (Unix ms), the time of the claims it makes
 // ARGV[3] -> staleBefore (Unix ms): a claim older than this is taken over
@@ -55,8 +56,13 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 //
 // Output: one {id, channel, recipient, name, language, attempts, round
 // attempts, message ids, claim time} per claimed delivery, and one {id,
-// claimed at, worker, channel} per delivery that another worker holds.
-var claimScript = newReleaseScript(`
+// claimed at, worker, channel} per delivery that another worker holds;
+// then {"erased"} when it claimed an email delivery and some address is
+// erased: the script cannot compute the keyed hash of a recipient, so the
+// caller checks the claimed addresses (see dropErased). A recipient
+// already redacted to its hash (ERASED prefix) becomes suppressed here.
+var claimScript = newReleaseScript("local ERASED = '" + erasedPrefix + "'\n" + `
+local email = false
 local relst = redis.call('HGET', KEYS[1], R.status)
 redis.call('HSET', KEYS[1], R.activity, ARGV[2])
 local dead = {}
@@ -85,7 +91,7 @@ for i = 6, #ARGV do
       elseif st == DS.sending then
         out[#out + 1] = {ARGV[i], f[3] or '0', f[4] or '', ch}
       end
-    elseif (pending or free) and ch == CH.email and redis.call('HEXISTS', KEYS[3], f[5]) == 1 then
+    elseif (pending or free) and ch == CH.email and (redis.call('HEXISTS', KEYS[3], f[5]) == 1 or string.sub(f[5] or '', 1, #ERASED) == ERASED) then
       redis.call('HSET', key, F.status, DS.suppressed, F.error, '', F.updated_at, ARGV[2])
       redis.call('HDEL', key, F.claimed_at, F.worker)
       move(ch, st, DS.suppressed)
@@ -98,11 +104,13 @@ for i = 6, #ARGV do
       if st ~= DS.sending then move(ch, st, DS.sending) end
       local d = redis.call('HMGET', key, F.recipient, F.name, F.language, F.message_ids)
       out[#out + 1] = {ARGV[i], ch, d[1], d[2] or '', d[3] or '', a, ra, d[4] or '', ARGV[2]}
+      if ch == CH.email then email = true end
     elseif st == DS.sending then
       out[#out + 1] = {ARGV[i], f[3] or '0', f[4] or '', ch}
     end
   end
 end
+if email and redis.call('HLEN', KEYS[6]) > 0 then out[#out + 1] = {'erased'} end
 return out
 `)
 
@@ -171,7 +179,7 @@ return 1
 // liveness key is gone (see Heartbeat) is taken too, at the cost of two more
 // round trips, which only happens after a worker died.
 func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
-	keys := []string{releaseKey(rid), countsKey(rid), suppressedKey, suppressedMetaKey, suppressionsKey}
+	keys := []string{releaseKey(rid), countsKey(rid), suppressedKey, suppressedMetaKey, suppressionsKey, erasedKey}
 	now := fmtTime(s.now())
 	cmds, err := s.pipelineScripts(ctx, func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd) {
 		for _, o := range outs {
@@ -201,7 +209,10 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
-	claimed, busy, err := parseClaim(rid, cmds[len(cmds)-1].(*redis.Cmd))
+	claimed, busy, erased, err := parseClaim(rid, cmds[len(cmds)-1].(*redis.Cmd))
+	if err == nil && erased {
+		claimed, err = s.dropErased(ctx, rid, worker, keys, claimed)
+	}
 	if err != nil || len(busy) == 0 {
 		return claimed, busy, err
 	}
@@ -225,7 +236,10 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 		}
 	}
 	cmd := claimScript.Run(ctx, s.rdb, keys, claimArgs(rid, fmtTime(s.now()), staleBefore, worker, dead, again)...)
-	more, busy2, err := parseClaim(rid, cmd)
+	more, busy2, erased, err := parseClaim(rid, cmd)
+	if err == nil && erased {
+		more, err = s.dropErased(ctx, rid, worker, keys, more)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -271,22 +285,24 @@ func (s *Store) deadAmong(ctx context.Context, worker string, busy []dispatcher.
 	return dead, nil
 }
 
-func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
+func parseClaim(rid string, cmd *redis.Cmd) (claimed []*dispatcher.Claimed, busy []dispatcher.Busy, erased bool, err error) {
 	res, err := cmd.Slice()
 	if err != nil && !isNil(err) {
-		return nil, nil, fmt.Errorf("claim deliveries of %s: %w", rid, err)
+		return nil, nil, false, fmt.Errorf("claim deliveries of %s: %w", rid, err)
 	}
 	var out []*dispatcher.Claimed
-	var busy []dispatcher.Busy
 	for _, r := range res {
 		f, ok := r.([]any)
 		switch {
+		case ok && len(f) == 1 && f[0] == "erased":
+			erased = true
+			continue
 		case ok && len(f) == 4:
 			busy = append(busy, dispatcher.Busy{ID: f[0].(string), ClaimedAt: parseTime(f[1].(string)),
 				Worker: f[2].(string), Channel: dispatcher.ChannelKind(f[3].(string))})
 			continue
 		case !ok || len(f) != 9:
-			return nil, nil, fmt.Errorf("claim deliveries of %s: unexpected reply %v", rid, r)
+			return nil, nil, false, fmt.Errorf("claim deliveries of %s: unexpected reply %v", rid, r)
 		}
 		c := &dispatcher.Claimed{Delivery: dispatcher.Delivery{
 			ID: f[0].(string), ReleaseID: rid, Channel: dispatcher.ChannelKind(f[1].(string)),
@@ -298,7 +314,64 @@ func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher
 		}
 		out = append(out, c)
 	}
-	return out, busy, nil
+	return out, busy, erased, nil
+}
+
+// dropErased records as suppressed the claimed email deliveries whose
+// address is erased, and returns the others: the claim is the last check
+// before a send, and an address erased after its release was planned must
+// not be mailed. keys are FinishAndClaimBy's.
+func (s *Store) dropErased(ctx context.Context, rid, worker string, keys []string, claimed []*dispatcher.Claimed) ([]*dispatcher.Claimed, error) {
+	if s.erasureKey == nil {
+		return claimed, nil
+	}
+	var emails []string
+	for _, c := range claimed {
+		if c.Channel == dispatcher.ChannelEmail {
+			emails = append(emails, c.Recipient)
+		}
+	}
+	v, err := s.rdb.HMGet(ctx, erasedKey, s.erasedHashes(emails)...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("check erased recipients of %s: %w", rid, err)
+	}
+	keep := claimed[:0:0]
+	var drop []*dispatcher.Claimed
+	i := 0
+	for _, c := range claimed {
+		if c.Channel != dispatcher.ChannelEmail {
+			keep = append(keep, c)
+			continue
+		}
+		if str(v, i) != "" {
+			drop = append(drop, c)
+		} else {
+			keep = append(keep, c)
+		}
+		i++
+	}
+	if len(drop) == 0 {
+		return claimed, nil
+	}
+	now := fmtTime(s.now())
+	if _, err := s.pipelineScripts(ctx, func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd) {
+		for _, c := range drop {
+			run(finishScript, deliveryPrefix(rid)+c.ID, string(dispatcher.DeliverySuppressed), "", "", now, "", fmtTime(c.ClaimedAt), worker, c.ID,
+				"", "", "", "")
+		}
+	}, keys); err != nil {
+		return nil, fmt.Errorf("suppress erased recipients of %s: %w", rid, err)
+	}
+	// Then the records keep only the hash (see Erase). Apart, since a
+	// pipeline run again after NOSCRIPT does not keep the order of calls.
+	if _, err := s.pipelineScripts(ctx, func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd) {
+		for _, c := range drop {
+			run(eraseDeliveryScript, deliveryPrefix(rid)+c.ID, c.ID, c.Recipient, erasedPrefix+s.erasedHash(c.Recipient), now)
+		}
+	}, keys); err != nil {
+		return nil, fmt.Errorf("redact erased recipients of %s: %w", rid, err)
+	}
+	return keep, nil
 }
 
 // pipelineScripts runs the scripts that fill queues in one pipeline of

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/pregon/pregon/dispatcher"
@@ -104,24 +105,78 @@ func (s *Store) ImportContacts(ctx context.Context, listID string, cs []dispatch
 	suppressed = map[string]string{}
 	for start := 0; start < len(cs); start += MaxImportBatch {
 		batch := cs[start:min(start+MaxImportBatch, len(cs))]
-		a, err := s.importBatch(ctx, listID, batch, suppressed)
+		a, written, err := s.importBatch(ctx, listID, batch, suppressed)
 		if err != nil {
 			return added, updated, suppressed, fmt.Errorf("import contacts into %s after %d of %d: %w", listID, start, len(cs), err)
 		}
 		added += a
-		updated += len(batch) - a
+		updated += written - a
 	}
 	return added, updated, suppressed, nil
 }
 
+// maxImportRetries bounds the times importBatch starts again because an
+// address was erased while it was writing.
+const maxImportRetries = 20
+
 // importBatch writes one batch of contacts in one MULTI/EXEC, adds the
 // suppression reasons of its emails to suppressed, and returns how many
+// were new to the list and how many it wrote. An erased address is not
+// written: its reason is dispatcher.ReasonErased. The batch is written
+// under WATCH of the erased hashes, so that an erasure made between the
+// check and the write makes it start again (an erasure after the write
+// removes the address itself).
+func (s *Store) importBatch(ctx context.Context, listID string, cs []dispatcher.Contact, suppressed map[string]string) (added, written int, err error) {
+	if s.erasureKey == nil {
+		added, err = writeBatch(ctx, s.rdb, listID, cs, suppressed)
+		return added, len(cs), err
+	}
+	emails := make([]string, len(cs))
+	for i, c := range cs {
+		emails[i] = c.Email
+	}
+	hashes := s.erasedHashes(emails)
+	for try := 0; try < maxImportRetries; try++ {
+		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			v, err := tx.HMGet(ctx, erasedKey, hashes...).Result()
+			if err != nil {
+				return err
+			}
+			keep := make([]dispatcher.Contact, 0, len(cs))
+			for i, c := range cs {
+				if str(v, i) != "" {
+					suppressed[c.Email] = string(dispatcher.ReasonErased)
+					continue
+				}
+				keep = append(keep, c)
+			}
+			written = len(keep)
+			added, err = writeBatch(ctx, tx, listID, keep, suppressed)
+			return err
+		}, erasedKey)
+		if !errors.Is(err, redis.TxFailedErr) {
+			return added, written, err
+		}
+	}
+	return 0, 0, fmt.Errorf("addresses were erased during the import, %d times: %w", maxImportRetries, err)
+}
+
+// txPipeliner runs a MULTI/EXEC: a client, or a transaction under WATCH.
+type txPipeliner interface {
+	TxPipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
+}
+
+// writeBatch writes contacts cs in one MULTI/EXEC through tx, adds the
+// suppression reasons of their emails to suppressed, and returns how many
 // were new to the list.
-func (s *Store) importBatch(ctx context.Context, listID string, cs []dispatcher.Contact, suppressed map[string]string) (int, error) {
+func writeBatch(ctx context.Context, tx txPipeliner, listID string, cs []dispatcher.Contact, suppressed map[string]string) (int, error) {
+	if len(cs) == 0 {
+		return 0, nil
+	}
 	zadds := make([]*redis.IntCmd, len(cs))
 	emails := make([]string, len(cs))
 	var reasons *redis.SliceCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for i, c := range cs {
 			p.HSet(ctx, contactKey(c.Email), contactFields(c)...)
 			zadds[i] = p.ZAdd(ctx, membersKey(listID), redis.Z{Member: c.Email})
@@ -276,18 +331,26 @@ func str(v []any, i int) string {
 	return ""
 }
 
-// Suppressed reports, for each email, whether it is suppressed.
+// Suppressed reports, for each email, whether it is suppressed: it
+// unsubscribed, bounced or complained, or it was erased (erase.go; a
+// delivery's recipient redacted to the hash counts as erased too).
 func (s *Store) Suppressed(ctx context.Context, emails []string) ([]bool, error) {
 	out := make([]bool, len(emails))
 	if len(emails) == 0 {
 		return out, nil
 	}
-	v, err := s.rdb.HMGet(ctx, suppressedKey, emails...).Result()
-	if err != nil {
+	var sup, erased *redis.SliceCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		sup = p.HMGet(ctx, suppressedKey, emails...)
+		if s.erasureKey != nil {
+			erased = p.HMGet(ctx, erasedKey, s.erasedHashes(emails)...)
+		}
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("suppressed: %w", err)
 	}
-	for i := range v {
-		out[i] = v[i] != nil
+	for i, v := range sup.Val() {
+		out[i] = v != nil || redacted(emails[i]) || (erased != nil && str(erased.Val(), i) != "")
 	}
 	return out, nil
 }

@@ -33,7 +33,7 @@ func optinMailsKey(email string) string {
 }
 
 // subscribeScript adds a pending member to a list, unless it is a member
-// already or its address is suppressed. The contact's name and language
+// already or its address is suppressed or erased (erase.go). The contact's name and language
 // are set only where it has none: a sign-up, which anyone may make for any
 // address, never changes what a coordinator recorded.
 //
@@ -46,10 +46,13 @@ func optinMailsKey(email string) string {
 //	ARGV[2] -> now (Unix ms)
 //	ARGV[3] -> name ("" for none)
 //	ARGV[4] -> language ("" for none)
+//	KEYS[6] -> pregon:erased
+//	ARGV[5] -> the address's erasure hash ("" when no key is set)
 //	Output: 0 no such list, else a dispatcher.SubscribeOutcome
 var subscribeScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HEXISTS', KEYS[4], ARGV[1]) == 1 then return 4 end
+if ARGV[5] ~= '' and redis.call('HEXISTS', KEYS[6], ARGV[5]) == 1 then return 4 end
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return 2 end
 if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 3 end
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
@@ -67,8 +70,8 @@ func (s *Store) Subscribe(ctx context.Context, listID string, c dispatcher.Conta
 	if !validID("lst", listID) {
 		return 0, fmt.Errorf("list %q: %w", listID, dispatcher.ErrNotFound)
 	}
-	keys := []string{listKey(listID), membersKey(listID), pendingKey(listID), suppressedKey, contactKey(c.Email)}
-	n, err := subscribeScript.Run(ctx, s.rdb, keys, c.Email, fmtTime(s.now()), c.Name, c.Language).Int()
+	keys := []string{listKey(listID), membersKey(listID), pendingKey(listID), suppressedKey, contactKey(c.Email), erasedKey}
+	n, err := subscribeScript.Run(ctx, s.rdb, keys, c.Email, fmtTime(s.now()), c.Name, c.Language, s.erasedHashOrNone(c.Email)).Int()
 	if err != nil {
 		return 0, fmt.Errorf("subscribe to %s: %w", listID, err)
 	}
