@@ -354,9 +354,6 @@ type Server struct {
 	bounceProviders map[string]bounces.Provider
 	bounces         BounceRecorder
 	emailHasher     EmailHasher
-	// erasure (erase.go)
-	erasure            ErasureStore
-	erasureUnavailable ErasureUnavailable
 	dns             DNSChecker
 	dnsTTL          time.Duration
 	dnsCache        dnsCache
@@ -364,6 +361,10 @@ type Server struct {
 	// telegramWebhookHandler: Config.TelegramWebhook (followers.go).
 	telegramWebhookHandler http.Handler
 	attach                 AttachmentLimits // attachments.go
+
+	// erasure (erase.go)
+	erasure            ErasureStore
+	erasureUnavailable ErasureUnavailable
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
