@@ -80,6 +80,16 @@ var messagesES = map[string]string{
 	"users.taken": "Ya hay una persona con ese correo.", "users.self": "No puedes desactivarte a ti.",
 	"tokens.title": "Tokens de la API", "tokens.hint": "Los tokens se crean con «pregon token create» en el servidor; aquí se ven y se revocan.",
 	"tokens.used": "Último uso", "tokens.revoke": "Revocar", "tokens.none": "No hay tokens.",
+
+	// Erasure on request (erase.go; issue 14 item 5).
+	"lists.erase": "Borrar…", "done.erased": "Dirección borrada: solo queda una huella que impide volver a escribirle.",
+	"erase.title": "Borrar una dirección a petición", "erase.what": "Qué pasa si borras %s",
+	"erase.lists":      "Sale de todas las listas, no solo de esta (también de las suscripciones pendientes).",
+	"erase.data":       "Se borran su nombre, medio, idioma, etiquetas y atributos, y sus bajas y rebotes.",
+	"erase.deliveries": "Los envíos pendientes a esta dirección no salen; en los registros de envíos pasados, la dirección se cambia por una huella.",
+	"erase.hash":       "Solo queda una huella cifrada de la dirección: Pregón no vuelve a escribirle y una importación la rechaza (“erased on request”).",
+	"erase.final":      "No se puede deshacer: los datos borrados no vuelven. Solo quien administra puede levantar el bloqueo.",
+	"erase.confirm":    "Borrar para siempre",
 }
 
 var messagesEN = map[string]string{
@@ -159,4 +169,14 @@ var messagesEN = map[string]string{
 	"users.taken": "Someone has that email already.", "users.self": "You cannot disable yourself.",
 	"tokens.title": "API tokens", "tokens.hint": "Tokens are made with “pregon token create” on the server; here they are listed and revoked.",
 	"tokens.used": "Last used", "tokens.revoke": "Revoke", "tokens.none": "No tokens.",
+
+	// Erasure on request (erase.go; issue 14 item 5).
+	"lists.erase": "Erase…", "done.erased": "Address erased: only a fingerprint remains, which stops it being mailed again.",
+	"erase.title": "Erase an address on request", "erase.what": "What happens if you erase %s",
+	"erase.lists":      "It leaves every list, not only this one (pending sign-ups too).",
+	"erase.data":       "Its name, outlet, language, tags and attributes are deleted, and its unsubscribes and bounces.",
+	"erase.deliveries": "Pending deliveries to it are not sent; in past delivery records the address is replaced by a fingerprint.",
+	"erase.hash":       "Only a keyed fingerprint of the address remains: Pregón never mails it again and an import refuses it (“erased on request”).",
+	"erase.final":      "This cannot be undone: the deleted data does not come back. Only an admin can lift the block.",
+	"erase.confirm":    "Erase for good",
 }
