@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,16 +23,18 @@ import (
 // list page, reads the confirmation page and confirms (forms checked for
 // CSRF; a viewer may not). The retrying delivery becomes suppressed, the
 // release ends, and the SMTP server never got a message for the address;
-// an import refuses the row; the admin's CLI says it is erased; and no key
-// of Redis holds the address in any form.
+// a correction of an earlier release records its delivery suppressed and
+// mails nothing to it; an import refuses the row; the admin's CLI says it
+// is erased; and no key of Redis holds the address in any form.
 func TestEraseEndToEnd(t *testing.T) {
 	s := startService(t, func(s *service) {
 		s.env["PREGON_SECRET"] = "erase-end-to-end-secret-0123456789"
 		s.env["PREGON_MAX_ATTEMPTS"] = "50" // the greylisted address keeps the release sending
 	})
 	const ana = "ana.borrar@example.org"
+	var greylist atomic.Bool
 	s.smtp.SetHandler(func(rcpt string, attempt int) *smtp.SMTPError {
-		if rcpt == ana {
+		if rcpt == ana && greylist.Load() {
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "greylisted, try again"}
 		}
 		return nil
@@ -42,6 +45,16 @@ func TestEraseEndToEnd(t *testing.T) {
 	if code := s.post("/v1/lists/"+lid+"/contacts", []obj{{"email": "Ana.Borrar@Example.org", "name": "Ana Borrar", "outlet": "El Diario"}, {"email": "bob@example.org"}}, nil); code != 200 {
 		t.Fatalf("import: %d", code)
 	}
+	// A first release reaches both.
+	var first obj
+	if code := s.post("/v1/releases", obj{"title": "Primero", "body": "Texto.", "language": "es", "audiences": obj{"lists": []string{lid}}, "send": true}, &first); code != 201 {
+		t.Fatalf("create release: %d %v", code, first)
+	}
+	if got := s.waitFinal(first["id"].(string)); got["status"] != "sent" {
+		t.Fatalf("first release: %v", got)
+	}
+	// The second keeps trying ana.
+	greylist.Store(true)
 	if code := s.post("/v1/releases", obj{"title": "Aviso", "body": "Texto.", "language": "es", "audiences": obj{"lists": []string{lid}}, "send": true}, &rel); code != 201 {
 		t.Fatalf("create release: %d %v", code, rel)
 	}
@@ -111,10 +124,31 @@ func TestEraseEndToEnd(t *testing.T) {
 	if counts["sent"] != 1.0 || counts["suppressed"] != 1.0 {
 		t.Errorf("counts = %v, want 1 sent and 1 suppressed", counts)
 	}
+	got := map[string]int{}
 	for _, m := range s.smtp.Messages() {
-		if strings.EqualFold(m.To[0], ana) {
-			t.Errorf("the SMTP server got a message for %s", ana)
-		}
+		got[strings.ToLower(m.To[0])]++
+	}
+	if got[ana] != 1 || got["bob@example.org"] != 2 {
+		t.Errorf("messages per address %v, want ana's of the first release alone", got)
+	}
+
+	// The next release to reach ana, a correction of the first, records
+	// her delivery suppressed and mails bob alone.
+	greylist.Store(false)
+	var corr obj
+	if code := s.post("/v1/releases/"+first["id"].(string)+"/corrections", obj{"note": "Cifra corregida.", "body": "Texto corregido."}, &corr); code != 202 {
+		t.Fatalf("correction: %d %v", code, corr)
+	}
+	cc := s.waitFinal(corr["id"].(string))["counts"].(obj)
+	if cc["sent"] != 1.0 || cc["suppressed"] != 1.0 {
+		t.Errorf("correction counts = %v, want bob sent and ana suppressed", cc)
+	}
+	got = map[string]int{}
+	for _, m := range s.smtp.Messages() {
+		got[strings.ToLower(m.To[0])]++
+	}
+	if got[ana] != 1 || got["bob@example.org"] != 3 {
+		t.Errorf("messages per address after the correction %v, want nothing more for ana", got)
 	}
 
 	// An import refuses the row; the CLI (admin) says why it is not mailed.
