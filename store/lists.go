@@ -95,7 +95,9 @@ func (s *Store) UpsertContacts(ctx context.Context, listID string, cs []dispatch
 
 // ImportContacts does what UpsertContacts does, and also returns the reason
 // each suppressed address among cs is suppressed (email → reason), read in
-// the same transaction. Each batch of MaxImportBatch contacts is written
+// the same transaction. An erased address (erase.go) is not written at
+// all, and counts as neither added nor updated: its reason is
+// dispatcher.ReasonErased. Each batch of MaxImportBatch contacts is written
 // atomically; on an error, the counts are those of the batches written
 // before it.
 func (s *Store) ImportContacts(ctx context.Context, listID string, cs []dispatcher.Contact) (added, updated int, suppressed map[string]string, err error) {
