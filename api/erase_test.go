@@ -157,3 +157,28 @@ func TestEraseWithoutSecret(t *testing.T) {
 		t.Errorf("members = %+v, want ana still there", members.Items)
 	}
 }
+
+// TestSubscribeErasedSameAnswer: the public subscribe form, given an
+// erased address, answers exactly as for a new one, sends no confirmation
+// and stores nothing.
+func TestSubscribeErasedSameAnswer(t *testing.T) {
+	o := newOptinAPI(t)
+	o.store.SetErasureSecret([]byte(linksSecret))
+	list := o.list("subscribers")
+	if _, err := o.store.Erase(context.Background(), "gone@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	fresh := o.subscribeForm(list, "new@example.org", "Ana", "en")
+	erased := o.subscribeForm(list, "Gone@Example.org", "Ana", "en")
+	if fresh.Code != http.StatusOK || erased.Code != fresh.Code || erased.Body.String() != fresh.Body.String() {
+		t.Errorf("answers differ: %d\n%s\nand %d\n%s", fresh.Code, fresh.Body, erased.Code, erased.Body)
+	}
+	for _, c := range o.mails.sent {
+		if c.Email == "gone@example.org" {
+			t.Errorf("a confirmation was queued for the erased address: %+v", c)
+		}
+	}
+	if st := o.members(list, ""); len(st) != 1 || st["new@example.org"] != "pending" {
+		t.Errorf("members = %v, want new@ alone", st)
+	}
+}
