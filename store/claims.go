@@ -46,7 +46,7 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 // KEYS[1] -> pregon:{<rid>}:release
 // KEYS[2] -> pregon:{<rid>}:counts
 // KEYS[3] -> pregon:suppressed (email → reason)
-// KEYS[6] -> pregon:erased (erasure hash → when; erase.go)
+// KEYS[6] -> pregon:erased-last (when an address was last erased; erase.go)
 // ARGV[1] -> delivery key prefix (pregon:{<rid>}:d:)
 // ARGV[2] -> now (Unix ms), the time of the claims it makes
 // ARGV[3] -> staleBefore (Unix ms): a claim older than this is taken over
@@ -57,12 +57,16 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 // Output: one {id, channel, recipient, name, language, attempts, round
 // attempts, message ids, claim time} per claimed delivery, and one {id,
 // claimed at, worker, channel} per delivery that another worker holds;
-// then {"erased"} when it claimed an email delivery and some address is
-// erased: the script cannot compute the keyed hash of a recipient, so the
-// caller checks the claimed addresses (see dropErased). A recipient
-// already redacted to its hash (ERASED prefix) becomes suppressed here.
-var claimScript = newReleaseScript("local ERASED = '" + erasedPrefix + "'\n" + `
-local email = false
+// then {"erased"} when it claimed an email delivery created before the
+// last erasure, or less than ERASE_MARGIN ms after it: the script cannot
+// compute the keyed hash of a recipient, so the caller checks the claimed
+// addresses (see dropErased). Deliveries planned well after the last
+// erasure were planned with it in force (planning consults the hashes),
+// and cost no check. A recipient already redacted to its hash (ERASED
+// prefix) becomes suppressed here.
+var claimScript = newReleaseScript(fmt.Sprintf("local ERASED = %q\nlocal ERASE_MARGIN = %d\n", erasedPrefix, eraseMargin.Milliseconds()) + `
+local check = false
+local lastErase = tonumber(redis.call('GET', KEYS[6]) or '0')
 local relst = redis.call('HGET', KEYS[1], R.status)
 redis.call('HSET', KEYS[1], R.activity, ARGV[2])
 local dead = {}
@@ -70,7 +74,7 @@ for w in string.gmatch(ARGV[5], '[^ ]+') do dead[w] = true end
 local out = {}
 for i = 6, #ARGV do
   local key = ARGV[1] .. ARGV[i]
-  local f = redis.call('HMGET', key, F.status, F.channel, F.claimed_at, F.worker, F.recipient)
+  local f = redis.call('HMGET', key, F.status, F.channel, F.claimed_at, F.worker, F.recipient, F.created_at)
   local st, ch = f[1], f[2]
   if st then
     local pending = st == DS.queued or st == DS.retrying
@@ -104,13 +108,13 @@ for i = 6, #ARGV do
       if st ~= DS.sending then move(ch, st, DS.sending) end
       local d = redis.call('HMGET', key, F.recipient, F.name, F.language, F.message_ids)
       out[#out + 1] = {ARGV[i], ch, d[1], d[2] or '', d[3] or '', a, ra, d[4] or '', ARGV[2]}
-      if ch == CH.email then email = true end
+      if ch == CH.email and lastErase > 0 and tonumber(f[6] or '0') < lastErase + ERASE_MARGIN then check = true end
     elseif st == DS.sending then
       out[#out + 1] = {ARGV[i], f[3] or '0', f[4] or '', ch}
     end
   end
 end
-if email and redis.call('HLEN', KEYS[6]) > 0 then out[#out + 1] = {'erased'} end
+if check then out[#out + 1] = {'erased'} end
 return out
 `)
 
@@ -179,7 +183,7 @@ return 1
 // liveness key is gone (see Heartbeat) is taken too, at the cost of two more
 // round trips, which only happens after a worker died.
 func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
-	keys := []string{releaseKey(rid), countsKey(rid), suppressedKey, suppressedMetaKey, suppressionsKey, erasedKey}
+	keys := []string{releaseKey(rid), countsKey(rid), suppressedKey, suppressedMetaKey, suppressionsKey, erasedLastKey}
 	now := fmtTime(s.now())
 	cmds, err := s.pipelineScripts(ctx, func(p redis.Pipeliner, run func(*redis.Script, ...any) *redis.Cmd) {
 		for _, o := range outs {

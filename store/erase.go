@@ -13,6 +13,8 @@ package store
 //
 //	pregon:erased         HASH   hex HMAC → when it was erased (Unix ms)
 //	pregon:erased-check   STRING hex HMAC-SHA256(k, "pregon erasure check"): which key made the hashes
+//	pregon:erased-last    STRING when an address was last erased (Unix ms): the claim checks the
+//	                      recipients of deliveries planned before then (or within eraseMargin after)
 //
 // Without the key (SetErasureSecret was not called) nothing is erased and
 // the hashes are not consulted.
@@ -30,6 +32,12 @@ import (
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/redis/go-redis/v9"
 )
+
+// eraseMargin: a delivery created this long after the last erasure was
+// planned with it in force (a plan reads the suppressions of a page of
+// members and writes its deliveries at once), so the claim need not check
+// its recipient against the hashes; one created before is checked.
+const eraseMargin = time.Hour
 
 // erasureSource is the source of an erasure's suppression: a request.
 const erasureSource = "request"
@@ -142,6 +150,7 @@ func (s *Store) Erase(ctx context.Context, email string) (*dispatcher.Erasure, e
 	er := &dispatcher.Erasure{At: now.UTC().Truncate(time.Millisecond)}
 	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, erasedKey, s.erasedHash(email), fmtTime(now))
+		p.Set(ctx, erasedLastKey, fmtTime(now), 0)
 		p.HDel(ctx, suppressedKey, email)
 		p.HDel(ctx, suppressedMetaKey, email)
 		p.ZRem(ctx, suppressionsKey, email)

@@ -423,3 +423,31 @@ func TestErasureKeyChanged(t *testing.T) {
 		t.Errorf("no key: Erase = %v, want ErrNoErasureKey", err)
 	}
 }
+
+// TestEraseWhileSending: a delivery a worker is sending when its address is
+// erased is left alone (counted as sending); when its worker is gone and
+// another takes it over, the claim finds the address erased and records it
+// suppressed rather than sending it again.
+func TestEraseWhileSending(t *testing.T) {
+	ctx := context.Background()
+	s, c := newErasingStore(t)
+	const ana = "ana@example.org"
+	rid := sendingWith(t, s, dispatcher.DeliveryQueued, ana)
+	id := dispatcher.DeliveryID(rid, dispatcher.ChannelEmail, ana)
+	if cl, _, err := s.ClaimDeliveries(ctx, rid, []string{id}, time.Now().Add(-time.Minute)); err != nil || len(cl) != 1 {
+		t.Fatalf("claim = %v, %v", cl, err)
+	}
+	er, err := s.Erase(ctx, ana)
+	if err != nil || er.Sending != 1 || er.Redacted != 0 {
+		t.Fatalf("Erase = %+v, %v; want 1 sending", er, err)
+	}
+	// The worker died: its claim is stale, and another worker takes it.
+	cl, busy, err := s.ClaimDeliveries(ctx, rid, []string{id}, time.Now().Add(time.Minute))
+	if err != nil || len(cl) != 0 || len(busy) != 0 {
+		t.Fatalf("takeover = %+v, %+v, %v; want nothing to send", cl, busy, err)
+	}
+	if d := deliveryTo(t, s, rid, ana); d.Status != dispatcher.DeliverySuppressed || !strings.HasPrefix(d.Recipient, "hmac-sha256:") {
+		t.Errorf("delivery = %+v, want suppressed and redacted", d)
+	}
+	assertForgotten(t, c, ana)
+}

@@ -17,6 +17,7 @@
 //	pregon:soft-bounces               HASH  email → soft bounces reported by providers (counted, never suppressing)
 //	pregon:erased                     HASH  hex HMAC-SHA256 of an erased address → when it was erased (erase.go; no address kept)
 //	pregon:erased-check               STRING fingerprint of the erasure key, to tell at start that PREGON_SECRET changed (erase.go)
+//	pregon:erased-last                STRING when an address was last erased: claims check recipients planned before then (erase.go)
 //	pregon:tgchannels                 ZSET  Telegram channel ids
 //	pregon:tgchannel:<id>             HASH  id, chat_id, title, language, status, created_at
 //	pregon:tgchat:<chat_id>           STRING channel id (one channel per chat)
@@ -234,6 +235,7 @@ const (
 	// fingerprint of the key that made them.
 	erasedKey      = prefix + "erased"
 	erasedCheckKey = prefix + "erased-check"
+	erasedLastKey  = prefix + "erased-last"
 )
 
 func statusIndexKey(st dispatcher.ReleaseStatus) string { return statusIndexPrefix + string(st) }
