@@ -100,3 +100,19 @@ func (s *Server) getSuppression(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, sup)
 }
+
+// isErased reports whether email was erased on request (false when the
+// server keeps no erasures).
+func (s *Server) isErased(ctx context.Context, email string) (bool, error) {
+	if s.erasure == nil {
+		return false, nil
+	}
+	sup, err := s.erasure.SuppressionOf(ctx, email)
+	if errors.Is(err, dispatcher.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return sup.Reason == dispatcher.ReasonErased, nil
+}

@@ -182,3 +182,34 @@ func TestSubscribeErasedSameAnswer(t *testing.T) {
 		t.Errorf("members = %v, want new@ alone", st)
 	}
 }
+
+// erasedOnly is an ErasureStore that knows one erased address.
+type erasedOnly string
+
+func (e erasedOnly) Erase(context.Context, string) (*dispatcher.Erasure, error) {
+	return nil, errors.New("not here")
+}
+
+func (e erasedOnly) SuppressionOf(_ context.Context, email string) (*dispatcher.Suppression, error) {
+	if email != string(e) {
+		return nil, dispatcher.ErrNotFound
+	}
+	return &dispatcher.Suppression{Email: email, Reason: dispatcher.ReasonErased}, nil
+}
+
+// TestUnsubscribeErasedNotifiesNobody: the unsubscribe link of an older
+// email, clicked after its address was erased, answers as usual but sends
+// no webhook event (which would carry the address); another address's
+// click still does.
+func TestUnsubscribeErasedNotifiesNobody(t *testing.T) {
+	n := &notified{}
+	h := newHarness(t, func(c *Config) { c.Notifier, c.Erasure = n, erasedOnly("ana@example.org") })
+	h.page("POST", h.unsubscribePath("ana@example.org"), "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click", nil, http.StatusOK)
+	if len(n.events) != 0 {
+		t.Errorf("events %+v, want none for an erased address", n.events)
+	}
+	h.page("POST", h.unsubscribePath("bob@example.org"), "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click", nil, http.StatusOK)
+	if len(n.events) != 1 || n.events[0].Data["email"] != "bob@example.org" {
+		t.Errorf("events %+v, want bob's", n.events)
+	}
+}

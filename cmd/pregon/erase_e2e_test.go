@@ -25,7 +25,8 @@ import (
 // release ends, and the SMTP server never got a message for the address;
 // a correction of an earlier release records its delivery suppressed and
 // mails nothing to it; an import refuses the row; the admin's CLI says it
-// is erased; and no key of Redis holds the address in any form.
+// is erased; its old unsubscribe link stores nothing; and no key of Redis
+// holds the address in any form.
 func TestEraseEndToEnd(t *testing.T) {
 	s := startService(t, func(s *service) {
 		s.env["PREGON_SECRET"] = "erase-end-to-end-secret-0123456789"
@@ -165,6 +166,26 @@ func TestEraseEndToEnd(t *testing.T) {
 	out, _, _ = s.cli([]string{"suppressions", "list"})
 	if strings.Contains(out, "erased") {
 		t.Errorf("suppressions list shows the erasure: %q", out)
+	}
+
+	// The unsubscribe link of the email ana got before: clicked now, it
+	// answers as usual and stores nothing.
+	var link string
+	for _, m := range s.smtp.Messages() {
+		if strings.EqualFold(m.To[0], ana) {
+			link = strings.Trim(parseEmail(t, m.Data).header.Get("List-Unsubscribe"), "<>")
+		}
+	}
+	if !strings.HasPrefix(link, s.url+"/u/") {
+		t.Fatalf("ana's List-Unsubscribe = %q", link)
+	}
+	resp, err := http.PostForm(link, url.Values{"List-Unsubscribe": {"One-Click"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("unsubscribe after the erasure: %d", resp.StatusCode)
 	}
 
 	// Nothing in Redis names the address any more.
