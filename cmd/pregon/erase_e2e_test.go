@@ -98,9 +98,13 @@ func TestEraseEndToEnd(t *testing.T) {
 	v.signIn("vero@coalicion.example", viewerPW)
 	vtok := v.csrf("/app/lists")
 	for name, try := range map[string]func() page{
-		"no token":  func() page { return b.do("POST", listPage+"/erase", url.Values{"email": {ana}, "confirm": {"yes"}}) },
-		"a viewer":  func() page { return v.do("POST", listPage+"/erase", url.Values{"csrf": {vtok}, "email": {ana}, "confirm": {"yes"}}) },
-		"bad token": func() page { return b.do("POST", listPage+"/erase", url.Values{"csrf": {vtok}, "email": {ana}, "confirm": {"yes"}}) },
+		"no token": func() page { return b.do("POST", listPage+"/erase", url.Values{"email": {ana}, "confirm": {"yes"}}) },
+		"a viewer": func() page {
+			return v.do("POST", listPage+"/erase", url.Values{"csrf": {vtok}, "email": {ana}, "confirm": {"yes"}})
+		},
+		"bad token": func() page {
+			return b.do("POST", listPage+"/erase", url.Values{"csrf": {vtok}, "email": {ana}, "confirm": {"yes"}})
+		},
 	} {
 		if p := try(); p.status != http.StatusForbidden {
 			t.Errorf("%s: %d, want 403", name, p.status)
