@@ -136,3 +136,13 @@ func (s *Server) getAudit(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, auditPage{Page: newPage(p.Entries, next), Head: auditHead{Seq: p.Head.Seq, Hash: p.Head.Hash}})
 }
+
+// emailDetail returns the audit detail that names an address: only its
+// keyed hash, "email_hmac" (the log is never edited, so it must hold
+// nothing that an erasure would have to remove); none without a hasher.
+func (s *Server) emailDetail(email string) map[string]any {
+	if s.emailHasher == nil {
+		return map[string]any{}
+	}
+	return map[string]any{"email_hmac": s.emailHasher.HashEmail(email)}
+}

@@ -73,6 +73,8 @@ func TestRouteTable(t *testing.T) {
 		// Bounces and complaints.
 		"GET /v1/suppressions admin",
 		"DELETE /v1/suppressions/{email} admin",
+		"POST /v1/contacts/{email}/erase coordinator",
+		"GET /v1/suppressions/{email} admin",
 		"POST /webhooks/{provider} public",
 		// Telegram (issue 11)
 		"POST /v1/telegram/channels/{id}/enable coordinator",

@@ -59,6 +59,11 @@ func newImporter(st importStore, listID string) *importer {
 
 func (im *importer) refuse(row int, email, msg string) {
 	im.last = row
+	im.rowError(row, email, msg)
+}
+
+// rowError adds a refused row to the report.
+func (im *importer) rowError(row int, email, msg string) {
 	if len(im.res.Errors) >= maxRowErrors {
 		im.res.ErrorsOmitted++
 		return
@@ -116,7 +121,12 @@ func (im *importer) flush(ctx context.Context) error {
 		im.res.Added += added
 		im.res.Updated += updated
 		for i, c := range im.batch {
-			if reason, ok := sup[c.Email]; ok {
+			reason, ok := sup[c.Email]
+			switch {
+			case ok && reason == string(dispatcher.ReasonErased):
+				// Not saved: the address was erased on request.
+				im.rowError(im.rows[i], c.Email, dispatcher.ErasedMessage)
+			case ok:
 				im.suppressed(im.rows[i], c.Email, reason)
 			}
 		}

@@ -113,6 +113,9 @@ func (s *Server) routes() []route {
 		// Bounces and complaints (suppressions.go).
 		{"GET /v1/suppressions", auth.RoleAdmin, s.getSuppressions, false},
 		{"DELETE /v1/suppressions/{email}", auth.RoleAdmin, s.liftSuppression, false},
+		// Erasure on request (erase.go; issue 14 item 5).
+		{"POST /v1/contacts/{email}/erase", coordinator, s.eraseContact, false},
+		{"GET /v1/suppressions/{email}", auth.RoleAdmin, s.getSuppression, false},
 		{"POST /webhooks/{provider}", rolePublic, s.providerWebhook, false}, // webhooks.go
 		// Telegram (issue 11): channel health, modes, resuming partial posts.
 		{"POST /v1/telegram/channels/{id}/enable", coordinator, s.enableChannel, false},

@@ -262,6 +262,13 @@ type Config struct {
 	BounceProviders map[string]bounces.Provider
 	Bounces         BounceRecorder
 
+	// Erasure erases addresses on request (POST /v1/contacts/{email}/erase)
+	// and answers GET /v1/suppressions/{email}; nil means those answer 501.
+	// ErasureUnavailable tells which of its errors mean it cannot erase at
+	// all (no secret), answered 501 too. Issue 14 item 5 (erase.go).
+	Erasure            ErasureStore
+	ErasureUnavailable ErasureUnavailable
+
 	// EmailHasher names an address in the audit log by a keyed hash
 	// (contact.remove), since the log is never edited and so cannot forget
 	// an address that is later erased; nil means such entries name no
@@ -354,6 +361,10 @@ type Server struct {
 	// telegramWebhookHandler: Config.TelegramWebhook (followers.go).
 	telegramWebhookHandler http.Handler
 	attach                 AttachmentLimits // attachments.go
+
+	// erasure (erase.go)
+	erasure            ErasureStore
+	erasureUnavailable ErasureUnavailable
 }
 
 // New returns the API handler, or an error when a required Config field is missing.
@@ -394,6 +405,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.suppressions, s.bounceProviders, s.bounces = cfg.Suppressions, cfg.BounceProviders, cfg.Bounces
 	s.emailHasher = cfg.EmailHasher
+	s.erasure, s.erasureUnavailable = cfg.Erasure, cfg.ErasureUnavailable
 	s.dns, s.dnsTTL = cfg.DNS, cfg.DNSCacheTTL
 	if s.dnsTTL <= 0 {
 		s.dnsTTL = DefaultDNSCacheTTL

@@ -245,7 +245,7 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) error {
 	}
 	if out == dispatcher.SubscribeAdded {
 		if err := s.audit(r, audit.Entry{Action: audit.ContactSubscribe, Actor: "public", Target: l.ID,
-			Detail: map[string]any{"email": email}}); err != nil {
+			Detail: s.emailDetail(email)}); err != nil {
 			return err
 		}
 	}
@@ -328,7 +328,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) error {
 	}
 	if changed {
 		if err := s.audit(r, audit.Entry{Action: audit.ContactConfirm, Actor: "public", Target: c.ReleaseID,
-			Detail: map[string]any{"email": c.Email}}); err != nil {
+			Detail: s.emailDetail(c.Email)}); err != nil {
 			return err
 		}
 	}

@@ -103,8 +103,14 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.log.InfoContext(r.Context(), "address unsubscribed", "release_id", c.ReleaseID)
-	s.notify(r.Context(), dispatcher.Event{ID: dispatcher.EventID(dispatcher.EventContactUnsubscribed, email),
-		Type: dispatcher.EventContactUnsubscribed, Data: map[string]any{"email": email, "release_id": c.ReleaseID, "reason": "unsubscribed"}})
+	// An erased address (a link in an older email) is suppressed already,
+	// and no webhook event may carry it anywhere again.
+	if erased, err := s.isErased(r.Context(), email); err != nil {
+		return err
+	} else if !erased {
+		s.notify(r.Context(), dispatcher.Event{ID: dispatcher.EventID(dispatcher.EventContactUnsubscribed, email),
+			Type: dispatcher.EventContactUnsubscribed, Data: map[string]any{"email": email, "release_id": c.ReleaseID, "reason": "unsubscribed"}})
+	}
 	lang := pageLanguage(r)
 	return s.pages.write(w, http.StatusOK, pageData{Lang: lang, Title: textDone[0].in(lang),
 		Paragraphs: []string{textDone[1].in(lang)}, Email: email})

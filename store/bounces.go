@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -36,11 +37,17 @@ func (s *Store) Suppress(ctx context.Context, email, reason string) error {
 }
 
 // AddSuppression records sup (At zero: now). An address already suppressed
-// keeps its first reason unless overwrite.
+// keeps its first reason unless overwrite. An erased address is left as it
+// is: it keeps no suppression in the clear.
 func (s *Store) AddSuppression(ctx context.Context, sup dispatcher.Suppression, overwrite bool) error {
 	at := sup.At
 	if at.IsZero() {
 		at = s.now()
+	}
+	if _, erased, err := s.Erased(ctx, sup.Email); err != nil {
+		return fmt.Errorf("suppress %s: %w", sup.Email, err)
+	} else if erased {
+		return nil
 	}
 	_, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		if overwrite {
@@ -54,6 +61,14 @@ func (s *Store) AddSuppression(ctx context.Context, sup dispatcher.Suppression, 
 		return nil
 	})
 	if err != nil {
+		return fmt.Errorf("suppress %s: %w", sup.Email, err)
+	}
+	// An erasure made meanwhile: see undoIfErased.
+	if _, err := s.undoIfErased(ctx, sup.Email, func(p redis.Pipeliner) {
+		p.HDel(ctx, suppressedKey, sup.Email)
+		p.HDel(ctx, suppressedMetaKey, sup.Email)
+		p.ZRem(ctx, suppressionsKey, sup.Email)
+	}); err != nil {
 		return fmt.Errorf("suppress %s: %w", sup.Email, err)
 	}
 	return nil
@@ -107,8 +122,14 @@ func (s *Store) Suppression(ctx context.Context, email string) (*dispatcher.Supp
 
 // LiftSuppression removes the suppression of email, so that it may be
 // mailed again, and returns it as it was; dispatcher.ErrNotFound when the
-// address was not suppressed.
+// address was not suppressed. An erased address has its erasure lifted
+// (reason erased): it may then be imported and mailed again.
 func (s *Store) LiftSuppression(ctx context.Context, email string) (*dispatcher.Suppression, error) {
+	if at, err := s.LiftErasure(ctx, email); err == nil {
+		return &dispatcher.Suppression{Email: email, Reason: dispatcher.ReasonErased, At: at, Source: erasureSource}, nil
+	} else if !errors.Is(err, dispatcher.ErrNotFound) {
+		return nil, err
+	}
 	var reason, meta *redis.StringCmd
 	_, err := s.tx(ctx, func(p redis.Pipeliner) error {
 		reason = p.HGet(ctx, suppressedKey, email)
@@ -212,7 +233,14 @@ func (s *Store) RecordBounce(ctx context.Context, ev dispatcher.BounceEvent) (bo
 	if reason, ok := dispatcher.SuppressionFor(ev.Kind); ok {
 		return matched, s.AddSuppression(ctx, dispatcher.Suppression{Email: ev.Email, Reason: reason, At: at, Source: ev.Source}, false)
 	}
+	// An erased address's soft bounces are not counted (see undoIfErased).
+	if _, erased, err := s.Erased(ctx, ev.Email); err != nil || erased {
+		return matched, err
+	}
 	if err := s.rdb.HIncrBy(ctx, softBouncesKey, ev.Email, 1).Err(); err != nil {
+		return matched, fmt.Errorf("count soft bounce of %s: %w", ev.Email, err)
+	}
+	if _, err := s.undoIfErased(ctx, ev.Email, func(p redis.Pipeliner) { p.HDel(ctx, softBouncesKey, ev.Email) }); err != nil {
 		return matched, fmt.Errorf("count soft bounce of %s: %w", ev.Email, err)
 	}
 	return matched, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/pregon/pregon/dispatcher"
+	"github.com/redis/go-redis/v9"
 )
 
 // Suppressions and claims (Redis Cluster, see cluster.go): pregon:suppressed
@@ -12,20 +13,50 @@ import (
 // in one release's slot, do not touch it. Instead:
 //
 //   - dropSuppressed checks the email deliveries just claimed against the
-//     suppressions, before any is sent, and hands those whose address is
-//     suppressed back as suppressed (unclaimSuppressedScript);
+//     suppressions and the erasure hashes (pregon:erased, erase.go), before
+//     any is sent, and hands those whose address is suppressed or erased
+//     back as suppressed (unclaimSuppressedScript); an erased one's record
+//     is then redacted to the hash (eraseDeliveryScript). Both checks go
+//     in one pipelined round trip, so an erasure costs a claim nothing
+//     more;
 //   - suppressBounces adds the addresses of hard bounces to the
 //     suppressions before the outcome that carries the bounce is recorded.
 
-// suppressedAmong reports, for each address, whether it is suppressed.
-func (s *Store) suppressedAmong(ctx context.Context, emails []string) ([]bool, error) {
-	v, err := s.rdb.HMGet(ctx, suppressedKey, emails...).Result()
-	if err != nil {
+// Why an address is not to be mailed (blockedAmong).
+const (
+	notBlocked = iota
+	blockedSuppressed
+	blockedErased   // its erasure hash is in pregon:erased
+	blockedRedacted // it is a recipient redacted to its hash already
+)
+
+// blockedAmong reports, for each address, whether and why it is not to be
+// mailed: suppressed, erased, or a recipient already redacted to its
+// erasure hash. The suppressions and the hashes are read in one pipeline.
+func (s *Store) blockedAmong(ctx context.Context, emails []string) ([]int, error) {
+	out := make([]int, len(emails))
+	if len(emails) == 0 {
+		return out, nil
+	}
+	var sup, erased *redis.SliceCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		sup = p.HMGet(ctx, suppressedKey, emails...)
+		if s.erasureKey != nil {
+			erased = p.HMGet(ctx, erasedKey, s.erasedHashes(emails)...)
+		}
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("check suppressions: %w", err)
 	}
-	out := make([]bool, len(emails))
-	for i := range emails {
-		out[i] = v[i] != nil
+	for i, e := range emails {
+		switch {
+		case redacted(e):
+			out[i] = blockedRedacted
+		case erased != nil && str(erased.Val(), i) != "":
+			out[i] = blockedErased
+		case str(sup.Val(), i) != "":
+			out[i] = blockedSuppressed
+		}
 	}
 	return out, nil
 }
@@ -57,7 +88,8 @@ return 1
 `)
 
 // dropSuppressed returns claimed without the email deliveries whose address
-// is suppressed, which it ends as suppressed.
+// is suppressed or erased, which it ends as suppressed; an erased one's
+// record keeps only the hash (see Erase).
 func (s *Store) dropSuppressed(ctx context.Context, rid string, claimed []*dispatcher.Claimed) ([]*dispatcher.Claimed, error) {
 	var emails []string
 	for _, c := range claimed {
@@ -68,7 +100,7 @@ func (s *Store) dropSuppressed(ctx context.Context, rid string, claimed []*dispa
 	if len(emails) == 0 {
 		return claimed, nil
 	}
-	sup, err := s.suppressedAmong(ctx, emails)
+	why, err := s.blockedAmong(ctx, emails)
 	if err != nil {
 		return nil, err
 	}
@@ -79,13 +111,18 @@ func (s *Store) dropSuppressed(ctx context.Context, rid string, claimed []*dispa
 			out = append(out, c)
 			continue
 		}
-		if !sup[i] {
+		if why[i] == notBlocked {
 			out = append(out, c)
 		} else {
-			err := unclaimSuppressedScript.Run(ctx, s.rdb, declared([]string{releaseKey(rid), countsKey(rid)}, rid, c.ID),
-				bucketPrefix(rid), fmtTime(c.ClaimedAt), fmtTime(s.now()), c.ID).Err()
+			keys := declared([]string{releaseKey(rid), countsKey(rid)}, rid, c.ID)
+			err := unclaimSuppressedScript.Run(ctx, s.rdb, keys, bucketPrefix(rid), fmtTime(c.ClaimedAt), fmtTime(s.now()), c.ID).Err()
 			if err != nil {
 				return nil, fmt.Errorf("suppress delivery %s of %s: %w", c.ID, rid, err)
+			}
+			if why[i] == blockedErased {
+				if _, err := s.redactDelivery(ctx, rid, c.ID, c.Recipient); err != nil {
+					return nil, err
+				}
 			}
 			dropped = true
 		}

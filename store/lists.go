@@ -94,7 +94,9 @@ func (s *Store) UpsertContacts(ctx context.Context, listID string, cs []dispatch
 
 // ImportContacts does what UpsertContacts does, and also returns the reason
 // each suppressed address among cs is suppressed (email → reason), read in
-// the same transaction. Each batch of MaxImportBatch contacts is written
+// the same transaction. An erased address (erase.go) is not written at
+// all, and counts as neither added nor updated: its reason is
+// dispatcher.ReasonErased. Each batch of MaxImportBatch contacts is written
 // atomically; on an error, the counts are those of the batches written
 // before it.
 func (s *Store) ImportContacts(ctx context.Context, listID string, cs []dispatcher.Contact) (added, updated int, suppressed map[string]string, err error) {
@@ -104,20 +106,121 @@ func (s *Store) ImportContacts(ctx context.Context, listID string, cs []dispatch
 	suppressed = map[string]string{}
 	for start := 0; start < len(cs); start += MaxImportBatch {
 		batch := cs[start:min(start+MaxImportBatch, len(cs))]
-		a, err := s.importBatch(ctx, listID, batch, suppressed)
+		a, written, err := s.importBatch(ctx, listID, batch, suppressed)
 		if err != nil {
 			return added, updated, suppressed, fmt.Errorf("import contacts into %s after %d of %d: %w", listID, start, len(cs), err)
 		}
 		added += a
-		updated += len(batch) - a
+		updated += written - a
 	}
 	return added, updated, suppressed, nil
 }
 
-// importBatch writes one batch of contacts in one MULTI/EXEC, adds the
-// suppression reasons of its emails to suppressed, and returns how many
-// were new to the list.
-func (s *Store) importBatch(ctx context.Context, listID string, cs []dispatcher.Contact, suppressed map[string]string) (int, error) {
+// importBatch writes one batch of contacts in one MULTI/EXEC (on a
+// cluster, a pipeline of idempotent writes: see tx), adds the suppression
+// reasons of its emails to suppressed, and returns how many were new to the
+// list and how many it wrote. An erased address is not written: its reason
+// is dispatcher.ReasonErased. The erasure hashes are in another hash slot,
+// so they are read before the write and again after it: an address erased
+// in between is removed again here (see undoIfErased), and one erased
+// after is removed by Erase itself.
+func (s *Store) importBatch(ctx context.Context, listID string, cs []dispatcher.Contact, suppressed map[string]string) (added, written int, err error) {
+	if s.erasureKey == nil {
+		isNew, err := s.writeBatch(ctx, listID, cs, suppressed)
+		return count(isNew), len(cs), err
+	}
+	erased, err := s.erasedAmong(ctx, cs)
+	if err != nil {
+		return 0, 0, err
+	}
+	keep := make([]dispatcher.Contact, 0, len(cs))
+	for i, c := range cs {
+		if erased[i] {
+			suppressed[c.Email] = string(dispatcher.ReasonErased)
+			continue
+		}
+		keep = append(keep, c)
+	}
+	isNew, err := s.writeBatch(ctx, listID, keep, suppressed)
+	if err != nil {
+		return 0, 0, err
+	}
+	if erased, err = s.erasedAmong(ctx, keep); err != nil {
+		return 0, 0, err
+	}
+	var undo []string
+	for i, c := range keep {
+		if erased[i] {
+			undo = append(undo, c.Email)
+			suppressed[c.Email] = string(dispatcher.ReasonErased)
+			isNew[i] = false
+			continue
+		}
+		written++
+	}
+	if len(undo) > 0 {
+		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.ZRem(ctx, membersKey(listID), anys(undo)...)
+			p.HDel(ctx, pendingKey(listID), undo...)
+			for _, e := range undo {
+				p.Del(ctx, contactKey(e))
+			}
+			return nil
+		}); err != nil {
+			return 0, 0, fmt.Errorf("remove addresses erased during the import: %w", err)
+		}
+	}
+	return count(isNew), written, nil
+}
+
+// erasedAmong reports, for each contact, whether its address is erased.
+func (s *Store) erasedAmong(ctx context.Context, cs []dispatcher.Contact) ([]bool, error) {
+	out := make([]bool, len(cs))
+	if len(cs) == 0 {
+		return out, nil
+	}
+	hashes := make([]string, len(cs))
+	for i, c := range cs {
+		hashes[i] = s.erasedHash(c.Email)
+	}
+	v, err := s.rdb.HMGet(ctx, erasedKey, hashes...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("check erased addresses: %w", err)
+	}
+	for i := range out {
+		out[i] = str(v, i) != ""
+	}
+	return out, nil
+}
+
+// count returns how many of bs are true.
+func count(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// anys returns ss as []any.
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// writeBatch writes contacts cs in one MULTI/EXEC (see tx), adds the
+// suppression reasons of their emails to suppressed, and reports for each
+// whether it was new to the list.
+func (s *Store) writeBatch(ctx context.Context, listID string, cs []dispatcher.Contact, suppressed map[string]string) ([]bool, error) {
+	isNew := make([]bool, len(cs))
+	if len(cs) == 0 {
+		return isNew, nil
+	}
 	zadds := make([]*redis.IntCmd, len(cs))
 	emails := make([]string, len(cs))
 	var reasons *redis.SliceCmd
@@ -134,18 +237,17 @@ func (s *Store) importBatch(ctx context.Context, listID string, cs []dispatcher.
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	added := 0
-	for _, z := range zadds {
-		added += int(z.Val())
+	for i, z := range zadds {
+		isNew[i] = z.Val() == 1
 	}
 	for i, v := range reasons.Val() {
 		if r, ok := v.(string); ok {
 			suppressed[emails[i]] = r
 		}
 	}
-	return added, nil
+	return isNew, nil
 }
 
 // contactFields returns the hash fields of c, leaving out empty ones so that
@@ -276,18 +378,17 @@ func str(v []any, i int) string {
 	return ""
 }
 
-// Suppressed reports, for each email, whether it is suppressed.
+// Suppressed reports, for each email, whether it is suppressed: it
+// unsubscribed, bounced or complained, or it was erased (erase.go; a
+// delivery's recipient redacted to the hash counts as erased too).
 func (s *Store) Suppressed(ctx context.Context, emails []string) ([]bool, error) {
-	out := make([]bool, len(emails))
-	if len(emails) == 0 {
-		return out, nil
-	}
-	v, err := s.rdb.HMGet(ctx, suppressedKey, emails...).Result()
+	why, err := s.blockedAmong(ctx, emails)
 	if err != nil {
 		return nil, fmt.Errorf("suppressed: %w", err)
 	}
-	for i := range v {
-		out[i] = v[i] != nil
+	out := make([]bool, len(emails))
+	for i, w := range why {
+		out[i] = w != notBlocked
 	}
 	return out, nil
 }

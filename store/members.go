@@ -33,9 +33,10 @@ func optinMailsKey(email string) string {
 }
 
 // subscribeScript adds a pending member to a list, unless it is a member
-// already or its address is suppressed. The contact's name and language
-// are set only where it has none: a sign-up, which anyone may make for any
-// address, never changes what a coordinator recorded.
+// already (Subscribe keeps out suppressed and erased addresses, erase.go).
+// The contact's name and language are set only where it has none: a
+// sign-up, which anyone may make for any address, never changes what a
+// coordinator recorded.
 //
 //	KEYS[1] -> pregon:{<id>}:list
 //	KEYS[2] -> pregon:{<id>}:members
@@ -62,14 +63,16 @@ func (s *Store) Subscribe(ctx context.Context, listID string, c dispatcher.Conta
 	if !validID("lst", listID) {
 		return 0, fmt.Errorf("list %q: %w", listID, dispatcher.ErrNotFound)
 	}
-	// A suppressed address is never signed up. The check is made before
-	// the script: the suppressions are in another hash slot.
+	// A suppressed or erased address is never signed up. The check is
+	// made before the script: the suppressions and the erasure hashes are
+	// in other hash slots (and undoIfErased covers an erasure made
+	// meanwhile).
 	if ok, err := s.rdb.Exists(ctx, listKey(listID)).Result(); err != nil {
 		return 0, fmt.Errorf("subscribe to %s: %w", listID, err)
 	} else if ok == 0 {
 		return 0, fmt.Errorf("list %q: %w", listID, dispatcher.ErrNotFound)
 	}
-	if sup, err := s.suppressedAmong(ctx, []string{c.Email}); err != nil {
+	if sup, err := s.Suppressed(ctx, []string{c.Email}); err != nil {
 		return 0, fmt.Errorf("subscribe to %s: %w", listID, err)
 	} else if sup[0] {
 		return dispatcher.SubscribeSuppressed, nil
@@ -96,6 +99,16 @@ func (s *Store) Subscribe(ctx context.Context, listID string, c dispatcher.Conta
 		}
 		if _, err := p.Exec(ctx); err != nil {
 			return 0, fmt.Errorf("subscribe to %s: %w", listID, err)
+		}
+		// An erasure made since the check: see undoIfErased.
+		if undone, err := s.undoIfErased(ctx, c.Email, func(p redis.Pipeliner) {
+			p.ZRem(ctx, membersKey(listID), c.Email)
+			p.HDel(ctx, pendingKey(listID), c.Email)
+			p.Del(ctx, contactKey(c.Email))
+		}); err != nil {
+			return 0, fmt.Errorf("subscribe to %s: %w", listID, err)
+		} else if undone {
+			return dispatcher.SubscribeSuppressed, nil
 		}
 	}
 	return dispatcher.SubscribeOutcome(n), nil

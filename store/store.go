@@ -17,6 +17,8 @@
 //	pregon:suppressions               ZSET  suppressed emails (score 0, lexical order for paging)
 //	pregon:suppressions-indexed       STRING "1" once pregon:suppressions holds every suppressed email
 //	pregon:soft-bounces               HASH  email → soft bounces reported by providers (counted, never suppressing)
+//	pregon:erased                     HASH  hex HMAC-SHA256 of an erased address → when it was erased (erase.go; no address kept)
+//	pregon:erased-check               STRING fingerprint of the erasure key, to tell at start that PREGON_SECRET changed (erase.go)
 //	pregon:tgchannels                 ZSET  Telegram channel ids
 //	pregon:tgchannel:<id>             HASH  id, chat_id, title, language, status, created_at
 //	pregon:tgchat:<chat_id>           STRING channel id (one channel per chat)
@@ -152,6 +154,9 @@ type Store struct {
 	// use to stop ArchiveRelease between its steps.
 	blocks      blockCache
 	archiveHook func(step string) error
+	// erasureKey keys the hashes of erased addresses (erase.go); nil until
+	// SetErasureSecret, and then erasures are neither made nor checked.
+	erasureKey []byte
 }
 
 // New returns a Store on an open client. now may be nil (time.Now).
@@ -228,6 +233,11 @@ const (
 	// statusIndexPrefix + status is the ZSET of the releases in that status.
 	statusIndexPrefix = prefix + "releases:"
 	indexedKey        = prefix + "releases-indexed"
+
+	// Of erasures (erase.go): keyed hashes of erased addresses, and the
+	// fingerprint of the key that made them.
+	erasedKey      = prefix + "erased"
+	erasedCheckKey = prefix + "erased-check"
 )
 
 func statusIndexKey(st dispatcher.ReleaseStatus) string { return statusIndexPrefix + string(st) }

@@ -101,6 +101,16 @@ var messagesES = map[string]string{
 	"compose.role_attachment": "Adjunto", "compose.role_lead_image": "Imagen principal", "compose.all_langs": "Todos los idiomas",
 	"compose.upload": "Subir el archivo", "compose.remove": "Quitar", "compose.remove_file": "Quitar %s", "compose.nofile": "Elige un archivo para subir.",
 	"done.uploaded": "Archivo subido y borrador guardado.", "done.file_removed": "Archivo quitado.",
+
+	// Erasure on request (erase.go; issue 14 item 5).
+	"lists.erase": "Borrar…", "done.erased": "Dirección borrada: solo queda una huella que impide volver a escribirle.",
+	"erase.title": "Borrar una dirección a petición", "erase.what": "Qué pasa si borras %s",
+	"erase.lists":      "Sale de todas las listas, no solo de esta (también de las suscripciones pendientes).",
+	"erase.data":       "Se borran su nombre, medio, idioma, etiquetas y atributos, y sus bajas y rebotes.",
+	"erase.deliveries": "Los envíos pendientes a esta dirección no salen; en los registros de envíos pasados, la dirección se cambia por una huella.",
+	"erase.hash":       "Solo queda una huella cifrada de la dirección: Pregón no vuelve a escribirle y una importación la rechaza (“erased on request”).",
+	"erase.final":      "No se puede deshacer: los datos borrados no vuelven. Solo quien administra puede levantar el bloqueo.",
+	"erase.confirm":    "Borrar para siempre",
 }
 
 var messagesEN = map[string]string{
@@ -201,4 +211,14 @@ var messagesEN = map[string]string{
 	"compose.role_attachment": "Attachment", "compose.role_lead_image": "Lead image", "compose.all_langs": "All languages",
 	"compose.upload": "Upload the file", "compose.remove": "Remove", "compose.remove_file": "Remove %s", "compose.nofile": "Choose a file to upload.",
 	"done.uploaded": "File uploaded and draft saved.", "done.file_removed": "File removed.",
+
+	// Erasure on request (erase.go; issue 14 item 5).
+	"lists.erase": "Erase…", "done.erased": "Address erased: only a fingerprint remains, which stops it being mailed again.",
+	"erase.title": "Erase an address on request", "erase.what": "What happens if you erase %s",
+	"erase.lists":      "It leaves every list, not only this one (pending sign-ups too).",
+	"erase.data":       "Its name, outlet, language, tags and attributes are deleted, and its unsubscribes and bounces.",
+	"erase.deliveries": "Pending deliveries to it are not sent; in past delivery records the address is replaced by a fingerprint.",
+	"erase.hash":       "Only a keyed fingerprint of the address remains: Pregón never mails it again and an import refuses it (“erased on request”).",
+	"erase.final":      "This cannot be undone: the deleted data does not come back. Only an admin can lift the block.",
+	"erase.confirm":    "Erase for good",
 }

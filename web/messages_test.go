@@ -61,7 +61,7 @@ func TestPagesParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"login", "error", "releases", "compose", "release", "preview", "test", "send", "watch", "lists", "list", "channels", "users", "tokens", "contact"} {
+	for _, name := range []string{"login", "error", "releases", "compose", "release", "preview", "test", "send", "watch", "lists", "list", "channels", "users", "tokens", "contact", "erase"} {
 		if pages[name] == nil {
 			t.Errorf("no page %q", name)
 		}

@@ -201,6 +201,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /app/lists/{id}", a.person(auth.RoleViewer, a.listPage))
 	mux.Handle("POST /app/lists/{id}/import", a.person(auth.RoleCoordinator, a.importContacts))
 	mux.Handle("POST /app/lists/{id}/remove", a.person(auth.RoleCoordinator, a.removeContact))
+	mux.Handle("POST /app/lists/{id}/erase", a.person(auth.RoleCoordinator, a.eraseContact)) // erase.go
 
 	// Channels, tokens and people (admin.go).
 	mux.Handle("GET /app/channels", a.person(auth.RoleViewer, a.channelsPage))

@@ -65,6 +65,7 @@ the flags --api-url and --token, accepted by every command, override them.
 ` + auditUsage + `
 ` + webhooksUsage + `
 ` + suppressionsUsage + `
+` + eraseUsage + `
 A release file starts with a front matter block of "key: value" lines between
 two "---" lines (keys: title, summary, language, contact_name, contact_email,
 contact_phone, source_url); the Markdown body follows. A translation file has
@@ -126,6 +127,9 @@ func (c *cli) commands() map[string]func(context.Context, []string) error {
 		// Bounces and complaints (client_suppressions.go).
 		"suppressions list": c.suppressionsList,
 		"suppressions lift": c.suppressionsLift,
+		// Erasure on request (client_erase.go; issue 14 item 5).
+		"contact erase":     c.contactErase,
+		"suppressions show": c.suppressionsShow,
 		// Attachments (client_attach.go; issue 10 item 5).
 		"release attach": c.releaseAttach,
 		"release detach": c.releaseDetach,

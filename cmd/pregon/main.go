@@ -37,8 +37,10 @@ Commands:
   audit verify|list     check the audit log's hash chain, or print its entries (admin token)
   webhooks add|list|rm|enable|deliveries ...
                         outgoing webhooks: signed events posted to your URLs
-  suppressions list|lift EMAIL
+  suppressions list|show|lift EMAIL
                         the addresses never mailed again (admin token)
+  contact erase EMAIL --yes
+                        erase an address on request, leaving only a keyed hash
   dns check [--domain D] [--server HOST:PORT]
                         read the SPF, DKIM and DMARC records of PREGON_FROM's domain
                         and say what to publish (fails when one is missing or wrong)
@@ -75,7 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = userCmd(ctx, args, stdout, stderr, getenv)
 	case "dns":
 		err = dnsCmd(ctx, args, stdout, stderr, getenv)
-	case "list", "channel", "release", "audit", "webhooks", "suppressions":
+	case "list", "channel", "release", "audit", "webhooks", "suppressions", "contact":
 		err = clientCmd(ctx, cmd, args, stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, readVersion())

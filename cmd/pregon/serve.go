@@ -300,6 +300,8 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		EmailHasher: p.links, DNS: dnsChecker(p.cfg),
 		TelegramWebhook: p.telegramWebhook(), // followers via the bot
 		Attachments:     p.cfg.Attachments,   // attachments (issue 10 item 5)
+		// erasure on request (issue 14 item 5)
+		Erasure: p.store, ErasureUnavailable: func(err error) bool { return errors.Is(err, store.ErrNoErasureKey) },
 	})
 	if err != nil {
 		return nil, err
@@ -388,6 +390,12 @@ func openLinks(ctx context.Context, cfg *config, st *store.Store, log *slog.Logg
 		secret = s
 		log.Warn("PREGON_SECRET is not set: unsubscribe links are signed with a random secret kept in Redis under pregon:secret, "+
 			"and stop working if that key is lost; set PREGON_SECRET to keep them valid", "created", created)
+	}
+	// Erasure on request: the same secret keys the hashes that stand for
+	// erased addresses; another secret would no longer recognise them.
+	st.SetErasureSecret(secret)
+	if err := st.CheckErasureKey(ctx); err != nil {
+		log.Error("erased addresses are not recognised: they could be mailed again", "error", err)
 	}
 	return links.New(secret, cfg.PublicURL, now, 0)
 }
