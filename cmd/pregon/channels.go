@@ -89,7 +89,7 @@ func openChannels(cfg *config, log *slog.Logger, lim *ratelimit.Limiter, now fun
 	if cfg.TelegramToken != "" {
 		pacer := &ratelimit.Telegram{L: lim, PerSecond: cfg.TelegramRate, PerChatPerMinute: cfg.TelegramChatRate, Now: now}
 		ch, err := telegram.New(telegram.Config{
-			Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, Logger: log, Limiter: pacer,
+			Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, Logger: log, Limiter: pacer, Timeout: cfg.TelegramTimeout,
 		})
 		if err != nil {
 			closeAll()
@@ -133,7 +133,7 @@ func telegramChecker(cfg *config, log *slog.Logger) (api.TelegramChecker, error)
 	if cfg.TelegramToken == "" {
 		return nil, nil
 	}
-	ch, err := telegram.New(telegram.Config{Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, Logger: log})
+	ch, err := telegram.New(telegram.Config{Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, Logger: log, Timeout: cfg.TelegramTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("PREGON_TELEGRAM_TOKEN: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/pregon/pregon/api"
 	"github.com/pregon/pregon/bounces"
 	"github.com/pregon/pregon/channels/email"
+	"github.com/pregon/pregon/channels/telegram"
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/newsroom"
 	"github.com/pregon/pregon/retention"
@@ -54,6 +55,8 @@ type config struct {
 	TelegramChatRate int // Telegram messages per minute to one chat
 	// TelegramMaxWaiting caps the paced posts one worker has on their way.
 	TelegramMaxWaiting int
+	// TelegramTimeout bounds each Bot API request (PREGON_TELEGRAM_TIMEOUT).
+	TelegramTimeout time.Duration
 	// DKIM signs emails when PREGON_DKIM_* are set (dkimconfig.go).
 	DKIM *email.DKIM
 	// UnsubscribeMailto is added to List-Unsubscribe as a mailto: URI.
@@ -222,6 +225,14 @@ func loadConfig(getenv func(string) string) (*config, error) {
 			bad("PREGON_RETRY_BASE", "want a duration such as 30s or 500ms, got %q", v)
 		}
 		c.RetryBase = d
+	}
+	c.TelegramTimeout = telegram.DefaultTimeout
+	if v := strings.TrimSpace(get("PREGON_TELEGRAM_TIMEOUT", "")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > 5*time.Minute {
+			bad("PREGON_TELEGRAM_TIMEOUT", "want a duration from 1s to 5m such as 30s, got %q", v)
+		}
+		c.TelegramTimeout = d
 	}
 	c.ClaimTimeout = 2 * time.Minute
 	if v := get("PREGON_CLAIM_TIMEOUT", ""); v != "" {
