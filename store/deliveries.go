@@ -337,7 +337,6 @@ for i = 4, #ARGV do
 end
 if #out > 0 then
   redis.call('HSET', KEYS[1], R.status, RS.sending, R.updated_at, ARGV[2], R.activity, ARGV[2])
-  reindex(relst, RS.sending)
 end
 return out
 `)

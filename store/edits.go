@@ -72,7 +72,6 @@ redis.call('HSET', KEYS[1], R.data, ARGV[2], R.summary, ARGV[3], R.version, v, R
 if st == RS.scheduled and ARGV[6] == '1' and not early then
   redis.call('HSET', KEYS[1], R.status, RS.draft)
   redis.call('HDEL', KEYS[1], R.send_at)
-  reindex(RS.scheduled, RS.draft)
   st = RS.draft
 end
 return {'ok', st, v}

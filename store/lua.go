@@ -152,7 +152,6 @@ func luaTables() string {
 		bad[i] = string(st)
 	}
 	list("UNSUCCESSFUL", "final statuses that make a release sent_with_failures", bad...)
-	fmt.Fprintf(&b, "-- prefix of the release status indexes\nlocal STATUS_INDEX = %q\n", statusIndexPrefix)
 	table("FL", "failure log entry fields (besides F.channel, F.recipient, ...)", kv{"delivery", flDelivery}, kv{"more", flMore})
 	fmt.Fprintf(&b, "-- a release's failure log key, %%s for the release id, and its size\nlocal FAILURE_LOG_KEY = %q\nlocal FAILURE_LOG_MAX = %d\n",
 		failuresKey("%s"), dispatcher.FailureLogMax)
@@ -168,11 +167,10 @@ func newScript(src string) *redis.Script { return redis.NewScript(luaConstants +
 //	KEYS[1] -> pregon:{<rid>}:release
 //	KEYS[2] -> pregon:{<rid>}:counts
 //
-// reindex(from, to) marks where a script changes a release's status. It
-// writes nothing: the release status indexes (one ZSET of release ids per
-// status) are in other hash slots, and Go brings them in line with the
-// release hash after the script (syncStatusIndex, cluster.go). A
-// correction (a release with R.correction_of) is in no index.
+// A script that changes a release's status does not touch the release
+// status indexes (one ZSET of release ids per status): they are in other
+// hash slots, and Go brings them in line with the release hash after the
+// script (syncStatusIndex, cluster.go).
 //
 // finalize(now) ends a sending release whose recipients were all planned
 // and whose deliveries are all final: sent, or sent_with_failures when any
@@ -186,10 +184,6 @@ func newScript(src string) *redis.Script { return redis.NewScript(luaConstants +
 // FAILURE_LOG_MAX failures, then one entry saying that more failed, then
 // nothing, so that a whole list bouncing costs a bounded log.
 const releaseLib = `
-local function reindex(from, to)
-  -- The status indexes live outside the release's hash slot: Go keeps
-  -- them after the script (syncStatusIndex, cluster.go).
-end
 local function finalize(now)
   if redis.call('HGET', KEYS[1], R.status) ~= RS.sending then return end
   if redis.call('HGET', KEYS[1], R.snapshot) ~= '1' then return end
@@ -203,7 +197,6 @@ local function finalize(now)
   local st = RS.sent
   if bad > 0 then st = RS.sent_with_failures end
   redis.call('HSET', KEYS[1], R.status, st, R.updated_at, now)
-  reindex(RS.sending, st)
 end
 local function move(ch, from, to)
   redis.call('HINCRBY', KEYS[2], ch .. C.sep .. from, -1)

@@ -226,7 +226,6 @@ if cur == RS.draft and ARGV[4] == '1' then
 end
 if cur == RS.draft then
   redis.call('HSET', KEYS[1], R.status, RS.scheduled, R.send_at, ARGV[1], R.updated_at, ARGV[2], R.asked, ARGV[3])
-  reindex(RS.draft, RS.scheduled)
 end
 return redis.call('HGET', KEYS[1], R.send_at) or ''
 `)
@@ -361,7 +360,6 @@ if not cur then return false end
 for i = 3, #ARGV do
   if cur == ARGV[i] then
     redis.call('HSET', KEYS[1], R.status, ARGV[1], R.updated_at, ARGV[2])
-    reindex(cur, ARGV[1])
     return ARGV[1]
   end
 end

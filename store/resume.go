@@ -43,7 +43,6 @@ move(f[2], f[1], DS.queued)
 redis.call('HINCRBY', KEYS[2], C.pending, 1)
 if relst ~= RS.sending then
   redis.call('HSET', KEYS[1], R.status, RS.sending, R.updated_at, ARGV[2])
-  reindex(relst, RS.sending)
 end
 redis.call('HSET', KEYS[1], R.activity, ARGV[2])
 return ''

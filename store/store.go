@@ -121,7 +121,7 @@
 // release statuses (DS, RS), of the channels (CH, CHANNELS), all written
 // from the Go constants of package dispatcher, so no status or channel name
 // is spelled twice. Scripts that change a release or its deliveries add
-// releaseLib (reindex, finalize, move).
+// releaseLib (finalize, move).
 package store
 
 import (

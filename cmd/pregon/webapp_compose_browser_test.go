@@ -123,15 +123,7 @@ func TestWebAppComposeBrowser(t *testing.T) {
 		artifacts = t.TempDir()
 	}
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("lang", "es-MX"),
-		chromedp.UserDataDir(t.TempDir()),
-	}
+	opts := chromiumOptions(t)
 	root, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	root, cancelAlloc := chromedp.NewExecAllocator(root, opts...)
@@ -174,18 +166,7 @@ func TestWebAppComposeBrowser(t *testing.T) {
 	}
 	check := func(name string) {
 		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](string(axe)+";true")); err != nil {
-			t.Fatalf("%s: load axe: %v", name, err)
-		}
-		bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21aa"]}}).then(r =>
-			r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
-				.map(v => v.id + " (" + v.impact + "): " + v.nodes.map(n => n.target.join(" ")).join(", ")))`, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("%s: axe: %v", name, err)
-		}
-		for _, v := range bad {
-			t.Errorf("%s: accessibility: %s", name, v)
-		}
+		checkAxe(t, ctx, string(axe), name)
 	}
 	shoot := func(name string, keep bool) {
 		t.Helper()

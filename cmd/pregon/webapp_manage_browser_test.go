@@ -41,15 +41,7 @@ func newChrome(t *testing.T, timeout time.Duration) *chrome {
 	if c.artifacts == "" {
 		c.artifacts = t.TempDir()
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("lang", "es-MX"),
-		chromedp.UserDataDir(t.TempDir()),
-	}
+	opts := chromiumOptions(t)
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	t.Cleanup(cancel)
 	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
@@ -93,17 +85,38 @@ func (c *chrome) eval(js string) string {
 
 func (c *chrome) check(name string) {
 	c.t.Helper()
-	if _, err := chromedp.Run(c.ctx, chromedp.Evaluate[bool](c.axe+";true")); err != nil {
-		c.t.Fatalf("%s: load axe: %v", name, err)
+	checkAxe(c.t, c.ctx, c.axe, name)
+}
+
+// chromiumOptions are the flags of the headless Chromium that the web
+// app's browser tests start (Spanish as the browser's language).
+func chromiumOptions(t *testing.T) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("lang", "es-MX"),
+		chromedp.UserDataDir(t.TempDir()),
 	}
-	bad, err := chromedp.Run(c.ctx, chromedp.Evaluate[[]string](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21aa"]}}).then(r =>
+}
+
+// checkAxe runs axe-core (source axe) in the page and fails the test on a
+// serious or critical violation of WCAG 2.1 A/AA.
+func checkAxe(t *testing.T, ctx context.Context, axe, name string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axe+";true")); err != nil {
+		t.Fatalf("%s: load axe: %v", name, err)
+	}
+	bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21aa"]}}).then(r =>
 		r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
 			.map(v => v.id + " (" + v.impact + "): " + v.nodes.map(n => n.target.join(" ")).join(", ")))`, chromedp.EvalAwaitPromise))
 	if err != nil {
-		c.t.Fatalf("%s: axe: %v", name, err)
+		t.Fatalf("%s: axe: %v", name, err)
 	}
 	for _, v := range bad {
-		c.t.Errorf("%s: accessibility: %s", name, v)
+		t.Errorf("%s: accessibility: %s", name, v)
 	}
 }
 
