@@ -67,7 +67,7 @@ func (s *Server) countAudiences(w http.ResponseWriter, r *http.Request) error {
 	if err := fe.err(); err != nil {
 		return err
 	}
-	a, err := s.scanAudiences(r.Context(), rel, false)
+	a, err := s.scanAudiences(r.Context(), rel, scanRecent)
 	if err != nil {
 		return err
 	}

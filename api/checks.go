@@ -57,7 +57,7 @@ func (s *Server) checklist(ctx context.Context, rel *dispatcher.Release) ([]disp
 	if s.dns != nil {
 		go func() { dns <- s.dnsCheck(lctx) }()
 	}
-	scan, err := s.scanAudiences(ctx, rel, false)
+	scan, err := s.scanAudiences(ctx, rel, scanAll)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (s *Server) checklist(ctx context.Context, rel *dispatcher.Release) ([]disp
 // can refuse a send: not the links, which are slow and can only warn. It
 // stops reading the audiences at the first recipient.
 func (s *Server) sendChecks(ctx context.Context, rel *dispatcher.Release) ([]dispatcher.Check, error) {
-	scan, err := s.scanAudiences(ctx, rel, true)
+	scan, err := s.scanAudiences(ctx, rel, scanFirst)
 	if err != nil {
 		return nil, err
 	}

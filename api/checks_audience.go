@@ -47,9 +47,26 @@ type audienceScan struct {
 // recipients is how many addresses and channels will be sent something.
 func (a *audienceScan) recipients() int { return a.emails + a.channels + a.followers }
 
-// scanAudiences reads rel's audiences. With first, it stops at the first
-// recipient found (all the send gate needs to know), channels first.
-func (s *Server) scanAudiences(ctx context.Context, rel *dispatcher.Release, first bool) (*audienceScan, error) {
+// scanMode is how much of an audience scanAudiences reads, and how fresh.
+type scanMode int
+
+const (
+	// scanAll reads every recipient now (the checklist).
+	scanAll scanMode = iota
+	// scanFirst stops at the first recipient (the checks that can refuse a
+	// send).
+	scanFirst
+	// scanRecent reads every recipient, or takes the lists' part from a
+	// scan of the same lists made less than scanMemoTTL ago that nothing
+	// has changed since (scanmemo.go): the warnings of a create or a
+	// patch, and the compose form's counts.
+	scanRecent
+)
+
+// scanAudiences reads rel's audiences: the followers, the channels, then
+// the lists (scanLists). With scanFirst, it stops at the first recipient
+// found (all the send gate needs to know).
+func (s *Server) scanAudiences(ctx context.Context, rel *dispatcher.Release, mode scanMode) (*audienceScan, error) {
 	a := &audienceScan{languages: map[string]int{}}
 	if rel.Audiences.TelegramFollowers { // followers.go
 		n, err := s.followerCount(ctx)
@@ -58,7 +75,7 @@ func (s *Server) scanAudiences(ctx context.Context, rel *dispatcher.Release, fir
 		}
 		a.followers = n
 		a.added = append(a.added, audienceAdded{Audience: "telegram_followers", Adds: n})
-		if first && n > 0 {
+		if mode == scanFirst && n > 0 {
 			return a, nil
 		}
 	}
@@ -80,16 +97,36 @@ func (s *Server) scanAudiences(ctx context.Context, rel *dispatcher.Release, fir
 		a.channels++
 		a.added = append(a.added, audienceAdded{Audience: "telegram_channels", ID: id, Adds: 1})
 		a.languages[strings.ToLower(c.Language)]++
-		if first {
+		if mode == scanFirst {
 			return a, nil
 		}
 	}
+	var l *audienceScan
+	var err error
+	if mode == scanRecent {
+		l, err = s.recentLists(ctx, rel.Audiences)
+	} else {
+		l, err = s.scanLists(ctx, rel.Audiences, mode == scanFirst)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.addLists(l)
+	return a, nil
+}
+
+// scanLists reads the members of the lists and early lists of aud, as
+// dispatcher.Dispatch plans them: each address once, suppressed ones left
+// out, at most s.maxScan members. With first, it stops at the first
+// address that would be mailed.
+func (s *Server) scanLists(ctx context.Context, aud dispatcher.Audiences, first bool) (*audienceScan, error) {
+	a := &audienceScan{languages: map[string]int{}}
 	seen := map[string]int{}   // addresses: 1 once seen, 2 once seen again
 	lists := map[string]bool{} // list ids
 	read := 0
-	for i, id := range slices.Concat(rel.Audiences.EarlyLists, rel.Audiences.Lists) {
+	for i, id := range slices.Concat(aud.EarlyLists, aud.Lists) {
 		kind := "lists"
-		if i < len(rel.Audiences.EarlyLists) {
+		if i < len(aud.EarlyLists) {
 			kind = "early_lists"
 		}
 		if lists[id] {
@@ -154,6 +191,18 @@ func (s *Server) scanAudiences(ctx context.Context, rel *dispatcher.Release, fir
 		count()
 	}
 	return a, nil
+}
+
+// addLists adds to a what scanLists read of the lists.
+func (a *audienceScan) addLists(l *audienceScan) {
+	a.emails += l.emails
+	a.suppressed += l.suppressed
+	a.duplicates += l.duplicates
+	a.capped, a.read = l.capped, l.read
+	for lang, n := range l.languages {
+		a.languages[lang] += n
+	}
+	a.added = append(a.added, l.added...)
 }
 
 // audiencesCheck: someone is left to receive the release once duplicates

@@ -335,6 +335,7 @@ type Server struct {
 	linkChecker LinkChecker
 	location    *time.Location // of timezone
 	maxScan     int            // list members the checks read at most
+	scans       scanMemo       // recent list scans (scanmemo.go)
 	timezone    string         // the default time zone of a new release
 
 	idempotency          IdempotencyStore

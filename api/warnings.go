@@ -30,7 +30,7 @@ type releaseWarned struct {
 // warning named "checks", never returned.
 func (s *Server) warnings(ctx context.Context, rel *dispatcher.Release) []dispatcher.Check {
 	out := []dispatcher.Check{}
-	scan, err := s.scanAudiences(ctx, rel, false)
+	scan, err := s.scanAudiences(ctx, rel, scanRecent)
 	if err != nil {
 		s.log.WarnContext(ctx, "cannot check a release just stored", "release_id", rel.ID, "error", err)
 		return append(out, dispatcher.Check{Name: checkWarnings, Level: dispatcher.CheckWarning,

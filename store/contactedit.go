@@ -52,7 +52,7 @@ func (s *Store) UpdateContact(ctx context.Context, c dispatcher.Contact) error {
 	if n == 0 {
 		return fmt.Errorf("contact %q: %w", c.Email, dispatcher.ErrNotFound)
 	}
-	return nil
+	return s.contactsChanged(ctx)
 }
 
 // updateContactScript sets or clears fields of a contact that exists.

@@ -239,6 +239,9 @@ func (s *Store) writeBatch(ctx context.Context, listID string, cs []dispatcher.C
 	if err != nil {
 		return nil, err
 	}
+	if err := s.contactsChanged(ctx); err != nil {
+		return nil, err
+	}
 	for i, z := range zadds {
 		isNew[i] = z.Val() == 1
 	}
