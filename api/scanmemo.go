@@ -57,15 +57,16 @@ func memoKey(aud dispatcher.Audiences) string {
 }
 
 // get returns the scan kept under key when it was made under stamp less
-// than scanMemoTTL before now.
-func (m *scanMemo) get(key, stamp string, now time.Time) (*audienceScan, bool) {
+// than scanMemoTTL before now, and whether it is past half that age (time
+// to read it again, in the background).
+func (m *scanMemo) get(key, stamp string, now time.Time) (scan *audienceScan, aging, ok bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.scans[key]
 	if !ok || e.stamp != stamp || now.Sub(e.at) >= scanMemoTTL || now.Before(e.at) {
-		return nil, false
+		return nil, false, false
 	}
-	return e.scan, true
+	return e.scan, now.Sub(e.at) >= scanMemoTTL/2, true
 }
 
 // put keeps e under key, making room by dropping expired scans, then the
@@ -94,7 +95,9 @@ func (m *scanMemo) put(key string, e memoScan) {
 
 // recentLists returns the lists' part of aud's scan (scanLists): one kept
 // by s.scans when nothing has changed since it was made, else a new one,
-// read once however many requests ask for it at the same time.
+// read once however many requests ask for it at the same time. A kept scan
+// past half its age is read again in the background, so that the requests
+// of a steady load never wait for a reading.
 func (s *Server) recentLists(ctx context.Context, aud dispatcher.Audiences) (*audienceScan, error) {
 	st, ok := s.store.(AudienceStamper)
 	if !ok || len(aud.Lists)+len(aud.EarlyLists) == 0 {
@@ -105,13 +108,14 @@ func (s *Server) recentLists(ctx context.Context, aud dispatcher.Audiences) (*au
 		return nil, err
 	}
 	key := memoKey(aud)
-	if l, ok := s.scans.get(key, stamp, s.now()); ok {
+	l, aging, ok := s.scans.get(key, stamp, s.now())
+	if ok && !aging {
 		return l, nil
 	}
 	// The reading is shared by the requests that wait for it: it must not
 	// end with the first one's.
 	shared := context.WithoutCancel(ctx)
-	v, err, _ := s.scans.flight.Do(key+"\x00"+stamp, func() (any, error) {
+	ch := s.scans.flight.DoChan(key+"\x00"+stamp, func() (any, error) {
 		l, err := s.scanLists(shared, aud, false)
 		if err != nil {
 			return nil, err
@@ -119,8 +123,18 @@ func (s *Server) recentLists(ctx context.Context, aud dispatcher.Audiences) (*au
 		s.scans.put(key, memoScan{stamp: stamp, at: s.now(), scan: l})
 		return l, nil
 	})
-	if err != nil {
-		return nil, err
+	if ok {
+		// Past half its age: it is read again meanwhile, and the requests
+		// do not wait for it (under load, a reading takes seconds).
+		return l, nil
 	}
-	return v.(*audienceScan), nil
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*audienceScan), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

@@ -25,8 +25,9 @@ func (m *membersCounting) Members(ctx context.Context, listID, cursor string, li
 
 // TestRecentScansKeptUntilTheListsChange: the warnings of a create and the
 // compose form's counts read a list once while nothing changes; an import,
-// a contact's edit, a suppression or an erasure is seen at once; a kept
-// scan is read again after scanMemoTTL; the checklist always reads afresh.
+// a contact's edit or a suppression is seen at once; a kept scan is read
+// again in the background past half scanMemoTTL, and waited for after it;
+// the checklist always reads afresh.
 func TestRecentScansKeptUntilTheListsChange(t *testing.T) {
 	ctx := context.Background()
 	var counting *membersCounting
@@ -118,6 +119,20 @@ func TestRecentScansKeptUntilTheListsChange(t *testing.T) {
 	if all.suppressed != 1 || all.languages["de"] != 2 {
 		t.Errorf("checklist scan: suppressed %d, German readers %d; want 1, 2", all.suppressed, all.languages["de"])
 	}
+	// Past half its age, the kept scan is still the answer, and it is read
+	// again in the background.
+	advance(scanMemoTTL / 2)
+	if sc := recent(); sc.languages["de"] != 3 {
+		t.Errorf("at half its age: German readers %d, want the kept 3", sc.languages["de"])
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for recent().languages["de"] != 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the scan was not read again in the background")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	step("read again", 3, 1, 2, false)
 	advance(scanMemoTTL)
 	step("after the TTL", 3, 1, 2, true)
 }
@@ -134,14 +149,17 @@ func TestScanMemoBounded(t *testing.T) {
 		t.Fatalf("kept %d scans, want %d", len(m.scans), scanMemoMax)
 	}
 	now := at.Add(time.Second)
-	if _, ok := m.get("a", "s", now); ok {
+	if _, _, ok := m.get("a", "s", now); ok {
 		t.Error("the oldest scan is still kept")
 	}
 	last := string(rune('a' + scanMemoMax + 9))
-	if sc, ok := m.get(last, "s", now); !ok || sc.emails != scanMemoMax+9 {
-		t.Errorf("the newest scan: %v, %v", sc, ok)
+	if sc, aging, ok := m.get(last, "s", now); !ok || aging || sc.emails != scanMemoMax+9 {
+		t.Errorf("the newest scan: %v, aging %v, %v", sc, aging, ok)
 	}
-	if _, ok := m.get(last, "other stamp", now); ok {
+	if _, aging, ok := m.get(last, "s", now.Add(scanMemoTTL/2)); !ok || !aging {
+		t.Errorf("at half its age, a scan is kept %v and aging %v; want both", ok, aging)
+	}
+	if _, _, ok := m.get(last, "other stamp", now); ok {
 		t.Error("a scan was returned under another stamp")
 	}
 }

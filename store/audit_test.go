@@ -50,11 +50,17 @@ func checkAudit(t *testing.T, s *store.Store) *audit.Report {
 
 func TestAuditConcurrentAppendsMakeOneChain(t *testing.T) {
 	srv := redistest.Start(t)
-	const writers, each = 12, 15
-	// Each writer has its own client, as separate API processes would.
+	const writers, each, processes = 12, 15, 4
+	// Three writers share each store, as the requests of one API process
+	// do (they take turns: AppendAudit), and each store has its own
+	// client, as separate API processes would (they race, and the head a
+	// process remembers from its last append is often stale).
 	stores := make([]*store.Store, writers)
-	for i := range stores {
+	for i := range processes {
 		stores[i] = store.New(srv.Client(t), nil)
+	}
+	for i := processes; i < writers; i++ {
+		stores[i] = stores[i%processes]
 	}
 	ctx := context.Background()
 	var wg sync.WaitGroup

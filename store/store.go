@@ -131,6 +131,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/pregon/pregon/audit"
 	"strconv"
 	"strings"
 	"sync"
@@ -157,6 +158,12 @@ type Store struct {
 	// erasureKey keys the hashes of erased addresses (erase.go); nil until
 	// SetErasureSecret, and then erasures are neither made nor checked.
 	erasureKey []byte
+	// auditTurn lets this process's audit appends go one at a time
+	// (AppendAudit); auditHead is the head its last append left, known
+	// when auditHeadKnown, both read and written only in that turn.
+	auditTurn      chan struct{}
+	auditHead      audit.Head
+	auditHeadKnown bool
 }
 
 // New returns a Store on an open client. now may be nil (time.Now).
@@ -164,7 +171,7 @@ func New(rdb redis.UniversalClient, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{rdb: rdb, now: now}
+	return &Store{rdb: rdb, now: now, auditTurn: make(chan struct{}, 1)}
 }
 
 // Client returns the underlying Redis client.
