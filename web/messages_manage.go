@@ -21,6 +21,13 @@ var manageMessages = map[string][2]string{
 	"problem.no_change":       {"La corrección no cambia nada: cambia el texto o márcala como retractación.", "The correction changes nothing: change the text or mark it as a retraction."},
 	"problem.no_contact":      {"No hay ningún contacto con esa dirección; agrégala primero a una lista.", "There is no contact with that address; add it to a list first."},
 	"problem.too_big":         {"Lo enviado es demasiado grande.", "What was sent is too large."},
+	"problem.checks_failed":   {"El comunicado no se puede enviar todavía: la revisión encontró errores. Corrígelos y vuelve a intentarlo.", "The release cannot be sent yet: the checks found errors. Fix them and try again."},
+	"problem.incomplete":      {"El comunicado ya está programado para salir: debe conservar al menos una audiencia y el texto de cada versión.", "The release is already scheduled to go out: it must keep at least one audience and the text of every version."},
+
+	// Drafts saved before their text and audience (drafts).
+	"compose.needs_title": {"Por ahora solo en este navegador: se guarda en el servidor en cuanto tenga un título.", "Kept in this browser for now: it is saved on the server as soon as it has a title."},
+	"compose.draft_rule":  {"Para guardar el borrador basta un título; el texto y las audiencias pueden esperar. Para enviarlo hace falta el texto de cada versión y al menos una audiencia.", "A title is all a draft needs to be saved; the text and the audiences can wait. Sending it needs the text of every version and at least one audience."},
+	"send.fix":            {"Editar el comunicado para corregirlo", "Edit the release to fix it"},
 
 	"field.required":       {"es obligatorio", "is required"},
 	"field.email":          {"no es una dirección de correo válida", "is not a valid email address"},
