@@ -289,7 +289,7 @@ func TestClient(t *testing.T) {
 			name: "release send --draft with a title alone: no text, no audience yet",
 			args: []string{"release", "send", draftFile, "--draft"},
 			script: []exchange{{method: "POST", path: "/v1/releases",
-				json: `{"title":"Borrador","body":"","language":"es","audiences":{"lists":[],"telegram_channels":[]},"send":false}`,
+				json:   `{"title":"Borrador","body":"","language":"es","audiences":{"lists":[],"telegram_channels":[]},"send":false}`,
 				status: 201, resp: releaseJSON("R5", "draft", "")}},
 			wantStdout: "R5\n",
 		},
