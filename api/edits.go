@@ -394,9 +394,8 @@ func conflictProblem(ce *dispatcher.ConflictError, asked int, done string) *Prob
 		p.Detail = "The early lists already have this release under embargo, so only embargo_until may change now (to move the lift). " +
 			"To change anything else, publish a correction once it is sent."
 	case dispatcher.ConflictIncomplete:
-		p.Detail = "The release is " + string(ce.Status) + " (it was sent meanwhile), so it must keep at least one audience and a text in every version; the edit was not saved. " +
+		p.Detail = "The release was scheduled to go out while this edit was being made, so it must keep at least one audience and a text in every version; the edit was not saved. " +
 			"Read it again (GET /v1/releases/" + ce.ID + ") and edit it."
-		p.Errors = []FieldError{{Field: "audiences", Message: "needs at least one list or Telegram channel (or telegram_followers: true) " + forScheduled}}
 	case dispatcher.ConflictOwnRelease:
 		p.Status = http.StatusForbidden
 		p.Detail = fmt.Sprintf("You wrote this release (as %q); a coordinator other than its author must approve it.", ce.Author)

@@ -148,7 +148,7 @@ func TestLocalizeDraftProblems(t *testing.T) {
 			"El comunicado no se puede enviar todavía"},
 		{"Version 2 cannot be sent as it is, so it cannot be approved: audiences: The release has no audience: add a list or a Telegram channel. Approve the version that adds them (an edit withdraws an approval).",
 			"La versión 2 todavía no se puede enviar"},
-		{"The release is scheduled (it was sent meanwhile), so it must keep at least one audience and a text in every version; the edit was not saved. Read it again (GET /v1/releases/rel_x) and edit it.",
+		{"The release was scheduled to go out while this edit was being made, so it must keep at least one audience and a text in every version; the edit was not saved. Read it again (GET /v1/releases/rel_x) and edit it.",
 			"El comunicado ya está programado para salir"},
 	} {
 		if got := localize(es, &Problem{FromAPI: true, Status: 409, Detail: c.detail}); !strings.HasPrefix(got.Detail, c.want) || got.Original != c.detail {

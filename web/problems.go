@@ -40,7 +40,7 @@ var detailRules = []detailRule{
 	{regexp.MustCompile(`^The request body is larger than`), "problem.too_big"},
 	{regexp.MustCompile(`^The release cannot be sent while a pre-send check is an error`), "problem.checks_failed"},
 	{regexp.MustCompile(`^Version (\d+) cannot be sent as it is, so it cannot be approved`), "problem.approve_incomplete"},
-	{regexp.MustCompile(`^The release is scheduled \(it was sent meanwhile\), so it must keep`), "problem.incomplete"},
+	{regexp.MustCompile(`^The release was scheduled to go out while this edit was being made`), "problem.incomplete"},
 }
 
 // fieldRule translates one kind of field message.
