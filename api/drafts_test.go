@@ -95,6 +95,13 @@ func TestDraftBeforeItsAudience(t *testing.T) {
 		t.Fatalf("audiences check: %+v", c)
 	}
 
+	// Its previews render, text or not.
+	for _, ch := range []string{"email", "telegram"} {
+		if w := a.do("GET", "/v1/releases/"+id+"/preview?channel="+ch, coordToken, ""); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Borrador") {
+			t.Fatalf("%s preview of a draft without a text: %d %.500s", ch, w.Code, w.Body)
+		}
+	}
+
 	// Sent now, or scheduled: refused, naming what is missing.
 	at := `{"at": "` + time.Now().Add(48*time.Hour).UTC().Format(time.RFC3339) + `"}`
 	for _, body := range []string{`{}`, at} {
