@@ -225,9 +225,11 @@ func TestBadInputCatalogue(t *testing.T) {
 		{item: "unknown ids", name: "audience channel", path: "/v1/releases", body: set("audiences", map[string]any{"telegram_channels": []string{"tgc_nope"}}),
 			fields: []string{"audiences.telegram_channels[0]"}},
 
-		// A release with no audience.
-		{item: "no audience", name: "audiences missing", path: "/v1/releases", body: release(func(m map[string]any) { delete(m, "audiences") }), fields: []string{"audiences"}},
-		{item: "no audience", name: "audiences empty", path: "/v1/releases", body: set("audiences", map[string]any{"lists": []string{}, "telegram_channels": []string{}}), fields: []string{"audiences"}},
+		// A release to send with no audience (a draft may have none yet).
+		{item: "no audience", name: "audiences missing", path: "/v1/releases", body: release(func(m map[string]any) { delete(m, "audiences"); m["send"] = true }), fields: []string{"audiences"}},
+		{item: "no audience", name: "audiences empty", path: "/v1/releases", body: release(func(m map[string]any) {
+			m["audiences"], m["send"] = map[string]any{"lists": []string{}, "telegram_channels": []string{}}, true
+		}), fields: []string{"audiences"}},
 	}
 
 	renderer, err := templates.New()

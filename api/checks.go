@@ -13,6 +13,7 @@ import (
 
 // The pre-send checks, in the order of the checklist.
 const (
+	// checkTexts ("text", checks_text.go) comes first.
 	checkLanguages   = "languages"
 	checkEmbargo     = "embargo"
 	checkAudiences   = "audiences"
@@ -62,6 +63,7 @@ func (s *Server) checklist(ctx context.Context, rel *dispatcher.Release) ([]disp
 		return nil, err
 	}
 	checks := []dispatcher.Check{
+		textCheck(rel),
 		languagesCheck(rel, scan),
 		s.embargoCheck(rel),
 		audiencesCheck(rel, scan),
@@ -82,7 +84,7 @@ func (s *Server) sendChecks(ctx context.Context, rel *dispatcher.Release) ([]dis
 	if err != nil {
 		return nil, err
 	}
-	return []dispatcher.Check{s.embargoCheck(rel), audiencesCheck(rel, scan), s.attachmentsCheck(rel)}, nil
+	return []dispatcher.Check{textCheck(rel), s.embargoCheck(rel), audiencesCheck(rel, scan), s.attachmentsCheck(rel)}, nil
 }
 
 // refuseSend returns a 409 problem naming the checks that are errors for

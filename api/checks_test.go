@@ -36,7 +36,7 @@ func checksOf(t *testing.T, w *httptest.ResponseRecorder) map[string]dispatcher.
 			t.Errorf("check %+v: want a level and a message", c)
 		}
 	}
-	if diff := cmp.Diff([]string{"languages", "embargo", "audiences", "attachments", "links"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"text", "languages", "embargo", "audiences", "attachments", "links"}, names); diff != "" {
 		t.Errorf("check names (-want +got):\n%s", diff)
 	}
 	return out
@@ -119,6 +119,7 @@ func TestChecksAudiencesAndLanguages(t *testing.T) {
 	wantCheck(t, cs["links"], dispatcher.CheckOK, "No links in the text.")
 	wantCheck(t, cs["attachments"], dispatcher.CheckOK, "No attachments.")
 	wantCheck(t, cs["embargo"], dispatcher.CheckOK, "No embargo")
+	wantCheck(t, cs["text"], dispatcher.CheckOK, "Each of the 2 versions has its text.")
 
 	// Every version there: no warning.
 	a.must("POST", "/v1/releases", fmt.Sprintf(`{"title":"Comunicado","body":"Texto.","language":"es",

@@ -140,7 +140,7 @@ func correctionRequest(in *correctionInput, rel *dispatcher.Release) (*dispatche
 			fe.add(p+"language", "the release has no version in %q; a correction changes the versions it was sent in", tr.Language)
 		}
 		seen[strings.ToLower(tr.Language)] = true
-		checkText(&fe, p, tr.Title, tr.Summary, tr.Body)
+		checkText(&fe, p, tr.Title, tr.Summary, tr.Body, forCorrection)
 		req.Translations = append(req.Translations, tr)
 	}
 	return req, fe.err()

@@ -35,7 +35,8 @@ type patchInput struct {
 // new release is validated. A change makes a new version, which withdraws
 // the approval of the one before; a patch that changes nothing changes
 // nothing. Only a draft or scheduled release may change, and once its early
-// lists were sent the embargoed copies, only its embargo. A "version" in the
+// lists were sent the embargoed copies, only its embargo. A draft may be
+// left without an audience or a text; a scheduled release may not. A "version" in the
 // body or an If-Match header makes the edit apply only to that version.
 func (s *Server) editRelease(w http.ResponseWriter, r *http.Request) error {
 	data, err := readBody(w, r, s.maxBody)
@@ -127,7 +128,12 @@ func (s *Server) applyPatch(ctx context.Context, id string, patch map[string]any
 	if err := json.Unmarshal(merged, &in); err != nil {
 		return nil, nil, fmt.Errorf("edit release %s: %w", id, err)
 	}
-	rel, err := s.release(ctx, &in)
+	// A scheduled release is to go out: it keeps an audience and its texts.
+	goesOut := forDraft
+	if cur.Status == dispatcher.ReleaseScheduled {
+		goesOut = forScheduled
+	}
+	rel, err := s.release(ctx, &in, goesOut)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -136,7 +142,8 @@ func (s *Server) applyPatch(ctx context.Context, id string, patch map[string]any
 		return cur, nil, err
 	}
 	saved, err := s.store.EditRelease(ctx, &dispatcher.Edit{Release: next, Base: cur.Version,
-		OnlyEmbargo: slices.Equal(changed, []string{"embargo_until"}), RequireApproval: s.requireApproval})
+		OnlyEmbargo: slices.Equal(changed, []string{"embargo_until"}), RequireApproval: s.requireApproval,
+		DraftOnly: unsendable(next)})
 	var ce *dispatcher.ConflictError
 	if errors.As(err, &ce) && (ce.Reason != dispatcher.ConflictVersion || expected != 0) {
 		return nil, nil, conflictProblem(ce, expected, "edited")
@@ -318,6 +325,9 @@ func (s *Server) approveRelease(w http.ResponseWriter, r *http.Request) error {
 	case *in.Version < 1:
 		return fieldErrors{{Field: "version", Message: "must be a whole number from 1"}}.err()
 	}
+	if err := s.refuseApproval(r.Context(), id, *in.Version); err != nil {
+		return err
+	}
 	rel, err := s.store.ApproveRelease(r.Context(), id, *in.Version, infoFrom(r.Context()).token)
 	var ce *dispatcher.ConflictError
 	if errors.As(err, &ce) {
@@ -331,6 +341,34 @@ func (s *Server) approveRelease(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(rel.Version)))
 	return writeJSON(w, http.StatusOK, present(rel))
+}
+
+// refuseApproval returns a 409 problem when version, the current version
+// of release id, could not be sent as it is (no audience, or a version
+// without a text): adding them is an edit, which would withdraw the
+// approval at once. Any other refusal is the store's to make.
+func (s *Server) refuseApproval(ctx context.Context, id string, version int) error {
+	rel, err := s.store.Release(ctx, id)
+	if err != nil {
+		return err
+	}
+	if rel.Version != version || rel.Status != dispatcher.ReleaseDraft || !unsendable(rel) {
+		return nil
+	}
+	var failed []dispatcher.Check
+	if c := textCheck(rel); c.Level == dispatcher.CheckError {
+		failed = append(failed, c)
+	}
+	if rel.Audiences.None() { // the check needs no scan to say so
+		failed = append(failed, audiencesCheck(rel, &audienceScan{}))
+	}
+	var why []string
+	for _, c := range failed {
+		why = append(why, c.Name+": "+c.Message)
+	}
+	return &Problem{Type: ProblemChecks, Title: "A pre-send check failed", Status: http.StatusConflict, Checks: failed,
+		Detail: fmt.Sprintf("Version %d cannot be sent as it is, so it cannot be approved: %s Approve the version that adds them (an edit withdraws an approval).",
+			version, strings.Join(why, " "))}
 }
 
 // conflictProblem is the problem response for what a release refused:
@@ -355,6 +393,9 @@ func conflictProblem(ce *dispatcher.ConflictError, asked int, done string) *Prob
 	case dispatcher.ConflictEarly:
 		p.Detail = "The early lists already have this release under embargo, so only embargo_until may change now (to move the lift). " +
 			"To change anything else, publish a correction once it is sent."
+	case dispatcher.ConflictIncomplete:
+		p.Detail = "The release was scheduled to go out while this edit was being made, so it must keep at least one audience and a text in every version; the edit was not saved. " +
+			"Read it again (GET /v1/releases/" + ce.ID + ") and edit it."
 	case dispatcher.ConflictOwnRelease:
 		p.Status = http.StatusForbidden
 		p.Detail = fmt.Sprintf("You wrote this release (as %q); a coordinator other than its author must approve it.", ce.Author)

@@ -9,7 +9,7 @@ import (
 )
 
 // EditRelease follows the store's rules: only a draft or scheduled release
-// at version e.Base changes, and with e.RequireApproval a scheduled one goes
+// at version e.Base changes (only a draft with e.DraftOnly), and with e.RequireApproval a scheduled one goes
 // back to draft. (The fake has no early copies.)
 func (m *memStore) EditRelease(ctx context.Context, e *dispatcher.Edit) (*dispatcher.Release, error) {
 	m.mu.Lock()
@@ -25,6 +25,9 @@ func (m *memStore) EditRelease(ctx context.Context, e *dispatcher.Edit) (*dispat
 		return nil, ce
 	case r.Version != e.Base:
 		ce.Reason = dispatcher.ConflictVersion
+		return nil, ce
+	case e.DraftOnly && r.Status != dispatcher.ReleaseDraft:
+		ce.Reason = dispatcher.ConflictIncomplete
 		return nil, ce
 	}
 	next := *e.Release

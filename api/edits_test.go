@@ -88,7 +88,6 @@ func TestEditValidatesAsCreate(t *testing.T) {
 		{`{"title": null, "body": null}`, func(m map[string]any) { delete(m, "title"); delete(m, "body") }},
 		{`{"language": "no es un idioma"}`, func(m map[string]any) { m["language"] = "no es un idioma" }},
 		{`{"audiences": {"lists": ["lst_nope"]}}`, func(m map[string]any) { m["audiences"] = map[string]any{"lists": []string{"lst_nope"}} }},
-		{`{"audiences": null}`, func(m map[string]any) { delete(m, "audiences") }},
 		{`{"embargo_until": "mañana"}`, func(m map[string]any) { m["embargo_until"] = "mañana" }},
 		{`{"translations": [{"language": "es", "title": "x", "body": "y"}]}`, func(m map[string]any) {
 			m["translations"] = []any{map[string]any{"language": "es", "title": "x", "body": "y"}}

@@ -94,7 +94,14 @@ func TestReleaseForFollowers(t *testing.T) {
 	if !rel.Audiences.TelegramFollowers {
 		t.Fatalf("read back: audiences = %+v, want telegram_followers", rel.Audiences)
 	}
-	if w := a.do("POST", "/v1/releases", coordToken, `{"title":"T","body":"B","language":"es","audiences":{"telegram_followers":false}}`); w.Code != http.StatusBadRequest {
-		t.Fatalf("no audience: %d %s, want 400", w.Code, w.Body)
+	// Without it, and nothing else, there is no audience: a draft may be
+	// saved so, but not sent.
+	if w := a.do("POST", "/v1/releases", coordToken, `{"title":"T","body":"B","language":"es","audiences":{"telegram_followers":false},"send":true}`); w.Code != http.StatusBadRequest ||
+		!strings.Contains(w.Body.String(), "needs at least one list or Telegram channel") {
+		t.Fatalf("no audience, send: %d %s, want 400 naming the audience", w.Code, w.Body)
+	}
+	a.must("POST", "/v1/releases", `{"title":"T","body":"B","language":"es","audiences":{"telegram_followers":false}}`, http.StatusCreated, &rel)
+	if !rel.Audiences.None() {
+		t.Fatalf("draft: audiences = %+v, want none", rel.Audiences)
 	}
 }

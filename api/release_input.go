@@ -37,9 +37,24 @@ type releaseInput struct {
 	Send         bool                     `json:"send"`
 }
 
+// What a release needs (see release). A draft needs a title and its
+// language; its text and its audience may come later. A release that is
+// to go out needs a text in every version and at least one audience: one
+// created with "send": true, and one edited while it is scheduled.
+const (
+	forDraft     = ""
+	forSend      = "to send it (leave out \"send\" to save it as a draft)"
+	forScheduled = "while it is scheduled to go out"
+	// forCorrection: a correction goes out as soon as it is made.
+	forCorrection = "in a correction"
+)
+
 // release validates in, looking up the lists and channels it names, and
 // returns the release to create or a 400 problem listing every bad field.
-func (s *Server) release(ctx context.Context, in *releaseInput) (*dispatcher.Release, error) {
+// goesOut is forDraft for a release saved as a draft, which may have no
+// audience and versions without a text, or forSend or forScheduled, which
+// say why they are required.
+func (s *Server) release(ctx context.Context, in *releaseInput, goesOut string) (*dispatcher.Release, error) {
 	var fe fieldErrors
 	rel := &dispatcher.Release{
 		Title:        strings.TrimSpace(in.Title),
@@ -49,7 +64,7 @@ func (s *Server) release(ctx context.Context, in *releaseInput) (*dispatcher.Rel
 		Translations: []dispatcher.Translation{},
 		SourceURL:    strings.TrimSpace(in.SourceURL),
 	}
-	checkText(&fe, "", rel.Title, rel.Summary, rel.Body)
+	checkText(&fe, "", rel.Title, rel.Summary, rel.Body, goesOut)
 	checkLanguage(&fe, "language", rel.Language, true)
 
 	seen := map[string]bool{strings.ToLower(rel.Language): true}
@@ -66,7 +81,7 @@ func (s *Server) release(ctx context.Context, in *releaseInput) (*dispatcher.Rel
 			}
 		}
 		seen[strings.ToLower(tr.Language)] = true
-		checkText(&fe, p, tr.Title, tr.Summary, tr.Body)
+		checkText(&fe, p, tr.Title, tr.Summary, tr.Body, goesOut)
 		rel.Translations = append(rel.Translations, tr)
 	}
 
@@ -133,14 +148,15 @@ func (s *Server) release(ctx context.Context, in *releaseInput) (*dispatcher.Rel
 	}
 	pendingChannelErrors(&fe, a.TelegramChannels, pending)
 	rel.Audiences.TelegramFollowers = a.TelegramFollowers
-	if len(a.Lists)+len(a.EarlyLists)+len(a.TelegramChannels) == 0 && !a.TelegramFollowers {
-		fe.add("audiences", "a release needs at least one list or Telegram channel (or telegram_followers: true)")
+	if goesOut != forDraft && a.None() {
+		fe.add("audiences", "needs at least one list or Telegram channel (or telegram_followers: true) %s", goesOut)
 	}
 	return rel, fe.err()
 }
 
 // checkText validates a title, summary and body, in the fields prefix+name.
-func checkText(fe *fieldErrors, prefix, title, summary, body string) {
+// The body may be empty while goesOut is forDraft.
+func checkText(fe *fieldErrors, prefix, title, summary, body, goesOut string) {
 	checkLine(fe, prefix+"title", title, true, maxTitle)
 	if utf8.RuneCountInString(summary) > maxSummary {
 		fe.add(prefix+"summary", "must be at most %d characters", maxSummary)
@@ -148,8 +164,9 @@ func checkText(fe *fieldErrors, prefix, title, summary, body string) {
 		checkTextChars(fe, prefix+"summary", summary)
 	}
 	switch {
+	case strings.TrimSpace(body) == "" && goesOut != forDraft:
+		fe.add(prefix+"body", "is required %s", goesOut)
 	case strings.TrimSpace(body) == "":
-		fe.add(prefix+"body", "is required")
 	case len(body) > maxBodyBytes:
 		fe.add(prefix+"body", "must be at most %d KB", maxBodyBytes>>10)
 	default:

@@ -60,7 +60,8 @@ func summarize(r *dispatcher.Release) *releaseSummary {
 
 // createRelease handles POST /v1/releases → 201 release with "warnings"
 // (see Server.warnings). Nothing is written
-// unless the whole request is valid. With "send": true the new release is
+// unless the whole request is valid. A draft needs a title and a language
+// only; with "send": true it needs a text in every version and an audience. With "send": true the new release is
 // sent at once (or at its embargo) and returned as Send left it. With an
 // Idempotency-Key header, a repeat of the request returns the first one's
 // release (see claimIdempotency); once the release exists the key holds it,
@@ -75,7 +76,11 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer claim.free(r.Context())
-	rel, err := s.release(r.Context(), &in)
+	goesOut := forDraft
+	if in.Send {
+		goesOut = forSend
+	}
+	rel, err := s.release(r.Context(), &in, goesOut)
 	if err != nil {
 		return err
 	}

@@ -64,19 +64,25 @@ func TestCreateReleaseValidation(t *testing.T) {
 		{name: "title missing", body: set("title", ""), fields: []string{"title"}},
 		{name: "title two lines", body: set("title", "Comunidades exigen\r\ncancelar concesiones"), fields: []string{"title"}, detailHas: "single line"},
 		{name: "title too long", body: set("title", strings.Repeat("á", 301)), fields: []string{"title"}},
-		{name: "body missing", body: set("body", " \n "), fields: []string{"body"}},
+		{name: "body missing, to send", body: body(func(m map[string]any) { m["body"], m["send"] = " \n ", true }), fields: []string{"body"}, detailHas: "required to send it"},
 		{name: "body over 100 KB", body: set("body", strings.Repeat("x", 100<<10+1)), fields: []string{"body"}},
 		{name: "language missing", body: set("language", ""), fields: []string{"language"}},
 		{name: "language not a code", body: set("language", "español"), fields: []string{"language"}},
 		{name: "translation repeats the original", body: set("translations", []any{tr("ES", "T", "B")}), fields: []string{"translations[0].language"}},
 		{name: "translations repeat each other", body: set("translations", []any{tr("en", "T", "B"), tr("pt-BR", "T", "B"), tr("en", "T", "B")}), fields: []string{"translations[2].language"}},
 		{name: "translation incomplete", body: set("translations", []any{tr("en", "", ""), tr("", "T", "B")}),
-			fields: []string{"translations[0].title", "translations[0].body", "translations[1].language"}},
+			fields: []string{"translations[0].title", "translations[1].language"}},
+		{name: "translation without text, to send", body: body(func(m map[string]any) { m["translations"], m["send"] = []any{tr("en", "T", "")}, true }),
+			fields: []string{"translations[0].body"}},
 		{name: "contact email", body: set("contact", map[string]any{"name": "Lucía", "email": "prensa@"}), fields: []string{"contact.email"}},
 		{name: "source_url relative", body: set("source_url", "/comunicados/1"), fields: []string{"source_url"}},
 		{name: "source_url ftp", body: set("source_url", "ftp://example.org/x"), fields: []string{"source_url"}},
-		{name: "no audiences", body: set("audiences", map[string]any{}), fields: []string{"audiences"}, detailHas: "at least one list or Telegram channel"},
-		{name: "empty audiences", body: set("audiences", map[string]any{"lists": []string{}, "telegram_channels": []string{}}), fields: []string{"audiences"}},
+		{name: "no audiences, to send", body: body(func(m map[string]any) { m["audiences"], m["send"] = map[string]any{}, true }),
+			fields: []string{"audiences"}, detailHas: "at least one list or Telegram channel"},
+		{name: "empty audiences, to send", body: body(func(m map[string]any) {
+			m["audiences"], m["send"] = map[string]any{"lists": []string{}, "telegram_channels": []string{}}, true
+		}), fields: []string{"audiences"}, detailHas: `leave out "send" to save it as a draft`},
+		{name: "no audiences field, to send", body: body(func(m map[string]any) { delete(m, "audiences"); m["send"] = true }), fields: []string{"audiences"}},
 		{name: "unknown list", body: set("audiences", map[string]any{"lists": []string{list, "l404"}}), fields: []string{"audiences.lists[1]"}, detailHas: `unknown list id "l404"`},
 		{name: "unknown channel", body: set("audiences", map[string]any{"telegram_channels": []string{"c404"}}), fields: []string{"audiences.telegram_channels[0]"}},
 		{name: "unknown early list", body: set("audiences", map[string]any{"lists": []string{list}, "early_lists": []string{"l404"}}), fields: []string{"audiences.early_lists[0]"}},
@@ -92,8 +98,11 @@ func TestCreateReleaseValidation(t *testing.T) {
 		{name: "send not a boolean", body: set("send", "yes"), fields: []string{"send"}},
 		{name: "unknown top-level field", body: set("attachments_url", "x"), fields: []string{"attachments_url"}},
 		{name: "many errors at once", body: body(func(m map[string]any) {
-			m["title"], m["body"], m["language"], m["audiences"] = "", "", "", map[string]any{}
+			m["title"], m["body"], m["language"], m["audiences"], m["send"] = "", "", "", map[string]any{}, true
 		}), fields: []string{"title", "body", "language", "audiences"}, detailHas: "4 fields"},
+		{name: "a draft still needs its title", body: body(func(m map[string]any) {
+			m["title"], m["body"], m["audiences"] = " ", "", map[string]any{}
+		}), fields: []string{"title"}},
 		{name: "truncated", body: body(nil)[:200], detailHas: "ends too early"},
 	})
 	if h.store.writes != writes || len(h.store.releases) != 0 || len(h.sender.sends) != 0 {

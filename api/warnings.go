@@ -22,8 +22,8 @@ type releaseWarned struct {
 }
 
 // warnings returns what the checklist finds worth saying of rel to whoever
-// just created or edited it: the checks that are not ok among languages
-// (an audience's language without a version), embargo, audiences and
+// just created or edited it: the checks that are not ok among text,
+// languages (an audience's language without a version), embargo, audiences and
 // attachments, in the checklist's shape and order. An error on a draft is
 // there too: it would refuse a send. They are worked out after the change
 // is stored, so a failure to read the audiences is logged and said as a
@@ -36,7 +36,7 @@ func (s *Server) warnings(ctx context.Context, rel *dispatcher.Release) []dispat
 		return append(out, dispatcher.Check{Name: checkWarnings, Level: dispatcher.CheckWarning,
 			Message: "The release was stored, but it could not be checked just now; see GET /v1/releases/" + rel.ID + "/checks."})
 	}
-	for _, c := range []dispatcher.Check{languagesCheck(rel, scan), s.embargoCheck(rel), audiencesCheck(rel, scan), s.attachmentsCheck(rel)} {
+	for _, c := range []dispatcher.Check{textCheck(rel), languagesCheck(rel, scan), s.embargoCheck(rel), audiencesCheck(rel, scan), s.attachmentsCheck(rel)} {
 		if c.Level != dispatcher.CheckOK {
 			out = append(out, c)
 		}

@@ -14,7 +14,8 @@ import (
 func TestSendNeedsApprovalWhenRequired(t *testing.T) {
 	ctx := context.Background()
 	r := newRig()
-	id := r.mem.AddRelease(dispatcher.Release{Title: "T", Body: "B", Language: "es", Version: 2, Author: "ana", ApprovedBy: "luis", ApprovedVersion: 1})
+	id := r.mem.AddRelease(dispatcher.Release{Title: "T", Body: "B", Language: "es", Version: 2, Author: "ana", ApprovedBy: "luis", ApprovedVersion: 1,
+		Audiences: dispatcher.Audiences{Lists: []string{"lst_prensa"}}})
 	svc := r.service(t, dispatcher.Config{RequireApproval: true})
 
 	_, err := svc.Send(ctx, id, nil)
@@ -33,13 +34,14 @@ func TestSendNeedsApprovalWhenRequired(t *testing.T) {
 	}
 
 	// The same version sent without the requirement goes.
-	other := r.mem.AddRelease(dispatcher.Release{Title: "T", Body: "B", Language: "es", Version: 2, Author: "ana"})
+	aud := dispatcher.Audiences{Lists: []string{"lst_prensa"}}
+	other := r.mem.AddRelease(dispatcher.Release{Title: "T", Body: "B", Language: "es", Version: 2, Author: "ana", Audiences: aud})
 	rel, err := r.service(t, dispatcher.Config{}).Send(ctx, other, nil)
 	if err != nil || rel.Status != dispatcher.ReleaseScheduled {
 		t.Fatalf("Send without the requirement: %v, %v", rel, err)
 	}
 
-	approved := r.mem.AddRelease(dispatcher.Release{Title: "T", Body: "B", Language: "es", Version: 2, Author: "ana", ApprovedBy: "luis", ApprovedVersion: 2})
+	approved := r.mem.AddRelease(dispatcher.Release{Title: "T", Body: "B", Language: "es", Version: 2, Author: "ana", ApprovedBy: "luis", ApprovedVersion: 2, Audiences: aud})
 	rel, err = svc.Send(ctx, approved, nil)
 	if err != nil || rel.Status != dispatcher.ReleaseScheduled {
 		t.Fatalf("Send of an approved version: %v, %v", rel, err)

@@ -63,6 +63,14 @@ func (s *Service) dispatch(ctx context.Context, id string, mayWait bool) (time.D
 	rerun := false
 	switch rel.Status {
 	case ReleaseScheduled:
+		if rel.CorrectionOf == nil && rel.Audiences.None() {
+			// Neither a send nor an edit lets this happen (Send, Edit's
+			// DraftOnly); were it to, it would go to no one and still be
+			// published: it goes back to draft to be completed instead.
+			st, err := s.cfg.Store.SetReleaseStatus(ctx, id, ReleaseDraft, ReleaseScheduled)
+			log.Error("dispatch of a release with no audience: back to draft", "status", st, "error", err)
+			return 0, err
+		}
 		a, err := s.cfg.Store.Activity(ctx, id)
 		if err != nil {
 			return 0, err

@@ -114,6 +114,13 @@ type Audiences struct {
 	TelegramFollowers bool `json:"telegram_followers"`
 }
 
+// None reports whether a names no one: no list, early list or Telegram
+// channel, and not the bot's followers. A draft may be saved so, to choose
+// its audience later; it cannot be sent, nor stay scheduled.
+func (a Audiences) None() bool {
+	return len(a.Lists)+len(a.EarlyLists)+len(a.TelegramChannels) == 0 && !a.TelegramFollowers
+}
+
 // ReleaseStatus is where a release is in its life.
 type ReleaseStatus string
 

@@ -21,6 +21,10 @@ type Edit struct {
 	// edit withdraws the approval, so a scheduled release goes back to draft
 	// (to be approved and sent again) unless its early copies went out.
 	RequireApproval bool
+	// DraftOnly says that the release as edited could not be sent (it has
+	// no audience, or a version without a text): only a draft may take it,
+	// and a release scheduled meanwhile refuses it (ConflictIncomplete).
+	DraftOnly bool
 }
 
 // ConflictReason says why a release refused an edit, an approval or a send.
@@ -39,6 +43,9 @@ const (
 	ConflictOwnRelease ConflictReason = "own_release"
 	// ConflictUnapproved: approval is required and the current version is not approved.
 	ConflictUnapproved ConflictReason = "unapproved"
+	// ConflictIncomplete: the release is scheduled, and the edit would
+	// leave it with no audience or a version without a text.
+	ConflictIncomplete ConflictReason = "incomplete"
 )
 
 // ConflictError is an edit, approval or send that the release refused for
@@ -62,6 +69,8 @@ func (e *ConflictError) Error() string {
 		return fmt.Sprintf("release %s went to its early lists under embargo: only its embargo may move now", e.ID)
 	case ConflictOwnRelease:
 		return fmt.Sprintf("release %s was written by %s, who cannot approve it", e.ID, e.Author)
+	case ConflictIncomplete:
+		return fmt.Sprintf("release %s is %s: it must keep an audience and a text in every version", e.ID, e.Status)
 	case ConflictUnapproved:
 		return fmt.Sprintf("release %s needs approval of version %d by a coordinator other than %s", e.ID, e.Version, e.Author)
 	}

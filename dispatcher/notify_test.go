@@ -92,7 +92,8 @@ func TestNotifyScheduled(t *testing.T) {
 	r := newRig()
 	n := &events{}
 	svc := r.notifying(t, n, "w1")
-	rid := r.mem.AddRelease(dispatcher.Release{Status: dispatcher.ReleaseDraft, Title: "Nota", Language: "es"})
+	rid := r.mem.AddRelease(dispatcher.Release{Status: dispatcher.ReleaseDraft, Title: "Nota", Language: "es",
+		Audiences: dispatcher.Audiences{Lists: []string{"lst_prensa"}}})
 	ctx := context.Background()
 	for range 2 {
 		if _, err := svc.Send(ctx, rid, nil); err != nil {

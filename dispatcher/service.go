@@ -189,7 +189,8 @@ func NewService(cfg Config) (*Service, error) {
 // at at when that is before the embargo, at once when at is nil. It is
 // idempotent: a release already scheduled, sending or sent is returned as
 // it is, and nothing is sent again. A cancelled release gives ErrConflict,
-// and so does an at before the embargo of a release without early lists;
+// and so does an at before the embargo of a release without early lists,
+// and a draft with no audience;
 // with Config.RequireApproval, a draft whose current version is not
 // approved gives a *ConflictError.
 func (s *Service) Send(ctx context.Context, id string, at *time.Time) (*Release, error) {
@@ -213,6 +214,12 @@ func (s *Service) send(ctx context.Context, id string, at *time.Time, version in
 	}
 	if rel.Status == ReleaseCancelled {
 		return nil, fmt.Errorf("release %s is cancelled: %w", id, ErrConflict)
+	}
+	// A draft may be saved before its audience is chosen; it goes nowhere
+	// until it has one. (A correction has none of its own: it goes to
+	// those who got the release.)
+	if rel.Status == ReleaseDraft && rel.CorrectionOf == nil && rel.Audiences.None() {
+		return nil, fmt.Errorf("release %s has no audience: add a list or a Telegram channel (or the bot's followers) before sending it: %w", id, ErrConflict)
 	}
 	// No at may give an embargoed release to its public audiences before
 	// the embargo; with early lists, an at before it is the early tier's.

@@ -55,6 +55,8 @@ func overlayEdits(r *dispatcher.Release, v []any) {
 // ARGV[4] -> now (Unix ms)
 // ARGV[5] -> "1" when the edit changes embargo_until alone
 // ARGV[6] -> "1" when approval is required
+// ARGV[7] -> "1" when the release as edited cannot be sent (no audience,
+// or a version without a text): only a draft may take it
 //
 // Output: {outcome, status, version}: outcome is ok, or the
 // dispatcher.ConflictReason that refused the edit; status and version are
@@ -67,6 +69,7 @@ local early = redis.call('HGET', KEYS[1], R.early) == '1'
 if st ~= RS.draft and st ~= RS.scheduled then return {'` + string(dispatcher.ConflictStatus) + `', st, v} end
 if early and ARGV[5] ~= '1' then return {'` + string(dispatcher.ConflictEarly) + `', st, v} end
 if v ~= tonumber(ARGV[1]) then return {'` + string(dispatcher.ConflictVersion) + `', st, v} end
+if ARGV[7] == '1' and st ~= RS.draft then return {'` + string(dispatcher.ConflictIncomplete) + `', st, v} end
 v = v + 1
 redis.call('HSET', KEYS[1], R.data, ARGV[2], R.summary, ARGV[3], R.version, v, R.updated_at, ARGV[4])
 if st == RS.scheduled and ARGV[6] == '1' and not early then
@@ -82,8 +85,9 @@ return {'ok', st, v}
 // dispatcher.ErrNotFound for an unknown release, and a
 // *dispatcher.ConflictError when the release is no longer a draft or
 // scheduled (ConflictStatus), had its early copies sent and the edit
-// changes more than the embargo (ConflictEarly), or is no longer at
-// version e.Base (ConflictVersion).
+// changes more than the embargo (ConflictEarly), is no longer at
+// version e.Base (ConflictVersion), or is not a draft and e.DraftOnly
+// (ConflictIncomplete).
 func (s *Store) EditRelease(ctx context.Context, e *dispatcher.Edit) (*dispatcher.Release, error) {
 	id := e.Release.ID
 	if !validID("rel", id) {
@@ -97,7 +101,7 @@ func (s *Store) EditRelease(ctx context.Context, e *dispatcher.Edit) (*dispatche
 		return nil, fmt.Errorf("edit release %s: %w", id, err)
 	}
 	res, err := editScript.Run(ctx, s.rdb, []string{releaseKey(id)},
-		e.Base, fields[1], fields[3], fmtTime(now), flag(e.OnlyEmbargo), flag(e.RequireApproval)).Slice()
+		e.Base, fields[1], fields[3], fmtTime(now), flag(e.OnlyEmbargo), flag(e.RequireApproval), flag(e.DraftOnly)).Slice()
 	if err := outcome(id, res, err, "edit"); err != nil {
 		return nil, err
 	}

@@ -226,3 +226,36 @@ func TestConcurrentEditsOfOneVersion(t *testing.T) {
 }
 
 func errOf(_ *dispatcher.Release, err error) error { return err }
+
+// TestDraftOnlyEditRefusedOnceScheduled: an edit that leaves a release
+// unsendable (no audience) is stored on a draft, and refused by a release
+// that was scheduled since it was read, which keeps what it had.
+func TestDraftOnlyEditRefusedOnceScheduled(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	r := newDraft(t, s, "ana")
+	next := *r
+	next.Audiences = dispatcher.Audiences{}
+	ed, err := s.EditRelease(ctx, &dispatcher.Edit{Release: &next, Base: 1, DraftOnly: true})
+	if err != nil || ed.Version != 2 || !ed.Audiences.None() || ed.Status != dispatcher.ReleaseDraft {
+		t.Fatalf("draft without an audience: %+v, %v", ed, err)
+	}
+	withList := *ed
+	withList.Audiences = r.Audiences
+	if ed, err = s.EditRelease(ctx, &dispatcher.Edit{Release: &withList, Base: 2}); err != nil || ed.Audiences.None() {
+		t.Fatalf("audience back: %+v, %v", ed, err)
+	}
+	// Scheduled between the edit's read and its write.
+	if _, _, err := s.ScheduleSend(ctx, r.ID, time.Now().Add(time.Hour), time.Time{}, false, 3); err != nil {
+		t.Fatal(err)
+	}
+	next = *ed
+	next.Audiences = dispatcher.Audiences{}
+	ce := conflict(t, errOf(s.EditRelease(ctx, &dispatcher.Edit{Release: &next, Base: 3, DraftOnly: true})))
+	if ce.Reason != dispatcher.ConflictIncomplete || ce.Status != dispatcher.ReleaseScheduled || ce.Version != 3 {
+		t.Fatalf("draft-only edit of a scheduled release: %+v", ce)
+	}
+	if got, err := s.Release(ctx, r.ID); err != nil || got.Version != 3 || got.Audiences.None() || got.Status != dispatcher.ReleaseScheduled {
+		t.Fatalf("after the refused edit: %+v, %v", got, err)
+	}
+}

@@ -72,18 +72,27 @@ type sendData struct {
 	Rel    *releaseView
 	Checks []dispatcher.Check
 	Errors bool
+	Err    *Problem // the API's refusal of a send, shown above the checks
 }
+
+func (d *sendData) problem() *Problem { return d.Err }
 
 // sendPage is GET /app/releases/{id}/send: what will happen, in words (the
 // audiences counted after de-duplication and suppression, the embargo),
 // before the button that does it.
 func (a *App) sendPage(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	a.sendAgain(w, r, s, http.StatusOK, nil)
+}
+
+// sendAgain shows the send confirmation, with p, the API's refusal of the
+// send, when it is not nil: the checks say what to fix, and link to it.
+func (a *App) sendAgain(w http.ResponseWriter, r *http.Request, s *signedIn, status int, p *Problem) {
 	rel, err := a.release(r, s)
 	if err != nil {
 		a.failCall(w, r, s, err)
 		return
 	}
-	d := &sendData{Rel: rel}
+	d := &sendData{Rel: rel, Err: p}
 	if err := a.call(r, s, "GET", v1Path(r, "/checks"), nil, &d.Checks); err != nil {
 		a.failCall(w, r, s, err)
 		return
@@ -91,12 +100,18 @@ func (a *App) sendPage(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	for _, c := range d.Checks {
 		d.Errors = d.Errors || c.Level == dispatcher.CheckError
 	}
-	a.render(w, r, s, http.StatusOK, "send", language(w, r).T("send.title"), d)
+	a.render(w, r, s, status, "send", language(w, r).T("send.title"), d)
 }
 
-// send is POST /app/releases/{id}/send; then the watch page.
+// send is POST /app/releases/{id}/send; then the watch page. A send the
+// checks refuse (no audience, no text, ...) shows the confirmation again,
+// with the refusal and a link to the compose page.
 func (a *App) send(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	if err := a.call(r, s, "POST", v1Path(r, "/send"), map[string]any{}, nil); err != nil {
+		if p, ok := err.(*Problem); ok && p.Status == http.StatusConflict {
+			a.sendAgain(w, r, s, p.Status, p)
+			return
+		}
 		a.failCall(w, r, s, err)
 		return
 	}

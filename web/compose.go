@@ -393,7 +393,9 @@ func (a *App) composeExtras(r *http.Request, s *signedIn, d *composeData) error 
 		d.FollowersKept, d.FollowerCount = true, f.Count
 	}
 	aud := rel.Audiences
-	if len(aud.Lists)+len(aud.EarlyLists)+len(aud.TelegramChannels) > 0 || aud.TelegramFollowers {
+	if aud.None() { // a draft saved before its audience: nobody yet
+		d.Count = &audienceCount{Items: []audienceItem{}}
+	} else {
 		c, err := a.countsFor(r, s, aud)
 		if err != nil {
 			if _, ok := err.(*Problem); !ok {

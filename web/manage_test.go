@@ -138,3 +138,26 @@ func TestChartThin(t *testing.T) {
 		t.Errorf("the sent line does not run from the bottom left to the top right: %.40s … %s", c.Sent, c.Sent[len(c.Sent)-20:])
 	}
 }
+
+// TestLocalizeDraftProblems: what the API says of a release that cannot
+// be sent yet (no audience, no text) is said in Spanish.
+func TestLocalizeDraftProblems(t *testing.T) {
+	es := newLang("es")
+	for _, c := range []struct{ detail, want string }{
+		{"The release cannot be sent while a pre-send check is an error. audiences: The release has no audience: add a list or a Telegram channel.",
+			"El comunicado no se puede enviar todavía"},
+		{"Version 2 cannot be sent as it is, so it cannot be approved: audiences: The release has no audience: add a list or a Telegram channel. Approve the version that adds them (an edit withdraws an approval).",
+			"La versión 2 todavía no se puede enviar"},
+		{"The release was scheduled to go out while this edit was being made, so it must keep at least one audience and a text in every version; the edit was not saved. Read it again (GET /v1/releases/rel_x) and edit it.",
+			"El comunicado ya está programado para salir"},
+	} {
+		if got := localize(es, &Problem{FromAPI: true, Status: 409, Detail: c.detail}); !strings.HasPrefix(got.Detail, c.want) || got.Original != c.detail {
+			t.Errorf("%q said as %q, want %q…", c.detail, got.Detail, c.want)
+		}
+	}
+	p := localize(es, &Problem{FromAPI: true, Status: 400, Detail: "audiences: ...",
+		Errors: []api.FieldError{{Field: "audiences", Message: "needs at least one list or Telegram channel (or telegram_followers: true) while it is scheduled to go out"}}})
+	if p.Errors[0].Message != "elige al menos una lista o un canal de Telegram" {
+		t.Errorf("the audiences field: %q", p.Errors[0].Message)
+	}
+}

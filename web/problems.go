@@ -38,6 +38,9 @@ var detailRules = []detailRule{
 	{regexp.MustCompile(`^Nothing was found at`), "error.404"},
 	{regexp.MustCompile(`^The service's database \(Redis\) is not answering`), "error.503"},
 	{regexp.MustCompile(`^The request body is larger than`), "problem.too_big"},
+	{regexp.MustCompile(`^The release cannot be sent while a pre-send check is an error`), "problem.checks_failed"},
+	{regexp.MustCompile(`^Version (\d+) cannot be sent as it is, so it cannot be approved`), "problem.approve_incomplete"},
+	{regexp.MustCompile(`^The release was scheduled to go out while this edit was being made`), "problem.incomplete"},
 }
 
 // fieldRule translates one kind of field message.
@@ -58,7 +61,7 @@ var fieldRules = []fieldRule{
 	{regexp.MustCompile(`^is (\d+) now; version \d+ was checked`), "field.version"},
 	{regexp.MustCompile(`^(must be a language code|is required \(a language code|invalid language)`), "field.language"},
 	{regexp.MustCompile(`^must be "admin", "coordinator" or "viewer"`), "field.role"},
-	{regexp.MustCompile(`^a release needs at least one list or Telegram channel`), "field.audiences"},
+	{regexp.MustCompile(`^(a release )?needs at least one list or Telegram channel`), "field.audiences"},
 	{regexp.MustCompile(`^must be an absolute http or https URL`), "field.url"},
 	{regexp.MustCompile(`^unknown (\w+) id "([^"]*)"`), "field.unknown_id"},
 }

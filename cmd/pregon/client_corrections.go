@@ -44,7 +44,7 @@ func (c *cli) releaseCorrect(ctx context.Context, args []string) error {
 			files = append([]string{*file}, files...)
 		}
 		for _, name := range files {
-			f, err := readReleaseFile(name)
+			f, err := readReleaseFile(name, false)
 			if err != nil {
 				return err
 			}

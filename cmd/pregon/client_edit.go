@@ -104,7 +104,7 @@ func (c *cli) releaseEdit(ctx context.Context, args []string) error {
 func (c *cli) editPatch(set map[string]bool, file string, translations []string) (map[string]any, error) {
 	patch := map[string]any{}
 	if set["f"] {
-		req, err := c.readRelease(file, nil)
+		req, err := c.readRelease(file, nil, true) // the API says what a scheduled release must keep
 		if err != nil {
 			return nil, err
 		}
@@ -117,7 +117,7 @@ func (c *cli) editPatch(set map[string]bool, file string, translations []string)
 	if len(translations) > 0 {
 		var ts []map[string]string
 		for _, name := range translations {
-			t, err := readReleaseFile(name)
+			t, err := readReleaseFile(name, true)
 			if err != nil {
 				return nil, err
 			}

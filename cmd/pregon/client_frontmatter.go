@@ -27,7 +27,8 @@ type releaseFile struct {
 }
 
 // parseReleaseFile reads a release file: a front matter block, then the
-// Markdown body. Its errors name the file and the line.
+// Markdown body, which may be empty (a draft's text may come later; see
+// readReleaseFile). Its errors name the file and the line.
 func parseReleaseFile(name, src string) (*releaseFile, error) {
 	meta, body, err := parseFrontMatter(src)
 	if err != nil {
@@ -47,9 +48,6 @@ func parseReleaseFile(name, src string) (*releaseFile, error) {
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%s: the front matter needs %s (like \"title: ...\" and \"language: es\")", name, strings.Join(missing, " and "))
-	}
-	if strings.TrimSpace(f.Body) == "" {
-		return nil, fmt.Errorf("%s: the body after the front matter is empty", name)
 	}
 	if f.Timezone != "" {
 		if _, err := time.LoadLocation(f.Timezone); err != nil || f.Timezone == "Local" {

@@ -27,7 +27,7 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 	followers := cm.fs.Bool("followers", false, "send it to the Telegram bot's followers too, each in its language")
 	embargo := cm.fs.String("embargo", "", "the embargo: when the statement becomes public, RFC 3339 like 2026-06-01T09:00:00-06:00 (default: none)")
 	atFlag := cm.fs.String("at", "", "send at this time, RFC 3339 (default: now; with an embargo and early lists, when the early lists get it)")
-	draft := cm.fs.Bool("draft", false, "create the release without sending it")
+	draft := cm.fs.Bool("draft", false, "create the release without sending it: a draft needs a title, not yet its text nor an audience")
 	idemKey := cm.fs.String("idempotency-key", "", "create the release under this Idempotency-Key: running the command again with it returns the release made the first time (default: a random key, the same for the retries of this run)")
 	wait := cm.fs.Bool("wait", false, "wait until every delivery is done, printing progress on stderr")
 	timeout := cm.fs.Duration("timeout", defaultWait, "with --wait, how long to wait at most")
@@ -64,8 +64,8 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 		return c.wait(ctx, a, rel, *timeout)
 	}
 	switch {
-	case len(lists)+len(early)+len(channels) == 0 && !*followers:
-		return usageErr("release send: name at least one audience with --list or --channel (or --followers)", cm.usage)
+	case len(lists)+len(early)+len(channels) == 0 && !*followers && !*draft:
+		return usageErr("release send: name at least one audience with --list or --channel (or --followers), or save a draft with --draft and choose its audience later", cm.usage)
 	case *draft && *wait:
 		return usageErr("release send: --wait waits for a sending release; it cannot go with --draft", cm.usage)
 	case *timeout <= 0:
@@ -76,7 +76,7 @@ func (c *cli) releaseSend(ctx context.Context, args []string) error {
 			return usageErr(fmt.Sprintf("release send: --embargo %q is not an RFC 3339 time like 2026-06-01T09:00:00-06:00", *embargo), cm.usage)
 		}
 	}
-	req, err := c.readRelease(pos[0], translations)
+	req, err := c.readRelease(pos[0], translations, *draft)
 	if err != nil {
 		return err
 	}
@@ -159,9 +159,10 @@ func isReleaseID(arg string) bool {
 	return err != nil
 }
 
-// readRelease reads a release file and its translations into a request.
-func (c *cli) readRelease(file string, translations []string) (*client.NewRelease, error) {
-	f, err := readReleaseFile(file)
+// readRelease reads a release file and its translations into a request,
+// their bodies optional for a draft.
+func (c *cli) readRelease(file string, translations []string, draft bool) (*client.NewRelease, error) {
+	f, err := readReleaseFile(file, draft)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +171,7 @@ func (c *cli) readRelease(file string, translations []string) (*client.NewReleas
 		req.Contact = &pc
 	}
 	for _, name := range translations {
-		t, err := readReleaseFile(name)
+		t, err := readReleaseFile(name, draft)
 		if err != nil {
 			return nil, err
 		}
@@ -182,12 +183,19 @@ func (c *cli) readRelease(file string, translations []string) (*client.NewReleas
 	return req, nil
 }
 
-func readReleaseFile(name string) (*releaseFile, error) {
+// readReleaseFile reads a release file. Its body may be empty only when
+// draft says that it is saved as a draft, whose text may come later: what
+// is sent needs one.
+func readReleaseFile(name string, draft bool) (*releaseFile, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
-	return parseReleaseFile(name, string(data))
+	f, err := parseReleaseFile(name, string(data))
+	if err == nil && !draft && strings.TrimSpace(f.Body) == "" {
+		return nil, fmt.Errorf("%s: the body after the front matter is empty (only a draft, saved with --draft, may have no text yet)", name)
+	}
+	return f, err
 }
 
 // wait polls the release every c.poll until it is final or timeout passes,

@@ -131,6 +131,7 @@ func TestClient(t *testing.T) {
 	trFile := write("rel.en.md", "---\ntitle: Title\nlanguage: en\n---\nQuoted “body”.\n")
 	badFile := write("bad.md", "no front matter\n")
 	tzFile := write("rel.tz.md", "---\ntitle: Título\nlanguage: es\ntimezone: America/Mexico_City\n---\nCuerpo.\n")
+	draftFile := write("draft.md", "---\ntitle: Borrador\nlanguage: es\n---\n")
 
 	wantRelease := `{"title":"Título","summary":"Resumen","body":"Cuerpo “citado”.","language":"es",
 		"translations":[{"language":"en","title":"Title","body":"Quoted “body”."}],
@@ -278,6 +279,19 @@ func TestClient(t *testing.T) {
 			wantStdout: "R1\n",
 			wantStderr: "ok       languages  Every recipient has a version in their language (es, en).\n" +
 				"warning  links      1 of 2 links may be broken: https://example.org/x (answered 404 Not Found).\n",
+		},
+		{
+			name:    "release send of a file without a body",
+			args:    []string{"release", "send", draftFile, "--list", "L1"},
+			wantErr: "draft.md: the body after the front matter is empty (only a draft, saved with --draft, may have no text yet)",
+		},
+		{
+			name: "release send --draft with a title alone: no text, no audience yet",
+			args: []string{"release", "send", draftFile, "--draft"},
+			script: []exchange{{method: "POST", path: "/v1/releases",
+				json:   `{"title":"Borrador","body":"","language":"es","audiences":{"lists":[],"telegram_channels":[]},"send":false}`,
+				status: 201, resp: releaseJSON("R5", "draft", "")}},
+			wantStdout: "R5\n",
 		},
 		{
 			name: "release send --draft with an embargo",

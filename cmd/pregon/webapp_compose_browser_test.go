@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -217,6 +218,38 @@ func TestWebAppComposeBrowser(t *testing.T) {
 		chromedp.SetValue("#password", anaPW),
 		chromedp.Click(`form[action="/app/login"] button`),
 		chromedp.WaitVisible(`a[href="/app/releases/new"]`))
+
+	// A title and a text, no audience yet: the draft is saved on the
+	// server, where a reload finds it without this browser's copy.
+	do("write before choosing the audience",
+		chromedp.Navigate(s.url+"/app/releases/new"),
+		chromedp.WaitVisible("#title"),
+		chromedp.SendKeys("#title", "Nota sin audiencia todavía"),
+		chromedp.SendKeys("#body", "Primer párrafo, antes de elegir a quién."))
+	var first string
+	testkit.WaitFor(t, "the draft's own page", 45*time.Second, 100*time.Millisecond, func() (bool, string) {
+		first, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
+		return strings.HasSuffix(first, "/edit"), first
+	})
+	draftID := strings.TrimSuffix(strings.TrimPrefix(first, "/app/releases/"), "/edit")
+	testkit.WaitFor(t, "the draft on the server", 45*time.Second, 100*time.Millisecond, func() (bool, string) {
+		var d obj
+		s.do(s.admin, "GET", "/v1/releases/"+draftID, "", nil, &d)
+		return d["body"] == "Primer párrafo, antes de elegir a quién." && d["title"] == "Nota sin audiencia todavía", fmt.Sprint(d["title"], " / ", d["body"])
+	})
+	// Away from the compose page (whose leaving keeps a copy), this
+	// browser's copies are wiped; then back to the draft.
+	do("leave the draft", chromedp.Navigate(s.url+"/app/releases"), chromedp.WaitVisible(`a[href="/app/releases/`+draftID+`"]`))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`localStorage.clear(); true`)); err != nil {
+		t.Fatal(err)
+	}
+	do("reload the draft", chromedp.Navigate(s.url+first), chromedp.WaitVisible("#body"))
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.getElementById("title").value, document.getElementById("body").value,
+		String(document.querySelectorAll("#audiences input:checked").length), String(localStorage.length)]`))
+	if err != nil || !slices.Equal(got, []string{"Nota sin audiencia todavía", "Primer párrafo, antes de elegir a quién.", "0", "0"}) {
+		t.Errorf("the draft reloaded from the server: %q, %v; want its title and text, no audience, nothing from this browser", got, err)
+	}
+	waitText("no recipients yet", "#audience-total", "En total: 0 destinatarios")
 
 	// The Spanish version, previewed as it is typed.
 	do("write",

@@ -3,8 +3,9 @@
 // saved as it is written: to the server (PATCH of the version the page
 // holds: a newer one saved by someone else is shown, never overwritten)
 // and to this browser's localStorage, brought back if the tab was closed
-// before the server had it. Without this script the form's buttons do the
-// same on the server.
+// before the server had it. A draft is saved on the server from its title
+// on: its text and audience may come later. Without this script the
+// form's buttons do the same on the server.
 (function () {
   "use strict";
   var form = document.getElementById("compose");
@@ -85,6 +86,9 @@
   function save() {
     if (!dirty || conflict) return;
     if (saving) { schedule(1000); return; }
+    // A draft needs a title and nothing else (not its text, nor its
+    // audience): until it has one, only this browser keeps it.
+    if (!form.dataset.id && !form.elements.title.value.trim()) { say(t.tNeedsTitle); return; }
     saving = true;
     var sent = JSON.stringify(snapshot());
     say(t.tSaving);
