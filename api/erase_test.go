@@ -102,6 +102,15 @@ func TestEraseContactEndpoint(t *testing.T) {
 		t.Errorf("GET /v1/suppressions/bob after unsubscribe = %d %s", w.Code, w.Body)
 	}
 
+	// Looked up as a contact (the web app's "why does someone not get
+	// it?"), the address is known only as erased on request.
+	var cv ContactView
+	w = a.do("GET", "/v1/contacts/ana@example.org", viewerToken, "")
+	if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &cv) != nil || cv.Known || cv.Suppressed == nil ||
+		cv.Suppressed.Reason != dispatcher.ReasonErased || cv.Name != "" {
+		t.Errorf("GET /v1/contacts/ana = %d %s, want unknown, suppressed as erased", w.Code, w.Body)
+	}
+
 	// The admin lifts the erasure: the address may be imported again.
 	if w := a.do("DELETE", "/v1/suppressions/ana@example.org", coordToken, ""); w.Code != http.StatusForbidden {
 		t.Errorf("a coordinator lifts an erasure: %d, want 403", w.Code)
