@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/emersion/go-smtp"
 )
 
 // TestWebAppManageBrowserErase: a journalist asks to be erased. Lucía, a
@@ -15,13 +16,30 @@ import (
 // axe-core finds no serious or critical violation) and confirms; the list
 // says it is done and its search no longer finds her. Adela, the admin,
 // asks why the address gets nothing and reads that it was erased on
-// request, with no name left. A release that reached her earlier, archived
-// since, lists her delivery under the keyed hash alone, its counts as
-// before.
+// request, with no name left. A release that failed to reach her earlier
+// (its webhook told of it), archived since, lists her delivery under the
+// keyed hash alone, its counts as before; no key of Redis names her, not
+// even the webhook event kept after it was delivered.
 func TestWebAppManageBrowserErase(t *testing.T) {
 	c := newChrome(t, 5*time.Minute)
-	s := startService(t, func(s *service) { s.env["PREGON_SECRET"] = "erase-in-the-browser-secret-0123456789" })
+	s := startService(t, func(s *service) {
+		s.env["PREGON_SECRET"] = "erase-in-the-browser-secret-0123456789"
+		s.env["PREGON_WEBHOOKS_ALLOW_PRIVATE"], s.env["PREGON_WEBHOOKS_ALLOW_HTTP"] = "true", "true"
+	})
 	const ana = "ana.borrar@diario.example"
+	// Her mailbox is full: her delivery fails, and a webhook is told.
+	s.smtp.SetHandler(func(rcpt string, _ int) *smtp.SMTPError {
+		if rcpt == ana {
+			return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 2, 2}, Message: "mailbox of " + ana + " full"}
+		}
+		return nil
+	})
+	rc := newHookReceiver(t)
+	var hook obj
+	if code := s.post("/v1/webhooks", obj{"url": rc.URL + "/pregon", "events": []string{"delivery.failed"}}, &hook); code != 201 {
+		t.Fatalf("add webhook: %d %v", code, hook)
+	}
+	rc.setSecret(hook["secret"].(string))
 	coordPW := s.user("lucia@coalicion.example", "Lucía", "coordinator")
 	adminPW := s.user("adela@coalicion.example", "Adela Ríos", "admin")
 	var list obj
@@ -41,8 +59,11 @@ func TestWebAppManageBrowserErase(t *testing.T) {
 		t.Fatalf("create release: %d %v", code, rel)
 	}
 	rid := rel["id"].(string)
-	if got := s.waitFinal(rid); got["status"] != "sent" {
+	if got := s.waitFinal(rid); got["status"] != "sent_with_failures" {
 		t.Fatalf("release: %v", got)
+	}
+	if e := rc.waitFor(t, "delivery.failed", rid); e.Data["recipient"] != ana {
+		t.Fatalf("delivery.failed to the webhook: %v", e)
 	}
 	var before, after obj
 	if code := s.post("/v1/releases/"+rid+"/archive", nil, &before); code != 200 || before["archived_at"] == nil {
@@ -102,15 +123,18 @@ func TestWebAppManageBrowserErase(t *testing.T) {
 		if strings.Contains(strings.ToLower(r), ana) {
 			t.Errorf("the archived release still lists %s: %v", ana, d)
 		}
-		if strings.HasPrefix(r, "hmac-sha256:") && (d["name"] == nil || d["name"] == "") && d["status"] == "sent" {
+		if strings.HasPrefix(r, "hmac-sha256:") && (d["name"] == nil || d["name"] == "") && d["status"] == "failed" {
 			hashed++
 		}
 	}
 	if len(ds.Items) != 2 || hashed != 1 {
-		t.Errorf("archived deliveries %v: want bob's and one to the hash, sent, without a name", ds.Items)
+		t.Errorf("archived deliveries %v: want bob's and one to the hash, failed, without a name", ds.Items)
 	}
 	s.do(s.admin, "GET", "/v1/releases/"+rid, "", nil, &after)
 	if before["counts"] == nil || !reflect.DeepEqual(before["counts"], after["counts"]) || after["archived_at"] != before["archived_at"] {
 		t.Errorf("counts of the archived release: %v before, %v after", before["counts"], after["counts"])
 	}
+	// Nothing in Redis names her: not the failure log, not the webhook
+	// event kept after it was delivered.
+	assertRedisForgot(t, s, ana)
 }
