@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/pregon/pregon/audit"
 	"github.com/pregon/pregon/auth"
 	"github.com/pregon/pregon/dispatcher"
@@ -99,6 +100,15 @@ func TestEraseContactEndpoint(t *testing.T) {
 	w = a.do("GET", "/v1/suppressions/bob@example.org", adminToken, "")
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"unsubscribed"`) {
 		t.Errorf("GET /v1/suppressions/bob after unsubscribe = %d %s", w.Code, w.Body)
+	}
+
+	// Looked up as a contact (the web app's "why does someone not get
+	// it?"), the address is known only as erased on request.
+	var cv ContactView
+	w = a.do("GET", "/v1/contacts/ana@example.org", viewerToken, "")
+	if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &cv) != nil || cv.Known || cv.Suppressed == nil ||
+		cv.Suppressed.Reason != dispatcher.ReasonErased || cv.Name != "" {
+		t.Errorf("GET /v1/contacts/ana = %d %s, want unknown, suppressed as erased", w.Code, w.Body)
 	}
 
 	// The admin lifts the erasure: the address may be imported again.
@@ -211,5 +221,74 @@ func TestUnsubscribeErasedNotifiesNobody(t *testing.T) {
 	h.page("POST", h.unsubscribePath("bob@example.org"), "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click", nil, http.StatusOK)
 	if len(n.events) != 1 || n.events[0].Data["email"] != "bob@example.org" {
 		t.Errorf("events %+v, want bob's", n.events)
+	}
+}
+
+// TestEraseArchivedThroughAPI: a release sent to p000..p004 (p002 failed)
+// is archived, then p002 is erased. The deliveries listing, the delivery
+// by id and the CSV export of the archived release answer as before but
+// for p002's record, which names only the keyed hash; its counts are the
+// same.
+func TestEraseArchivedThroughAPI(t *testing.T) {
+	a := newErasureAPI(t, true)
+	rid := sentRelease(t, a.store, 5)
+	const erased = "p002@diario.example"
+	a.must("POST", "/v1/releases/"+rid+"/archive", "", http.StatusOK, nil)
+	var relBefore, relAfter map[string]any
+	a.must("GET", "/v1/releases/"+rid, "", http.StatusOK, &relBefore)
+	csv := func() []string {
+		t.Helper()
+		w := a.do("GET", "/v1/releases/"+rid+"/deliveries?format=csv", viewerToken, "")
+		if w.Code != http.StatusOK {
+			t.Fatalf("CSV: %d %s", w.Code, w.Body)
+		}
+		return strings.Split(strings.TrimSpace(w.Body.String()), "\n")
+	}
+	csvBefore := csv()
+	if n := len(csvBefore); n != 7 || !strings.Contains(strings.Join(csvBefore, "\n"), erased) {
+		t.Fatalf("CSV before the erasure: %d lines, want a header and 6 rows, one of them %s", n, erased)
+	}
+
+	var er dispatcher.Erasure
+	a.must("POST", "/v1/contacts/"+erased+"/erase", "", http.StatusOK, &er)
+	if er.Redacted != 1 {
+		t.Errorf("erase answer = %+v, want 1 redacted (in the archive)", er)
+	}
+
+	a.must("GET", "/v1/releases/"+rid, "", http.StatusOK, &relAfter)
+	if diff := cmp.Diff(relBefore, relAfter); diff != "" {
+		t.Errorf("the release changed (-before +after):\n%s", diff)
+	}
+	var page Page[dispatcher.Delivery]
+	a.must("GET", "/v1/releases/"+rid+"/deliveries?limit=100", "", http.StatusOK, &page)
+	var hashed *dispatcher.Delivery
+	for i, d := range page.Items {
+		if strings.HasPrefix(d.Recipient, "hmac-sha256:") {
+			hashed = &page.Items[i]
+		}
+	}
+	if len(page.Items) != 6 || hashed == nil || hashed.ID != dispatcher.DeliveryID(rid, dispatcher.ChannelEmail, erased) ||
+		hashed.Status != dispatcher.DeliveryFailed || hashed.Name != "" || hashed.LastError != "550 5.1.1 no such user" {
+		t.Fatalf("deliveries after the erasure = %+v; want 6, p002's failed, to the hash, no name", page.Items)
+	}
+	w := a.do("GET", "/v1/releases/"+rid+"/deliveries/"+hashed.ID, viewerToken, "")
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), hashed.Recipient) || strings.Contains(w.Body.String(), erased) {
+		t.Errorf("the redacted delivery by id: %d %s", w.Code, w.Body)
+	}
+	csvAfter := csv()
+	if len(csvAfter) != len(csvBefore) || strings.Contains(strings.Join(csvAfter, "\n"), erased) {
+		t.Fatalf("CSV after the erasure:\n%s", strings.Join(csvAfter, "\n"))
+	}
+	changed := 0
+	for i := range csvAfter {
+		if csvAfter[i] != csvBefore[i] {
+			changed++
+			if !strings.Contains(csvAfter[i], hashed.Recipient) || !strings.Contains(csvAfter[i], "failed") {
+				t.Errorf("CSV row %q, want p002's row to the hash, failed", csvAfter[i])
+			}
+		}
+	}
+	if changed != 1 {
+		t.Errorf("%d CSV rows changed, want p002's alone", changed)
 	}
 }

@@ -146,7 +146,11 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request) error {
 	if c != nil {
 		v.Contact, v.Known = *c, true
 	}
-	sup, err := cs.Suppression(r.Context(), email)
+	suppression := cs.Suppression
+	if s.erasure != nil { // an erased address is suppressed too, and says so
+		suppression = s.erasure.SuppressionOf
+	}
+	sup, err := suppression(r.Context(), email)
 	if err != nil && !errors.Is(err, dispatcher.ErrNotFound) {
 		return err
 	}

@@ -38,6 +38,7 @@ const maxTaskRetries = 25
 // Client enqueues Pregón's tasks. It implements dispatcher.Queue.
 type Client struct {
 	c   *asynq.Client
+	in  *asynq.Inspector // Forget (forget.go)
 	now func() time.Time
 }
 
@@ -58,7 +59,7 @@ func WithClock(now func() time.Time) ClientOption {
 
 // NewClient returns a Client on an open Redis client.
 func NewClient(rdb redis.UniversalClient, opts ...ClientOption) *Client {
-	c := &Client{c: asynq.NewClientFromRedisClient(rdb), now: time.Now}
+	c := &Client{c: asynq.NewClientFromRedisClient(rdb), in: asynq.NewInspectorFromRedisClient(rdb), now: time.Now}
 	for _, o := range opts {
 		o(c)
 	}

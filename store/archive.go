@@ -30,7 +30,8 @@ import (
 //     compared with what was read. Two builds at once (the API and the
 //     periodic archiver) write apart and only one commits;
 //  2. commit: one script checks that the release did not change since the
-//     build began (status, activity, updated_at, number of deliveries),
+//     build began (status, activity, updated_at, redactions by an erasure,
+//     number of deliveries),
 //     writes the index, deletes the blocks of other builds (interrupted
 //     or concurrent) and sets "arch": from then on readers read the archive;
 //  3. drop: the live delivery buckets (record.go) and their ZSET are deleted in batches.
@@ -62,7 +63,7 @@ func (s *Store) ArchiveRelease(ctx context.Context, rid string) (*dispatcher.Rel
 	if !validID("rel", rid) {
 		return nil, fmt.Errorf("release %q: %w", rid, dispatcher.ErrNotFound)
 	}
-	v, err := s.rdb.HMGet(ctx, releaseKey(rid), rStatus, rArchivedAt, rActivity, rUpdatedAt).Result()
+	v, err := s.rdb.HMGet(ctx, releaseKey(rid), rStatus, rArchivedAt, rActivity, rUpdatedAt, rRedactions).Result()
 	if err != nil {
 		return nil, fmt.Errorf("archive %s: %w", rid, err)
 	}
@@ -75,7 +76,7 @@ func (s *Store) ArchiveRelease(ctx context.Context, rid string) (*dispatcher.Rel
 			return nil, fmt.Errorf("release %s is %s: only a sent or cancelled release can be archived: %w",
 				rid, status, dispatcher.ErrConflict)
 		}
-		if err := s.buildArchive(ctx, rid, status, str(v, 2), str(v, 3)); err != nil {
+		if err := s.buildArchive(ctx, rid, status, str(v, 2), str(v, 3), str(v, 4)); err != nil {
 			return nil, err
 		}
 	}
@@ -97,7 +98,7 @@ func (s *Store) hook(step string) error {
 }
 
 // buildArchive writes the archive of a release and commits it.
-func (s *Store) buildArchive(ctx context.Context, rid string, status dispatcher.ReleaseStatus, act, ut string) error {
+func (s *Store) buildArchive(ctx context.Context, rid string, status dispatcher.ReleaseStatus, act, ut, red string) error {
 	build := newID("b", s.now())[2:]
 	var index strings.Builder
 	cursor, walked := "", 0
@@ -129,7 +130,7 @@ func (s *Store) buildArchive(ctx context.Context, rid string, status dispatcher.
 		return err
 	}
 	res, err := commitArchiveScript.Run(ctx, s.rdb, []string{releaseKey(rid), blocksKey(rid), archiveKey(rid)},
-		fmtTime(s.now()), string(status), act, ut, walked, index.String(), "b:"+build+":", bucketPrefix(rid)).Text()
+		fmtTime(s.now()), string(status), act, ut, walked, index.String(), "b:"+build+":", bucketPrefix(rid), red).Text()
 	if err != nil {
 		return fmt.Errorf("archive %s: commit: %w", rid, err)
 	}
@@ -182,6 +183,8 @@ func sameRecords(a, b []archived) bool {
 // ARGV[6] -> the archive's index
 // ARGV[7] -> the prefix of this build's block fields ("b:<build>:")
 // ARGV[8] -> bucket key prefix (pregon:{<rid>}:db:)
+// ARGV[9] -> its redactions then ("" for none: an erasure that redacted a
+// live record after the build read it changes them; erasearchive.go)
 //
 // Output: "ok", "archived" (it already was) or "changed". Unless "ok", the
 // blocks of this build are deleted; with "ok", those of every other build.
@@ -196,9 +199,9 @@ local function live()
   for _, b in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do n = n + redis.call('HLEN', ARGV[8] .. b) end
   return n
 end
-local v = redis.call('HMGET', KEYS[1], R.status, R.activity, R.updated_at, R.archived_at)
+local v = redis.call('HMGET', KEYS[1], R.status, R.activity, R.updated_at, R.archived_at, R.redactions)
 if v[4] then dropBlocks(true) return 'archived' end
-if v[1] ~= ARGV[2] or (v[2] or '') ~= ARGV[3] or (v[3] or '') ~= ARGV[4] or live() ~= tonumber(ARGV[5]) then
+if v[1] ~= ARGV[2] or (v[2] or '') ~= ARGV[3] or (v[3] or '') ~= ARGV[4] or (v[5] or '') ~= ARGV[9] or live() ~= tonumber(ARGV[5]) then
   dropBlocks(true)
   return 'changed'
 end
@@ -266,24 +269,36 @@ func (s *Store) archiveIndex(ctx context.Context, rid string) ([]archiveBlockRef
 	if err != nil {
 		return nil, fmt.Errorf("archive of %s: index: %w", rid, err)
 	}
-	var out []archiveBlockRef
-	for line := range strings.SplitSeq(ix, "\n") {
-		if line == "" {
-			continue
-		}
-		f := strings.Fields(line)
-		if len(f) != 4 {
-			return nil, fmt.Errorf("archive of %s: bad index line %q", rid, line)
-		}
-		c, _ := strconv.Atoi(f[3])
-		out = append(out, archiveBlockRef{field: f[0], first: f[1], last: f[2], count: c})
-	}
-	return out, nil
+	return parseArchiveIndex(rid, ix)
 }
 
 // archiveBlock returns a block of a release's archive, decoded (cached: a
-// committed block never changes, and its field names its build).
-func (s *Store) archiveBlock(ctx context.Context, rid, field string) ([]archived, error) {
+// committed block never changes, and its field names its build). An
+// erasure may have replaced the block (erasearchive.go) since its index
+// was read: the block is then looked up again in the index, by the ids it
+// spans, which a redaction does not change.
+func (s *Store) archiveBlock(ctx context.Context, rid string, ref archiveBlockRef) ([]archived, error) {
+	for range redactTries {
+		recs, err := s.archiveBlockField(ctx, rid, ref.field)
+		if err == nil || !isNil(err) {
+			return recs, err
+		}
+		ix, err := s.archiveIndex(ctx, rid)
+		if err != nil {
+			return nil, err
+		}
+		i := slices.IndexFunc(ix, func(r archiveBlockRef) bool { return r.first == ref.first && r.last == ref.last })
+		if i < 0 {
+			return nil, fmt.Errorf("archive of %s: no block from %s to %s", rid, ref.first, ref.last)
+		}
+		ref = ix[i]
+	}
+	return nil, fmt.Errorf("archive of %s: block from %s to %s keeps changing: %w", rid, ref.first, ref.last, dispatcher.ErrConflict)
+}
+
+// archiveBlockField returns the block in field of a release's archive,
+// decoded; redis.Nil (wrapped) when there is none.
+func (s *Store) archiveBlockField(ctx context.Context, rid, field string) ([]archived, error) {
 	key := rid + "/" + field
 	if recs, ok := s.blocks.get(key); ok {
 		return recs, nil
@@ -309,7 +324,7 @@ func (s *Store) archivedScan(ctx context.Context, rid, cursor string, fn func(r 
 	}
 	start := sort.Search(len(ix), func(i int) bool { return ix[i].last > cursor })
 	for bi := start; bi < len(ix); bi++ {
-		recs, err := s.archiveBlock(ctx, rid, ix[bi].field)
+		recs, err := s.archiveBlock(ctx, rid, ix[bi])
 		if err != nil {
 			return err
 		}
@@ -388,7 +403,7 @@ func (s *Store) archivedDelivery(ctx context.Context, rid, id string) (*dispatch
 	}
 	bi := sort.Search(len(ix), func(i int) bool { return ix[i].last >= id })
 	if bi < len(ix) && ix[bi].first <= id {
-		recs, err := s.archiveBlock(ctx, rid, ix[bi].field)
+		recs, err := s.archiveBlock(ctx, rid, ix[bi])
 		if err != nil {
 			return nil, err
 		}

@@ -9,8 +9,9 @@ package store
 // Suppressed (planning, corrections, test sends, confirmation emails), the
 // claim before a send (dropSuppressed, in the same round trip as the
 // suppressions), imports (the row is refused) and the subscribe form
-// (nothing happens). The address's delivery records in live releases
-// are redacted to the hash; queued or retrying ones become suppressed.
+// (nothing happens). The address's delivery records are redacted to the
+// hash, in live releases and in archived ones (erasearchive.go); queued or
+// retrying ones become suppressed.
 //
 //	pregon:erased         HASH   hex HMAC → when it was erased (Unix ms)
 //	pregon:erased-check   STRING hex HMAC-SHA256(k, "pregon erasure check"): which key made the hashes
@@ -251,6 +252,7 @@ end
 d[F.recipient], d[F.name] = ARGV[4], nil
 if d[F.error] then d[F.error] = redact(d[F.error]) end
 putd(ARGV[1], ARGV[2], d)
+redis.call('HINCRBY', KEYS[1], R.redactions, 1) -- an archive built before this does not commit
 if out == 2 then finalize(ARGV[5]) end
 local log = string.format(FAILURE_LOG_KEY, string.match(KEYS[1], '{(.-)}'))
 for _, e in ipairs(redis.call('XRANGE', log, '-', '+')) do
@@ -286,8 +288,8 @@ func (s *Store) redactDelivery(ctx context.Context, rid, id, email string) (int,
 }
 
 // eraseDeliveries redacts email's delivery in every release and
-// correction whose deliveries are live (not archived), counting in er what
-// it did. A release's delivery to an address has a known id
+// correction, live or archived (erasearchive.go), counting in er what it
+// did. A release's delivery to an address has a known id
 // (dispatcher.DeliveryID), so this costs one script per release, not a
 // scan of deliveries; each runs in its release's slot, and they go in
 // pipelines of eraseBatch.
@@ -347,6 +349,12 @@ func (s *Store) eraseDeliveries(ctx context.Context, email string, er *dispatche
 			case 3:
 				er.Sending++
 			}
+		}
+		// After the live records (erasearchive.go says why in this order).
+		n, err := s.eraseArchived(ctx, all, email)
+		er.Redacted += n
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -17,8 +17,9 @@ import (
 // three masters through the strict client (a script touching a key it did
 // not declare fails): the address is on two lists, pending on one,
 // suppressed, soft-bounced, the recipient of a failed delivery (in the
-// failure log) and of a queued one in a release that is sending, and of
-// one being sent that a worker then takes over. Afterwards no node holds
+// failure log), of a failed one in a release archived since, and of a
+// queued one in a release that is sending, and of one being sent that a
+// worker then takes over. Afterwards no node holds
 // it, the queued delivery is suppressed, the taken-over one is handed back
 // suppressed and redacted, an import refuses the row, and a sign-up, a
 // suppression and a soft bounce store nothing.
@@ -52,6 +53,9 @@ func TestEraseOnRedisCluster(t *testing.T) {
 	_, err = s.RecordBounce(ctx, dispatcher.BounceEvent{Kind: dispatcher.BounceSoft, Email: ana, Source: "ses"})
 	must("soft bounce", err)
 
+	// An archived release that delivered to ana and bob; ana's failed.
+	arch := archivedTo(t, s, []string{ana, "bob@example.org"}, ana)
+
 	// A failed delivery to ana, in its release's failure log.
 	failed := sendingWith(t, s, dispatcher.DeliveryQueued, ana)
 	fid := dispatcher.DeliveryID(failed, dispatcher.ChannelEmail, ana)
@@ -75,8 +79,11 @@ func TestEraseOnRedisCluster(t *testing.T) {
 
 	er, err := s.Erase(ctx, ana)
 	must("erase", err)
-	if er.Lists != 2 || er.Suppressed != 1 || er.Redacted != 2 || er.Sending != 1 {
-		t.Errorf("Erase = %+v, want 2 lists, 1 suppressed, 2 redacted, 1 sending", er)
+	if er.Lists != 2 || er.Suppressed != 1 || er.Redacted != 3 || er.Sending != 1 {
+		t.Errorf("Erase = %+v, want 2 lists, 1 suppressed, 3 redacted (one archived), 1 sending", er)
+	}
+	if d := deliveryTo(t, s, arch, ana); d.Status != dispatcher.DeliveryFailed || !strings.HasPrefix(d.Recipient, "hmac-sha256:") || d.Name != "" {
+		t.Errorf("archived delivery = %+v, want failed, to the hash", d)
 	}
 	if d := deliveryTo(t, s, queued, ana); d.Status != dispatcher.DeliverySuppressed || !strings.HasPrefix(d.Recipient, "hmac-sha256:") {
 		t.Errorf("queued delivery = %+v, want suppressed, to the hash", d)

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -62,6 +64,21 @@ func dumpRedis(t *testing.T, c *redis.Client) string {
 			t.Fatal(err)
 		}
 		fmt.Fprintf(&b, "%s %s %v\n", k, typ, v)
+		if typ == "hash" && strings.HasSuffix(k, "}:archive") {
+			// Archive blocks are compressed: what they hold is dumped
+			// decoded too, every block, whether the index names it or not.
+			rid := k[strings.IndexByte(k, '{')+1 : strings.IndexByte(k, '}')]
+			for f, blob := range v.(map[string]string) {
+				if f == "ix" {
+					continue
+				}
+				recs, err := store.DecodeArchiveBlock(rid, []byte(blob))
+				if err != nil {
+					t.Fatalf("archive %s, block %s: %v", k, f, err)
+				}
+				fmt.Fprintf(&b, "%s block %s decoded %v\n", k, f, recs)
+			}
+		}
 	}
 	if err := iter.Err(); err != nil {
 		t.Fatal(err)
@@ -134,6 +151,70 @@ func deliveryTo(t *testing.T, s *store.Store, rid, email string) *dispatcher.Del
 	return nil
 }
 
+// archivedTo makes a release as sentTo does, archives it, and returns its
+// id.
+func archivedTo(t *testing.T, s *store.Store, to []string, failing ...string) string {
+	t.Helper()
+	rid := sentTo(t, s, to, failing...)
+	rel, err := s.ArchiveRelease(context.Background(), rid)
+	if err != nil || rel.ArchivedAt == nil {
+		t.Fatalf("ArchiveRelease = %+v, %v", rel, err)
+	}
+	return rid
+}
+
+// sentTo makes a release that went out to each address (those in failing
+// failed, with an SMTP reply naming them in capitals, and so are in its
+// failure log), and returns its id.
+func sentTo(t *testing.T, s *store.Store, to []string, failing ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	r := &dispatcher.Release{Title: "t", Body: "b", Language: "es"}
+	if err := s.CreateRelease(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetReleaseStatus(ctx, r.ID, dispatcher.ReleaseSending, dispatcher.ReleaseDraft); err != nil {
+		t.Fatal(err)
+	}
+	var ds []*dispatcher.Delivery
+	var ids []string
+	var outs []dispatcher.Outcome
+	for _, e := range to {
+		id := dispatcher.DeliveryID(r.ID, dispatcher.ChannelEmail, e)
+		ds = append(ds, &dispatcher.Delivery{ID: id, Channel: dispatcher.ChannelEmail, Recipient: e, Name: "Name of " + e,
+			Language: "es", Status: dispatcher.DeliveryQueued})
+		ids = append(ids, id)
+		o := dispatcher.Outcome{ID: id, Status: dispatcher.DeliverySent, MessageIDs: []string{"<" + id + "." + r.ID + "@pregon.example>"}}
+		if slices.Contains(failing, e) {
+			o = dispatcher.Outcome{ID: id, Status: dispatcher.DeliveryFailed, Error: "550 5.1.1 <" + strings.ToUpper(e) + ">: no such user"}
+		}
+		outs = append(outs, o)
+	}
+	if _, err := s.CreateDeliveries(ctx, r.ID, ds); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SnapshotDone(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	claimAll(t, s, r.ID, ids...)
+	if _, _, err := s.FinishAndClaim(ctx, r.ID, outs, nil, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
+}
+
+// archiveDump returns what the archives hold, decoded (lower-cased).
+func archiveDump(t *testing.T, c *redis.Client) string {
+	t.Helper()
+	var b strings.Builder
+	for line := range strings.Lines(strings.ToLower(dumpRedis(t, c))) {
+		if strings.Contains(line, "}:archive block ") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
 // TestEraseLeavesOnlyAHash puts an address everywhere an address goes (two
 // lists, a pending sign-up, a confirmation counter, a suppression, soft
 // bounces, a sent and failed delivery with its failure log entry, a queued
@@ -153,6 +234,17 @@ func TestEraseLeavesOnlyAHash(t *testing.T) {
 		{Email: ana, Name: "Ana Borrada", Outlet: "El Diario", Language: "es", Tags: []string{"x"}, Attributes: map[string]string{"tel": "1"}},
 		{Email: "bob@example.org", Name: "Bob"},
 	}); err != nil {
+		t.Fatal(err)
+	}
+	// A release that went out to ana, bob and carl long ago, and was
+	// archived: ana's delivery failed (the reply names her address), and
+	// carl's; both are in its failure log.
+	arch := archivedTo(t, s, []string{ana, "bob@example.org", "carl@example.org"}, ana, "carl@example.org")
+	if !strings.Contains(archiveDump(t, c), ana) {
+		t.Fatal("the archive does not hold the address before the erasure")
+	}
+	archRel, err := s.Release(ctx, arch)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if out, err := s.Subscribe(ctx, subs.ID, dispatcher.Contact{Email: ana, Name: "Ana"}); err != nil || out != dispatcher.SubscribeAdded {
@@ -203,10 +295,29 @@ func TestEraseLeavesOnlyAHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if er.Lists != 2 || er.Suppressed != 1 || er.Redacted != 3 || er.Sending != 0 {
-		t.Errorf("Erase = %+v, want 2 lists, 1 suppressed, 3 redacted", er)
+	if er.Lists != 2 || er.Suppressed != 1 || er.Redacted != 4 || er.Sending != 0 {
+		t.Errorf("Erase = %+v, want 2 lists, 1 suppressed, 4 redacted (one archived)", er)
 	}
 	assertForgotten(t, c, ana)
+
+	// The archived release answers as before, ana's delivery redacted
+	// like a live one, its counts the same; its failure log keeps carl's.
+	if d := deliveryTo(t, s, arch, ana); d.Status != dispatcher.DeliveryFailed || d.Recipient != deliveryTo(t, s, queued, ana).Recipient ||
+		d.Name != "" || !strings.Contains(d.LastError, d.Recipient) || len(d.MessageIDs) != 0 {
+		t.Errorf("the archived delivery = %+v; want failed, to the hash, no name, the hash in its error", d)
+	}
+	if d := deliveryTo(t, s, arch, "bob@example.org"); d.Recipient != "bob@example.org" || d.Name != "Name of bob@example.org" || d.Status != dispatcher.DeliverySent {
+		t.Errorf("bob's archived delivery = %+v; want it untouched", d)
+	}
+	if rel, err := s.Release(ctx, arch); err != nil || !maps.Equal(rel.Counts.ByStatus, archRel.Counts.ByStatus) || rel.Counts.Total != 3 || rel.ArchivedAt == nil {
+		t.Errorf("archived release = %+v, %v; want it archived, counts %v", rel, err, archRel.Counts.ByStatus)
+	}
+	if ds, _, err := s.Deliveries(ctx, arch, dispatcher.DeliveryFilter{}, "", 100); err != nil || len(ds) != 3 {
+		t.Errorf("archived deliveries = %d, %v; want 3", len(ds), err)
+	}
+	if log, err := s.FailureLog(ctx, arch, "", 100); err != nil || len(log) != 1 || log[0].Delivery.Recipient != "carl@example.org" {
+		t.Errorf("failure log of the archived release = %+v, %v; want carl's alone", log, err)
+	}
 
 	// Only the keyed hash remains, and it suppresses the address.
 	if n, err := c.HLen(ctx, "pregon:erased").Result(); err != nil || n != 1 {

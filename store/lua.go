@@ -62,6 +62,9 @@ const (
 
 	// Retention (archive.go): Unix ms its deliveries were archived (absent: live).
 	rArchivedAt = "arch"
+	// Erasure (erase.go): how many of its delivery records were redacted
+	// (absent: none); an archive built before a redaction does not commit.
+	rRedactions = "red"
 )
 
 // Fields of a release's counts hash (pregon:{<rid>}:counts): countField(ch,
@@ -129,7 +132,8 @@ func luaTables() string {
 		kv{"version", rVersion}, kv{"author", rAuthor}, kv{"approved_by", rApprovedBy}, kv{"approved_version", rApprovedVersion},
 		kv{"asked", rAsked}, kv{"early", rEarly}, kv{"early_snapshot", rEarlySnap},
 		kv{"correction_of", rCorrectionOf}, kv{"last_correction", rLastCorrection},
-		kv{"archived_at", rArchivedAt}) // retention
+		kv{"archived_at", rArchivedAt}, // retention
+		kv{"redactions", rRedactions})  // erasure
 	table("C", "counts hash fields (besides channel..C.sep..status)", kv{"pending", cPending}, kv{"sep", cSep})
 	table("DS", "delivery statuses",
 		kv{"queued", string(dispatcher.DeliveryQueued)}, kv{"retrying", string(dispatcher.DeliveryRetrying)},

@@ -40,7 +40,7 @@ func TestLuaConstantsNameEveryValue(t *testing.T) {
 			dMessageIDs, dCreatedAt, dUpdatedAt, dRetryDue, dClaimedAt, dWorker, dBounce, dBounceAt, dBounceSource, dParts, dReposted)},
 		{"R", strs(rData, rSummary, rStatus, rSendAt, rSnapshot, rUpdatedAt, rActivity,
 			rVersion, rAuthor, rApprovedBy, rApprovedVersion, rAsked, rEarly, rEarlySnap, rCorrectionOf, rLastCorrection,
-			rArchivedAt)},
+			rArchivedAt, rRedactions)},
 	}
 	for _, tt := range tests {
 		sc := newScript("local out = {}\nfor _, v in pairs(" + tt.table + ") do out[#out + 1] = v end\nreturn out\n")

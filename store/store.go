@@ -101,6 +101,7 @@
 //	of      rCorrectionOf R.correction_of   on a correction: the release it corrects (kept in no listing)
 //	fix     rLastCorrection R.last_correction  on a corrected release: "<key> <id>" of its latest correction
 //	arch    rArchivedAt   R.archived_at  when its deliveries were archived (absent: live; archive.go)
+//	red     rRedactions   R.redactions   how many delivery records erasures redacted (erase.go, erasearchive.go)
 //
 // # Field names
 //

@@ -301,7 +301,7 @@ func (p *parts) startAPI(errc chan<- error) (*http.Server, error) {
 		TelegramWebhook: p.telegramWebhook(), // followers via the bot
 		Attachments:     p.cfg.Attachments,   // attachments (issue 10 item 5)
 		// erasure on request (issue 14 item 5)
-		Erasure: p.store, ErasureUnavailable: func(err error) bool { return errors.Is(err, store.ErrNoErasureKey) },
+		Erasure: erasure{p.store, p.queue, p.log}, ErasureUnavailable: func(err error) bool { return errors.Is(err, store.ErrNoErasureKey) },
 	})
 	if err != nil {
 		return nil, err

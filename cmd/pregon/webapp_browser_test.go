@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,16 +35,8 @@ const axeSource = "../../web/testdata/axe.min.js"
 // webapp-compose.png and webapp-watch.png to it (docs/ keeps them for the
 // README). It fails when chromium is missing, unless PREGON_SKIP_BROWSER=1.
 func TestWebAppBrowser(t *testing.T) {
-	if os.Getenv("PREGON_SKIP_BROWSER") == "1" {
-		t.Skip("PREGON_SKIP_BROWSER=1: the browser test is skipped")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("chromium is needed for this test and is missing (%v): run scripts/ensure-chromium.sh, or set PREGON_SKIP_BROWSER=1 to skip it", err)
-	}
-	axe, err := os.ReadFile(axeSource)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newChrome(t, 4*time.Minute)
+	ctx, do, check, artifacts := c.ctx, c.do, c.check, c.artifacts
 	s := startService(t, func(s *service) { s.env["PREGON_REQUIRE_APPROVAL"] = "true" })
 	anaPW := s.user("ana@coalicion.example", "Ana Torres", "coordinator")
 	luisPW := s.user("luis@coalicion.example", "Luis Mena", "coordinator")
@@ -54,41 +45,11 @@ func TestWebAppBrowser(t *testing.T) {
 	if code := s.post("/v1/telegram/channels", obj{"chat_id": "@canal_prensa", "title": "Canal de prensa", "language": "es"}, &ch); code != 201 {
 		t.Fatalf("create channel: %d %v", code, ch)
 	}
-	artifacts := os.Getenv("PREGON_TEST_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	}
 	csv := filepath.Join(t.TempDir(), "prensa.csv")
 	if err := os.WriteFile(csv, []byte("email,name,outlet,language\nmarta@diario.example,Marta Ruiz,Diario del Valle,es\nno-es-un-correo,Sin Correo,Radio,es\njohn@wire.example,John Reed,Wire,en\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
-	opts := chromiumOptions(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
-	defer cancel()
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	ctx, cancelBrowser := chromedp.NewContext(ctx)
-	defer cancelBrowser()
-	if err := chromedp.Do(ctx); err != nil { // the browser lives as long as ctx
-		t.Fatalf("start chromium: %v", err)
-	}
-
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			html, _ := chromedp.Run(ctx, chromedp.OuterHTML("body"))
-			t.Fatalf("%s: %v\npage:\n%.3000s", step, err, html)
-		}
-	}
-	// check runs axe-core in the page and fails on a serious or critical
-	// violation; then it makes sure nothing is wider than the window.
-	check := func(name string) {
-		t.Helper()
-		checkAxe(t, ctx, string(axe), name)
-	}
 	shoot := func(name string, keep string) {
 		t.Helper()
 		for _, c := range []struct {

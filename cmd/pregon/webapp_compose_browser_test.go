@@ -105,24 +105,12 @@ func composeFiles(t *testing.T) (pdf, img string) {
 // and desktop widths go to $PREGON_TEST_ARTIFACTS, and with
 // PREGON_SCREENSHOT_DIR to docs' webapp-compose.png and -phone.png.
 func TestWebAppComposeBrowser(t *testing.T) {
-	if os.Getenv("PREGON_SKIP_BROWSER") == "1" {
-		t.Skip("PREGON_SKIP_BROWSER=1: the browser test is skipped")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("chromium is needed for this test and is missing (%v): run scripts/ensure-chromium.sh, or set PREGON_SKIP_BROWSER=1 to skip it", err)
-	}
-	axe, err := os.ReadFile(axeSource)
-	if err != nil {
-		t.Fatal(err)
-	}
+	axe := needChromium(t)
 	s := startService(t)
 	anaPW := s.user("ana@coalicion.example", "Ana Torres", "coordinator")
 	f := newComposeFixture(t, s)
 	pdf, img := composeFiles(t)
-	artifacts := os.Getenv("PREGON_TEST_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	}
+	artifacts := artifactsDir(t)
 
 	opts := chromiumOptions(t)
 	root, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
@@ -167,7 +155,7 @@ func TestWebAppComposeBrowser(t *testing.T) {
 	}
 	check := func(name string) {
 		t.Helper()
-		checkAxe(t, ctx, string(axe), name)
+		checkAxe(t, ctx, axe, name)
 	}
 	shoot := func(name string, keep bool) {
 		t.Helper()

@@ -25,7 +25,9 @@ type chrome struct {
 	artifacts string
 }
 
-func newChrome(t *testing.T, timeout time.Duration) *chrome {
+// needChromium skips the test under PREGON_SKIP_BROWSER=1, fails it when
+// chromium is missing, and returns axe-core's source.
+func needChromium(t *testing.T) string {
 	t.Helper()
 	if os.Getenv("PREGON_SKIP_BROWSER") == "1" {
 		t.Skip("PREGON_SKIP_BROWSER=1: the browser test is skipped")
@@ -37,10 +39,21 @@ func newChrome(t *testing.T, timeout time.Duration) *chrome {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &chrome{t: t, axe: string(axe), artifacts: os.Getenv("PREGON_TEST_ARTIFACTS")}
-	if c.artifacts == "" {
-		c.artifacts = t.TempDir()
+	return string(axe)
+}
+
+// artifactsDir is where a browser test saves its screenshots:
+// PREGON_TEST_ARTIFACTS, or a temporary folder.
+func artifactsDir(t *testing.T) string {
+	if dir := os.Getenv("PREGON_TEST_ARTIFACTS"); dir != "" {
+		return dir
 	}
+	return t.TempDir()
+}
+
+func newChrome(t *testing.T, timeout time.Duration) *chrome {
+	t.Helper()
+	c := &chrome{t: t, axe: needChromium(t), artifacts: artifactsDir(t)}
 	opts := chromiumOptions(t)
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	t.Cleanup(cancel)

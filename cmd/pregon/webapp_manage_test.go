@@ -40,8 +40,8 @@ var secretField = regexp.MustCompile(`id="secret"[^>]*value="(pgn_[A-Za-z0-9_-]+
 // TestWebAppManageForms posts every management form over HTTP, as a
 // browser without JavaScript would: each refuses a form without the
 // session's CSRF token and a person whose role may not (an editor may not
-// make tokens nor change roles; a viewer may not approve a channel nor edit
-// a contact), and changes nothing then; done right, each works: a token
+// make tokens nor change roles; a viewer may not approve a channel, edit
+// a contact nor erase one), and changes nothing then; done right, each works: a token
 // made in the browser is shown once and works against the API until it is
 // revoked; a role changes at the next request; a pending channel is
 // approved; a contact is edited, a bad field refused in Spanish. What the
@@ -95,6 +95,7 @@ func TestWebAppManageForms(t *testing.T) {
 	contact := url.Values{"email": {"marta@diario.example"}, "name": {"Marta Ruiz"}, "outlet": {"Diario del Valle"}, "language": {"es"},
 		"tags": {"agua, minería"}, "attributes": {"ciudad = Oaxaca"}, "list": {listID}}
 	role := url.Values{"email": {"vero@coalicion.example"}, "role": {"coordinator"}}
+	erase := url.Values{"email": {"marta@diario.example"}, "confirm": {"yes"}}
 	for _, c := range []refusal{
 		{"admin without the token", adm, "/app/tokens", with(form, ""), 403},
 		{"admin with another session's token", adm, "/app/tokens", with(form, coordCSRF), 403},
@@ -107,6 +108,10 @@ func TestWebAppManageForms(t *testing.T) {
 		{"contact: an editor without the token", coord, "/app/contacts", with(contact, ""), 403},
 		{"contact: a viewer", view, "/app/contacts", with(contact, viewCSRF), 403},
 		{"revoke: an editor", coord, "/app/tokens/tok_x/revoke", with(url.Values{}, coordCSRF), 403},
+		{"erase: a viewer", view, "/app/lists/" + listID + "/erase", with(erase, viewCSRF), 403},
+		{"erase: a viewer asks for the confirmation page", view, "/app/lists/" + listID + "/erase", with(url.Values{"email": erase["email"]}, viewCSRF), 403},
+		{"erase: an editor without the token", coord, "/app/lists/" + listID + "/erase", with(erase, ""), 403},
+		{"erase: an editor with another session's token", coord, "/app/lists/" + listID + "/erase", with(erase, admCSRF), 403},
 	} {
 		if p := c.b.do("POST", c.path, c.form); p.status != c.want {
 			t.Errorf("%s: POST %s answered %d, want %d", c.who, c.path, p.status, c.want)
@@ -121,7 +126,7 @@ func TestWebAppManageForms(t *testing.T) {
 	var marta obj
 	s.do(s.admin, "GET", "/v1/contacts/marta@diario.example", "", nil, &marta)
 	if marta["name"] != "Marta" {
-		t.Errorf("a refused edit changed the contact: %v", marta)
+		t.Errorf("a refused edit or erasure changed the contact: %v", marta)
 	}
 	if u, err := s.userLine("vero@coalicion.example"); err != nil || !strings.Contains(u, "viewer") {
 		t.Errorf("a refused form changed vero's role: %q %v", u, err)
