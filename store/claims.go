@@ -85,9 +85,10 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 // and the next claimed leave "sending" as it was), and the release is
 // checked for its end only when the pending count reaches zero.
 //
-// Output: one {id, channel, recipient, name, language, attempts, round
-// attempts, message ids, claim time} per claimed delivery, and one {id,
-// claimed at, worker, channel} per delivery that another worker holds.
+// Output: the release's status after the call, then one {id, channel,
+// recipient, name, language, attempts, round attempts, message ids, claim
+// time} per claimed delivery, and one {id, claimed at, worker, channel} per
+// delivery that another worker holds.
 var finishAndClaimScript = newReleaseScript(`
 -- The count moves of the call, summed (a delivery that goes from sending
 -- to sent and the next from queued to sending leave "sending" as it was),
@@ -143,12 +144,13 @@ local first = 7 + 10 * k
 if first > #ARGV then
   flush()
   if active then redis.call('HSET', KEYS[1], R.activity, ARGV[2]) end
-  return {}
+  return {redis.call('HGET', KEYS[1], R.status) or ''}
 end
+-- Claims do not change the release's status: it is the one returned.
 local relst = redis.call('HGET', KEYS[1], R.status)
 local dead = {}
 for w in string.gmatch(ARGV[5], '[^ ]+') do dead[w] = true end
-local out = {}
+local out = {relst or ''}
 for i = first, #ARGV do
   local id = ARGV[i]
   local d = getd(ARGV[1], id)
@@ -242,18 +244,13 @@ func (s *Store) finishAndClaim(ctx context.Context, rid, worker string, outs []d
 		args = append(args, id)
 	}
 	touched = append(touched, ids...)
-	cmds, err := s.pipelineScripts(ctx, rid, func(p redis.Pipeliner, run func(*redis.Script, []string, ...any) *redis.Cmd) {
-		run(finishAndClaimScript, touched, args...)
-		// The release's status after it, read in the same round trip.
-		p.HGet(ctx, releaseKey(rid), rStatus)
-	}, keys)
+	claimed, busy, st, err := parseClaim(rid, finishAndClaimScript.Run(ctx, s.rdb, declared(keys, rid, touched...), args...))
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("record %d outcomes and claim %d deliveries of %s: %w", len(outs), len(ids), rid, err)
+		return nil, nil, "", fmt.Errorf("record %d outcomes and claim %d deliveries: %w", len(outs), len(ids), err)
 	}
 	// An outcome may have ended the release: its status index follows
 	// (Redis Cluster: cluster.go). Only an ended release needs it, since
 	// whatever made it sending indexed it so.
-	st := dispatcher.ReleaseStatus(cmds[len(cmds)-1].(*redis.StringCmd).Val())
 	if len(outs) > 0 && (st == dispatcher.ReleaseSent || st == dispatcher.ReleaseSentWithFailures) {
 		if err := s.syncStatusIndex(ctx, rid); err != nil {
 			return nil, nil, "", err
@@ -262,10 +259,7 @@ func (s *Store) finishAndClaim(ctx context.Context, rid, worker string, outs []d
 	if len(ids) == 0 {
 		return nil, nil, st, nil
 	}
-	claimed, busy, err := parseClaim(rid, cmds[0].(*redis.Cmd))
-	if err == nil {
-		claimed, err = s.dropSuppressed(ctx, rid, claimed)
-	}
+	claimed, err = s.dropSuppressed(ctx, rid, claimed)
 	if err != nil || len(busy) == 0 {
 		return claimed, busy, st, err
 	}
@@ -293,7 +287,7 @@ func (s *Store) finishAndClaim(ctx context.Context, rid, worker string, outs []d
 		args = append(args, id)
 	}
 	cmd := finishAndClaimScript.Run(ctx, s.rdb, declared(keys, rid, again...), args...)
-	more, busy2, err := parseClaim(rid, cmd)
+	more, busy2, _, err := parseClaim(rid, cmd)
 	if err == nil {
 		more, err = s.dropSuppressed(ctx, rid, more)
 	}
@@ -340,11 +334,17 @@ func (s *Store) deadAmong(ctx context.Context, worker string, busy []dispatcher.
 	return dead, nil
 }
 
-func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
+func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher.Busy, dispatcher.ReleaseStatus, error) {
 	res, err := cmd.Slice()
-	if err != nil && !isNil(err) {
-		return nil, nil, fmt.Errorf("claim deliveries of %s: %w", rid, err)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("claim deliveries of %s: %w", rid, err)
 	}
+	// The release's status comes first.
+	if len(res) == 0 {
+		return nil, nil, "", fmt.Errorf("claim deliveries of %s: empty reply", rid)
+	}
+	st, _ := res[0].(string)
+	res = res[1:]
 	var out []*dispatcher.Claimed
 	var busy []dispatcher.Busy
 	for _, r := range res {
@@ -355,7 +355,7 @@ func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher
 				Worker: f[2].(string), Channel: dispatcher.ChannelKind(f[3].(string))})
 			continue
 		case !ok || len(f) != 9:
-			return nil, nil, fmt.Errorf("claim deliveries of %s: unexpected reply %v", rid, r)
+			return nil, nil, "", fmt.Errorf("claim deliveries of %s: unexpected reply %v", rid, r)
 		}
 		c := &dispatcher.Claimed{Delivery: dispatcher.Delivery{
 			ID: f[0].(string), ReleaseID: rid, Channel: dispatcher.ChannelKind(f[1].(string)),
@@ -367,50 +367,7 @@ func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher
 		}
 		out = append(out, c)
 	}
-	return out, busy, nil
-}
-
-// pipelineScripts runs the scripts that fill queues in one pipeline of
-// EVALSHA calls, on release rid: each gets keys, then the keys of the
-// deliveries it names (declared). fill may add other commands after them. A call that Redis answers NOSCRIPT (a new
-// or restarted server) had no effect, so it alone is run again, with the
-// script's source.
-func (s *Store) pipelineScripts(ctx context.Context, rid string, fill func(p redis.Pipeliner, run func(sc *redis.Script, ids []string, args ...any) *redis.Cmd), keys []string) ([]redis.Cmder, error) {
-	type call struct {
-		sc   *redis.Script
-		keys []string
-		args []any
-	}
-	var calls []call
-	p := s.rdb.Pipeline()
-	fill(p, func(sc *redis.Script, ids []string, args ...any) *redis.Cmd {
-		c := call{sc, declared(keys, rid, ids...), args}
-		calls = append(calls, c)
-		return sc.EvalSha(ctx, p, c.keys, args...)
-	})
-	cmds, err := p.Exec(ctx)
-	if err == nil || isNil(err) {
-		return cmds, nil
-	}
-	if !redis.HasErrorPrefix(err, "NOSCRIPT") {
-		return nil, err
-	}
-	for i, c := range cmds[:len(calls)] {
-		if cerr := c.Err(); cerr != nil && redis.HasErrorPrefix(cerr, "NOSCRIPT") {
-			cmds[i] = calls[i].sc.Run(ctx, s.rdb, calls[i].keys, calls[i].args...)
-		}
-		if cerr := cmds[i].Err(); cerr != nil && !isNil(cerr) {
-			return nil, cerr
-		}
-	}
-	// The commands after the scripts read what they left: again, now that
-	// they have all run.
-	for _, c := range cmds[len(calls):] {
-		if err := s.rdb.Process(ctx, c); err != nil && !isNil(err) {
-			return nil, err
-		}
-	}
-	return cmds, nil
+	return out, busy, dispatcher.ReleaseStatus(st), nil
 }
 
 // renewScript moves a sending delivery's claim time to now, so that a long
