@@ -154,7 +154,9 @@ func TestSubjectEncodedOnce(t *testing.T) {
 			return buf.String()
 		}
 		typed := write(func(m *mail.Msg) { setSubject(m, headerValue(subject)) })
-		cached := write(func(m *mail.Msg) { m.Subject(encodeBody(&dispatcher.EmailContent{Subject: subject, Text: "t"}).subject) })
+		cached := write(func(m *mail.Msg) {
+			m.Subject(encodeBody(&dispatcher.EmailContent{Subject: subject, Text: "t"}).subject)
+		})
 		if typed != cached {
 			t.Errorf("subject %q: written\n%s\nwant\n%s", subject, cached, typed)
 		}
