@@ -9,11 +9,13 @@ import (
 	"time"
 )
 
-// Deliver sends one batch of deliveries, one at a time. It claims each
-// delivery just before sending it (so that a task run twice, or two tasks
-// holding the same delivery, never send it twice, and a crash leaves at most
-// the deliveries in flight unrecorded), sends it through its channel, and
-// records the outcome together with the next claim, in one round trip. A
+// Deliver sends one batch of deliveries, one at a time. It claims
+// deliveries before sending them (so that a task run twice, or two tasks
+// holding the same delivery, never send it twice), a few email ones at a
+// time (Config.ClaimAhead), sends each through its channel, and records
+// its outcome before the next send (so that a crash leaves at most the
+// delivery in flight unrecorded), together with the next claims when it
+// holds none ahead, in one round trip. A
 // delivery that fails transiently is retried on its own, after the
 // provider's retry-after or an exponential backoff; one that fails
 // permanently, or runs out of attempts, fails. Deliveries that another worker
@@ -47,30 +49,82 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 	var outs []Outcome
 	claims := map[string]*Claimed{} // of the deliveries in outs
 	var holding []*Claimed          // claimed and not yet recorded nor paced
+	var ahead []aheadClaim          // claimed ahead, not yet sent
 	ended := false                  // an outcome recorded may have ended the release
 	defer func() {
 		// Whatever this call claimed and did not record (it returns early) is
 		// no longer held by this process: a stale claim may be taken.
+		for _, a := range ahead {
+			a.stop()
+		}
 		for _, c := range holding {
 			s.held.remove(b.ReleaseID, []Outcome{{ID: c.ID}})
 		}
 	}()
 	var later []Ref // put off: as many posts as MaxWaiting are on their way (waiting.go)
 	paced := s.pacedBatch(rel, b)
-	for i := 0; i <= len(b.IDs); i++ {
+	k := 1 // deliveries claimed in one call
+	if b.Channel == ChannelEmail {
+		k = s.cfg.ClaimAhead
+	}
+	// send sends the first delivery claimed ahead; its outcome is recorded
+	// by the next round trip.
+	send := func() {
+		a := ahead[0]
+		ahead = ahead[1:]
+		out, delay := s.deliverClaimed(ctx, rel, a.c, a.stop)
+		outs = append(outs, s.retryAt(out, delay))
+		claims[a.c.ID] = a.c
+	}
+	for i := 0; ; {
 		var next []string
 		placed := false // a waiting place is taken for next
-		if i < len(b.IDs) && ctx.Err() == nil && !s.held.has(b.ReleaseID, b.IDs[i]) {
+		for len(ahead) == 0 && len(next) < k && i < len(b.IDs) && ctx.Err() == nil {
+			id := b.IDs[i]
+			i++
+			if s.held.has(b.ReleaseID, id) {
+				continue
+			}
 			if paced && !s.waiting.take() {
-				for _, id := range b.IDs[i:] {
+				for _, id := range b.IDs[i-1:] {
 					later = append(later, Ref{ID: id, Channel: b.Channel})
 				}
 				i = len(b.IDs) // record what is done, claim no more
-			} else {
-				next, placed = b.IDs[i:i+1], paced
+				break
 			}
+			next, placed = append(next, id), paced
 		}
-		if len(outs) == 0 && len(next) == 0 {
+		if len(outs) == 0 && len(next) == 0 && len(ahead) == 0 {
+			if i >= len(b.IDs) || ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		if len(ahead) > 0 {
+			// The outcome of the delivery just sent is recorded before the
+			// next goes, alone; the release's status comes back with it.
+			st, err := s.finish(ctx, b.ReleaseID, outs)
+			s.held.remove(b.ReleaseID, outs)
+			if err != nil {
+				return err
+			}
+			for _, o := range outs {
+				holding = without(holding, claims[o.ID])
+				ended = ended || o.Status != DeliveryRetrying
+				if err := s.recorded(rec, b.ReleaseID, claims[o.ID], o); err != nil {
+					return err
+				}
+			}
+			outs = outs[:0]
+			clear(claims)
+			if st == ReleaseCancelled || ctx.Err() != nil {
+				if err := s.handBack(ctx, b.ReleaseID, ahead, st == ReleaseCancelled); err != nil {
+					return err
+				}
+				ahead, holding = nil, nil
+				continue
+			}
+			send()
 			continue
 		}
 		claimed, held, err := s.finishAndClaim(ctx, b.ReleaseID, outs, next)
@@ -109,9 +163,12 @@ func (s *Service) Deliver(ctx context.Context, b Batch) error {
 				placed = false // the post's until it ends (pacedPost.run)
 				continue
 			}
-			out, delay := s.deliverOne(ctx, rel, c)
-			outs = append(outs, s.retryAt(out, delay))
-			claims[c.ID] = c
+			// Each claim is renewed from now until its outcome, sent or
+			// handed back.
+			ahead = append(ahead, aheadClaim{c: c, stop: s.keepClaim(ctx, b.ReleaseID, c)})
+		}
+		if len(ahead) > 0 {
+			send()
 		}
 		if placed {
 			s.waiting.release()
@@ -171,6 +228,49 @@ func (s *Service) finishAndClaim(ctx context.Context, rid string, outs []Outcome
 	return s.cfg.Store.FinishAndClaimBy(ctx, rid, s.cfg.WorkerID, nil, next, s.cfg.Now().Add(-s.cfg.ClaimTimeout))
 }
 
+// aheadClaim is a delivery claimed ahead of its send, with its claim
+// renewed until stop.
+type aheadClaim struct {
+	c    *Claimed
+	stop func() time.Time
+}
+
+// finish records outs, retrying through a Redis outage as finishAndClaim
+// does, and returns the release's status after them.
+func (s *Service) finish(ctx context.Context, rid string, outs []Outcome) (ReleaseStatus, error) {
+	rec := context.WithoutCancel(ctx)
+	wait := recordBackoff
+	for try := 1; ; try++ {
+		st, err := s.cfg.Store.FinishBy(rec, rid, s.cfg.WorkerID, outs)
+		if err == nil || len(outs) == 0 {
+			return st, err
+		}
+		s.log.Warn("cannot record outcomes; trying again", "release_id", rid, "error", err, "attempt", try+1)
+		time.Sleep(wait)
+		wait = min(wait*2, 15*time.Second)
+	}
+}
+
+// handBack lets go of deliveries claimed ahead and not sent: back to
+// queued, for the task's next run (a shutdown), or cancelled (the release
+// was); either way the attempt their claim counted is undone.
+func (s *Service) handBack(ctx context.Context, rid string, ahead []aheadClaim, cancelled bool) error {
+	st := DeliveryQueued
+	if cancelled {
+		st = DeliveryCancelled
+	}
+	outs := make([]Outcome, len(ahead))
+	for i, a := range ahead {
+		outs[i] = Outcome{ID: a.c.ID, Status: st, ClaimedAt: a.stop()}
+	}
+	_, err := s.finish(ctx, rid, outs)
+	s.held.remove(rid, outs)
+	if err == nil && !cancelled {
+		s.log.Info("deliveries handed back unsent", "release_id", rid, "deliveries", len(outs))
+	}
+	return err
+}
+
 // retryAt sets the time of a retry on out.
 func (s *Service) retryAt(out Outcome, delay time.Duration) Outcome {
 	if out.Status == DeliveryRetrying {
@@ -195,10 +295,10 @@ func (s *Service) recorded(ctx context.Context, rid string, c *Claimed, o Outcom
 	return nil
 }
 
-// deliverOne sends one claimed delivery and returns its outcome, and for a
-// retry, the delay before it.
-func (s *Service) deliverOne(ctx context.Context, rel *Release, c *Claimed) (Outcome, time.Duration) {
-	stop := s.keepClaim(ctx, rel.ID, c)
+// deliverClaimed sends one claimed delivery and returns its outcome, and
+// for a retry, the delay before it. The claim's renewals are running (see
+// keepClaim): stop ends them and returns the claim's time.
+func (s *Service) deliverClaimed(ctx context.Context, rel *Release, c *Claimed, stop func() time.Time) (Outcome, time.Duration) {
 	var ids []string
 	var err error
 	parts := 0 // of a Telegram post

@@ -52,6 +52,14 @@ type Config struct {
 	// that its worker lost it (default 2m). A worker whose liveness key has
 	// gone (see LivenessTTL) loses its claims at once.
 	ClaimTimeout time.Duration
+	// ClaimAhead is how many email deliveries of a batch a worker claims in
+	// one round trip (default 8; 1 claims each with the previous outcome).
+	// They are still sent one at a time, each outcome recorded before the
+	// next send, so that a crash leaves at most the delivery in flight
+	// possibly sent and unrecorded; the others wait claimed (renewed, see
+	// ClaimTimeout) and are handed back unsent on shutdown or when the
+	// release is cancelled.
+	ClaimAhead int
 	// WorkerID names this process in the claims it makes (default
 	// NewWorkerID()): unique per process start. The dispatcher does not add
 	// it to its log lines: give it a Logger that carries it (serve adds
@@ -158,6 +166,9 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	if cfg.ClaimTimeout <= 0 {
 		cfg.ClaimTimeout = 2 * time.Minute
+	}
+	if cfg.ClaimAhead <= 0 {
+		cfg.ClaimAhead = 8
 	}
 	if cfg.WorkerID == "" {
 		cfg.WorkerID = NewWorkerID()

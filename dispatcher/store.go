@@ -28,6 +28,9 @@ type Store interface {
 	CreateDeliveries(ctx context.Context, rid string, ds []*Delivery) ([]string, error)
 	DeliveryIDs(ctx context.Context, rid, cursor string, limit int) ([]string, string, error)
 	FinishAndClaimBy(ctx context.Context, rid, worker string, outs []Outcome, ids []string, staleBefore time.Time) ([]*Claimed, []Busy, error)
+	// FinishBy records outcomes as FinishAndClaimBy does, and returns the
+	// release's status after them.
+	FinishBy(ctx context.Context, rid, worker string, outs []Outcome) (ReleaseStatus, error)
 	RenewClaim(ctx context.Context, rid, id string, claimedAt time.Time) (time.Time, bool, error)
 	Transition(ctx context.Context, rid string, ids []string, to DeliveryStatus, from ...DeliveryStatus) ([]string, error)
 	RequeueFailed(ctx context.Context, rid string, ids []string) ([]Ref, error)

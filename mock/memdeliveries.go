@@ -83,6 +83,10 @@ func (m *MemStore) FinishAndClaimBy(_ context.Context, rid, worker string, outs 
 			continue
 		}
 		r.act = now
+		if o.Status == dispatcher.DeliveryQueued || o.Status == dispatcher.DeliveryCancelled {
+			// Handed back unsent: the claim's attempt is undone.
+			d.Attempts, d.RoundAttempts = max(d.Attempts-1, 0), max(d.RoundAttempts-1, 0)
+		}
 		d.Status, d.LastError, d.UpdatedAt, d.Due = o.Status, o.Error, now, ms(o.RetryAt)
 		d.MessageIDs = strings.Fields(strings.Join(o.MessageIDs, " "))
 		d.ClaimedAt, d.Worker = time.Time{}, ""
@@ -128,6 +132,21 @@ func (m *MemStore) FinishAndClaimBy(_ context.Context, rid, worker string, outs 
 		}
 	}
 	return claimed, busy, nil
+}
+
+// FinishBy records outs (as FinishAndClaimBy does) and returns the
+// release's status after them.
+func (m *MemStore) FinishBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome) (dispatcher.ReleaseStatus, error) {
+	if _, _, err := m.FinishAndClaimBy(ctx, rid, worker, outs, nil, time.Time{}); err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, err := m.release(rid)
+	if err != nil {
+		return "", err
+	}
+	return r.rel.Status, nil
 }
 
 func (m *MemStore) isSuppressed(email string) bool {

@@ -26,6 +26,7 @@ type Store struct {
 	CreateDeliveriesFn func(ctx context.Context, rid string, ds []*dispatcher.Delivery) ([]string, error)
 	DeliveryIDsFn      func(ctx context.Context, rid, cursor string, limit int) ([]string, string, error)
 	FinishAndClaimByFn func(ctx context.Context, rid, worker string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error)
+	FinishByFn         func(ctx context.Context, rid, worker string, outs []dispatcher.Outcome) (dispatcher.ReleaseStatus, error)
 	RenewClaimFn       func(ctx context.Context, rid, id string, claimedAt time.Time) (time.Time, bool, error)
 	TransitionFn       func(ctx context.Context, rid string, ids []string, to dispatcher.DeliveryStatus, from ...dispatcher.DeliveryStatus) ([]string, error)
 	RequeueFailedFn    func(ctx context.Context, rid string, ids []string) ([]dispatcher.Ref, error)
@@ -54,7 +55,7 @@ func NewStore(base dispatcher.Store) *Store {
 		SetReleaseStatusFn: base.SetReleaseStatus, SnapshotCompleteFn: base.SnapshotComplete,
 		SnapshotDoneFn: base.SnapshotDone, MembersFn: base.Members, SuppressedFn: base.Suppressed,
 		CreateDeliveriesFn: base.CreateDeliveries, DeliveryIDsFn: base.DeliveryIDs,
-		FinishAndClaimByFn: base.FinishAndClaimBy, RenewClaimFn: base.RenewClaim, TransitionFn: base.Transition,
+		FinishAndClaimByFn: base.FinishAndClaimBy, FinishByFn: base.FinishBy, RenewClaimFn: base.RenewClaim, TransitionFn: base.Transition,
 		RequeueFailedFn: base.RequeueFailed, MarkActiveFn: base.MarkActive, UnmarkActiveFn: base.UnmarkActive,
 		ActiveReleasesFn: base.ActiveReleases, ActivityFn: base.Activity, StalledFn: base.Stalled,
 		TryLockFn: base.TryLock, HeartbeatFn: base.Heartbeat, LeaveFn: base.Leave,
@@ -125,6 +126,11 @@ func (s *Store) DeliveryIDs(ctx context.Context, rid, cursor string, limit int) 
 // FinishAndClaimBy calls FinishAndClaimByFn.
 func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
 	return call(&s.Recorder, s.FinishAndClaimByFn, "FinishAndClaimBy", rid, worker, outs, ids, staleBefore)(ctx, rid, worker, outs, ids, staleBefore)
+}
+
+// FinishBy calls FinishByFn.
+func (s *Store) FinishBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome) (dispatcher.ReleaseStatus, error) {
+	return call(&s.Recorder, s.FinishByFn, "FinishBy", rid, worker, outs)(ctx, rid, worker, outs)
 }
 
 // RenewClaim calls RenewClaimFn.

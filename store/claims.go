@@ -77,18 +77,48 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 // the worker decides), the kind of bounce it met ("" when none), where the
 // bounce was learned (rcpt, ...), the suppression reason the bounce makes
 // ("" when none), how many parts the Telegram post has ("": not known,
-// kept).
+// kept). An outcome queued or cancelled hands back a delivery claimed and
+// not sent (dispatcher's claim-ahead): the attempt its claim counted is
+// undone.
 //
-// Output: one {id, channel, recipient, name, language, attempts, round
-// attempts, message ids, claim time} per claimed delivery, and one {id,
-// claimed at, worker, channel} per delivery that another worker holds.
+// The count moves of one call are summed and written once (a delivery sent
+// and the next claimed leave "sending" as it was), and the release is
+// checked for its end only when the pending count reaches zero.
+//
+// Output: the release's status after the call, then one {id, channel,
+// recipient, name, language, attempts, round attempts, message ids, claim
+// time} per claimed delivery, and one {id, claimed at, worker, channel} per
+// delivery that another worker holds.
 var finishAndClaimScript = newReleaseScript(`
+-- The count moves of the call, summed (a delivery that goes from sending
+-- to sent and the next from queued to sending leave "sending" as it was),
+-- applied at once by flush, and before finalize reads the counts.
+local moves = {}
+local function later(ch, from, to)
+  local a, b = ch .. C.sep .. from, ch .. C.sep .. to
+  moves[a] = (moves[a] or 0) - 1
+  moves[b] = (moves[b] or 0) + 1
+end
+local function flush()
+  for f, n in pairs(moves) do
+    if n ~= 0 then redis.call('HINCRBY', KEYS[2], f, n) end
+  end
+  moves = {}
+end
+local active = false
 local function finish(o)
   local d = getd(ARGV[1], ARGV[o])
   if not d or d[F.status] ~= DS.sending then return 0 end
   if ARGV[o+5] ~= '' and d[F.claimed_at] ~= ARGV[o+5] and (ARGV[4] == '' or d[F.worker] ~= ARGV[4]) then return 0 end
-  redis.call('HSET', KEYS[1], R.activity, ARGV[2])
+  active = true
   local st = ARGV[o+1]
+  if st == DS.queued or st == DS.cancelled then
+    -- Handed back unsent (a claim taken ahead that the worker let go, on
+    -- shutdown or as the release was cancelled): the attempt its claim
+    -- counted is undone.
+    d[F.attempts] = math.max(tonumber(d[F.attempts] or '1') - 1, 0)
+    d[F.round_attempts] = math.max(tonumber(d[F.round_attempts] or '1') - 1, 0)
+  end
   d[F.status], d[F.error], d[F.message_ids], d[F.updated_at], d[F.retry_due] = st, ARGV[o+2], ARGV[o+3], ARGV[2], ARGV[o+4]
   d[F.claimed_at], d[F.worker] = nil, nil
   if ARGV[o+6] ~= '' then
@@ -98,23 +128,29 @@ local function finish(o)
   end
   if ARGV[o+9] ~= '' then d[F.parts] = ARGV[o+9] end
   putd(ARGV[1], ARGV[o], d)
-  move(d[F.channel], DS.sending, st)
+  later(d[F.channel], DS.sending, st)
   if st == DS.failed or st == DS.uncertain then logFailure(d, ARGV[o]) end
   if st ~= DS.retrying and st ~= DS.queued then
-    redis.call('HINCRBY', KEYS[2], C.pending, -1)
-    finalize(ARGV[2])
+    if redis.call('HINCRBY', KEYS[2], C.pending, -1) <= 0 then
+      flush()
+      finalize(ARGV[2])
+    end
   end
   return 1
 end
 local k = tonumber(ARGV[6])
 for j = 0, k - 1 do finish(7 + 10 * j) end
 local first = 7 + 10 * k
-if first > #ARGV then return {} end
+if first > #ARGV then
+  flush()
+  if active then redis.call('HSET', KEYS[1], R.activity, ARGV[2]) end
+  return {redis.call('HGET', KEYS[1], R.status) or ''}
+end
+-- Claims do not change the release's status: it is the one returned.
 local relst = redis.call('HGET', KEYS[1], R.status)
-redis.call('HSET', KEYS[1], R.activity, ARGV[2])
 local dead = {}
 for w in string.gmatch(ARGV[5], '[^ ]+') do dead[w] = true end
-local out = {}
+local out = {relst or ''}
 for i = first, #ARGV do
   local id = ARGV[i]
   local d = getd(ARGV[1], id)
@@ -127,7 +163,7 @@ for i = first, #ARGV do
       if pending then
         d[F.status], d[F.updated_at] = DS.cancelled, ARGV[2]
         putd(ARGV[1], id, d)
-        move(ch, st, DS.cancelled)
+        later(ch, st, DS.cancelled)
         redis.call('HINCRBY', KEYS[2], C.pending, -1)
       elseif free then
         -- Its worker died mid-send and nothing will send it now: it may
@@ -135,7 +171,7 @@ for i = first, #ARGV do
         d[F.status], d[F.error], d[F.updated_at] = DS.uncertain, 'the release was cancelled while its worker, since gone, was sending it', ARGV[2]
         d[F.claimed_at], d[F.worker] = nil, nil
         putd(ARGV[1], id, d)
-        move(ch, st, DS.uncertain)
+        later(ch, st, DS.uncertain)
         logFailure(d, id)
         redis.call('HINCRBY', KEYS[2], C.pending, -1)
       elseif st == DS.sending then
@@ -147,26 +183,43 @@ for i = first, #ARGV do
       d[F.attempts], d[F.round_attempts] = a, ra
       d[F.status], d[F.claimed_at], d[F.worker], d[F.updated_at] = DS.sending, ARGV[2], ARGV[4], ARGV[2]
       putd(ARGV[1], id, d)
-      if st ~= DS.sending then move(ch, st, DS.sending) end
+      if st ~= DS.sending then later(ch, st, DS.sending) end
       out[#out + 1] = {id, ch, d[F.recipient] or '', d[F.name] or '', d[F.language] or '', a, ra, d[F.message_ids] or '', ARGV[2]}
     elseif st == DS.sending then
       out[#out + 1] = {id, d[F.claimed_at] or '0', d[F.worker] or '', ch}
     end
   end
 end
+flush()
+redis.call('HSET', KEYS[1], R.activity, ARGV[2])
 return out
 `)
 
 // FinishAndClaimBy records outcomes and claims deliveries for worker (see
-// ClaimDeliveries) in one round trip, so that a worker can hold one delivery
-// at a time at no extra cost. A delivery held by another worker whose
+// ClaimDeliveries) in one round trip. A delivery held by another worker whose
 // liveness key is gone (see Heartbeat) is taken too, at the cost of two more
 // round trips, which only happens after a worker died.
 func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
+	claimed, busy, _, err := s.finishAndClaim(ctx, rid, worker, outs, ids, staleBefore)
+	return claimed, busy, err
+}
+
+// FinishBy records outcomes of deliveries worker claimed (see
+// FinishAndClaimBy) and returns the release's status after them, read in
+// the same round trip: a worker holding claims taken ahead learns so that
+// the release was cancelled.
+func (s *Store) FinishBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome) (dispatcher.ReleaseStatus, error) {
+	_, _, st, err := s.finishAndClaim(ctx, rid, worker, outs, nil, time.Time{})
+	return st, err
+}
+
+// finishAndClaim is FinishAndClaimBy, and returns the release's status
+// after the outcomes and claims too.
+func (s *Store) finishAndClaim(ctx context.Context, rid, worker string, outs []dispatcher.Outcome, ids []string, staleBefore time.Time) ([]*dispatcher.Claimed, []dispatcher.Busy, dispatcher.ReleaseStatus, error) {
 	keys := []string{releaseKey(rid), countsKey(rid)}
 	now := fmtTime(s.now())
 	if err := s.suppressBounces(ctx, rid, outs); err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	args := claimArgs(rid, now, staleBefore, worker, nil, len(outs), ids)
 	touched := make([]string, 0, len(outs)+len(ids))
@@ -191,36 +244,28 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 		args = append(args, id)
 	}
 	touched = append(touched, ids...)
-	cmds, err := s.pipelineScripts(ctx, rid, func(p redis.Pipeliner, run func(*redis.Script, []string, ...any) *redis.Cmd) {
-		run(finishAndClaimScript, touched, args...)
-		// The release's status after it, read in the same round trip.
-		p.HGet(ctx, releaseKey(rid), rStatus)
-	}, keys)
+	claimed, busy, st, err := parseClaim(rid, finishAndClaimScript.Run(ctx, s.rdb, declared(keys, rid, touched...), args...))
 	if err != nil {
-		return nil, nil, fmt.Errorf("record %d outcomes and claim %d deliveries of %s: %w", len(outs), len(ids), rid, err)
+		return nil, nil, "", fmt.Errorf("record %d outcomes and claim %d deliveries: %w", len(outs), len(ids), err)
 	}
 	// An outcome may have ended the release: its status index follows
 	// (Redis Cluster: cluster.go). Only an ended release needs it, since
 	// whatever made it sending indexed it so.
-	if st := dispatcher.ReleaseStatus(cmds[len(cmds)-1].(*redis.StringCmd).Val()); len(outs) > 0 &&
-		(st == dispatcher.ReleaseSent || st == dispatcher.ReleaseSentWithFailures) {
+	if len(outs) > 0 && (st == dispatcher.ReleaseSent || st == dispatcher.ReleaseSentWithFailures) {
 		if err := s.syncStatusIndex(ctx, rid); err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 	}
 	if len(ids) == 0 {
-		return nil, nil, nil
+		return nil, nil, st, nil
 	}
-	claimed, busy, err := parseClaim(rid, cmds[0].(*redis.Cmd))
-	if err == nil {
-		claimed, err = s.dropSuppressed(ctx, rid, claimed)
-	}
+	claimed, err = s.dropSuppressed(ctx, rid, claimed)
 	if err != nil || len(busy) == 0 {
-		return claimed, busy, err
+		return claimed, busy, st, err
 	}
 	dead, err := s.deadAmong(ctx, worker, busy)
 	if err != nil || len(dead) == 0 {
-		return claimed, busy, err
+		return claimed, busy, st, err
 	}
 	// Take over the deliveries of the dead workers. The script checks again
 	// that each is still held by the worker found dead.
@@ -242,14 +287,14 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 		args = append(args, id)
 	}
 	cmd := finishAndClaimScript.Run(ctx, s.rdb, declared(keys, rid, again...), args...)
-	more, busy2, err := parseClaim(rid, cmd)
+	more, busy2, _, err := parseClaim(rid, cmd)
 	if err == nil {
 		more, err = s.dropSuppressed(ctx, rid, more)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
-	return append(claimed, more...), append(still, busy2...), nil
+	return append(claimed, more...), append(still, busy2...), st, nil
 }
 
 // claimArgs returns the head of finishAndClaimScript's ARGV, room left
@@ -289,11 +334,17 @@ func (s *Store) deadAmong(ctx context.Context, worker string, busy []dispatcher.
 	return dead, nil
 }
 
-func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher.Busy, error) {
+func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher.Busy, dispatcher.ReleaseStatus, error) {
 	res, err := cmd.Slice()
-	if err != nil && !isNil(err) {
-		return nil, nil, fmt.Errorf("claim deliveries of %s: %w", rid, err)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("claim deliveries of %s: %w", rid, err)
 	}
+	// The release's status comes first.
+	if len(res) == 0 {
+		return nil, nil, "", fmt.Errorf("claim deliveries of %s: empty reply", rid)
+	}
+	st, _ := res[0].(string)
+	res = res[1:]
 	var out []*dispatcher.Claimed
 	var busy []dispatcher.Busy
 	for _, r := range res {
@@ -304,7 +355,7 @@ func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher
 				Worker: f[2].(string), Channel: dispatcher.ChannelKind(f[3].(string))})
 			continue
 		case !ok || len(f) != 9:
-			return nil, nil, fmt.Errorf("claim deliveries of %s: unexpected reply %v", rid, r)
+			return nil, nil, "", fmt.Errorf("claim deliveries of %s: unexpected reply %v", rid, r)
 		}
 		c := &dispatcher.Claimed{Delivery: dispatcher.Delivery{
 			ID: f[0].(string), ReleaseID: rid, Channel: dispatcher.ChannelKind(f[1].(string)),
@@ -316,50 +367,7 @@ func parseClaim(rid string, cmd *redis.Cmd) ([]*dispatcher.Claimed, []dispatcher
 		}
 		out = append(out, c)
 	}
-	return out, busy, nil
-}
-
-// pipelineScripts runs the scripts that fill queues in one pipeline of
-// EVALSHA calls, on release rid: each gets keys, then the keys of the
-// deliveries it names (declared). fill may add other commands after them. A call that Redis answers NOSCRIPT (a new
-// or restarted server) had no effect, so it alone is run again, with the
-// script's source.
-func (s *Store) pipelineScripts(ctx context.Context, rid string, fill func(p redis.Pipeliner, run func(sc *redis.Script, ids []string, args ...any) *redis.Cmd), keys []string) ([]redis.Cmder, error) {
-	type call struct {
-		sc   *redis.Script
-		keys []string
-		args []any
-	}
-	var calls []call
-	p := s.rdb.Pipeline()
-	fill(p, func(sc *redis.Script, ids []string, args ...any) *redis.Cmd {
-		c := call{sc, declared(keys, rid, ids...), args}
-		calls = append(calls, c)
-		return sc.EvalSha(ctx, p, c.keys, args...)
-	})
-	cmds, err := p.Exec(ctx)
-	if err == nil || isNil(err) {
-		return cmds, nil
-	}
-	if !redis.HasErrorPrefix(err, "NOSCRIPT") {
-		return nil, err
-	}
-	for i, c := range cmds[:len(calls)] {
-		if cerr := c.Err(); cerr != nil && redis.HasErrorPrefix(cerr, "NOSCRIPT") {
-			cmds[i] = calls[i].sc.Run(ctx, s.rdb, calls[i].keys, calls[i].args...)
-		}
-		if cerr := cmds[i].Err(); cerr != nil && !isNil(cerr) {
-			return nil, cerr
-		}
-	}
-	// The commands after the scripts read what they left: again, now that
-	// they have all run.
-	for _, c := range cmds[len(calls):] {
-		if err := s.rdb.Process(ctx, c); err != nil && !isNil(err) {
-			return nil, err
-		}
-	}
-	return cmds, nil
+	return out, busy, dispatcher.ReleaseStatus(st), nil
 }
 
 // renewScript moves a sending delivery's claim time to now, so that a long

@@ -189,9 +189,11 @@ func newScript(src string) *redis.Script { return redis.NewScript(luaConstants +
 // nothing, so that a whole list bouncing costs a bounded log.
 const releaseLib = `
 local function finalize(now)
+  -- The pending count first: it is what stops a release ending in the
+  -- common case, and is one read.
+  if tonumber(redis.call('HGET', KEYS[2], C.pending) or '0') > 0 then return end
   if redis.call('HGET', KEYS[1], R.status) ~= RS.sending then return end
   if redis.call('HGET', KEYS[1], R.snapshot) ~= '1' then return end
-  if tonumber(redis.call('HGET', KEYS[2], C.pending) or '0') > 0 then return end
   local bad = 0
   for _, ch in ipairs(CHANNELS) do
     for _, st in ipairs(UNSUCCESSFUL) do

@@ -25,6 +25,7 @@ type encodedBody struct {
 	withLink    [][]byte // encoded pieces; the link goes between each two
 	linkInHTML  []bool   // whether the link after piece i is in the HTML part
 	noLink      []byte   // the whole body for a message without a link
+	subject     string   // the content's subject, encoded (encodeSubject)
 }
 
 // write writes the body for a message whose unsubscribe link is link.
@@ -73,7 +74,7 @@ func encodeBody(c *dispatcher.EmailContent) *encodedBody {
 	h.Write([]byte{0})
 	io.WriteString(h, c.HTML)
 	boundary := "pregon-" + hex.EncodeToString(h.Sum(nil)[:12])
-	b := &encodedBody{contentType: `multipart/alternative; boundary="` + boundary + `"`}
+	b := &encodedBody{contentType: `multipart/alternative; boundary="` + boundary + `"`, subject: encodeSubject(headerValue(c.Subject))}
 
 	// Each part, whole (for a message without a link) and cut where the
 	// link goes (dispatcher.LinkSlot).

@@ -7,6 +7,9 @@ import (
 	"mime/multipart"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/wneessen/go-mail"
 
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/templates"
@@ -123,6 +126,42 @@ func TestAttachmentsEncodedOnce(t *testing.T) {
 	for range 3 {
 		if cache.get(c) != first {
 			t.Fatal("the content's body was encoded again")
+		}
+	}
+}
+
+// TestSubjectEncodedOnce: the subject encoded once per content (the body
+// cache's) is written exactly as go-mail writes the subject given as typed,
+// folded lines included.
+func TestSubjectEncodedOnce(t *testing.T) {
+	for _, subject := range []string{
+		"s",
+		"Comunicado “urgente” de las comunidades",
+		strings.Repeat("Un título largo con acentos: áéíóú ñ, que pasa de una línea. ", 4),
+		strings.Repeat("A plain ASCII subject that is long enough to be folded by the writer ", 3),
+	} {
+		write := func(set func(*mail.Msg)) string {
+			msg := mail.NewMsg(mail.WithCharset(mail.CharsetUTF8), mail.WithEncoding(mail.EncodingQP), mail.WithNoDefaultUserAgent())
+			set(msg)
+			msg.SetBoundary("b")
+			msg.SetDateWithValue(time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC))
+			msg.SetMessageIDWithValue("1@example.org")
+			msg.SetBodyString(mail.TypeTextPlain, "t")
+			var buf bytes.Buffer
+			if _, err := msg.WriteTo(&buf); err != nil {
+				t.Fatal(err)
+			}
+			return buf.String()
+		}
+		typed := write(func(m *mail.Msg) { setSubject(m, headerValue(subject)) })
+		cached := write(func(m *mail.Msg) {
+			m.Subject(encodeBody(&dispatcher.EmailContent{Subject: subject, Text: "t"}).subject)
+		})
+		if typed != cached {
+			t.Errorf("subject %q: written\n%s\nwant\n%s", subject, cached, typed)
+		}
+		if !strings.Contains(typed, "Subject:") {
+			t.Errorf("subject %q: no Subject header in\n%s", subject, typed)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	netmail "net/mail"
 	"net/url"
 	"strings"
@@ -91,7 +92,14 @@ func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, date time
 		}
 		msg.ReplyToMailAddress(replyTo)
 	}
-	setSubject(msg, headerValue(content.Subject))
+	if subject := headerValue(content.Subject); encoded != nil && !strings.Contains(subject, "=?") {
+		// Encoded once per content (bodyCache): go-mail leaves the encoded
+		// words, plain ASCII, as they are.
+		body = encoded.get(m.Content)
+		msg.Subject(body.subject)
+	} else {
+		setSubject(msg, subject)
+	}
 	if m.MessageID != "" {
 		id := strings.TrimSuffix(strings.TrimPrefix(m.MessageID, "<"), ">")
 		if id == "" || strings.ContainsAny(id, "<> \t\r\n\"()[],;:\\") || !strings.Contains(id, "@") ||
@@ -114,7 +122,9 @@ func buildMessage(from dispatcher.Address, m *dispatcher.EmailMessage, date time
 
 	switch {
 	case encoded != nil:
-		body = encoded.get(m.Content)
+		if body == nil {
+			body = encoded.get(m.Content)
+		}
 		msg.SetBodyWriter(mail.ContentType(body.contentType), func(io.Writer) (int64, error) { return 0, nil },
 			mail.WithPartEncoding(mail.NoEncoding))
 	case content.HTML == "":
@@ -220,6 +230,11 @@ func setTo(msg *mail.Msg, to *netmail.Address) {
 	msg.SetGenHeaderPreformatted(mail.Header(mail.HeaderTo), encodeWords(name)+" <"+to.Address+">")
 	msg.BccMailAddress(&netmail.Address{Address: to.Address})
 }
+
+// encodeSubject returns s as go-mail's Subject writes it (RFC 2047 Q
+// encoding, UTF-8, as buildMessage's Msg is set up); given that, go-mail
+// writes it unchanged.
+func encodeSubject(s string) string { return mime.QEncoding.Encode(string(mail.CharsetUTF8), s) }
 
 // setSubject sets the Subject. go-mail sends an ASCII subject as typed, so a
 // title that itself spells an RFC 2047 encoded word ("=?utf-8?q?...?=")
