@@ -85,7 +85,7 @@ func TestLocalize(t *testing.T) {
 	es, en := newLang("es"), newLang("en")
 	p := &Problem{FromAPI: true, Status: 400, Detail: "2 fields are not valid: name, role.", Errors: []api.FieldError{{Field: "name", Message: "is required"}, {Field: "role", Message: `must be "admin", "coordinator" or "viewer"`}}}
 	got := localize(es, p)
-	if got.Detail != "2 campos no son válidos; corrígelos:" || got.Original != p.Detail {
+	if got.Detail != "Campos que no son válidos: 2. Corrígelos:" || got.Original != p.Detail {
 		t.Errorf("detail %q, original %q", got.Detail, got.Original)
 	}
 	if got.Errors[0].Field != "Nombre" || got.Errors[0].Message != "es obligatorio" || got.Errors[1].Message != "debe ser admin, coordinación o lectura" {

@@ -6,7 +6,7 @@ package web
 // messages.go's.
 var manageMessages = map[string][2]string{
 	"problem.original":           {"Detalle técnico (en inglés)", "Technical detail"},
-	"problem.fields":             {"%d campos no son válidos; corrígelos:", "%d fields are not valid; correct them:"},
+	"problem.fields":             {"Campos que no son válidos: %d. Corrígelos:", "Fields that are not valid: %d. Correct them:"},
 	"problem.field":              {"%s: %s.", "%s: %s."},
 	"problem.bot_cannot_post":    {"El bot no puede publicar en %s: hazlo administrador del canal con permiso para publicar mensajes y vuelve a intentarlo.", "The bot cannot post to %s: make it an administrator of the channel allowed to post messages, then try again."},
 	"problem.not_pending":        {"Este canal está %s, no pendiente: solo se aprueba un canal que el bot encontró. Uno no disponible se reactiva.", "This channel is %s, not pending: only a channel the bot found is approved. An unavailable one is enabled again."},
@@ -76,7 +76,7 @@ var manageMessages = map[string][2]string{
 	"chart.title":   {"Envíos en el tiempo", "Deliveries over time"},
 	"chart.sent":    {"enviados", "sent"},
 	"chart.failed":  {"fallidos", "failed"},
-	"chart.summary": {"%d enviados y %d fallidos de %d, en %d min.", "%d sent and %d failed of %d, in %d min."},
+	"chart.summary": {"Enviados: %[1]d de %[3]d; fallidos: %[2]d; en %[4]d min.", "Sent: %[1]d of %[3]d; failed: %[2]d; in %[4]d min."},
 	"chart.capped":  {"(La gráfica muestra los primeros %d envíos.)", "(The chart shows the first %d deliveries.)"},
 
 	"channels.pending":      {"Canales por aprobar", "Channels to approve"},

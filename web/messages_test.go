@@ -1,8 +1,10 @@
 package web
 
 import (
+	"fmt"
 	"io/fs"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/pregon/pregon/dispatcher"
@@ -65,5 +67,48 @@ func TestPagesParse(t *testing.T) {
 		if pages[name] == nil {
 			t.Errorf("no page %q", name)
 		}
+	}
+}
+
+// TestMessagesReadWithOne formats every message that takes numbers with 1
+// and looks for a plural noun after it ("1 rows refused", "1 contactos",
+// "1 canales"): a press officer reads those on every small list, so the
+// counts are written as "noun: N", which reads right with any number.
+func TestMessagesReadWithOne(t *testing.T) {
+	plural := regexp.MustCompile(`(^|[^0-9.])1 ([\p{L}]+s)\b`)
+	// Never 1: a password needs 12 characters or more; the chart is capped
+	// at thousands of deliveries.
+	never1 := map[string]bool{"users.weak": true, "chart.capped": true}
+	check := func(lang, key, m string) {
+		if never1[key] {
+			return
+		}
+		if !strings.Contains(m, "%d") && !strings.Contains(m, "]d") {
+			return
+		}
+		args := make([]any, 0, 8)
+		for range 8 {
+			args = append(args, 1)
+		}
+		got := fmt.Sprintf(m, args...)
+		if i := strings.Index(got, "%!(EXTRA"); i >= 0 {
+			got = got[:i]
+		}
+		if p := plural.FindStringSubmatch(got); p != nil {
+			t.Errorf("%s %q with 1: %q reads as a plural (%q)", lang, key, got, p[0])
+		}
+	}
+	for k, m := range messagesES {
+		check("es", k, m)
+	}
+	for k, m := range messagesEN {
+		check("en", k, m)
+	}
+	for k, two := range manageMessages {
+		check("es", k, two[0])
+		check("en", k, two[1])
+	}
+	if strings.HasPrefix(messagesES["send.now"], "Sin embargo") {
+		t.Errorf("send.now %q: «Sin embargo» reads as «however»", messagesES["send.now"])
 	}
 }

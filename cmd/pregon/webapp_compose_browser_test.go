@@ -237,7 +237,7 @@ func TestWebAppComposeBrowser(t *testing.T) {
 	if err != nil || !slices.Equal(got, []string{"Nota sin audiencia todavía", "Primer párrafo, antes de elegir a quién.", "0", "0"}) {
 		t.Errorf("the draft reloaded from the server: %q, %v; want its title and text, no audience, nothing from this browser", got, err)
 	}
-	waitText("no recipients yet", "#audience-total", "En total: 0 destinatarios")
+	waitText("no recipients yet", "#audience-total", "En total: 0 (correos: 0")
 
 	// The Spanish version, previewed as it is typed.
 	do("write",
@@ -259,7 +259,7 @@ func TestWebAppComposeBrowser(t *testing.T) {
 		chromedp.Click("#followers"))
 	// marta and john (luis is suppressed); sofia (marta is on both lists);
 	// the channel; the follower.
-	waitText("the total", "#audience-total", "En total: 5 destinatarios (3 correos, 1 canales de Telegram, 1 seguidores)")
+	waitText("the total", "#audience-total", "En total: 5 (correos: 3, canales de Telegram: 1, seguidores: 1)")
 	for sel, want := range map[string]string{
 		`[data-count="lists:` + f.press + `"]`:               "añade 2",
 		`[data-count="lists:` + f.subs + `"]`:                "añade 1",
@@ -279,6 +279,13 @@ func TestWebAppComposeBrowser(t *testing.T) {
 		chromedp.WaitVisible("#preview-translation .mdout strong"),
 		chromedp.SetValue("#contact_name", "Lucía Pérez"),
 		chromedp.SetValue("#contact_email", "lucia@coalicion.example"))
+	// Typing in one version and at once in the other: both previews follow
+	// (each version has its own wait before it asks the server).
+	do("both versions at once",
+		chromedp.SendKeys("#body", " Hoy."),
+		chromedp.SendKeys("#tr_body", " Today."))
+	waitText("the original's preview", "#preview-original .mdout", "Hoy.")
+	waitText("the translation's preview", "#preview-translation .mdout", "Today.")
 	waitText("the autosave", "#autosave", "Guardado")
 	edit, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
 	if !strings.HasPrefix(edit, "/app/releases/") || !strings.HasSuffix(edit, "/edit") {
@@ -309,7 +316,7 @@ func TestWebAppComposeBrowser(t *testing.T) {
 		}
 	}
 	do("previews after the reload", chromedp.WaitVisible("#preview-original .mdout strong"), chromedp.WaitVisible("#preview-translation .mdout strong"))
-	waitText("the counts after the reload", "#audience-total", "5 destinatarios")
+	waitText("the counts after the reload", "#audience-total", "En total: 5 (correos: 3")
 	check("compose")
 	shoot("compose", true)
 

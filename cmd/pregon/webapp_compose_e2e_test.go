@@ -80,7 +80,7 @@ func TestWebAppComposeHTTP(t *testing.T) {
 	if p.status != 200 || !strings.Contains(p.body, "<strong>negritas</strong>") {
 		t.Errorf("preview: %d, want the body rendered:\n%.3000s", p.status, p.body)
 	}
-	for _, want := range []string{"añade 2", "añade 1", "En total: 5 destinatarios"} {
+	for _, want := range []string{"añade 2", "añade 1", "En total: 5 (correos"} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("the preview page does not say %q", want)
 		}

@@ -73,7 +73,7 @@ func TestWebAppDraftBeforeItsAudience(t *testing.T) {
 		!strings.Contains(p.body, "The release has no text yet") {
 		t.Errorf("the release page: %d, want the checks naming the audience and the text\n%.3000s", p.status, p.body)
 	}
-	if p = b.get(relPage + "/edit"); !strings.Contains(p.body, "En total: 0 destinatarios (0 correos, 0 canales de Telegram, 0 seguidores).") {
+	if p = b.get(relPage + "/edit"); !strings.Contains(p.body, "En total: 0 (correos: 0, canales de Telegram: 0, seguidores: 0).") {
 		t.Errorf("the compose page of a draft with no audience does not count 0:\n%.4000s", p.body)
 	}
 

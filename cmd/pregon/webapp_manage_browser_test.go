@@ -329,7 +329,7 @@ func TestWebAppManageBrowser(t *testing.T) {
 	if pts := c.eval(`document.getElementById("line-sent").getAttribute("points")`); strings.Count(pts, ",") < 2 {
 		t.Errorf("the chart's sent line has points %q", pts)
 	}
-	if sum := c.text("#chart-summary"); !strings.Contains(sum, "2 enviados") || !strings.Contains(sum, "2 fallidos") {
+	if sum := c.text("#chart-summary"); !strings.Contains(sum, "Enviados: 2") || !strings.Contains(sum, "fallidos: 2") {
 		t.Errorf("chart summary %q: want 2 sent (Marta and the channel) and 2 failed", sum)
 	}
 	c.check("watch")

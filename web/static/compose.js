@@ -125,7 +125,7 @@
   // Live preview of a version (debounced), rendered by the server with the
   // pipeline of the emails.
   var previews = Array.prototype.slice.call(form.querySelectorAll(".mdpreview"));
-  var ptimer = 0;
+  var ptimers = [];
   function preview(sec) {
     var el = function (n) { return form.elements[sec.dataset[n]]; };
     var fd = new FormData();
@@ -175,7 +175,9 @@
     keep();
     schedule(2000);
     var sec = ev.target.closest("fieldset") && ev.target.closest("fieldset").querySelector(".mdpreview");
-    if (sec) { clearTimeout(ptimer); ptimer = setTimeout(function () { preview(sec); }, 300); }
+    // One timer per version: typing in the translation right after the
+    // original must not cancel the original's preview.
+    if (sec) { var i = previews.indexOf(sec); clearTimeout(ptimers[i]); ptimers[i] = setTimeout(function () { preview(sec); }, 300); }
   });
   form.addEventListener("change", function (ev) {
     if (ev.target.type === "file") return;
