@@ -118,3 +118,9 @@ func (a *App) removeContact(w http.ResponseWriter, r *http.Request, s *signedIn)
 	}
 	http.Redirect(w, r, "/app/lists/"+url.PathEscape(r.PathValue("id"))+"?done=removed", http.StatusSeeOther)
 }
+
+// backToList sends a GET of a list's form address (an import report or an
+// erase confirmation reloaded, bookmarked or shared) to the list's page.
+func (a *App) backToList(w http.ResponseWriter, r *http.Request, _ *signedIn) {
+	http.Redirect(w, r, "/app/lists/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
+}

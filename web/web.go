@@ -202,6 +202,10 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /app/lists/{id}/import", a.person(auth.RoleCoordinator, a.importContacts))
 	mux.Handle("POST /app/lists/{id}/remove", a.person(auth.RoleCoordinator, a.removeContact))
 	mux.Handle("POST /app/lists/{id}/erase", a.person(auth.RoleCoordinator, a.eraseContact)) // erase.go
+	// The import report and the erase confirmation answer a POST at their
+	// own address: reloading or sharing it (a GET) goes back to the list.
+	mux.Handle("GET /app/lists/{id}/import", a.person(auth.RoleViewer, a.backToList))
+	mux.Handle("GET /app/lists/{id}/erase", a.person(auth.RoleViewer, a.backToList))
 
 	// Channels, tokens and people (admin.go).
 	mux.Handle("GET /app/channels", a.person(auth.RoleViewer, a.channelsPage))
