@@ -1,24 +1,14 @@
 package main
 
 import (
-	"context"
-	"net/http/httptest"
-	"strings"
 	"testing"
-	"time"
 )
 
 // TestContactEraseCLI: "pregon contact erase" asks for --yes before it calls
 // the API, then says what was done; "suppressions show" says why an address
 // is suppressed, erasure included.
 func TestContactEraseCLI(t *testing.T) {
-	tests := []struct {
-		name       string
-		args       []string
-		script     []exchange
-		wantStdout string
-		wantErr    string
-	}{
+	tests := []cliCase{
 		{
 			name:    "erase without --yes",
 			args:    []string{"contact", "erase", "ana@example.org"},
@@ -65,30 +55,5 @@ func TestContactEraseCLI(t *testing.T) {
 			wantErr: "not suppressed",
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			api := &fakeAPI{t: t, want: tt.script}
-			srv := httptest.NewServer(api)
-			defer srv.Close()
-			env := map[string]string{"PREGON_API_URL": srv.URL + "/", "PREGON_TOKEN": "tok"}
-			var stdout, stderr strings.Builder
-			c := &cli{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return env[k] },
-				http: srv.Client(), poll: time.Millisecond}
-			err := c.run(context.Background(), tt.args[0], tt.args[1:])
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Errorf("err = %v", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
-			}
-			if stdout.String() != tt.wantStdout {
-				t.Errorf("stdout:\n%q\nwant:\n%q", stdout.String(), tt.wantStdout)
-			}
-			api.mu.Lock()
-			defer api.mu.Unlock()
-			if api.n != len(api.want) {
-				t.Errorf("the client made %d of the %d requests expected", api.n, len(api.want))
-			}
-		})
-	}
+	runCLICases(t, tests)
 }

@@ -12,13 +12,7 @@ import (
 // prints one line per address; "lift" deletes one and says what it was; a
 // lift of an address that was not suppressed is an error.
 func TestSuppressionsCLI(t *testing.T) {
-	tests := []struct {
-		name       string
-		args       []string
-		script     []exchange
-		wantStdout string
-		wantErr    string
-	}{
+	tests := []cliCase{
 		{
 			name: "list",
 			args: []string{"suppressions", "list"},
@@ -51,6 +45,22 @@ func TestSuppressionsCLI(t *testing.T) {
 			wantErr: "EMAIL",
 		},
 	}
+	runCLICases(t, tests)
+}
+
+// cliCase is one run of the CLI against a fakeAPI that expects script.
+type cliCase struct {
+	name       string
+	args       []string
+	script     []exchange
+	wantStdout string
+	wantErr    string // a substring of the error, when not ""
+}
+
+// runCLICases runs each case as a subtest: the error, stdout, and that the
+// client made every request of its script.
+func runCLICases(t *testing.T, tests []cliCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			api := &fakeAPI{t: t, want: tt.script}
