@@ -2,13 +2,18 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
+	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/pregon/pregon/client"
 	"github.com/pregon/pregon/dispatcher"
@@ -26,6 +31,10 @@ type importResult struct {
 	latencyEvs  string        // the monitor's events: name=max ms
 	execs       int64         // transactions (MULTI … EXEC) Redis ran
 	execAvg     time.Duration // their average duration
+	execP99     time.Duration // the 99th percentile of their durations (LATENCY HISTOGRAM's bucket)
+	execMax     time.Duration // the longest one (its bucket)
+	execOver50  int64         // how many took over about 50 ms
+	intrinsic   time.Duration // the machine's own longest pause for a busy process, measured just after (0: unknown)
 	readyOK     int64         // /readyz answers 200 during the import
 	readyFailed int64         // other answers or errors
 	report      *client.ImportReport
@@ -127,6 +136,10 @@ func (b *bench) runImport(ctx context.Context, n int) (*importResult, error) {
 			res.execAvg = time.Duration(usec * float64(time.Microsecond))
 		}
 	}
+	if err := res.readHistogram(ctx, b.rdb); err != nil {
+		return nil, err
+	}
+	res.intrinsic = intrinsicLatency(ctx, 5*time.Second)
 	latest, err := b.rdb.Do(ctx, "LATENCY", "LATEST").Slice()
 	if err != nil {
 		return nil, err
@@ -144,6 +157,92 @@ func (b *bench) runImport(ctx context.Context, n int) (*importResult, error) {
 			n, res.report.Added, res.report.Updated, len(res.report.Errors), res.members)
 	}
 	return res, nil
+}
+
+// readHistogram reads Redis's histogram of EXEC durations (cumulative
+// counts per power-of-two microsecond bucket) into the p99, the longest and
+// the number over about 50 ms.
+func (r *importResult) readHistogram(ctx context.Context, rdb *redis.Client) error {
+	v, err := rdb.Do(ctx, "LATENCY", "HISTOGRAM", "exec").Result()
+	if err != nil {
+		return fmt.Errorf("redis LATENCY HISTOGRAM: %w", err)
+	}
+	var calls int64
+	var buckets []any
+	walk := func(kv []any) {
+		for i := 0; i+1 < len(kv); i += 2 {
+			switch kv[i] {
+			case "calls":
+				calls, _ = kv[i+1].(int64)
+			case "histogram_usec":
+				buckets, _ = kv[i+1].([]any)
+			}
+		}
+	}
+	switch h := v.(type) {
+	case map[any]any: // RESP3
+		if m, ok := h["exec"].(map[any]any); ok {
+			calls, _ = m["calls"].(int64)
+			if hm, ok := m["histogram_usec"].(map[any]any); ok {
+				for k, c := range hm {
+					buckets = append(buckets, k, c)
+				}
+			}
+		}
+	case []any: // RESP2: ["exec", ["calls", n, "histogram_usec", [bucket, cumulative, ...]]]
+		if len(h) == 2 {
+			if kv, ok := h[1].([]any); ok {
+				walk(kv)
+			}
+		}
+	}
+	type bucket struct{ usec, cum int64 }
+	var bs []bucket
+	for i := 0; i+1 < len(buckets); i += 2 {
+		u, ok1 := buckets[i].(int64)
+		c, ok2 := buckets[i+1].(int64)
+		if ok1 && ok2 {
+			bs = append(bs, bucket{u, c})
+		}
+	}
+	slices.SortFunc(bs, func(a, b bucket) int { return cmp.Compare(a.usec, b.usec) })
+	if calls == 0 || len(bs) == 0 {
+		return nil
+	}
+	var under50 int64
+	for _, x := range bs {
+		if r.execP99 == 0 && float64(x.cum) >= 0.99*float64(calls) {
+			r.execP99 = time.Duration(x.usec) * time.Microsecond
+		}
+		if x.usec <= 50_000 {
+			under50 = x.cum
+		}
+	}
+	r.execMax = time.Duration(bs[len(bs)-1].usec) * time.Microsecond
+	r.execOver50 = calls - under50
+	return nil
+}
+
+// intrinsicLatency runs `redis-cli --intrinsic-latency` for d and returns the
+// longest time the machine kept a busy process from running (0 when
+// redis-cli is missing): what no Redis stall on this machine can be below.
+func intrinsicLatency(ctx context.Context, d time.Duration) time.Duration {
+	ctx, cancel := context.WithTimeout(ctx, d+5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "redis-cli", "--intrinsic-latency", strconv.Itoa(int(d.Seconds()))).Output()
+	if err != nil {
+		return 0
+	}
+	var worst time.Duration
+	for line := range strings.Lines(string(out)) {
+		// "Max latency so far: 68 microseconds."
+		if _, rest, ok := strings.Cut(line, "Max latency so far: "); ok {
+			if us, err := strconv.ParseInt(strings.Fields(rest)[0], 10, 64); err == nil {
+				worst = max(worst, time.Duration(us)*time.Microsecond)
+			}
+		}
+	}
+	return worst
 }
 
 // probeReady asks /readyz every 100 ms until ctx ends, counting answers.
@@ -182,15 +281,23 @@ func (r *importResult) String() string {
 	if r.latencyMax > 0 {
 		latency = r.latencyMax.String() + " (" + strings.TrimSpace(r.latencyEvs) + ")"
 	}
+	intrinsic := "?"
+	if r.intrinsic > 0 {
+		intrinsic = r.intrinsic.Round(100 * time.Microsecond).String()
+	}
 	rows := [][]string{{
 		thousands(r.n), megabytes(int64(r.bytes)), seconds(r.wall), megabytes(r.peakRSS),
 		fmt.Sprintf("%s (%s; %d over 1 ms)", r.slowest.Round(time.Microsecond), r.slowestCmd, r.slowCount), latency,
-		fmt.Sprintf("%d, %s avg", r.execs, r.execAvg.Round(time.Microsecond)),
+		fmt.Sprintf("%d, %s avg, p99 ≤ %s, max ≤ %s, %d over 50 ms", r.execs, r.execAvg.Round(time.Microsecond),
+			r.execP99, r.execMax, r.execOver50),
+		intrinsic,
 		fmt.Sprintf("%d/%d", r.readyOK, r.readyOK+r.readyFailed),
 		fmt.Sprintf("%d added, %d errors; %d in Redis", r.report.Added, len(r.report.Errors), r.members),
 	}}
 	return "Contact import, one CSV upload to `pregon serve` (peak RSS is VmHWM over the import; " +
 		"Redis stalls from SLOWLOG at a 1 ms threshold and the latency monitor at 10 ms, both wall time, so they include " +
-		"the time the machine did not run Redis: compare redis-cli --intrinsic-latency):\n\n" +
-		table([]string{"rows", "CSV MB", "wall s", "pregon peak RSS MB", "longest Redis command", "latency monitor max", "transactions", "/readyz 200", "report"}, rows)
+		"the time the machine did not run Redis; the transactions' p99 and longest are LATENCY HISTOGRAM's power-of-two buckets; " +
+		"\"machine's pause\" is redis-cli --intrinsic-latency for 5 s just after, the longest the machine kept a busy process from running, " +
+		"which no stall here can be below):\n\n" +
+		table([]string{"rows", "CSV MB", "wall s", "pregon peak RSS MB", "longest Redis command", "latency monitor max", "transactions", "machine's pause", "/readyz 200", "report"}, rows)
 }
