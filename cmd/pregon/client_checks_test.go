@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pregon/pregon/dispatcher"
 	"github.com/pregon/pregon/internal/logging"
@@ -29,14 +26,7 @@ func TestClientChecks(t *testing.T) {
 	}
 	create := exchange{method: "POST", path: "/v1/releases", status: 201, resp: releaseJSON("R5", "draft", ""),
 		json: `{"title":"T","body":"B","language":"es","audiences":{"lists":["L1"],"telegram_channels":[]},"send":false}`}
-	tests := []struct {
-		name       string
-		args       []string
-		script     []exchange
-		wantStdout string
-		wantStderr string
-		wantErr    string
-	}{
+	tests := []cliCase{
 		{
 			name:   "release checks",
 			args:   []string{"release", "checks", "R1"},
@@ -93,35 +83,7 @@ func TestClientChecks(t *testing.T) {
 			wantStdout: "R5\n",
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			api := &fakeAPI{t: t, want: tt.script}
-			srv := httptest.NewServer(api)
-			defer srv.Close()
-			env := map[string]string{"PREGON_API_URL": srv.URL, "PREGON_TOKEN": "tok"}
-			var stdout, stderr strings.Builder
-			c := &cli{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return env[k] },
-				http: srv.Client(), poll: time.Millisecond}
-			err := c.run(context.Background(), tt.args[0], tt.args[1:])
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Errorf("err = %v", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
-			}
-			if stdout.String() != tt.wantStdout {
-				t.Errorf("stdout:\n%s\nwant:\n%s", stdout.String(), tt.wantStdout)
-			}
-			if !strings.Contains(stderr.String(), tt.wantStderr) {
-				t.Errorf("stderr:\n%s\nwant it to contain:\n%s", stderr.String(), tt.wantStderr)
-			}
-			api.mu.Lock()
-			defer api.mu.Unlock()
-			if api.n != len(api.want) {
-				t.Errorf("the client made %d of the %d requests expected", api.n, len(api.want))
-			}
-		})
-	}
+	runCLICases(t, tests)
 }
 
 // TestPrintChecksOnATerminal: on a terminal the marks are ✓ ! ✗; a file

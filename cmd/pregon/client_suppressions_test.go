@@ -1,11 +1,7 @@
 package main
 
 import (
-	"context"
-	"net/http/httptest"
-	"strings"
 	"testing"
-	"time"
 )
 
 // TestSuppressionsCLI: "pregon suppressions list" follows the pages and
@@ -46,45 +42,4 @@ func TestSuppressionsCLI(t *testing.T) {
 		},
 	}
 	runCLICases(t, tests)
-}
-
-// cliCase is one run of the CLI against a fakeAPI that expects script.
-type cliCase struct {
-	name       string
-	args       []string
-	script     []exchange
-	wantStdout string
-	wantErr    string // a substring of the error, when not ""
-}
-
-// runCLICases runs each case as a subtest: the error, stdout, and that the
-// client made every request of its script.
-func runCLICases(t *testing.T, tests []cliCase) {
-	t.Helper()
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			api := &fakeAPI{t: t, want: tt.script}
-			srv := httptest.NewServer(api)
-			defer srv.Close()
-			env := map[string]string{"PREGON_API_URL": srv.URL + "/", "PREGON_TOKEN": "tok"}
-			var stdout, stderr strings.Builder
-			c := &cli{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return env[k] },
-				http: srv.Client(), poll: time.Millisecond}
-			err := c.run(context.Background(), tt.args[0], tt.args[1:])
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Errorf("err = %v", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
-			}
-			if stdout.String() != tt.wantStdout {
-				t.Errorf("stdout:\n%q\nwant:\n%q", stdout.String(), tt.wantStdout)
-			}
-			api.mu.Lock()
-			defer api.mu.Unlock()
-			if api.n != len(api.want) {
-				t.Errorf("the client made %d of the %d requests expected", api.n, len(api.want))
-			}
-		})
-	}
 }

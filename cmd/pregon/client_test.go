@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -138,15 +139,7 @@ func TestClient(t *testing.T) {
 		"contact":{"name":"Ana","email":"prensa@example.org"},
 		"audiences":{"lists":["L1","L2"],"telegram_channels":["C1"]},"send":false}`
 
-	tests := []struct {
-		name       string
-		args       []string
-		env        map[string]string // added to PREGON_API_URL and PREGON_TOKEN=tok
-		script     []exchange
-		wantStdout string
-		wantStderr string // a substring of stderr, when not ""
-		wantErr    string // a substring of the error, when not ""
-	}{
+	tests := []cliCase{
 		{
 			name: "list create",
 			args: []string{"list", "create", "--name", "Prensa MX", "--kind", "press", "--description", "Medios"},
@@ -478,15 +471,31 @@ func TestClient(t *testing.T) {
 			wantErr: "channel: which command?",
 		},
 	}
+	runCLICases(t, tests)
+}
+
+// cliCase is one run of the CLI against a fakeAPI that expects script.
+type cliCase struct {
+	name       string
+	args       []string
+	env        map[string]string // added to PREGON_API_URL and PREGON_TOKEN=tok
+	script     []exchange
+	wantStdout string
+	wantStderr string // a substring of stderr, when not ""
+	wantErr    string // a substring of the error, when not ""
+}
+
+// runCLICases runs each case as a subtest: the error, stdout, stderr, and
+// that the client made every request of its script.
+func runCLICases(t *testing.T, tests []cliCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			api := &fakeAPI{t: t, want: tt.script}
 			srv := httptest.NewServer(api)
 			defer srv.Close()
 			env := map[string]string{"PREGON_API_URL": srv.URL + "/", "PREGON_TOKEN": "tok"}
-			for k, v := range tt.env {
-				env[k] = v
-			}
+			maps.Copy(env, tt.env)
 			var stdout, stderr strings.Builder
 			c := &cli{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return env[k] },
 				http: srv.Client(), poll: time.Millisecond}
