@@ -98,16 +98,7 @@ func TestClaimAheadCancelled(t *testing.T) {
 	if n := sender.Count("SendEmail"); n != 2 {
 		t.Errorf("%d emails sent, want 2 (the first, and the one in flight at the cancel)", n)
 	}
-	for i, id := range ids {
-		rec := r.record(t, rid, id)
-		want, attempts := dispatcher.DeliveryCancelled, 0
-		if i < 2 {
-			want, attempts = dispatcher.DeliverySent, 1
-		}
-		if rec.Status != want || rec.Attempts != attempts {
-			t.Errorf("#%d: %s after %d attempts, want %s after %d", i, rec.Status, rec.Attempts, want, attempts)
-		}
-	}
+	r.wantFirstSent(t, rid, ids, 2, dispatcher.DeliveryCancelled)
 }
 
 // TestClaimAheadShutdown: a shutdown while a worker holds deliveries
@@ -129,16 +120,7 @@ func TestClaimAheadShutdown(t *testing.T) {
 	if err := svc.Deliver(ctx, b); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Deliver = %v, want the context's error", err)
 	}
-	for i, id := range ids {
-		rec := r.record(t, rid, id)
-		want, attempts := dispatcher.DeliveryQueued, 0
-		if i < 3 {
-			want, attempts = dispatcher.DeliverySent, 1
-		}
-		if rec.Status != want || rec.Attempts != attempts {
-			t.Errorf("#%d: %s after %d attempts, want %s after %d", i, rec.Status, rec.Attempts, want, attempts)
-		}
-	}
+	r.wantFirstSent(t, rid, ids, 3, dispatcher.DeliveryQueued)
 	// The task's next run.
 	if err := svc.Deliver(context.Background(), b); err != nil {
 		t.Fatal(err)
@@ -189,6 +171,22 @@ func TestClaimAheadRenewed(t *testing.T) {
 	for _, id := range ids {
 		if rec := r.record(t, rid, id); rec.Status != dispatcher.DeliverySent {
 			t.Errorf("%s: %s, want sent (its outcome recorded under its renewed claim)", id, rec.Status)
+		}
+	}
+}
+
+// wantFirstSent checks that the first n deliveries of ids were sent after one
+// attempt and that the others are in status rest, their attempt undone.
+func (r *rig) wantFirstSent(t *testing.T, rid string, ids []string, n int, rest dispatcher.DeliveryStatus) {
+	t.Helper()
+	for i, id := range ids {
+		rec := r.record(t, rid, id)
+		want, attempts := rest, 0
+		if i < n {
+			want, attempts = dispatcher.DeliverySent, 1
+		}
+		if rec.Status != want || rec.Attempts != attempts {
+			t.Errorf("#%d: %s after %d attempts, want %s after %d", i, rec.Status, rec.Attempts, want, attempts)
 		}
 	}
 }
