@@ -123,7 +123,9 @@ var messagesES = map[string]string{
 	"preview.no_telegram":    "Ningún canal de Telegram está entre las audiencias: no se publica nada en Telegram.",
 	"preview.edit_audiences": "Editar las audiencias",
 	"level.todo":             "Falta:",
-	"checks.draft_hint":      "Un borrador puede guardarse así: lo que falta impide enviarlo, no guardarlo.",
+	"dash.sending":           "Enviándose ahora", "dash.done": "hechos: %d de %d", "dash.approval": "Esperan aprobación",
+	"dash.failed": "El último envío con fallos", "dash.failures": "fallidos: %d",
+	"checks.draft_hint": "Un borrador puede guardarse así: lo que falta impide enviarlo, no guardarlo.",
 }
 
 var messagesEN = map[string]string{
@@ -246,5 +248,7 @@ var messagesEN = map[string]string{
 	"preview.no_telegram":    "No Telegram channel is among the audiences: nothing is posted to Telegram.",
 	"preview.edit_audiences": "Edit the audiences",
 	"level.todo":             "To do:",
-	"checks.draft_hint":      "A draft may be saved like this: what is left to do blocks sending it, not saving it.",
+	"dash.sending":           "Sending now", "dash.done": "done: %d of %d", "dash.approval": "Awaiting approval",
+	"dash.failed": "The latest release with failures", "dash.failures": "failed: %d",
+	"checks.draft_hint": "A draft may be saved like this: what is left to do blocks sending it, not saving it.",
 }

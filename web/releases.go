@@ -23,7 +23,8 @@ type releaseView struct {
 	Counts map[string]any `json:"counts"`
 }
 
-// releasesPage is GET /app/releases: the latest releases and their status.
+// releasesPage is GET /app/releases: the latest releases and their status,
+// below a dashboard (on the first page) of what needs attention now.
 func (a *App) releasesPage(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	var p page[releaseView]
 	q := url.Values{"limit": {"50"}}
@@ -34,7 +35,15 @@ func (a *App) releasesPage(w http.ResponseWriter, r *http.Request, s *signedIn) 
 		a.failCall(w, r, s, err)
 		return
 	}
-	a.render(w, r, s, http.StatusOK, "releases", language(w, r).T("releases.title"), &p)
+	d := &releasesData{page: &p}
+	if q.Get("cursor") == "" { // dashboard.go
+		var err error
+		if d.Dash, err = a.dashboard(r, s); err != nil {
+			a.failCall(w, r, s, err)
+			return
+		}
+	}
+	a.render(w, r, s, http.StatusOK, "releases", language(w, r).T("releases.title"), d)
 }
 
 // composeData fills the compose form.

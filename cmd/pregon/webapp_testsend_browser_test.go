@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +18,9 @@ import (
 // SMTP server holding the email, the result page says pending, and moves
 // to sent by itself once the server takes it: in place with JavaScript
 // (the page is not reloaded), and by reloading itself without it. axe-core
-// finds no serious or critical violation on the form with its error and
-// on the result page.
+// finds no serious or critical violation on the form with its error, on
+// the result page, and on the releases page's dashboard while the release
+// is sent (which does not scroll sideways at 360 px).
 func TestWebAppTestSendBrowser(t *testing.T) {
 	c := newChrome(t, 3*time.Minute)
 	s := startService(t)
@@ -45,6 +47,7 @@ func TestWebAppTestSendBrowser(t *testing.T) {
 		t.Errorf("the addresses after the refusal: %q, want them as typed", got)
 	}
 	c.check("test form with an error")
+	c.shoot("test-form-error", "")
 
 	// With JavaScript: updated in place.
 	release := s.holdSMTP("ana@coalicion.example")
@@ -78,6 +81,25 @@ func TestWebAppTestSendBrowser(t *testing.T) {
 	}
 	release()
 	waitText(t, c, ".results", "enviado")
+
+	// The releases page's dashboard while the release is sent.
+	if _, err := chromedp.Call(c.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false}); err != nil {
+		t.Fatalf("JavaScript on: %v", err)
+	}
+	s.post("/v1/lists/"+list["id"].(string)+"/contacts", []obj{{"email": "marta@diario.example"}}, nil)
+	release = s.holdSMTP("marta@diario.example")
+	if code := s.post("/v1/releases/"+rel["id"].(string)+"/send", obj{}, nil); code != 200 && code != 202 {
+		t.Fatalf("send: %d", code)
+	}
+	testkit.WaitFor(t, "the release to be sending", 30*time.Second, 50*time.Millisecond, func() (bool, string) {
+		var p struct{ Items []obj }
+		s.do(s.admin, "GET", "/v1/releases?status=sending", "", nil, &p)
+		return len(p.Items) == 1, fmt.Sprint(p.Items)
+	})
+	c.do("the dashboard", chromedp.Navigate(s.url+"/app/releases"), chromedp.WaitVisible("#h-dash-sending"))
+	c.check("releases with the dashboard")
+	c.shoot("dashboard", "")
+	release()
 }
 
 // waitText waits for the element sel to hold want, without touching the

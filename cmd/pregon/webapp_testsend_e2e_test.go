@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/pregon/pregon/internal/testkit"
 )
 
 // holdSMTP makes the SMTP server keep the email to rcpt waiting at RCPT TO
@@ -229,4 +232,96 @@ func section(body, marker string) string {
 		body = body[:j]
 	}
 	return body
+}
+
+// TestWebAppDashboard reads the top of the releases page with approval
+// required: a send in progress (the SMTP server holds its emails) with
+// its progress bar, the draft that awaits approval (not the ones
+// approved and sent), and the latest release sent with failures, linking
+// to its watch page; the next page of releases has no dashboard.
+func TestWebAppDashboard(t *testing.T) {
+	s := startService(t, func(s *service) { s.env["PREGON_REQUIRE_APPROVAL"] = "true" })
+	s.user("ana@coalicion.example", "Ana Torres", "coordinator")
+	luisPW := s.user("luis@coalicion.example", "Luis Mena", "coordinator")
+	held := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(held) }) }
+	t.Cleanup(release)
+	s.smtp.SetHandler(func(to string, _ int) *smtp.SMTPError {
+		switch to {
+		case "hold@diario.example":
+			<-held
+		case "gone@diario.example":
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+		}
+		return nil
+	})
+	list := func(name string, emails ...string) string {
+		var l obj
+		s.post("/v1/lists", obj{"name": name, "kind": "press"}, &l)
+		var contacts []obj
+		for _, e := range emails {
+			contacts = append(contacts, obj{"email": e})
+		}
+		if code := s.post("/v1/lists/"+l["id"].(string)+"/contacts", contacts, nil); code != 200 {
+			t.Fatalf("import into %s: %d", name, code)
+		}
+		return l["id"].(string)
+	}
+	release1 := func(title, lid string) string {
+		var rel obj
+		if code := s.post("/v1/releases", obj{"title": title, "body": statementES, "language": "es", "audiences": obj{"lists": []string{lid}}}, &rel); code != 201 {
+			t.Fatalf("create %s: %d %v", title, code, rel)
+		}
+		return rel["id"].(string)
+	}
+	luis := s.browser()
+	luis.signIn("luis@coalicion.example", luisPW)
+	approveAndSend := func(rid string) {
+		t.Helper()
+		tok := luis.csrf("/app/releases/" + rid)
+		if p := luis.do("POST", "/app/releases/"+rid+"/approve", url.Values{"csrf": {tok}, "version": {"1"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("approve %s: %d\n%.2000s", rid, p.status, p.body)
+		}
+		if p := luis.do("POST", "/app/releases/"+rid+"/send", url.Values{"csrf": {tok}}); p.status != http.StatusSeeOther {
+			t.Fatalf("send %s: %d\n%.2000s", rid, p.status, p.body)
+		}
+	}
+	failed := release1("Comunicado con un rebote", list("Con rebote", "gone@diario.example", "marta@diario.example"))
+	approveAndSend(failed)
+	if rel := s.waitFinal(failed); rel["status"] != "sent_with_failures" {
+		t.Fatalf("%s is %v, want sent_with_failures", failed, rel["status"])
+	}
+	sending := release1("Comunicado en camino", list("Con espera", "hold@diario.example", "john@wire.example"))
+	approveAndSend(sending)
+	testkit.WaitFor(t, "the two emails planned", 30*time.Second, 50*time.Millisecond, func() (bool, string) {
+		var rel obj
+		s.do(s.admin, "GET", "/v1/releases/"+sending, "", nil, &rel)
+		c, _ := rel["counts"].(map[string]any)
+		return rel["status"] == "sending" && c["total"] == 2.0, fmt.Sprint(rel["status"], c)
+	})
+	draft := release1("Borrador por aprobar", list("Otra", "lucia@radio.example"))
+
+	p := luis.get("/app/releases")
+	body := html.UnescapeString(p.body)
+	for _, c := range []struct{ part, want, not string }{
+		{`id="h-dash-sending"`, `<a href="/app/releases/` + sending + `/watch">Comunicado en camino</a>`, "Comunicado con un rebote"},
+		{`id="h-dash-sending"`, `<progress max="2" value="0"`, ""},
+		{`id="h-dash-sending"`, `hechos: 0 de 2`, ""},
+		{`id="h-dash-approval"`, `<a href="/app/releases/` + draft + `">Borrador por aprobar</a>`, "Comunicado en camino"},
+		{`id="h-dash-failed"`, `<a href="/app/releases/` + failed + `/watch">Comunicado con un rebote</a>`, "Borrador por aprobar"},
+		{`id="h-dash-failed"`, `fallidos: 1`, ""},
+	} {
+		part := section(body, c.part)
+		if !strings.Contains(part, c.want) || (c.not != "" && strings.Contains(part, c.not)) {
+			t.Errorf("the dashboard's %s: want %q, not %q, in\n%s", c.part, c.want, c.not, part)
+		}
+	}
+	if p = luis.get("/app/releases?cursor=x"); strings.Contains(p.body, "h-dash") {
+		t.Errorf("a later page of releases repeats the dashboard")
+	}
+	release()
+	if rel := s.waitFinal(sending); rel["status"] != "sent" {
+		t.Errorf("%s is %v once the server takes the email, want sent", sending, rel["status"])
+	}
 }
