@@ -23,36 +23,6 @@ func v1Path(r *http.Request, suffix string) string {
 	return "/v1/releases/" + url.PathEscape(r.PathValue("id")) + suffix
 }
 
-// splitList reads addresses or chat ids typed one a line, or separated by
-// commas or spaces.
-func splitList(s string) []string {
-	return append([]string{}, strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(",; \t\r\n", r) })...)
-}
-
-// testSend is POST /app/releases/{id}/test: sends the release, marked as a
-// test, to the addresses and chats given, and shows how it went.
-func (a *App) testSend(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	in := map[string]any{"emails": splitList(r.PostFormValue("emails")), "telegram_chat_ids": splitList(r.PostFormValue("chats")),
-		"language": strings.TrimSpace(r.PostFormValue("language")), "copy": strings.TrimSpace(r.PostFormValue("copy"))}
-	var t dispatcher.TestSend
-	if err := a.call(r, s, "POST", v1Path(r, "/test"), in, &t); err != nil {
-		a.failCall(w, r, s, err)
-		return
-	}
-	http.Redirect(w, r, relPath(r, "/tests/"+url.PathEscape(t.ID), ""), http.StatusSeeOther)
-}
-
-// testPage is GET /app/releases/{id}/tests/{test_id}: a test send's result
-// per address and chat (reload while it is pending).
-func (a *App) testPage(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	var t dispatcher.TestSend
-	if err := a.call(r, s, "GET", v1Path(r, "/tests/"+url.PathEscape(r.PathValue("test_id"))), nil, &t); err != nil {
-		a.failCall(w, r, s, err)
-		return
-	}
-	a.render(w, r, s, http.StatusOK, "test", language(w, r).T("test.title"), &t)
-}
-
 // approve is POST /app/releases/{id}/approve: approves the version shown.
 func (a *App) approve(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	var version int

@@ -49,7 +49,8 @@ var messagesES = map[string]string{
 	"test.heading": "Envío de prueba", "test.emails": "Correos (uno por línea)", "test.chats": "Chats de Telegram (uno por línea)",
 	"test.send": "Enviar prueba", "test.title": "Resultado de la prueba", "test.status": "Estado",
 	"tstatus.pending": "pendiente", "tstatus.sent": "enviado", "tstatus.failed": "falló", "tstatus.done": "terminado", "tstatus.skipped": "omitido",
-	"send.title": "Enviar", "send.what": "Qué va a pasar", "send.now": "No hay embargo: todas las audiencias lo reciben ahora.",
+	"tstatus.suppressed": "no se le envía (suprimida)",
+	"send.title":         "Enviar", "send.what": "Qué va a pasar", "send.now": "No hay embargo: todas las audiencias lo reciben ahora.",
 	"send.embargo": "Bajo embargo hasta %s (%s): las listas anticipadas lo reciben ahora con el aviso de embargo; las demás audiencias, Telegram y la sala de prensa, a esa hora.",
 	"send.blocked": "Corrige los errores de la revisión antes de enviar.", "send.confirm": "Sí, enviar",
 	"watch.title": "Envío", "watch.progress": "Progreso", "watch.nothing": "Todavía no hay envíos.", "watch.failures": "Fallos",
@@ -111,6 +112,20 @@ var messagesES = map[string]string{
 	"erase.hash":       "Solo queda una huella cifrada de la dirección: Pregón no vuelve a escribirle y una importación la rechaza (“erased on request”).",
 	"erase.final":      "No se puede deshacer: los datos borrados no vuelven. Solo quien administra puede levantar el bloqueo.",
 	"erase.confirm":    "Borrar para siempre",
+
+	// Test sends, the preview's Telegram section, a draft's checks (testsend.go).
+	"test.bad_email":         "Línea %d, «%s», no es una dirección de correo.",
+	"test.bad_chat":          "Línea %d, «%s», no es un chat de Telegram: escribe @nombre (de 5 a 32 letras, números o _) o un número negativo como -1001234567890.",
+	"test.too_many_emails":   "Direcciones escritas: %d. Una prueba va como mucho a %d (para llegar a más, envía el comunicado).",
+	"test.too_many_chats":    "Chats escritos: %d. Una prueba va como mucho a %d.",
+	"test.none":              "Escribe al menos una dirección de correo o un chat de Telegram.",
+	"test.waiting":           "Esta página se actualiza sola hasta que cada envío de prueba termine.",
+	"preview.no_telegram":    "Ningún canal de Telegram está entre las audiencias: no se publica nada en Telegram.",
+	"preview.edit_audiences": "Editar las audiencias",
+	"level.todo":             "Falta:",
+	"dash.sending":           "Enviándose ahora", "dash.done": "hechos: %d de %d", "dash.approval": "Esperan aprobación",
+	"dash.failed": "El último envío con fallos", "dash.failures": "fallidos: %d",
+	"checks.draft_hint": "Un borrador puede guardarse así: lo que falta impide enviarlo, no guardarlo.",
 }
 
 var messagesEN = map[string]string{
@@ -159,7 +174,8 @@ var messagesEN = map[string]string{
 	"test.heading": "Test send", "test.emails": "Emails (one a line)", "test.chats": "Telegram chats (one a line)",
 	"test.send": "Send a test", "test.title": "Test result", "test.status": "Status",
 	"tstatus.pending": "pending", "tstatus.sent": "sent", "tstatus.failed": "failed", "tstatus.done": "done", "tstatus.skipped": "skipped",
-	"send.title": "Send", "send.what": "What will happen", "send.now": "No embargo: every audience gets it now.",
+	"tstatus.suppressed": "never mailed (suppressed)",
+	"send.title":         "Send", "send.what": "What will happen", "send.now": "No embargo: every audience gets it now.",
 	"send.embargo": "Embargoed until %s (%s): early lists get it now, under the embargo notice; every other audience, Telegram and the newsroom at that time.",
 	"send.blocked": "Fix the errors the checks found before sending.", "send.confirm": "Yes, send",
 	"watch.title": "Deliveries", "watch.progress": "Progress", "watch.nothing": "Nothing sent yet.", "watch.failures": "Failures",
@@ -221,4 +237,18 @@ var messagesEN = map[string]string{
 	"erase.hash":       "Only a keyed fingerprint of the address remains: Pregón never mails it again and an import refuses it (“erased on request”).",
 	"erase.final":      "This cannot be undone: the deleted data does not come back. Only an admin can lift the block.",
 	"erase.confirm":    "Erase for good",
+
+	// Test sends, the preview's Telegram section, a draft's checks (testsend.go).
+	"test.bad_email":         "Line %d, «%s», is not an email address.",
+	"test.bad_chat":          "Line %d, «%s», is not a Telegram chat: write @name (5 to 32 letters, digits or _) or a negative number like -1001234567890.",
+	"test.too_many_emails":   "Addresses written: %d. A test goes to at most %d (send the release itself to reach more).",
+	"test.too_many_chats":    "Chats written: %d. A test goes to at most %d.",
+	"test.none":              "Write at least one email address or one Telegram chat.",
+	"test.waiting":           "This page updates itself until every test delivery is done.",
+	"preview.no_telegram":    "No Telegram channel is among the audiences: nothing is posted to Telegram.",
+	"preview.edit_audiences": "Edit the audiences",
+	"level.todo":             "To do:",
+	"dash.sending":           "Sending now", "dash.done": "done: %d of %d", "dash.approval": "Awaiting approval",
+	"dash.failed": "The latest release with failures", "dash.failures": "failed: %d",
+	"checks.draft_hint": "A draft may be saved like this: what is left to do blocks sending it, not saving it.",
 }

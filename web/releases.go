@@ -23,7 +23,8 @@ type releaseView struct {
 	Counts map[string]any `json:"counts"`
 }
 
-// releasesPage is GET /app/releases: the latest releases and their status.
+// releasesPage is GET /app/releases: the latest releases and their status,
+// below a dashboard (on the first page) of what needs attention now.
 func (a *App) releasesPage(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	var p page[releaseView]
 	q := url.Values{"limit": {"50"}}
@@ -34,7 +35,15 @@ func (a *App) releasesPage(w http.ResponseWriter, r *http.Request, s *signedIn) 
 		a.failCall(w, r, s, err)
 		return
 	}
-	a.render(w, r, s, http.StatusOK, "releases", language(w, r).T("releases.title"), &p)
+	d := &releasesData{page: &p}
+	if q.Get("cursor") == "" { // dashboard.go
+		var err error
+		if d.Dash, err = a.dashboard(r, s); err != nil {
+			a.failCall(w, r, s, err)
+			return
+		}
+	}
+	a.render(w, r, s, http.StatusOK, "releases", language(w, r).T("releases.title"), d)
 }
 
 // composeData fills the compose form.
@@ -275,17 +284,37 @@ type releaseData struct {
 	Approved        bool
 	Mine            bool
 	Coordinator     bool
+	// Draft: the checks that block a send are what remains to do, not
+	// errors (a draft may lack its text or audience until it is sent).
+	Draft bool
+	ToDo  bool // a draft with something left to do before it can be sent
+	// Test is the test-send form, as typed when it was refused.
+	Test *testForm
+	Err  *Problem
 }
+
+func (d *releaseData) problem() *Problem { return d.Err }
 
 // releasePage is GET /app/releases/{id}: the release, its pre-send checks
 // and what can be done with it next.
 func (a *App) releasePage(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	a.releaseAgain(w, r, s, http.StatusOK, nil, nil)
+}
+
+// releaseAgain shows the release page with status; tf, when not nil, is
+// the test-send form as typed (with what is wrong in it), and p a refusal
+// to show above the page.
+func (a *App) releaseAgain(w http.ResponseWriter, r *http.Request, s *signedIn, status int, tf *testForm, p *Problem) {
 	rel, err := a.release(r, s)
 	if err != nil {
 		a.failCall(w, r, s, err)
 		return
 	}
-	d := &releaseData{Rel: rel, RequireApproval: a.cfg.RequireApproval, Coordinator: s.user.Role.Allows("coordinator")}
+	if tf == nil {
+		tf = &testForm{Emails: s.user.Email, Language: rel.Language}
+	}
+	d := &releaseData{Rel: rel, RequireApproval: a.cfg.RequireApproval, Coordinator: s.user.Role.Allows("coordinator"),
+		Draft: rel.Status == dispatcher.ReleaseDraft, Test: tf, Err: p}
 	d.CanEdit = rel.Status == dispatcher.ReleaseDraft || rel.Status == dispatcher.ReleaseScheduled
 	d.Approved = rel.ApprovedBy != "" && rel.ApprovedVersion == rel.Version
 	d.Mine = rel.Author == s.user.Actor()
@@ -295,19 +324,26 @@ func (a *App) releasePage(w http.ResponseWriter, r *http.Request, s *signedIn) {
 			return
 		}
 	}
-	a.render(w, r, s, http.StatusOK, "release", rel.Title, d)
+	for _, c := range d.Checks {
+		d.ToDo = d.ToDo || (d.Draft && c.Level == dispatcher.CheckError)
+	}
+	a.render(w, r, s, status, "release", rel.Title, d)
 }
 
 // previewData is the preview page's.
 type previewData struct {
-	Rel       *releaseView
-	Lang      string
-	Langs     []string
-	Copy      string
-	Early     bool
-	Email     struct{ Subject, Text, HTML string }
-	Telegram  struct{ Messages []string }
-	EmailLink string
+	Rel      *releaseView
+	Lang     string
+	Langs    []string
+	Copy     string
+	Early    bool
+	Email    struct{ Subject, Text, HTML string }
+	Telegram struct{ Messages []string }
+	// ToTelegram: a Telegram channel (or the bot's followers) is among
+	// the audiences; else the preview says that nothing goes to Telegram.
+	ToTelegram bool
+	EmailLink  string
+	CanEdit    bool // the audiences may still be changed, by this person
 }
 
 // previewPage is GET /app/releases/{id}/preview?language=&copy=: the email
@@ -337,7 +373,9 @@ func (a *App) previewPage(w http.ResponseWriter, r *http.Request, s *signedIn) {
 		a.failCall(w, r, s, err)
 		return
 	}
-	if d.Copy == "public" {
+	d.CanEdit = (rel.Status == dispatcher.ReleaseDraft || rel.Status == dispatcher.ReleaseScheduled) && s.user.Role.Allows("coordinator")
+	d.ToTelegram = len(rel.Audiences.TelegramChannels) > 0 || rel.Audiences.TelegramFollowers
+	if d.Copy == "public" && d.ToTelegram {
 		q.Set("channel", "telegram")
 		q.Del("copy")
 		if err := a.call(r, s, "GET", base+q.Encode(), nil, &d.Telegram); err != nil {
