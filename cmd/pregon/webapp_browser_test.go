@@ -32,7 +32,7 @@ const axeSource = "../../web/testdata/axe.min.js"
 // violations; nothing is wider than a 360 px screen. Screenshots of each
 // page at phone and desktop widths go to $PREGON_TEST_ARTIFACTS (else a
 // temporary folder), and, when PREGON_SCREENSHOT_DIR is set,
-// webapp-compose.png and webapp-watch.png to it (docs/ keeps them for the
+// webapp-compose.png, webapp-preview.png and webapp-watch.png to it (docs/ keeps them for the
 // README). It fails when chromium is missing, unless PREGON_SKIP_BROWSER=1.
 func TestWebAppBrowser(t *testing.T) {
 	c := newChrome(t, 4*time.Minute)
@@ -149,7 +149,7 @@ func TestWebAppBrowser(t *testing.T) {
 		t.Errorf("English preview subject %q", subject)
 	}
 	check("preview")
-	shoot("preview", "")
+	shoot("preview", "webapp-preview.png")
 
 	// A test to herself.
 	do("test send",
