@@ -9,9 +9,9 @@ var noteMessages = map[string][2]string{
 	// text
 	"text.none": {"El comunicado todavía no tiene texto: escríbelo antes de enviarlo.",
 		"The release has no text yet: write its body before sending."},
-	"text.version_missing": {"La versión {lang} todavía no tiene texto: escríbelo antes de enviar.",
+	"text.version_missing": {"La versión «{lang}» todavía no tiene texto: escríbelo antes de enviar.",
 		"The {lang} version has no text yet: write it before sending."},
-	"text.versions_missing": {"Estas versiones todavía no tienen texto: {langs:comma}. Escríbelo antes de enviar.",
+	"text.versions_missing": {"Estas versiones todavía no tienen texto: {langs:comma}. Escribe su texto antes de enviar.",
 		"These versions have no text yet: {langs:comma}. Write them before sending."},
 	"text.ok":          {"El comunicado tiene su texto.", "The release has its text."},
 	"text.ok_versions": {"Las {n} versiones tienen su texto.", "Each of the {n} versions has its text."},
@@ -19,9 +19,9 @@ var noteMessages = map[string][2]string{
 	// languages
 	"languages.ok": {"Todos los destinatarios tienen una versión en su idioma ({langs:comma}).",
 		"Every recipient has a version in their language ({langs:comma})."},
-	"languages.missing": {"No hay versión en {missing:or}: recibirán el original, en {original}.",
+	"languages.missing": {"No hay versión en {missing:or}: recibirán el original, en «{original}».",
 		"No version in {missing:or}: they will get the original, in {original}."},
-	"languages.missing_lang": {"{lang} ({n|1 destinatario|# destinatarios})", "{lang} ({n|1 recipient|# recipients})"},
+	"languages.missing_lang": {"«{lang}» ({n|1 destinatario|# destinatarios})", "{lang} ({n|1 recipient|# recipients})"},
 	"scan.capped": {"Solo se leyeron los primeros {read} miembros de las listas.",
 		"Only the first {read} list members were read."},
 
@@ -65,7 +65,7 @@ var noteMessages = map[string][2]string{
 		"{file} is {size:size}, over the limit of {max:size} per file."},
 	"attachments.too_big": {"Los archivos suman {size:size}, más que el límite de {max:size} por comunicado.",
 		"The files add up to {size:size}, over the limit of {max:size} per release."},
-	"attachments.no_language": {"{file} es para {lang}, un idioma en el que el comunicado no tiene versión: nadie lo recibirá.",
+	"attachments.no_language": {"{file} es para «{lang}», un idioma en el que el comunicado no tiene versión: nadie lo recibirá.",
 		"{file} is for {lang}, a language the release has no version in: nobody will get it."},
 
 	// links

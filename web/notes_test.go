@@ -98,6 +98,8 @@ func TestCheckSaid(t *testing.T) {
 	embargo := []dispatcher.Note{{Code: "embargo.until", Args: map[string]any{"at": "2026-02-04T10:00:00-06:00", "zone": "America/Mexico_City"}}}
 	att := []dispatcher.Note{{Code: "attachments.total", Args: map[string]any{"n": 1.0, "size": 2621440.0}},
 		{Code: "attachments.file_too_big", Args: map[string]any{"file": "a.pdf", "size": 2621440.0, "max": 1048576.0}}}
+	broken := []dispatcher.Note{{Code: "links.broken", Args: map[string]any{"n": 1.0, "checked": 6.0, "links": []any{
+		map[string]any{"code": "links.link_status", "args": map[string]any{"url": "https://example.org/x", "status": 404.0}}}}}}
 	tests := []struct {
 		name string
 		l    *Lang
@@ -116,6 +118,8 @@ func TestCheckSaid(t *testing.T) {
 		{"en embargo", en, dispatcher.Check{Message: "English", Notes: embargo}, "Embargoed until 4 February 2026, 10:00 (America/Mexico_City)."},
 		{"es sizes", es, dispatcher.Check{Message: "English", Notes: att}, "1 archivo, 2,5 MB en total. a.pdf pesa 2,5 MB, más que el límite de 1 MB por archivo."},
 		{"en sizes", en, dispatcher.Check{Message: "English", Notes: att}, "1 file, 2.5 MB in all. a.pdf is 2.5 MB, over the limit of 1 MB per file."},
+		{"es one broken link", es, dispatcher.Check{Message: "English", Notes: broken}, "1 enlace de 6 podría estar roto: https://example.org/x (respondió 404). Revísalo antes de enviar."},
+		{"en one broken link", en, dispatcher.Check{Message: "English", Notes: broken}, "1 of 6 links may be broken: https://example.org/x (answered 404). Check it before sending."},
 		{"unknown code", es, dispatcher.Check{Message: "A newer API's sentence.", Notes: []dispatcher.Note{{Code: "text.ok"}, {Code: "text.new_kind"}}},
 			"A newer API's sentence."},
 		{"missing value", es, dispatcher.Check{Message: "A sentence.", Notes: []dispatcher.Note{{Code: "text.ok_versions"}}}, "A sentence."},
