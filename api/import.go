@@ -3,6 +3,7 @@ package api
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"slices"
@@ -171,7 +172,13 @@ func (im *importer) suppressed(row int, email, reason string) {
 // store, or why the row is refused.
 func contactOf(in dispatcher.Contact) (dispatcher.Contact, refusal) {
 	email, err := dispatcher.NormalizeEmail(in.Email)
-	if err != nil {
+	var ee *dispatcher.EmailError
+	switch {
+	case errors.As(err, &ee) && ee.Domain != "":
+		return dispatcher.Contact{}, refused(err.Error(), "row.email_"+ee.Kind, "domain", ee.Domain)
+	case errors.As(err, &ee):
+		return dispatcher.Contact{}, refused(err.Error(), "row.email_"+ee.Kind)
+	case err != nil:
 		return dispatcher.Contact{}, refused(err.Error(), "row.email_invalid")
 	}
 	c := dispatcher.Contact{

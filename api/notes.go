@@ -44,6 +44,10 @@ func NoteCodes() map[string][]string {
 		"checks.unchecked": {"id"},
 		// refused rows of an import
 		"row.email_invalid": nil, "row.language_invalid": nil,
+		// (dispatcher.EmailError's kinds)
+		"row.email_local_too_long": nil, "row.email_local_non_ascii": nil, "row.email_ip_literal": nil,
+		"row.email_domain_hyphen": {"domain"}, "row.email_domain_invalid": {"domain"}, "row.email_domain_not_full": {"domain"},
+		"row.email_domain_label": {"domain"}, "row.email_domain_chars": {"domain"}, "row.email_domain_ip": {"domain"},
 		"row.name_too_long": {"max"}, "row.outlet_too_long": {"max"}, "row.name_control": nil, "row.outlet_control": nil,
 		"row.tag_too_long": {"max"}, "row.tags_control": nil, "row.too_many_tags": {"max"},
 		"row.attributes_too_many": {"max"}, "row.attribute_key_empty": nil, "row.attribute_key_too_long": {"key", "max"},

@@ -213,6 +213,31 @@ func TestImportRowNotes(t *testing.T) {
 	}
 }
 
+// TestEmailRowNotes: each way an address is refused has its code in
+// NoteCodes, with the domain when the domain is at fault.
+func TestEmailRowNotes(t *testing.T) {
+	for addr, want := range map[string]string{
+		"nadie":                                  "row.email_invalid",
+		strings.Repeat("a", 65) + "@example.org": "row.email_local_too_long",
+		"josé@example.org":                       "row.email_local_non_ascii",
+		"a@[127.0.0.1]":                          "row.email_ip_literal",
+		"a@-example.org":                         "row.email_domain_hyphen",
+		"a@example":                              "row.email_domain_not_full",
+		"a@example.123":                          "row.email_domain_ip",
+		"a@exa_mple.org":                         "row.email_domain_invalid",
+		"a@" + strings.Repeat("x", 64) + ".org":  "row.email_domain_label",
+	} {
+		_, why := contactOf(dispatcher.Contact{Email: addr})
+		if why.Note.Code != want || !strings.HasPrefix(why.Message, "invalid email") {
+			t.Errorf("%.30s: %q %q, want %s", addr, why.Note.Code, why.Message, want)
+		}
+		b, _ := json.Marshal(why.Note)
+		var n dispatcher.Note
+		json.Unmarshal(b, &n)
+		wantKnownNote(t, addr, n.Code, n.Args)
+	}
+}
+
 // doCSV uploads a CSV to list as a coordinator and returns the answer.
 func (a *redisAPI) doCSV(list, csv string) []byte {
 	a.t.Helper()

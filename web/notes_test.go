@@ -15,7 +15,7 @@ import (
 var sampleArgs = map[string]any{
 	"n": 3.0, "read": 50000.0, "checked": 20.0, "total": 3.0, "max": 1048576.0, "size": 2621440.0, "status": 404.0,
 	"lang": "fr", "original": "es", "file": "informe.pdf", "url": "https://example.org/x", "zone": "America/Mexico_City",
-	"id": "rel_1", "key": "cargo", "at": "2026-02-04T10:00:00-06:00",
+	"id": "rel_1", "key": "cargo", "domain": "example", "at": "2026-02-04T10:00:00-06:00",
 	"langs": []any{"es", "en"}, "records": []any{"SPF", "DKIM"},
 	"missing": []any{map[string]any{"code": "languages.missing_lang", "args": map[string]any{"lang": "fr", "n": 1.0}}},
 	"why":     []any{map[string]any{"code": "audiences.no_members"}, map[string]any{"code": "audiences.no_followers"}},
