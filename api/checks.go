@@ -147,30 +147,45 @@ func (s *Server) refuseSendOf(ctx context.Context, id string) (int, error) {
 // release not sent yet. It is shown in the release's time zone.
 func (s *Server) embargoCheck(rel *dispatcher.Release) dispatcher.Check {
 	c := dispatcher.Check{Name: checkEmbargo, Level: dispatcher.CheckOK}
+	var at []any
+	if rel.EmbargoUntil != nil {
+		t := rel.EmbargoUntil.In(s.releaseLocation(rel))
+		at = []any{"at", t.Format(time.RFC3339), "zone", t.Location().String()}
+	}
 	switch {
 	case rel.EmbargoUntil == nil:
 		c.Message = "No embargo: every audience gets the release as soon as it is sent."
+		c.Notes = []dispatcher.Note{note("embargo.none")}
 	case rel.EmbargoUntil.After(s.now()):
 		c.Message = "Embargoed until " + s.showTime(rel, *rel.EmbargoUntil) + "."
+		c.Notes = []dispatcher.Note{note("embargo.until", at...)}
 	case rel.Status == dispatcher.ReleaseDraft:
 		c.Level = dispatcher.CheckError
 		c.Message = "The embargo, " + s.showTime(rel, *rel.EmbargoUntil) +
 			", has already passed: move it to a later time, or remove it, before sending."
+		c.Notes = []dispatcher.Note{note("embargo.passed", at...)}
 	default:
 		c.Message = "The embargo lifted on " + s.showTime(rel, *rel.EmbargoUntil) + "."
+		c.Notes = []dispatcher.Note{note("embargo.lifted", at...)}
 	}
 	return c
+}
+
+// releaseLocation is the release's time zone (the server's when it has
+// none, or one this server does not know).
+func (s *Server) releaseLocation(rel *dispatcher.Release) *time.Location {
+	if rel.Timezone != "" {
+		if l, err := time.LoadLocation(rel.Timezone); err == nil {
+			return l
+		}
+	}
+	return s.location
 }
 
 // showTime formats t for a press officer, in the release's time zone (the
 // server's when it has none): "4 February 2026, 10:00 (America/Mexico_City)".
 func (s *Server) showTime(rel *dispatcher.Release, t time.Time) string {
-	loc := s.location
-	if rel.Timezone != "" {
-		if l, err := time.LoadLocation(rel.Timezone); err == nil {
-			loc = l
-		}
-	}
+	loc := s.releaseLocation(rel)
 	return t.In(loc).Format("2 January 2006, 15:04") + " (" + loc.String() + ")"
 }
 
@@ -183,6 +198,7 @@ func (s *Server) attachmentsCheck(rel *dispatcher.Release) dispatcher.Check {
 	c := dispatcher.Check{Name: checkAttachments, Level: dispatcher.CheckOK}
 	if len(rel.Attachments) == 0 {
 		c.Message = "No attachments."
+		c.Notes = []dispatcher.Note{note("attachments.none")}
 		return c
 	}
 	langs := map[string]bool{rel.Language: true}
@@ -191,31 +207,38 @@ func (s *Server) attachmentsCheck(rel *dispatcher.Release) dispatcher.Check {
 	}
 	var total int64
 	var errs, warns []string
+	var errNotes, warnNotes []dispatcher.Note
 	for _, a := range rel.Attachments {
 		total += a.Size
 		if a.Size > s.attach.MaxFileBytes {
 			errs = append(errs, fmt.Sprintf("%s is %s, over the limit of %s per file.", a.Filename, sizeText(a.Size), sizeText(s.attach.MaxFileBytes)))
+			errNotes = append(errNotes, note("attachments.file_too_big", "file", a.Filename, "size", a.Size, "max", s.attach.MaxFileBytes))
 		}
 		if a.Language != "" && !langs[a.Language] {
 			warns = append(warns, fmt.Sprintf("%s is for %s, a language the release has no version in: nobody will get it.", a.Filename, a.Language))
+			warnNotes = append(warnNotes, note("attachments.no_language", "file", a.Filename, "lang", a.Language))
 		}
 	}
 	if total > s.attach.MaxReleaseBytes {
 		errs = append(errs, fmt.Sprintf("The files add up to %s, over the limit of %s per release.", sizeText(total), sizeText(s.attach.MaxReleaseBytes)))
+		errNotes = append(errNotes, note("attachments.too_big", "size", total, "max", s.attach.MaxReleaseBytes))
 	}
 	files := "files"
 	if len(rel.Attachments) == 1 {
 		files = "file"
 	}
 	msg := []string{fmt.Sprintf("%d %s, %s in all.", len(rel.Attachments), files, sizeText(total))}
+	c.Notes = []dispatcher.Note{note("attachments.total", "n", len(rel.Attachments), "size", total)}
 	switch {
 	case len(errs) > 0:
 		c.Level = dispatcher.CheckError
 		msg = append(msg, errs...)
+		c.Notes = append(c.Notes, errNotes...)
 	case len(warns) > 0:
 		c.Level = dispatcher.CheckWarning
 	}
 	c.Message = strings.Join(append(msg, warns...), " ")
+	c.Notes = append(c.Notes, warnNotes...)
 	return c
 }
 
@@ -241,13 +264,16 @@ func (s *Server) checkLinks(ctx context.Context, rel *dispatcher.Release) dispat
 	}
 	if len(links) == 0 {
 		c.Message = "No links in the text."
+		c.Notes = []dispatcher.Note{note("links.none")}
 		return c
 	}
 	rep := s.linkChecker.Check(ctx, links)
 	var bad []string
+	var badNotes []dispatcher.Note
 	for _, r := range rep.Results {
 		if !r.OK() {
 			bad = append(bad, r.URL+" ("+r.Problem()+")")
+			badNotes = append(badNotes, linkNote(r))
 		}
 	}
 	checked := len(rep.Results)
@@ -256,15 +282,27 @@ func (s *Server) checkLinks(ctx context.Context, rel *dispatcher.Release) dispat
 		c.Level = dispatcher.CheckWarning
 		c.Message = fmt.Sprintf("%d of %d %s may be broken: %s. Check %s before sending.",
 			len(bad), checked, plural(checked, "link", "links"), strings.Join(bad, "; "), plural(len(bad), "it", "them"))
+		c.Notes = []dispatcher.Note{note("links.broken", "n", len(bad), "checked", checked, "links", badNotes)}
 	case checked == 1:
 		c.Message = "The one link answers."
+		c.Notes = []dispatcher.Note{note("links.one_ok")}
 	default:
 		c.Message = fmt.Sprintf("All %d links answer.", checked)
+		c.Notes = []dispatcher.Note{note("links.all_ok", "n", checked)}
 	}
 	if n := len(rep.Unchecked); n > 0 {
 		c.Message += fmt.Sprintf(" %d more %s not checked: only the first %d are.", n, plural(n, "link was", "links were"), checked)
+		c.Notes = append(c.Notes, note("links.unchecked", "n", n, "checked", checked))
 	}
 	return c
+}
+
+// linkNote is the note of a link that did not answer well.
+func linkNote(r linkcheck.Result) dispatcher.Note {
+	if k := r.ProblemKind(); k != "status" {
+		return note("links.link_"+k, "url", r.URL)
+	}
+	return note("links.link_status", "url", r.URL, "status", r.Status)
 }
 
 // plural returns one when n is 1, else many.

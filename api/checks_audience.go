@@ -212,60 +212,78 @@ func audiencesCheck(rel *dispatcher.Release, a *audienceScan) dispatcher.Check {
 	aud := rel.Audiences
 	if len(aud.Lists)+len(aud.EarlyLists)+len(aud.TelegramChannels) == 0 && !aud.TelegramFollowers {
 		c.Level, c.Message = dispatcher.CheckError, "The release has no audience: add a list or a Telegram channel."
+		c.Notes = []dispatcher.Note{note("audiences.none")}
 		return c
 	}
 	if a.recipients() == 0 && !a.capped {
 		c.Level = dispatcher.CheckError
 		var why []string
+		var whyNotes []dispatcher.Note
 		switch {
 		case len(aud.Lists)+len(aud.EarlyLists) == 0:
 		case a.suppressed == 0:
 			why = append(why, "its lists have no members")
+			whyNotes = append(whyNotes, note("audiences.no_members"))
 		default:
 			why = append(why, fmt.Sprintf("every member of its lists is suppressed (%s)", number(a.suppressed)))
+			whyNotes = append(whyNotes, note("audiences.all_suppressed", "n", a.suppressed))
 		}
 		if aud.TelegramFollowers {
 			why = append(why, "the Telegram bot has no followers")
+			whyNotes = append(whyNotes, note("audiences.no_followers"))
 		}
 		switch n := len(aud.TelegramChannels); {
 		case n == 0:
 		case n == 1:
 			why = append(why, "its Telegram channel is not active")
+			whyNotes = append(whyNotes, note("audiences.channel_inactive"))
 		default:
 			why = append(why, fmt.Sprintf("none of its %d Telegram channels is active", n))
+			whyNotes = append(whyNotes, note("audiences.channels_inactive", "n", n))
 		}
 		c.Message = "No one would receive the release: " + strings.Join(why, " and ") + "."
+		c.Notes = []dispatcher.Note{note("audiences.nobody", "why", whyNotes)}
 		return c
 	}
 	var parts []string
+	var who []dispatcher.Note
 	if a.emails > 0 || a.channels == 0 && a.followers == 0 {
 		parts = append(parts, number(a.emails)+" "+plural(a.emails, "email address", "email addresses"))
+		who = append(who, note("audiences.emails", "n", a.emails))
 	}
 	if a.channels > 0 {
 		parts = append(parts, number(a.channels)+" "+plural(a.channels, "Telegram channel", "Telegram channels"))
+		who = append(who, note("audiences.channels", "n", a.channels))
 	}
 	if a.followers > 0 {
 		parts = append(parts, number(a.followers)+" "+plural(a.followers, "Telegram follower", "Telegram followers"))
+		who = append(who, note("audiences.followers", "n", a.followers))
 	}
-	who := strings.Join(parts, " and ")
+	whom := strings.Join(parts, " and ")
+	receive := "audiences.receive"
 	if a.capped {
-		who = "At least " + who
+		whom, receive = "At least "+whom, "audiences.receive_at_least"
 	}
-	c.Message = upperFirst(who) + " will receive the release."
+	c.Message = upperFirst(whom) + " will receive the release."
+	c.Notes = []dispatcher.Note{note(receive, "who", who)}
 	if a.duplicates > 0 {
 		c.Message += " " + plural(a.duplicates, "1 address is on more than one list; it",
 			number(a.duplicates)+" addresses are on more than one list; each") + " will get one email."
+		c.Notes = append(c.Notes, note("audiences.duplicates", "n", a.duplicates))
 	}
 	if a.suppressed > 0 {
 		c.Message += fmt.Sprintf(" %s suppressed (unsubscribed or bounced) and will not be mailed.",
 			plural(a.suppressed, "1 address is", number(a.suppressed)+" addresses are"))
+		c.Notes = append(c.Notes, note("audiences.suppressed", "n", a.suppressed))
 	}
 	if a.unavailable > 0 {
 		c.Message += fmt.Sprintf(" %s not active and will be skipped.",
 			plural(a.unavailable, "1 Telegram channel is", number(a.unavailable)+" Telegram channels are"))
+		c.Notes = append(c.Notes, note("audiences.unavailable", "n", a.unavailable))
 	}
 	if a.capped {
 		c.Message += fmt.Sprintf(" Only the first %s list members were read.", number(a.read))
+		c.Notes = append(c.Notes, note("scan.capped", "read", a.read))
 	}
 	return c
 }
@@ -291,16 +309,21 @@ func languagesCheck(rel *dispatcher.Release, a *audienceScan) dispatcher.Check {
 	slices.SortFunc(miss, func(x, y missing) int { return cmp.Or(cmp.Compare(y.n, x.n), cmp.Compare(x.lang, y.lang)) })
 	if len(miss) == 0 {
 		c.Message = "Every recipient has a version in their language (" + strings.Join(versions, ", ") + ")."
+		c.Notes = []dispatcher.Note{note("languages.ok", "langs", versions)}
 	} else {
 		c.Level = dispatcher.CheckWarning
 		var parts []string
+		var notes []dispatcher.Note
 		for _, m := range miss {
 			parts = append(parts, fmt.Sprintf("%s (%s %s)", m.lang, number(m.n), plural(m.n, "recipient", "recipients")))
+			notes = append(notes, note("languages.missing_lang", "lang", m.lang, "n", m.n))
 		}
 		c.Message = "No version in " + list(parts) + ": they will get the original, in " + rel.Language + "."
+		c.Notes = []dispatcher.Note{note("languages.missing", "missing", notes, "original", rel.Language)}
 	}
 	if a.capped {
 		c.Message += fmt.Sprintf(" Only the first %s list members were read.", number(a.read))
+		c.Notes = append(c.Notes, note("scan.capped", "read", a.read))
 	}
 	return c
 }

@@ -49,19 +49,22 @@ func (s *Server) dnsCheck(ctx context.Context) dispatcher.Check {
 	defer cancel()
 	found := s.dns.CheckDNS(lctx)
 	c := dispatcher.Check{Name: checkDNS, Level: dispatcher.CheckOK}
-	var bad, names []string
+	var bad, badNames, names []string
 	for _, f := range found {
 		names = append(names, f.Name)
 		if f.Level != dispatcher.CheckOK {
 			bad = append(bad, f.Name+": "+strings.TrimSuffix(f.Message, "."))
+			badNames = append(badNames, f.Name)
 		}
 	}
 	if len(bad) == 0 {
 		c.Message = "The records receivers check the mail against are published (" + strings.Join(names, ", ") + ")."
+		c.Notes = []dispatcher.Note{note("dns.ok", "records", names)}
 	} else {
 		c.Level = dispatcher.CheckWarning
 		c.Message = fmt.Sprintf("%d of %d DNS %s of the From domain %s missing or weak, so receivers may not trust the mail: %s. Run \"pregon dns check\" for the records to publish.",
 			len(bad), len(found), plural(len(found), "record", "records"), plural(len(bad), "is", "are"), strings.Join(bad, "; "))
+		c.Notes = []dispatcher.Note{note("dns.weak", "n", len(bad), "total", len(found), "records", badNames)}
 	}
 	if ctx.Err() == nil { // a finding cut short by the request's end is not kept
 		s.dnsCache.at, s.dnsCache.check = s.now(), c

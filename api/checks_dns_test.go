@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func TestChecksDNS(t *testing.T) {
 
 	dns.SetTXT("rio-vivo.example", "v=spf1 include:_spf.mail.example ~all")
 	dns.SetTXT("_dmarc.rio-vivo.example", "v=DMARC1; p=reject")
-	if again := dnsOf(); again != c {
+	if again := dnsOf(); !reflect.DeepEqual(again, c) {
 		t.Errorf("within the cache time: %+v, want the kept finding %+v", again, c)
 	}
 	clock.Add(DefaultDNSCacheTTL)

@@ -39,16 +39,21 @@ func textCheck(rel *dispatcher.Release) dispatcher.Check {
 	case len(missing) == 1 && n == 1:
 		c.Level = dispatcher.CheckError
 		c.Message = "The release has no text yet: write its body before sending."
+		c.Notes = []dispatcher.Note{note("text.none")}
 	case len(missing) == 1:
 		c.Level = dispatcher.CheckError
 		c.Message = "The " + missing[0] + " version has no text yet: write it before sending."
+		c.Notes = []dispatcher.Note{note("text.version_missing", "lang", missing[0])}
 	case len(missing) > 1:
 		c.Level = dispatcher.CheckError
 		c.Message = "These versions have no text yet: " + strings.Join(missing, ", ") + ". Write them before sending."
+		c.Notes = []dispatcher.Note{note("text.versions_missing", "langs", missing)}
 	case n == 1:
 		c.Message = "The release has its text."
+		c.Notes = []dispatcher.Note{note("text.ok")}
 	default:
 		c.Message = "Each of the " + number(n) + " versions has its text."
+		c.Notes = []dispatcher.Note{note("text.ok_versions", "n", n)}
 	}
 	return c
 }

@@ -34,10 +34,14 @@ type ImportResult struct {
 
 // RowError is a refused row. Row is the line a spreadsheet shows for a CSV
 // upload (the header is line 1), the 1-based position in a JSON array.
+// Message says why in English; Code and Args say it for a program (see
+// NoteCodes), so that an interface can say it in its own language.
 type RowError struct {
-	Row     int    `json:"row"`
-	Email   string `json:"email"`
-	Message string `json:"message"`
+	Row     int            `json:"row"`
+	Email   string         `json:"email"`
+	Message string         `json:"message"`
+	Code    string         `json:"code"`
+	Args    map[string]any `json:"args,omitempty"`
 }
 
 // SuppressedRow is a saved row whose address will not be mailed, and why:

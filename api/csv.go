@@ -66,7 +66,14 @@ func parseCSV(ctx context.Context, data []byte, im *importer) error {
 			if perr.StartLine != perr.Line { // an open quote swallowed the lines after it
 				return invalid(fmt.Sprintf("Line %d: a quoted cell is not closed (%s).", perr.StartLine, perr.Error()))
 			}
-			im.refuse(perr.StartLine, strings.TrimSpace(cell("email")), "malformed CSV line: "+perr.Err.Error())
+			code := "row.csv_malformed"
+			switch {
+			case errors.Is(perr.Err, csv.ErrBareQuote):
+				code = "row.csv_bare_quote"
+			case errors.Is(perr.Err, csv.ErrQuote):
+				code = "row.csv_quote"
+			}
+			im.refuse(perr.StartLine, strings.TrimSpace(cell("email")), refused("malformed CSV line: "+perr.Err.Error(), code))
 			continue
 		}
 		if err != nil {

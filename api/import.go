@@ -1,9 +1,12 @@
 package api
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -57,18 +60,39 @@ func newImporter(st importStore, listID string) *importer {
 	return im
 }
 
-func (im *importer) refuse(row int, email, msg string) {
-	im.last = row
-	im.rowError(row, email, msg)
+// refusal is why a row is refused: the English message and its note.
+type refusal struct {
+	Message string
+	Note    dispatcher.Note
 }
 
-// rowError adds a refused row to the report.
-func (im *importer) rowError(row int, email, msg string) {
+// refused returns the refusal of code with args (name, value pairs), said
+// in English as msg.
+func refused(msg, code string, args ...any) refusal {
+	return refusal{Message: msg, Note: note(code, args...)}
+}
+
+func (im *importer) refuse(row int, email string, why refusal) {
+	im.last = row
+	im.rowError(row, email, why)
+}
+
+// rowError adds a refused row to the report, in row order: a row refused
+// when its batch is saved (an erased address) comes after rows refused
+// later in the file as they were read. Beyond maxRowErrors, the report
+// keeps the first rows of the file and counts the others.
+func (im *importer) rowError(row int, email string, why refusal) {
+	e := RowError{Row: row, Email: email, Message: why.Message, Code: why.Note.Code, Args: why.Note.Args}
+	i, _ := slices.BinarySearchFunc(im.res.Errors, row, func(e RowError, row int) int { return cmp.Compare(e.Row, row+1) })
+	// i is past every error of a row up to row: equal rows keep their order.
 	if len(im.res.Errors) >= maxRowErrors {
 		im.res.ErrorsOmitted++
-		return
+		if i >= len(im.res.Errors) {
+			return
+		}
+		im.res.Errors = im.res.Errors[:len(im.res.Errors)-1]
 	}
-	im.res.Errors = append(im.res.Errors, RowError{Row: row, Email: email, Message: msg})
+	im.res.Errors = slices.Insert(im.res.Errors, i, e)
 }
 
 // firstSeen reports whether email was not seen before in the upload. It
@@ -88,9 +112,9 @@ func (im *importer) firstSeen(email string) bool {
 func (im *importer) add(ctx context.Context, row int, in dispatcher.Contact) error {
 	im.last = row
 	raw := strings.TrimSpace(in.Email)
-	c, msg := contactOf(in)
-	if msg != "" {
-		im.refuse(row, raw, msg)
+	c, why := contactOf(in)
+	if why.Message != "" {
+		im.refuse(row, raw, why)
 		return nil
 	}
 	if im.store == nil {
@@ -125,7 +149,7 @@ func (im *importer) flush(ctx context.Context) error {
 			switch {
 			case ok && reason == string(dispatcher.ReasonErased):
 				// Not saved: the address was erased on request.
-				im.rowError(im.rows[i], c.Email, dispatcher.ErasedMessage)
+				im.rowError(im.rows[i], c.Email, refused(dispatcher.ErasedMessage, "row.erased"))
 			case ok:
 				im.suppressed(im.rows[i], c.Email, reason)
 			}
@@ -145,11 +169,17 @@ func (im *importer) suppressed(row int, email, reason string) {
 }
 
 // contactOf validates one row, as it was sent, and returns the contact to
-// store, or the message that refuses the row.
-func contactOf(in dispatcher.Contact) (dispatcher.Contact, string) {
+// store, or why the row is refused.
+func contactOf(in dispatcher.Contact) (dispatcher.Contact, refusal) {
 	email, err := dispatcher.NormalizeEmail(in.Email)
-	if err != nil {
-		return dispatcher.Contact{}, err.Error()
+	var ee *dispatcher.EmailError
+	switch {
+	case errors.As(err, &ee) && ee.Domain != "":
+		return dispatcher.Contact{}, refused(err.Error(), "row.email_"+ee.Kind, "domain", ee.Domain)
+	case errors.As(err, &ee):
+		return dispatcher.Contact{}, refused(err.Error(), "row.email_"+ee.Kind)
+	case err != nil:
+		return dispatcher.Contact{}, refused(err.Error(), "row.email_invalid")
 	}
 	c := dispatcher.Contact{
 		Email:    email,
@@ -160,30 +190,30 @@ func contactOf(in dispatcher.Contact) (dispatcher.Contact, string) {
 	for _, f := range []struct{ name, v string }{{"name", c.Name}, {"outlet", c.Outlet}} {
 		switch {
 		case utf8.RuneCountInString(f.v) > maxTextLen:
-			return c, fmt.Sprintf("%s is longer than %d characters", f.name, maxTextLen)
+			return c, refused(fmt.Sprintf("%s is longer than %d characters", f.name, maxTextLen), "row."+f.name+"_too_long", "max", maxTextLen)
 		case strings.IndexFunc(f.v, badLineRune) >= 0:
-			return c, f.name + " " + controlMessage
+			return c, refused(f.name+" "+controlMessage, "row."+f.name+"_control")
 		}
 	}
 	if c.Language != "" && !validLanguage(c.Language) {
-		return c, "invalid language (use a code like es, en or pt-BR)"
+		return c, refused("invalid language (use a code like es, en or pt-BR)", "row.language_invalid")
 	}
-	var msg string
-	if c.Tags, msg = cleanTags(in.Tags); msg != "" {
-		return c, msg
+	var why refusal
+	if c.Tags, why = cleanTags(in.Tags); why.Message != "" {
+		return c, why
 	}
-	if msg = checkAttributes(in.Attributes); msg != "" {
-		return c, msg
+	if why = checkAttributes(in.Attributes); why.Message != "" {
+		return c, why
 	}
 	if len(in.Attributes) > 0 {
 		c.Attributes = in.Attributes
 	}
-	return c, ""
+	return c, refusal{}
 }
 
 // cleanTags trims tags and drops empty and repeated ones, or says why the
 // tags are refused.
-func cleanTags(tags []string) ([]string, string) {
+func cleanTags(tags []string) ([]string, refusal) {
 	var out []string
 	seen := map[string]bool{}
 	for _, t := range tags {
@@ -192,37 +222,40 @@ func cleanTags(tags []string) ([]string, string) {
 		case t == "" || seen[strings.ToLower(t)]:
 			continue
 		case utf8.RuneCountInString(t) > maxTagLen:
-			return nil, fmt.Sprintf("a tag is longer than %d characters", maxTagLen)
+			return nil, refused(fmt.Sprintf("a tag is longer than %d characters", maxTagLen), "row.tag_too_long", "max", maxTagLen)
 		case strings.IndexFunc(t, badLineRune) >= 0:
-			return nil, "tags " + controlMessage
+			return nil, refused("tags "+controlMessage, "row.tags_control")
 		}
 		seen[strings.ToLower(t)] = true
 		out = append(out, t)
 	}
 	if len(out) > maxTags {
-		return nil, fmt.Sprintf("more than %d tags", maxTags)
+		return nil, refused(fmt.Sprintf("more than %d tags", maxTags), "row.too_many_tags", "max", maxTags)
 	}
-	return out, ""
+	return out, refusal{}
 }
 
-// checkAttributes returns why a contact's attributes are refused, or "".
-func checkAttributes(attrs map[string]string) string {
+// checkAttributes returns why a contact's attributes are refused (a zero
+// refusal when they are fine).
+func checkAttributes(attrs map[string]string) refusal {
 	if len(attrs) > maxAttributes {
-		return fmt.Sprintf("attributes: more than %d keys", maxAttributes)
+		return refused(fmt.Sprintf("attributes: more than %d keys", maxAttributes), "row.attributes_too_many", "max", maxAttributes)
 	}
 	for k, v := range attrs {
 		switch {
 		case strings.TrimSpace(k) == "":
-			return "attributes: a key is empty"
+			return refused("attributes: a key is empty", "row.attribute_key_empty")
 		case utf8.RuneCountInString(k) > maxAttrKeyLen:
-			return fmt.Sprintf("attributes: the key %.20q… is longer than %d characters", k, maxAttrKeyLen)
+			return refused(fmt.Sprintf("attributes: the key %.20q… is longer than %d characters", k, maxAttrKeyLen),
+				"row.attribute_key_too_long", "key", string([]rune(k)[:20])+"…", "max", maxAttrKeyLen)
 		case strings.IndexFunc(k, badLineRune) >= 0:
-			return fmt.Sprintf("attributes: the key %q %s", k, controlMessage)
+			return refused(fmt.Sprintf("attributes: the key %q %s", k, controlMessage), "row.attribute_key_control", "key", fmt.Sprintf("%q", k))
 		case utf8.RuneCountInString(v) > maxAttrValLen:
-			return fmt.Sprintf("attributes: the value of %q is longer than %d characters", k, maxAttrValLen)
+			return refused(fmt.Sprintf("attributes: the value of %q is longer than %d characters", k, maxAttrValLen),
+				"row.attribute_value_too_long", "key", k, "max", maxAttrValLen)
 		case strings.IndexFunc(v, badTextRune) >= 0:
-			return fmt.Sprintf("attributes: the value of %q %s", k, controlMessage)
+			return refused(fmt.Sprintf("attributes: the value of %q %s", k, controlMessage), "row.attribute_value_control", "key", k)
 		}
 	}
-	return ""
+	return refusal{}
 }

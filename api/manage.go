@@ -212,8 +212,8 @@ func (s *Server) editContact(w http.ResponseWriter, r *http.Request) error {
 	if len(changed) == 0 {
 		return invalid("Give at least one of name, outlet, language, tags, attributes.")
 	}
-	c, msg := contactOf(next)
-	if msg != "" {
+	c, why := contactOf(next)
+	if msg := why.Message; msg != "" {
 		field := "contact"
 		for _, f := range []string{"name", "outlet", "language", "tags", "attributes"} {
 			if strings.HasPrefix(msg, f) || strings.HasPrefix(msg, "invalid "+f) || (f == "tags" && strings.Contains(msg, "tag")) {

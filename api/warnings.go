@@ -34,7 +34,8 @@ func (s *Server) warnings(ctx context.Context, rel *dispatcher.Release) []dispat
 	if err != nil {
 		s.log.WarnContext(ctx, "cannot check a release just stored", "release_id", rel.ID, "error", err)
 		return append(out, dispatcher.Check{Name: checkWarnings, Level: dispatcher.CheckWarning,
-			Message: "The release was stored, but it could not be checked just now; see GET /v1/releases/" + rel.ID + "/checks."})
+			Message: "The release was stored, but it could not be checked just now; see GET /v1/releases/" + rel.ID + "/checks.",
+			Notes:   []dispatcher.Note{note("checks.unchecked", "id", rel.ID)}})
 	}
 	for _, c := range []dispatcher.Check{textCheck(rel), languagesCheck(rel, scan), s.embargoCheck(rel), audiencesCheck(rel, scan), s.attachmentsCheck(rel)} {
 		if c.Level != dispatcher.CheckOK {

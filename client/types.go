@@ -144,11 +144,14 @@ type SuppressedRow struct {
 }
 
 // RowError is a refused row of an upload: its line in a CSV file (the
-// header is line 1), its 1-based position in a JSON array.
+// header is line 1), its 1-based position in a JSON array. Message says
+// why in English; Code and Args say it for a program (api.NoteCodes).
 type RowError struct {
-	Row     int    `json:"row"`
-	Email   string `json:"email"`
-	Message string `json:"message"`
+	Row     int            `json:"row"`
+	Email   string         `json:"email"`
+	Message string         `json:"message"`
+	Code    string         `json:"code,omitempty"`
+	Args    map[string]any `json:"args,omitempty"`
 }
 
 // Preview is a release as a recipient would get it through one channel:

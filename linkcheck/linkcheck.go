@@ -140,26 +140,48 @@ func (r Result) OK() bool { return r.Err == nil && r.Status > 0 && r.Status < 40
 // Problem describes, in a few words for a person, what is wrong with the
 // link ("" when it is fine).
 func (r Result) Problem() string {
+	switch r.ProblemKind() {
+	case "":
+		return ""
+	case "status":
+		return fmt.Sprintf("answered %d %s", r.Status, http.StatusText(r.Status))
+	case "private":
+		return "not checked: it points to a private network address"
+	case "not_web":
+		return "not a web address (http or https)"
+	case "redirects":
+		return "redirects too many times"
+	case "timeout":
+		return "no answer in time"
+	case "no_host":
+		return "its server name was not found"
+	}
+	return "no answer"
+}
+
+// ProblemKind names what is wrong with the link, for a program: "status"
+// (it answered 400 or more), "private", "not_web", "redirects", "timeout",
+// "no_host" or "no_answer"; "" when it is fine.
+func (r Result) ProblemKind() string {
 	var nerr net.Error
+	var dns *net.DNSError
 	switch {
 	case r.OK():
 		return ""
 	case r.Err == nil:
-		return fmt.Sprintf("answered %d %s", r.Status, http.StatusText(r.Status))
+		return "status"
 	case errors.Is(r.Err, ErrPrivateAddress):
-		return "not checked: it points to a private network address"
+		return "private"
 	case errors.Is(r.Err, ErrNotWeb):
-		return "not a web address (http or https)"
+		return "not_web"
 	case errors.Is(r.Err, ErrTooManyRedirects):
-		return "redirects too many times"
+		return "redirects"
 	case errors.Is(r.Err, context.DeadlineExceeded), errors.As(r.Err, &nerr) && nerr.Timeout():
-		return "no answer in time"
+		return "timeout"
+	case errors.As(r.Err, &dns):
+		return "no_host"
 	}
-	var dns *net.DNSError
-	if errors.As(r.Err, &dns) {
-		return "its server name was not found"
-	}
-	return "no answer"
+	return "no_answer"
 }
 
 // Report is the result of a Check.

@@ -47,7 +47,7 @@ type chartView struct {
 	Start, End     string // axis labels, UTC
 	Capped         int    // deliveries read, when capped; 0 when all were
 	SentN, FailedN int
-	Minutes        int
+	Span           int64  // ms from the first point to the last
 	Data           string // JSON for watch.js: {"t0","total","pts":[[t,sent,failed],...]}
 	Now            int64  // the server's time, ms
 }
@@ -172,5 +172,44 @@ func (c *chartView) draw(pts []chartPoint) {
 	c.Sent, c.Failed = strings.TrimSpace(sent.String()), strings.TrimSpace(failed.String())
 	c.Start = time.UnixMilli(t0).UTC().Format("15:04:05")
 	c.End = time.UnixMilli(t1).UTC().Format("15:04:05 UTC")
-	c.Minutes = int((span + 59999) / 60000)
+	c.Span = t1 - t0
+}
+
+// Duration says how long a span of ms took, in words: "1 segundo", "45
+// seconds", "1 minuto y 30 segundos", "2 hours and 5 minutes". Seconds
+// are rounded up (a sending of a moment took 1 second); an hour or more
+// is said in hours and minutes.
+func (l *Lang) Duration(ms int64) string {
+	secs := max((ms+999)/1000, 1)
+	type unit struct {
+		n        int64
+		es1, esN string
+		en1, enN string
+	}
+	var parts []unit
+	switch {
+	case secs < 60:
+		parts = []unit{{secs, "segundo", "segundos", "second", "seconds"}}
+	case secs < 3600:
+		parts = []unit{{secs / 60, "minuto", "minutos", "minute", "minutes"}, {secs % 60, "segundo", "segundos", "second", "seconds"}}
+	default:
+		parts = []unit{{secs / 3600, "hora", "horas", "hour", "hours"}, {secs % 3600 / 60, "minuto", "minutos", "minute", "minutes"}}
+	}
+	var words []string
+	for i, u := range parts {
+		if u.n == 0 && i > 0 {
+			continue
+		}
+		w := u.esN
+		switch {
+		case l.Code == "en" && u.n == 1:
+			w = u.en1
+		case l.Code == "en":
+			w = u.enN
+		case u.n == 1:
+			w = u.es1
+		}
+		words = append(words, l.Number(u.n)+" "+w)
+	}
+	return l.List(words, "")
 }

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -106,6 +108,10 @@ func (a *App) importContacts(w http.ResponseWriter, r *http.Request, s *signedIn
 		a.failCall(w, r, s, err)
 		return
 	}
+	// The report reads top to bottom in file order (the API lists them so;
+	// an older one did not).
+	slices.SortStableFunc(res.Errors, func(x, y api.RowError) int { return cmp.Compare(x.Row, y.Row) })
+	slices.SortStableFunc(res.Suppressed, func(x, y api.SuppressedRow) int { return cmp.Compare(x.Row, y.Row) })
 	a.showList(w, r, s, &res)
 }
 

@@ -76,7 +76,7 @@ var manageMessages = map[string][2]string{
 	"chart.title":   {"Envíos en el tiempo", "Deliveries over time"},
 	"chart.sent":    {"enviados", "sent"},
 	"chart.failed":  {"fallidos", "failed"},
-	"chart.summary": {"Enviados: %[1]d de %[3]d; fallidos: %[2]d; en %[4]d min.", "Sent: %[1]d of %[3]d; failed: %[2]d; in %[4]d min."},
+	"chart.summary": {"Enviados: %[1]d de %[3]d; fallidos: %[2]d; en %[4]s.", "Sent: %[1]d of %[3]d; failed: %[2]d; in %[4]s."},
 	"chart.capped":  {"(La gráfica muestra los primeros %d envíos.)", "(The chart shows the first %d deliveries.)"},
 
 	"channels.pending":      {"Canales por aprobar", "Channels to approve"},

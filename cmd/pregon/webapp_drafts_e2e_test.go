@@ -68,9 +68,10 @@ func TestWebAppDraftBeforeItsAudience(t *testing.T) {
 	if rel.Status != "draft" || rel.Body != "" || len(rel.Audiences.Lists) != 0 || rel.Audiences.TelegramFollowers {
 		t.Fatalf("the draft as saved: %+v", rel)
 	}
-	// The release page lists what blocks a send; the compose page counts 0.
-	if p = b.get(relPage); p.status != 200 || !strings.Contains(p.body, "The release has no audience: add a list or a Telegram channel.") ||
-		!strings.Contains(p.body, "The release has no text yet") {
+	// The release page lists what blocks a send, in the person's language;
+	// the compose page counts 0.
+	if p = b.get(relPage); p.status != 200 || !strings.Contains(p.body, "El comunicado no tiene audiencia: añade una lista o un canal de Telegram.") ||
+		!strings.Contains(p.body, "El comunicado todavía no tiene texto") {
 		t.Errorf("the release page: %d, want the checks naming the audience and the text\n%.3000s", p.status, p.body)
 	}
 	if p = b.get(relPage + "/edit"); !strings.Contains(p.body, "En total: 0 (correos: 0, canales de Telegram: 0, seguidores: 0).") {
@@ -79,13 +80,13 @@ func TestWebAppDraftBeforeItsAudience(t *testing.T) {
 
 	// The send confirmation says why it cannot go, and links back.
 	edit := `href="` + relPage + `/edit"`
-	if p = b.get(relPage + "/send"); p.status != 200 || !strings.Contains(p.body, "The release has no audience") || !strings.Contains(p.body, edit) ||
+	if p = b.get(relPage + "/send"); p.status != 200 || !strings.Contains(p.body, "El comunicado no tiene audiencia") || !strings.Contains(p.body, edit) ||
 		!strings.Contains(p.body, " disabled>") {
 		t.Errorf("the send page: %d, want the reason, a disabled button and a link to %s\n%.3000s", p.status, edit, p.body)
 	}
 	// Posted anyway (an old tab): refused with the reason, nothing sent.
 	p = b.do("POST", relPage+"/send", url.Values{"csrf": {tok}})
-	if p.status != http.StatusConflict || !strings.Contains(p.body, "no se puede enviar todavía") || !strings.Contains(p.body, "The release has no audience") ||
+	if p.status != http.StatusConflict || !strings.Contains(p.body, "no se puede enviar todavía") || !strings.Contains(p.body, "El comunicado no tiene audiencia") ||
 		!strings.Contains(p.body, edit) {
 		t.Errorf("send of a draft with no audience: %d, want 409 with the reason and a link to %s\n%.3000s", p.status, edit, p.body)
 	}
