@@ -204,7 +204,7 @@ func TestWebAppPreviewAndDraftChecks(t *testing.T) {
 	barePage := "/app/releases/" + bare["id"].(string)
 	p = b.get(barePage + "?lang=es")
 	checks := section(p.body, `id="h-checks"`)
-	if p.status != 200 || !strings.Contains(checks, `<li class="c-todo"><strong>Falta:</strong> The release has no audience`) ||
+	if p.status != 200 || !strings.Contains(checks, `<li class="c-todo"><strong>Falta:</strong> El comunicado no tiene audiencia`) ||
 		strings.Contains(checks, "Error:") || !strings.Contains(checks, "lo que falta impide enviarlo, no guardarlo") {
 		t.Errorf("a draft without audience: %d, want its checks as what is left to do\n%.4000s", p.status, checks)
 	}
@@ -212,7 +212,7 @@ func TestWebAppPreviewAndDraftChecks(t *testing.T) {
 		t.Errorf("the English draft page does not say To do:\n%.4000s", p.body)
 	}
 	p = b.get(barePage + "/send?lang=es")
-	if !strings.Contains(p.body, `<li class="c-error"><strong>Error:</strong> The release has no audience`) || !strings.Contains(p.body, " disabled>") {
+	if !strings.Contains(p.body, `<li class="c-error"><strong>Error:</strong> El comunicado no tiene audiencia`) || !strings.Contains(p.body, " disabled>") {
 		t.Errorf("the send confirmation of a draft without audience: want the check as an error and a disabled button\n%.4000s", p.body)
 	}
 	// A release ready to go has nothing left to do: no hint.
