@@ -246,9 +246,12 @@ func TestWebAppComposeBrowser(t *testing.T) {
 		chromedp.SetValue("#title", "Comunidades del valle exigen una consulta previa"),
 		chromedp.SetValue("#summary", "Doce comunidades piden detener la presa hasta que se les consulte."),
 		chromedp.SendKeys("#body", "**Doce comunidades** del valle piden una _consulta previa_."))
+	// The preview follows the typing: it may show part of the text before
+	// the last keys arrive, so wait for the whole of it.
 	do("live preview", chromedp.WaitVisible("#preview-original .mdout strong"))
-	if got := text("#preview-original .mdout"); !strings.Contains(got, "Doce comunidades del valle piden una consulta previa") || !strings.Contains(got, "Comunidades del valle exigen") {
-		t.Errorf("live preview %q", got)
+	waitText("live preview", "#preview-original .mdout", "Doce comunidades del valle piden una consulta previa")
+	if got := text("#preview-original .mdout"); !strings.Contains(got, "Comunidades del valle exigen") {
+		t.Errorf("live preview %q: no title", got)
 	}
 
 	// Audiences: what each adds.
