@@ -82,7 +82,8 @@ func (s *Store) FinishAndClaim(ctx context.Context, rid string, outs []dispatche
 // undone.
 //
 // The count moves of one call are summed and written once (a delivery sent
-// and the next claimed leave "sending" as it was), and the release is
+// and the next claimed leave "sending" as it was; the outcomes that leave
+// the pending count take it down in one HINCRBY), and the release is
 // checked for its end only when the pending count reaches zero.
 //
 // Output: the release's status after the call, then one {id, channel,
@@ -106,6 +107,7 @@ local function flush()
   moves = {}
 end
 local active = false
+local ended = 0 -- outcomes that leave the pending count
 local function finish(o)
   local d = getd(ARGV[1], ARGV[o])
   if not d or d[F.status] ~= DS.sending then return 0 end
@@ -130,16 +132,16 @@ local function finish(o)
   putd(ARGV[1], ARGV[o], d)
   later(d[F.channel], DS.sending, st)
   if st == DS.failed or st == DS.uncertain then logFailure(d, ARGV[o]) end
-  if st ~= DS.retrying and st ~= DS.queued then
-    if redis.call('HINCRBY', KEYS[2], C.pending, -1) <= 0 then
-      flush()
-      finalize(ARGV[2])
-    end
-  end
+  if st ~= DS.retrying and st ~= DS.queued then ended = ended + 1 end
   return 1
 end
 local k = tonumber(ARGV[6])
 for j = 0, k - 1 do finish(7 + 10 * j) end
+-- The outcomes that left the pending count, in one write.
+if ended > 0 and redis.call('HINCRBY', KEYS[2], C.pending, -ended) <= 0 then
+  flush()
+  finalize(ARGV[2])
+end
 local first = 7 + 10 * k
 if first > #ARGV then
   flush()
@@ -207,10 +209,16 @@ func (s *Store) FinishAndClaimBy(ctx context.Context, rid, worker string, outs [
 // FinishBy records outcomes of deliveries worker claimed (see
 // FinishAndClaimBy) and returns the release's status after them, read in
 // the same round trip: a worker holding claims taken ahead learns so that
-// the release was cancelled.
+// the release was cancelled. Calls of the same release and worker that come
+// while one is on its way go together in the next round trip (finishgroup.go);
+// each returns once its own outcomes are recorded.
 func (s *Store) FinishBy(ctx context.Context, rid, worker string, outs []dispatcher.Outcome) (dispatcher.ReleaseStatus, error) {
-	_, _, st, err := s.finishAndClaim(ctx, rid, worker, outs, nil, time.Time{})
-	return st, err
+	if len(outs) == 0 {
+		return s.finishOutcomes(ctx, rid, worker, nil)
+	}
+	return s.finishes.do(rid, worker, outs, func(all []dispatcher.Outcome) (dispatcher.ReleaseStatus, error) {
+		return s.finishOutcomes(ctx, rid, worker, all)
+	})
 }
 
 // finishAndClaim is FinishAndClaimBy, and returns the release's status

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -108,4 +109,73 @@ func redisCPU(ctx context.Context, b *testing.B, rdb *redis.Client) time.Duratio
 		}
 	}
 	return time.Duration(sum * float64(time.Second))
+}
+
+// BenchmarkFinishByConcurrent: 20 senders of one release and worker at
+// once (PREGON_CONCURRENCY's default), each recording one outcome at a time
+// with FinishBy, as a worker sending email does; the calls that come while
+// one is on its way go together (finishgroup.go). It reports Redis's CPU
+// and script calls per outcome.
+func BenchmarkFinishByConcurrent(b *testing.B) {
+	ctx := context.Background()
+	rdb := redistest.Start(b).Client(b)
+	s := store.New(rdb, nil)
+	if _, err := s.Upgrade(ctx); err != nil {
+		b.Fatal(err)
+	}
+	r := &dispatcher.Release{Title: "Bench", Body: "b", Language: "es"}
+	if err := s.CreateRelease(ctx, r); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.SetReleaseStatus(ctx, r.ID, dispatcher.ReleaseSending, dispatcher.ReleaseDraft); err != nil {
+		b.Fatal(err)
+	}
+	ds := make([]*dispatcher.Delivery, b.N)
+	ids := make([]string, b.N)
+	for i := range ds {
+		addr := fmt.Sprintf("periodista%07d@medio%d.example", i, i%50)
+		ds[i] = &dispatcher.Delivery{ID: dispatcher.DeliveryID(r.ID, dispatcher.ChannelEmail, addr), Channel: dispatcher.ChannelEmail,
+			Recipient: addr, Name: "Periodista", Language: "es", Status: dispatcher.DeliveryQueued}
+		ids[i] = ds[i].ID
+	}
+	var claimed []*dispatcher.Claimed
+	for i := 0; i < len(ds); i += 1000 {
+		if _, err := s.CreateDeliveries(ctx, r.ID, ds[i:min(i+1000, len(ds))]); err != nil {
+			b.Fatal(err)
+		}
+		c, _, err := s.FinishAndClaimBy(ctx, r.ID, "w1", nil, ids[i:min(i+1000, len(ds))], time.Time{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		claimed = append(claimed, c...)
+	}
+	const senders = 20
+	rdb.ConfigResetStat(ctx)
+	cpu0 := redisCPU(ctx, b, rdb)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for w := range senders {
+		wg.Go(func() {
+			for i := w; i < len(claimed); i += senders {
+				c := claimed[i]
+				out := dispatcher.Outcome{ID: c.ID, Status: dispatcher.DeliverySent, ClaimedAt: c.ClaimedAt,
+					MessageIDs: []string{"<" + c.ID + "." + r.ID + "@prensa.example.org>"}}
+				if _, err := s.FinishBy(ctx, r.ID, "w1", []dispatcher.Outcome{out}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64((redisCPU(ctx, b, rdb)-cpu0).Microseconds())/float64(b.N), "redis-cpu-µs/op")
+	info := rdb.Info(ctx, "commandstats").Val()
+	for line := range strings.Lines(info) {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok && k == "cmdstat_evalsha" {
+			calls, _, _ := strings.Cut(strings.TrimPrefix(v, "calls="), ",")
+			n, _ := strconv.ParseFloat(calls, 64)
+			b.ReportMetric(n/float64(b.N), "scripts/op")
+		}
+	}
 }

@@ -165,6 +165,9 @@ type Store struct {
 	auditTurn      chan struct{}
 	auditHead      audit.Head
 	auditHeadKnown bool
+	// finishes batches the FinishBy calls that come while one is on its
+	// way (finishgroup.go).
+	finishes finishGroup
 }
 
 // New returns a Store on an open client. now may be nil (time.Now).

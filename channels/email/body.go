@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/wneessen/go-mail"
+
 	"github.com/pregon/pregon/dispatcher"
 )
 
@@ -26,6 +28,10 @@ type encodedBody struct {
 	linkInHTML  []bool   // whether the link after piece i is in the HTML part
 	noLink      []byte   // the whole body for a message without a link
 	subject     string   // the content's subject, encoded (encodeSubject)
+	// header is the end of a message's header as go-mail writes it before
+	// this body: Content-Transfer-Encoding, Content-Type, the blank line
+	// (header.go).
+	header []byte
 }
 
 // write writes the body for a message whose unsubscribe link is link.
@@ -119,6 +125,11 @@ func encodeBody(c *dispatcher.EmailContent) *encodedBody {
 	if len(c.Attachments) > 0 {
 		wrapAttachments(b, c, boundary) // attach.go
 	}
+	var head bytes.Buffer
+	writeHeaderLine(&head, string(mail.HeaderContentTransferEnc), string(mail.NoEncoding))
+	writeHeaderLine(&head, string(mail.HeaderContentType), b.contentType+"; charset="+string(mail.CharsetUTF8))
+	head.WriteString("\r\n")
+	b.header = head.Bytes()
 	return b
 }
 

@@ -41,18 +41,20 @@ type EnvelopeSender interface {
 // outbox share it, so that the outbox writes what SMTP would send. It is
 // safe for concurrent use.
 type Composer struct {
-	from   dispatcher.Address
-	dkim   *DKIM
-	bodies *bodyCache
-	listID string // the List-Id header's value
-	mailto string // UnsubscribeMailto
-	sender EnvelopeSender
+	from       dispatcher.Address
+	fromHeader fromHeader // its From line and envelope sender (header.go)
+	dkim       *DKIM
+	bodies     *bodyCache
+	listID     string // the List-Id header's value
+	mailto     string // UnsubscribeMailto
+	sender     EnvelopeSender
 }
 
 // NewComposer returns a Composer for cfg. It returns an error for a bad From
 // or DKIM settings whose keys do not sign and verify.
 func NewComposer(cfg ComposeConfig) (*Composer, error) {
-	if _, err := address(cfg.From); err != nil {
+	fh, err := newFromHeader(cfg.From)
+	if err != nil {
 		return nil, fmt.Errorf("email: from: %w", err)
 	}
 	if cfg.DKIM != nil {
@@ -66,7 +68,7 @@ func NewComposer(cfg ComposeConfig) (*Composer, error) {
 		}
 	}
 	_, domain, _ := strings.Cut(cfg.From.Email, "@")
-	return &Composer{from: cfg.From, dkim: cfg.DKIM, bodies: newBodyCache(32),
+	return &Composer{from: cfg.From, fromHeader: fh, dkim: cfg.DKIM, bodies: newBodyCache(32),
 		listID: ListID(domain), mailto: cfg.UnsubscribeMailto, sender: cfg.EnvelopeSender}, nil
 }
 
@@ -85,6 +87,12 @@ func (c *Composer) listHeaders(msg *mail.Msg, m *dispatcher.EmailMessage) {
 	if c.mailto == "" {
 		return
 	}
+	msg.SetGenHeader("List-Unsubscribe", c.listUnsubscribe(m))
+}
+
+// listUnsubscribe returns the List-Unsubscribe value of m when the Composer
+// has a mailto: m's own links, then the mailto: URI.
+func (c *Composer) listUnsubscribe(m *dispatcher.EmailMessage) string {
 	var links []string
 	for name, v := range m.Headers {
 		if strings.EqualFold(name, "List-Unsubscribe") {
@@ -98,7 +106,7 @@ func (c *Composer) listHeaders(msg *mail.Msg, m *dispatcher.EmailMessage) {
 		subject += " " + path.Base(u.Path)
 	}
 	links = append(links, "<mailto:"+c.mailto+"?subject="+url.PathEscape(subject)+">")
-	msg.SetGenHeader("List-Unsubscribe", strings.Join(links, ", "))
+	return strings.Join(links, ", ")
 }
 
 // Rendered is one rendered message.
@@ -116,6 +124,23 @@ type Rendered struct {
 // buf's bytes. It returns an error wrapping ErrInvalidMessage for a message
 // that cannot be built (see BuildMessage), and a DKIM signing error.
 func (c *Composer) Compose(m *dispatcher.EmailMessage, date time.Time, buf *bytes.Buffer) (Rendered, error) {
+	if fastHeader(m) {
+		// The common message: its header written here (header.go).
+		body := c.bodies.get(m.Content)
+		buf.Reset()
+		if id, rcpts, ok := c.writeFastHeader(m, date, body, buf); ok {
+			r := Rendered{ID: id, From: c.fromHeader.sender, To: rcpts}
+			if err := c.finish(&r, m, body, buf); err != nil {
+				return Rendered{}, err
+			}
+			return r, nil
+		}
+	}
+	return c.composeGoMail(m, date, buf)
+}
+
+// composeGoMail is Compose with the header written by go-mail.
+func (c *Composer) composeGoMail(m *dispatcher.EmailMessage, date time.Time, buf *bytes.Buffer) (Rendered, error) {
 	msg, body, err := buildMessage(c.from, m, date, c.bodies)
 	if err != nil {
 		return Rendered{}, err
@@ -125,14 +150,6 @@ func (c *Composer) Compose(m *dispatcher.EmailMessage, date time.Time, buf *byte
 	if r.From, err = msg.GetSender(false); err != nil {
 		return Rendered{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
 	}
-	if c.sender != nil { // VERP: per message, outside the signed headers
-		if s := c.sender.EnvelopeSender(m.MessageID); s != "" {
-			if strings.ContainsAny(s, " \t\r\n<>") {
-				return Rendered{}, fmt.Errorf("%w: envelope sender %q", ErrInvalidMessage, s)
-			}
-			r.From = "<" + s + ">"
-		}
-	}
 	if r.To, err = msg.GetRecipients(); err != nil {
 		return Rendered{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
 	}
@@ -140,13 +157,32 @@ func (c *Composer) Compose(m *dispatcher.EmailMessage, date time.Time, buf *byte
 	if _, err := msg.WriteTo(buf); err != nil {
 		return Rendered{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
 	}
+	r.ID = msg.GetMessageID()
+	if err := c.finish(&r, m, body, buf); err != nil {
+		return Rendered{}, err
+	}
+	return r, nil
+}
+
+// finish writes the body of m after its header in buf, signs the message
+// when the Composer has DKIM keys, and sets r's envelope sender (VERP) and
+// Data.
+func (c *Composer) finish(r *Rendered, m *dispatcher.EmailMessage, body *encodedBody, buf *bytes.Buffer) error {
+	if c.sender != nil { // VERP: per message, outside the signed headers
+		if s := c.sender.EnvelopeSender(m.MessageID); s != "" {
+			if strings.ContainsAny(s, " \t\r\n<>") {
+				return fmt.Errorf("%w: envelope sender %q", ErrInvalidMessage, s)
+			}
+			r.From = "<" + s + ">"
+		}
+	}
 	if _, err := body.write(buf, m.UnsubscribeURL); err != nil {
-		return Rendered{}, fmt.Errorf("%w: %v", ErrInvalidMessage, err)
+		return fmt.Errorf("%w: %v", ErrInvalidMessage, err)
 	}
 	if c.dkim != nil {
 		sigs, err := c.dkim.sign(buf.Bytes())
 		if err != nil {
-			return Rendered{}, err
+			return err
 		}
 		signed := make([]byte, 0, buf.Len()+len(sigs)*600)
 		for _, s := range sigs {
@@ -156,6 +192,6 @@ func (c *Composer) Compose(m *dispatcher.EmailMessage, date time.Time, buf *byte
 		buf.Reset()
 		buf.Write(signed)
 	}
-	r.ID, r.Data = msg.GetMessageID(), buf.Bytes()
-	return r, nil
+	r.Data = buf.Bytes()
+	return nil
 }
