@@ -28,18 +28,7 @@ func BenchmarkClaimAhead(b *testing.B) { benchClaims(b, 8) }
 
 func benchClaims(b *testing.B, ahead int) {
 	ctx := context.Background()
-	rdb := redistest.Start(b).Client(b)
-	s := store.New(rdb, nil)
-	if _, err := s.Upgrade(ctx); err != nil {
-		b.Fatal(err)
-	}
-	r := &dispatcher.Release{Title: "Bench", Body: "b", Language: "es"}
-	if err := s.CreateRelease(ctx, r); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := s.SetReleaseStatus(ctx, r.ID, dispatcher.ReleaseSending, dispatcher.ReleaseDraft); err != nil {
-		b.Fatal(err)
-	}
+	rdb, s, r := benchSendingRelease(b)
 	ds := make([]*dispatcher.Delivery, b.N)
 	for i := range ds {
 		addr := fmt.Sprintf("periodista%07d@medio%d.example", i, i%50)
@@ -118,18 +107,7 @@ func redisCPU(ctx context.Context, b *testing.B, rdb *redis.Client) time.Duratio
 // and script calls per outcome.
 func BenchmarkFinishByConcurrent(b *testing.B) {
 	ctx := context.Background()
-	rdb := redistest.Start(b).Client(b)
-	s := store.New(rdb, nil)
-	if _, err := s.Upgrade(ctx); err != nil {
-		b.Fatal(err)
-	}
-	r := &dispatcher.Release{Title: "Bench", Body: "b", Language: "es"}
-	if err := s.CreateRelease(ctx, r); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := s.SetReleaseStatus(ctx, r.ID, dispatcher.ReleaseSending, dispatcher.ReleaseDraft); err != nil {
-		b.Fatal(err)
-	}
+	rdb, s, r := benchSendingRelease(b)
 	ds := make([]*dispatcher.Delivery, b.N)
 	ids := make([]string, b.N)
 	for i := range ds {
@@ -178,4 +156,23 @@ func BenchmarkFinishByConcurrent(b *testing.B) {
 			b.ReportMetric(n/float64(b.N), "scripts/op")
 		}
 	}
+}
+
+// benchSendingRelease starts a Redis with an upgraded store and a release in
+// status sending, for a benchmark to add deliveries to.
+func benchSendingRelease(b *testing.B) (*redis.Client, *store.Store, *dispatcher.Release) {
+	ctx := context.Background()
+	rdb := redistest.Start(b).Client(b)
+	s := store.New(rdb, nil)
+	if _, err := s.Upgrade(ctx); err != nil {
+		b.Fatal(err)
+	}
+	r := &dispatcher.Release{Title: "Bench", Body: "b", Language: "es"}
+	if err := s.CreateRelease(ctx, r); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.SetReleaseStatus(ctx, r.ID, dispatcher.ReleaseSending, dispatcher.ReleaseDraft); err != nil {
+		b.Fatal(err)
+	}
+	return rdb, s, r
 }
