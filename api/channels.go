@@ -80,8 +80,8 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) error {
 	}
 	err := s.store.CreateChannel(r.Context(), c)
 	if errors.Is(err, dispatcher.ErrConflict) {
-		return &Problem{Status: http.StatusConflict, Detail: "A channel with chat_id " + c.ChatID + " is already registered (Telegram usernames are case-insensitive).",
-			Errors: []FieldError{{Field: "chat_id", Message: "is already registered"}}}
+		return (&Problem{Status: http.StatusConflict, Detail: "A channel with chat_id " + c.ChatID + " is already registered (Telegram usernames are case-insensitive).",
+			Errors: []FieldError{{Field: "chat_id", Message: "is already registered"}}}).coded("channel.taken", "chat_id", c.ChatID)
 	}
 	if err != nil {
 		return err
@@ -115,20 +115,20 @@ func (s *Server) enableChannel(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	c, err := s.store.Channel(r.Context(), id)
 	if errors.Is(err, dispatcher.ErrNotFound) {
-		return &Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}
+		return (&Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}).coded("not_found")
 	}
 	if err != nil {
 		return err
 	}
 	if s.telegram != nil {
 		if err := s.telegram.CheckChat(r.Context(), c.ChatID); err != nil {
-			return &Problem{Status: http.StatusConflict, Detail: "The bot cannot post to " + c.ChatID + " (" + err.Error() +
-				"); add it to the channel as an administrator allowed to post messages, then enable the channel again."}
+			return (&Problem{Status: http.StatusConflict, Detail: "The bot cannot post to " + c.ChatID + " (" + err.Error() +
+				"); add it to the channel as an administrator allowed to post messages, then enable the channel again."}).coded("channel.bot_cannot_post", "chat_id", c.ChatID)
 		}
 	}
 	c, was, err := s.store.EnableChannel(r.Context(), id)
 	if errors.Is(err, dispatcher.ErrNotFound) {
-		return &Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}
+		return (&Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}).coded("not_found")
 	}
 	if err != nil {
 		return err
@@ -195,7 +195,7 @@ func (s *Server) editChannel(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	c, err := s.store.UpdateChannel(r.Context(), id, ch)
 	if errors.Is(err, dispatcher.ErrNotFound) {
-		return &Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}
+		return (&Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}).coded("not_found")
 	}
 	if err != nil {
 		return err

@@ -125,6 +125,8 @@ func (s *Server) refuseSend(ctx context.Context, rel *dispatcher.Release, create
 	if created {
 		p.ReleaseID = rel.ID
 		p.Detail = "The release " + rel.ID + " was saved as a draft but not sent, since a pre-send check is an error. " + strings.Join(why, " ")
+	} else {
+		p.coded("release.checks_failed")
 	}
 	return p
 }

@@ -79,10 +79,12 @@ func (s *Server) correctRelease(w http.ResponseWriter, r *http.Request) error {
 	cor, created, err := c.Correct(r.Context(), id, req)
 	switch {
 	case errors.Is(err, dispatcher.ErrNotSent):
-		return &Problem{Status: http.StatusConflict,
-			Detail: fmt.Sprintf("The release is %s: a correction is for a release that was sent; edit it (PATCH) before sending.", rel.Status)}
+		return (&Problem{Status: http.StatusConflict,
+			Detail: fmt.Sprintf("The release is %s: a correction is for a release that was sent; edit it (PATCH) before sending.", rel.Status)}).
+			coded("correction.not_sent")
 	case errors.Is(err, dispatcher.ErrNoChange):
-		return invalid("The correction changes nothing: give the corrected title, summary, body or translations (or \"retraction\": true to withdraw the statement).")
+		return invalid("The correction changes nothing: give the corrected title, summary, body or translations (or \"retraction\": true to withdraw the statement).").
+			coded("correction.no_change")
 	case errors.Is(err, dispatcher.ErrConflict):
 		return &Problem{Status: http.StatusConflict, Detail: err.Error()}
 	case err != nil:

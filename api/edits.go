@@ -366,9 +366,9 @@ func (s *Server) refuseApproval(ctx context.Context, id string, version int) err
 	for _, c := range failed {
 		why = append(why, c.Name+": "+c.Message)
 	}
-	return &Problem{Type: ProblemChecks, Title: "A pre-send check failed", Status: http.StatusConflict, Checks: failed,
+	return (&Problem{Type: ProblemChecks, Title: "A pre-send check failed", Status: http.StatusConflict, Checks: failed,
 		Detail: fmt.Sprintf("Version %d cannot be sent as it is, so it cannot be approved: %s Approve the version that adds them (an edit withdraws an approval).",
-			version, strings.Join(why, " "))}
+			version, strings.Join(why, " "))}).coded("release.approve_incomplete", "version", version)
 }
 
 // conflictProblem is the problem response for what a release refused:
@@ -381,14 +381,18 @@ func conflictProblem(ce *dispatcher.ConflictError, asked int, done string) *Prob
 		p.Detail = fmt.Sprintf("The release is at version %d, not %d: it changed since you read it. Read it again (GET /v1/releases/%s) and check version %d.",
 			ce.Version, asked, ce.ID, ce.Version)
 		p.Errors = []FieldError{{Field: "version", Message: fmt.Sprintf("is not the current version (%d)", ce.Version)}}
+		p.coded("release.version_conflict", "current", ce.Version)
 	case dispatcher.ConflictStatus:
 		switch ce.Status {
 		case dispatcher.ReleaseSending:
 			p.Detail = "The release is sending; it can no longer be " + done + " (only a draft or a scheduled release can). Once it is sent, publish a correction to change it."
+			p.coded("release.sending")
 		case dispatcher.ReleaseCancelled:
 			p.Detail = "The release was cancelled; it can no longer be " + done + "."
+			p.coded("release.cancelled")
 		default:
 			p.Detail = "The release was sent (" + string(ce.Status) + "); it can no longer be " + done + ". Publish a correction to change it."
+			p.coded("release.sent")
 		}
 	case dispatcher.ConflictEarly:
 		p.Detail = "The early lists already have this release under embargo, so only embargo_until may change now (to move the lift). " +
@@ -396,12 +400,15 @@ func conflictProblem(ce *dispatcher.ConflictError, asked int, done string) *Prob
 	case dispatcher.ConflictIncomplete:
 		p.Detail = "The release was scheduled to go out while this edit was being made, so it must keep at least one audience and a text in every version; the edit was not saved. " +
 			"Read it again (GET /v1/releases/" + ce.ID + ") and edit it."
+		p.coded("release.incomplete")
 	case dispatcher.ConflictOwnRelease:
 		p.Status = http.StatusForbidden
 		p.Detail = fmt.Sprintf("You wrote this release (as %q); a coordinator other than its author must approve it.", ce.Author)
+		p.coded("release.own")
 	case dispatcher.ConflictUnapproved:
 		p.Detail = fmt.Sprintf("The release needs approval of version %d by a coordinator other than %s before it can be sent: "+
 			"POST /v1/releases/%s/approve {\"version\": %d} with another coordinator's token.", ce.Version, ce.Author, ce.ID, ce.Version)
+		p.coded("release.needs_approval", "version", ce.Version)
 	default:
 		p.Detail = ce.Error() + "."
 	}

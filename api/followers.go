@@ -61,25 +61,25 @@ func (s *Server) approveChannel(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	c, err := s.store.Channel(r.Context(), id)
 	if errors.Is(err, dispatcher.ErrNotFound) {
-		return &Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}
+		return (&Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}).coded("not_found")
 	}
 	if err != nil {
 		return err
 	}
 	if c.Status != dispatcher.ChannelPending {
-		return &Problem{Status: http.StatusConflict, Detail: "Telegram channel " + id + " is " + c.Status +
-			", not pending: only a channel the bot was added to awaits approval (an unavailable one is enabled with POST /v1/telegram/channels/" + id + "/enable)."}
+		return (&Problem{Status: http.StatusConflict, Detail: "Telegram channel " + id + " is " + c.Status +
+			", not pending: only a channel the bot was added to awaits approval (an unavailable one is enabled with POST /v1/telegram/channels/" + id + "/enable)."}).coded("channel.not_pending", "status", c.Status)
 	}
 	if s.telegram != nil {
 		if err := s.telegram.CheckChat(r.Context(), c.ChatID); err != nil {
-			return &Problem{Status: http.StatusConflict, Detail: "The bot cannot post to " + c.ChatID + " (" + err.Error() +
-				"); make it an administrator of the channel allowed to post messages, then approve the channel again."}
+			return (&Problem{Status: http.StatusConflict, Detail: "The bot cannot post to " + c.ChatID + " (" + err.Error() +
+				"); make it an administrator of the channel allowed to post messages, then approve the channel again."}).coded("channel.bot_cannot_post", "chat_id", c.ChatID)
 		}
 	}
 	c, err = fs.ApproveChannel(r.Context(), id)
 	switch {
 	case errors.Is(err, dispatcher.ErrNotFound):
-		return &Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}
+		return (&Problem{Status: http.StatusNotFound, Detail: "There is no Telegram channel " + id + "."}).coded("not_found")
 	case errors.Is(err, dispatcher.ErrConflict):
 		return &Problem{Status: http.StatusConflict, Detail: err.Error()}
 	case err != nil:

@@ -191,7 +191,7 @@ func (s *Server) editContact(w http.ResponseWriter, r *http.Request) error {
 	}
 	cur, err := cs.Contact(r.Context(), email)
 	if errors.Is(err, dispatcher.ErrNotFound) {
-		return &Problem{Status: http.StatusNotFound, Detail: "There is no contact with that address; add it to a list first."}
+		return (&Problem{Status: http.StatusNotFound, Detail: "There is no contact with that address; add it to a list first."}).coded("contact.not_found")
 	}
 	if err != nil {
 		return err

@@ -37,6 +37,11 @@ type Problem struct {
 	ReleaseID string `json:"release_id,omitempty"`
 	// Checks are the pre-send checks that refused a send (ProblemChecks).
 	Checks []dispatcher.Check `json:"checks,omitempty"`
+	// Code and Args say the detail as a code and its values (ProblemCodes),
+	// so that an interface can say it in its own language; absent for a
+	// problem that has none. Detail stays the API's English word.
+	Code string         `json:"code,omitempty"`
+	Args map[string]any `json:"args,omitempty"`
 	// retryAfter, in seconds, is sent as a Retry-After header (429, 503).
 	retryAfter int
 }
@@ -53,6 +58,35 @@ func (p *Problem) Error() string {
 		return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail)
 	}
 	return fmt.Sprintf("%d %s", p.Status, p.Title)
+}
+
+// ProblemCodes returns every code a problem can carry, each with the names
+// of its values (numbers or strings), so that an interface (and its tests)
+// can know them all. A code never changes meaning once published.
+func ProblemCodes() map[string][]string {
+	return map[string][]string{
+		"not_found":   nil, // 404: nothing at the path, or no such Telegram channel
+		"unavailable": nil, // 503: Redis is not answering
+		"too_big":     {"max"},
+		// Telegram channels
+		"channel.bot_cannot_post": {"chat_id"}, "channel.not_pending": {"status"}, "channel.taken": {"chat_id"},
+		// releases
+		"release.version_conflict": {"current"}, "release.changed_while_checked": {"current", "checked"},
+		"release.sending": nil, "release.cancelled": nil, "release.sent": nil,
+		"release.own": nil, "release.needs_approval": {"version"},
+		"release.checks_failed": nil, "release.approve_incomplete": {"version"}, "release.incomplete": nil,
+		// corrections
+		"correction.not_sent": nil, "correction.no_change": nil,
+		// contacts
+		"contact.not_found": nil,
+	}
+}
+
+// coded gives p the problem code with its values, as name, value pairs.
+func (p *Problem) coded(code string, kv ...any) *Problem {
+	n := note(code, kv...)
+	p.Code, p.Args = n.Code, n.Args
+	return p
 }
 
 // invalid returns a 400 problem.
@@ -115,10 +149,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &p):
 	case errors.As(err, &tooBig):
-		p = &Problem{Status: http.StatusRequestEntityTooLarge,
-			Detail: fmt.Sprintf("The request body is larger than %d bytes.", tooBig.Limit)}
+		p = (&Problem{Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("The request body is larger than %d bytes.", tooBig.Limit)}).coded("too_big", "max", tooBig.Limit)
 	case errors.Is(err, dispatcher.ErrNotFound):
-		p = &Problem{Status: http.StatusNotFound, Detail: "Nothing was found at " + r.URL.Path + "."}
+		p = (&Problem{Status: http.StatusNotFound, Detail: "Nothing was found at " + r.URL.Path + "."}).coded("not_found")
 	case errors.Is(err, dispatcher.ErrConflict):
 		p = &Problem{Status: http.StatusConflict, Detail: err.Error()}
 	case unavailable(err):
@@ -134,8 +168,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // unavailableProblem is the answer while the store is unavailable.
 func unavailableProblem() *Problem {
-	return &Problem{Status: http.StatusServiceUnavailable, retryAfter: retryAfterUnavailable,
-		Detail: "The service's database (Redis) is not answering, so this request may not have been carried out: check, then try again in a few seconds."}
+	return (&Problem{Status: http.StatusServiceUnavailable, retryAfter: retryAfterUnavailable,
+		Detail: "The service's database (Redis) is not answering, so this request may not have been carried out: check, then try again in a few seconds."}).coded("unavailable")
 }
 
 // writeProblem writes p, filling in the type and title of a bare status.
@@ -153,7 +187,7 @@ func writeProblem(w http.ResponseWriter, p *Problem) {
 		p.Errors = []FieldError{}
 	}
 	b, err := json.Marshal(p)
-	if err != nil { // cannot happen: Problem holds only strings and ints
+	if err != nil { // cannot happen: Problem holds only strings, numbers and checks
 		b = []byte(`{"type":"about:blank","status":500}`)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")

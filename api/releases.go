@@ -213,15 +213,16 @@ func (s *Server) sendRelease(w http.ResponseWriter, r *http.Request) error {
 	rel, err := s.sender.SendVersion(r.Context(), id, at, checked)
 	var ce *dispatcher.ConflictError
 	if errors.As(err, &ce) && ce.Reason == dispatcher.ConflictVersion {
-		return &Problem{Status: http.StatusConflict, Errors: []FieldError{{Field: "version", Message: fmt.Sprintf("is %d now; version %d was checked", ce.Version, checked)}},
-			Detail: fmt.Sprintf("The release was edited while it was being checked: version %d passed the pre-send checks, but it is at version %d now, so nothing was sent. Send it again to check and send version %d.", checked, ce.Version, ce.Version)}
+		return (&Problem{Status: http.StatusConflict, Errors: []FieldError{{Field: "version", Message: fmt.Sprintf("is %d now; version %d was checked", ce.Version, checked)}},
+			Detail: fmt.Sprintf("The release was edited while it was being checked: version %d passed the pre-send checks, but it is at version %d now, so nothing was sent. Send it again to check and send version %d.", checked, ce.Version, ce.Version)}).
+			coded("release.changed_while_checked", "current", ce.Version, "checked", checked)
 	}
 	if errors.As(err, &ce) {
 		return conflictProblem(ce, 0, "sent")
 	}
 	if errors.Is(err, dispatcher.ErrConflict) {
 		if cur, gerr := s.store.Release(r.Context(), id); gerr == nil && cur.Status == dispatcher.ReleaseCancelled {
-			return &Problem{Status: http.StatusConflict, Detail: "The release was cancelled; it cannot be sent."}
+			return (&Problem{Status: http.StatusConflict, Detail: "The release was cancelled; it cannot be sent."}).coded("release.cancelled")
 		}
 		return &Problem{Status: http.StatusConflict, Detail: err.Error()}
 	}
@@ -265,7 +266,7 @@ func embargoConflict(rel *dispatcher.Release, at time.Time) error {
 func (s *Server) cancelRelease(w http.ResponseWriter, r *http.Request) error {
 	rel, err := s.sender.Cancel(r.Context(), r.PathValue("id"))
 	if errors.Is(err, dispatcher.ErrConflict) {
-		return &Problem{Status: http.StatusConflict, Detail: "The release was already sent; it cannot be cancelled."}
+		return (&Problem{Status: http.StatusConflict, Detail: "The release was already sent; it cannot be cancelled."}).coded("release.sent")
 	}
 	if err != nil {
 		return err

@@ -116,7 +116,7 @@ func TestProblemShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{"type": "about:blank", "title": "Not Found", "status": 404.0,
-		"detail": "Nothing was found at /v1/lists/nope.", "errors": []any{}}
+		"detail": "Nothing was found at /v1/lists/nope.", "errors": []any{}, "code": "not_found"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problem (-want +got):\n%s", diff)
 	}

@@ -64,8 +64,8 @@ func (s *Server) testRelease(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if rel.Status == dispatcher.ReleaseCancelled {
-		return &Problem{Status: http.StatusConflict,
-			Detail: "The release was cancelled: it goes to no one, so there is nothing to test."}
+		return (&Problem{Status: http.StatusConflict,
+			Detail: "The release was cancelled: it goes to no one, so there is nothing to test."}).coded("release.cancelled")
 	}
 	if in.Copy == copyEarly {
 		if err := earlyConflict(rel); err != nil {
