@@ -18,6 +18,10 @@ type Problem struct {
 	Title  string           `json:"title"`
 	Detail string           `json:"detail"`
 	Errors []api.FieldError `json:"errors"`
+	// Code and Args say the detail as a code and its values
+	// (api.ProblemCodes), when the API sends them.
+	Code string         `json:"code"`
+	Args map[string]any `json:"args"`
 	// Original is the API's English detail, when localize said it anew.
 	Original   string `json:"-"`
 	Translated bool   `json:"-"`

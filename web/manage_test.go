@@ -28,9 +28,6 @@ func TestManageMessages(t *testing.T) {
 	for _, c := range failureClasses {
 		keys = append(keys, c.key)
 	}
-	for _, r := range detailRules {
-		keys = append(keys, r.key)
-	}
 	for _, r := range fieldRules {
 		keys = append(keys, r.key)
 	}

@@ -5,25 +5,9 @@ package web
 // items 4 and 5): key → {Spanish, English}. Lang.T reads them after
 // messages.go's.
 var manageMessages = map[string][2]string{
-	"problem.original":           {"Detalle técnico (en inglés)", "Technical detail"},
-	"problem.fields":             {"Campos que no son válidos: %d. Corrígelos:", "Fields that are not valid: %d. Correct them:"},
-	"problem.field":              {"%s: %s.", "%s: %s."},
-	"problem.bot_cannot_post":    {"El bot no puede publicar en %s: hazlo administrador del canal con permiso para publicar mensajes y vuelve a intentarlo.", "The bot cannot post to %s: make it an administrator of the channel allowed to post messages, then try again."},
-	"problem.not_pending":        {"Este canal está %s, no pendiente: solo se aprueba un canal que el bot encontró. Uno no disponible se reactiva.", "This channel is %s, not pending: only a channel the bot found is approved. An unavailable one is enabled again."},
-	"problem.channel_taken":      {"El canal %s ya está registrado.", "The channel %s is registered already."},
-	"problem.version":            {"El comunicado cambió mientras lo mirabas (ahora es la versión %s): vuelve a cargarlo y revísalo.", "The release changed while you were looking at it (it is version %s now): reload it and check it again."},
-	"problem.sending":            {"El comunicado se está enviando: ya no se puede cambiar. Cuando termine, publica una corrección.", "The release is being sent: it can no longer change. Once it is sent, publish a correction."},
-	"problem.cancelled":          {"El comunicado fue cancelado: ya no se puede hacer esto.", "The release was cancelled: this can no longer be done."},
-	"problem.already_sent":       {"El comunicado ya se envió: ya no se puede hacer esto. Para cambiarlo, publica una corrección.", "The release was sent already: this can no longer be done. To change it, publish a correction."},
-	"problem.own_release":        {"Escribiste este comunicado: debe aprobarlo otra persona coordinadora.", "You wrote this release: another coordinator must approve it."},
-	"problem.needs_approval":     {"Antes de enviarlo, otra persona coordinadora debe aprobar la versión %s.", "Before it is sent, another coordinator must approve version %s."},
-	"problem.not_sent":           {"Solo se corrige un comunicado enviado; este todavía se puede editar.", "Only a sent release is corrected; this one can still be edited."},
-	"problem.no_change":          {"La corrección no cambia nada: cambia el texto o márcala como retractación.", "The correction changes nothing: change the text or mark it as a retraction."},
-	"problem.no_contact":         {"No hay ningún contacto con esa dirección; agrégala primero a una lista.", "There is no contact with that address; add it to a list first."},
-	"problem.too_big":            {"Lo enviado es demasiado grande.", "What was sent is too large."},
-	"problem.checks_failed":      {"El comunicado no se puede enviar todavía: la revisión encontró errores. Corrígelos y vuelve a intentarlo.", "The release cannot be sent yet: the checks found errors. Fix them and try again."},
-	"problem.approve_incomplete": {"La versión %s todavía no se puede enviar (le falta el texto o una audiencia), así que no se puede aprobar: apruébala cuando se los añadan.", "Version %s cannot be sent yet (it lacks its text or an audience), so it cannot be approved: approve it once they are added."},
-	"problem.incomplete":         {"El comunicado ya está programado para salir: debe conservar al menos una audiencia y el texto de cada versión.", "The release is already scheduled to go out: it must keep at least one audience and the text of every version."},
+	"problem.original": {"Detalle técnico (en inglés)", "Technical detail"},
+	"problem.fields":   {"Campos que no son válidos: %d. Corrígelos:", "Fields that are not valid: %d. Correct them:"},
+	"problem.field":    {"%s: %s.", "%s: %s."},
 
 	// Drafts saved before their text and audience (drafts).
 	"compose.needs_title": {"Por ahora solo en este navegador: se guarda en el servidor en cuanto tenga un título.", "Kept in this browser for now: it is saved on the server as soon as it has a title."},

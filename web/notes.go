@@ -66,7 +66,12 @@ func (l *Lang) Reason(reason string) string {
 // note says the note code with args in l's language; false when the
 // catalogue has no text for code or args lack a value the text names.
 func (l *Lang) note(code string, args map[string]any) (string, bool) {
-	two, ok := noteMessages[code]
+	return l.say(noteMessages, code, args)
+}
+
+// say says code with args from catalogue, as note does.
+func (l *Lang) say(catalogue map[string][2]string, code string, args map[string]any) (string, bool) {
+	two, ok := catalogue[code]
 	if !ok || code == "" {
 		return "", false
 	}

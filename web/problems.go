@@ -6,41 +6,46 @@ import (
 	"strings"
 )
 
-// The API answers problems in English. localize puts the common ones in
-// the person's language: a problem whose detail it knows is said anew (the
-// English kept in Original, for whoever asks for help); one it does not
-// know gets the general sentence of its status, with the English below.
-// Field errors are translated one by one, the field named in words.
+// The API answers problems in English, most with a code and its values
+// (api.ProblemCodes). localize puts them in the person's language: a
+// problem whose code it knows, or failing that whose detail it reads
+// (detailRules, for an API that sends no code), is said anew from
+// problemMessages (the English kept in Original, for whoever asks for
+// help); one it does not know gets the general sentence of its status,
+// with the English below. Field errors are translated one by one, the
+// field named in words.
 
-// detailRule turns one kind of API detail into a message; args are the
-// pattern's groups, in order.
+// detailRule reads one kind of API detail as a problem code: args names
+// the pattern's groups, in order (a group of digits is a number).
 type detailRule struct {
-	re  *regexp.Regexp
-	key string
+	re   *regexp.Regexp
+	code string
+	args []string
 }
 
 var detailRules = []detailRule{
-	{regexp.MustCompile(`^The bot cannot post to (\S+) \(`), "problem.bot_cannot_post"},
-	{regexp.MustCompile(`^Telegram channel \S+ is (\w+), not pending`), "problem.not_pending"},
-	{regexp.MustCompile(`^A channel with chat_id (\S+) is already registered`), "problem.channel_taken"},
-	{regexp.MustCompile(`^The release is at version (\d+), not \d+`), "problem.version"},
-	{regexp.MustCompile(`^The release was edited while it was being checked: version \d+ passed the pre-send checks, but it is at version (\d+) now`), "problem.version"},
-	{regexp.MustCompile(`^The release is sending; it can no longer be`), "problem.sending"},
-	{regexp.MustCompile(`^The release was cancelled`), "problem.cancelled"},
-	{regexp.MustCompile(`^The release was sent \(\w+\); it can no longer be`), "problem.already_sent"},
-	{regexp.MustCompile(`^The release was already sent; it cannot be cancelled`), "problem.already_sent"},
-	{regexp.MustCompile(`^You wrote this release`), "problem.own_release"},
-	{regexp.MustCompile(`^The release needs approval of version (\d+)`), "problem.needs_approval"},
-	{regexp.MustCompile(`^The release is \w+: a correction is for a release that was sent`), "problem.not_sent"},
-	{regexp.MustCompile(`^The correction changes nothing`), "problem.no_change"},
-	{regexp.MustCompile(`^There is no contact with that address`), "problem.no_contact"},
-	{regexp.MustCompile(`^There is no Telegram channel`), "error.404"},
-	{regexp.MustCompile(`^Nothing was found at`), "error.404"},
-	{regexp.MustCompile(`^The service's database \(Redis\) is not answering`), "error.503"},
-	{regexp.MustCompile(`^The request body is larger than`), "problem.too_big"},
-	{regexp.MustCompile(`^The release cannot be sent while a pre-send check is an error`), "problem.checks_failed"},
-	{regexp.MustCompile(`^Version (\d+) cannot be sent as it is, so it cannot be approved`), "problem.approve_incomplete"},
-	{regexp.MustCompile(`^The release was scheduled to go out while this edit was being made`), "problem.incomplete"},
+	{regexp.MustCompile(`^The bot cannot post to (\S+) \(`), "channel.bot_cannot_post", []string{"chat_id"}},
+	{regexp.MustCompile(`^Telegram channel \S+ is (\w+), not pending`), "channel.not_pending", []string{"status"}},
+	{regexp.MustCompile(`^A channel with chat_id (\S+) is already registered`), "channel.taken", []string{"chat_id"}},
+	{regexp.MustCompile(`^The release is at version (\d+), not \d+`), "release.version_conflict", []string{"current"}},
+	{regexp.MustCompile(`^The release was edited while it was being checked: version (\d+) passed the pre-send checks, but it is at version (\d+) now`),
+		"release.changed_while_checked", []string{"checked", "current"}},
+	{regexp.MustCompile(`^The release is sending; it can no longer be`), "release.sending", nil},
+	{regexp.MustCompile(`^The release was cancelled`), "release.cancelled", nil},
+	{regexp.MustCompile(`^The release was sent \(\w+\); it can no longer be`), "release.sent", nil},
+	{regexp.MustCompile(`^The release was already sent; it cannot be cancelled`), "release.sent", nil},
+	{regexp.MustCompile(`^You wrote this release`), "release.own", nil},
+	{regexp.MustCompile(`^The release needs approval of version (\d+)`), "release.needs_approval", []string{"version"}},
+	{regexp.MustCompile(`^The release is \w+: a correction is for a release that was sent`), "correction.not_sent", nil},
+	{regexp.MustCompile(`^The correction changes nothing`), "correction.no_change", nil},
+	{regexp.MustCompile(`^There is no contact with that address`), "contact.not_found", nil},
+	{regexp.MustCompile(`^There is no Telegram channel`), "not_found", nil},
+	{regexp.MustCompile(`^Nothing was found at`), "not_found", nil},
+	{regexp.MustCompile(`^The service's database \(Redis\) is not answering`), "unavailable", nil},
+	{regexp.MustCompile(`^The request body is larger than (\d+) bytes`), "too_big", []string{"max"}},
+	{regexp.MustCompile(`^The release cannot be sent while a pre-send check is an error`), "release.checks_failed", nil},
+	{regexp.MustCompile(`^Version (\d+) cannot be sent as it is, so it cannot be approved`), "release.approve_incomplete", []string{"version"}},
+	{regexp.MustCompile(`^The release was scheduled to go out while this edit was being made`), "release.incomplete", nil},
 }
 
 // fieldRule translates one kind of field message.
@@ -92,9 +97,12 @@ func localize(l *Lang, p *Problem) *Problem {
 		return &out
 	}
 	d := strings.TrimSpace(p.Detail)
+	said, byCode := l.say(problemMessages, p.Code, p.Args)
 	switch {
 	case d == "":
 		return &out
+	case byCode:
+		out.Detail = said
 	case fieldsPhrase.MatchString(d):
 		n, _ := strconv.Atoi(fieldsPhrase.FindStringSubmatch(d)[1])
 		out.Detail = l.T("problem.fields", n)
@@ -102,15 +110,8 @@ func localize(l *Lang, p *Problem) *Problem {
 		out.Detail = l.T("problem.field", out.Errors[0].Field, out.Errors[0].Message)
 	default:
 		out.Detail = ""
-		for _, rule := range detailRules {
-			if m := rule.re.FindStringSubmatch(d); m != nil {
-				args := make([]any, len(m)-1)
-				for i, g := range m[1:] {
-					args[i] = g
-				}
-				out.Detail = l.T(rule.key, args...)
-				break
-			}
+		if code, args, ok := readDetail(d); ok {
+			out.Detail, _ = l.say(problemMessages, code, args)
 		}
 		if out.Detail == "" {
 			if msg := l.T("error." + strconv.Itoa(p.Status)); !strings.HasPrefix(msg, "error.") {
@@ -124,6 +125,30 @@ func localize(l *Lang, p *Problem) *Problem {
 		out.Original = d
 	}
 	return &out
+}
+
+// readDetail reads an API detail that came without its code as the code
+// and values of the first rule that matches; false when none does.
+func readDetail(d string) (string, map[string]any, bool) {
+	for _, rule := range detailRules {
+		m := rule.re.FindStringSubmatch(d)
+		if m == nil {
+			continue
+		}
+		args := map[string]any{}
+		for i, name := range rule.args {
+			if i+1 >= len(m) {
+				break
+			}
+			if n, err := strconv.ParseInt(m[i+1], 10, 64); err == nil {
+				args[name] = n
+			} else {
+				args[name] = m[i+1]
+			}
+		}
+		return rule.code, args, true
+	}
+	return "", nil, false
 }
 
 // fieldMessage translates one field error's message, or keeps it.
