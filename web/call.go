@@ -20,8 +20,8 @@ type Problem struct {
 	Errors []api.FieldError `json:"errors"`
 	// Code and Args say the detail as a code and its values
 	// (api.ProblemCodes), when the API sends them.
-	Code string         `json:"code"`
-	Args map[string]any `json:"args"`
+	Code string         `json:"code,omitempty"`
+	Args map[string]any `json:"args,omitempty"`
 	// Original is the API's English detail, when localize said it anew.
 	Original   string `json:"-"`
 	Translated bool   `json:"-"`
