@@ -70,7 +70,10 @@ func newChrome(t *testing.T, timeout time.Duration) *chrome {
 
 func (c *chrome) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 	c.t.Helper()
-	sctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	// A step waits at most a minute: on a loaded 2-core machine (CI, or
+	// several test runs at once) a page and its scripts can take tens of
+	// seconds, and a step that fails does so by waiting for something.
+	sctx, cancel := context.WithTimeout(c.ctx, time.Minute)
 	defer cancel()
 	if err := chromedp.Do(sctx, actions...); err != nil {
 		html, _ := chromedp.Run(c.ctx, chromedp.OuterHTML("body"))
