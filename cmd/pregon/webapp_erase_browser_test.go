@@ -75,8 +75,9 @@ func TestWebAppManageBrowserErase(t *testing.T) {
 	c.do("find her in the list",
 		chromedp.Navigate(s.url+"/app/lists/"+lid),
 		chromedp.SetValue("#q", "borrar"),
-		chromedp.Click(`form[role="search"] button`),
-		chromedp.WaitVisible(erase))
+		chromedp.Click(`form[role="search"] button`))
+	c.loaded("the search results", "q=borrar")
+	c.do("the contact found", chromedp.WaitVisible(erase))
 	c.do("press Erase…", chromedp.Click(erase), chromedp.WaitVisible("#h-erase-what"))
 	page := c.text("main")
 	for _, want := range []string{"Qué pasa si borras " + ana, "Sale de todas las listas", "la dirección se cambia por una huella",

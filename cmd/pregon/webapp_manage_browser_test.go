@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,6 +80,18 @@ func (c *chrome) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 		html, _ := chromedp.Run(c.ctx, chromedp.OuterHTML("body"))
 		c.t.Fatalf("%s: %v\npage:\n%.3000s", step, err, html)
 	}
+}
+
+// loaded waits until the page whose address holds query has loaded: after
+// a click that submits a form, before using the new page's elements, since
+// one also on the page being left (a list shows the contact a search finds)
+// may be found there and be gone when clicked.
+func (c *chrome) loaded(what, query string) {
+	c.t.Helper()
+	testkit.WaitFor(c.t, what, time.Minute, 100*time.Millisecond, func() (bool, string) {
+		got, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`location.search + " " + document.readyState`))
+		return err == nil && strings.Contains(got, query) && strings.HasSuffix(got, " complete"), fmt.Sprintf("%q, %v", got, err)
+	})
 }
 
 func (c *chrome) text(sel string) string {
@@ -261,7 +274,9 @@ func TestWebAppManageBrowser(t *testing.T) {
 	c.do("search the list",
 		chromedp.Navigate(s.url+"/app/lists/"+listID),
 		chromedp.SetValue("#q", "marta"),
-		chromedp.Click(`form[role="search"] button`),
+		chromedp.Click(`form[role="search"] button`))
+	c.loaded("the search results", "q=marta")
+	c.do("open the contact",
 		chromedp.WaitVisible(`a[href^="/app/contacts?email=marta"]`),
 		chromedp.Click(`a[href^="/app/contacts?email=marta"]`),
 		chromedp.WaitVisible("#cname"),
