@@ -116,6 +116,11 @@ func (s *Server) recentLists(ctx context.Context, aud dispatcher.Audiences) (*au
 	// end with the first one's.
 	shared := context.WithoutCancel(ctx)
 	ch := s.scans.flight.DoChan(key+"\x00"+stamp, func() (any, error) {
+		// A reading that ended between this request's look and its
+		// DoChan has kept its scan already: no need for another.
+		if l, aging, ok := s.scans.get(key, stamp, s.now()); ok && !aging {
+			return l, nil
+		}
 		l, err := s.scanLists(shared, aud, false)
 		if err != nil {
 			return nil, err
